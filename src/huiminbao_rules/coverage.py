@@ -1,0 +1,113 @@
+"""From enrollment to cover: when a person's cover starts under a product version, the
+waiting period that applies, and the facts that choose deductibles and ratio schedules.
+
+Pure functions of an :class:`~huiminbao_rules.models.Insured` and a
+:class:`~huiminbao_rules.product.Product`; enrollment and adjudication share them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from .models import Encounter, Insured
+from .product import Condition, Product, WaitingPeriod
+
+__all__ = ["Cover", "Facts", "cover_of", "facts_of", "holds"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cover:
+    """When cover starts and, where a waiting period applies, its last day."""
+
+    start: date
+    waiting_until: date | None
+    waiting: WaitingPeriod | None
+    waiting_index: int | None
+    late: bool
+
+
+def cover_of(insured: Insured, product: Product) -> Cover:
+    """Cover start and waiting period for ``insured`` under ``product``.
+
+    Enrolled before the period starts: cover starts with the period. Enrolled on or
+    after: ``enrollment.cover_starts_days_after_enrollment`` days later. Of the product's
+    waiting periods the first that applies (and does not exempt one of the person's
+    groups) counts from the cover start.
+    """
+    period, rules = product.period, product.enrollment
+    if insured.enrolled_on < period.start:
+        start = period.start
+    else:
+        start = insured.enrolled_on + timedelta(days=rules.cover_starts_days_after_enrollment)
+    year = product.policy_year
+    late = rules.window is not None and insured.enrolled_on > rules.window.end
+    new = not insured.enrolled_in(year - 1) and product.first_year is not None and year > product.first_year
+    gap = not insured.enrolled_in(year - 1) and any(
+        h.enrolled and h.year < year - 1 for h in insured.history
+    )
+    applies = {"late_enrollment": late, "new_enrollee": new, "gap_in_enrollment": gap}
+    groups = set(insured.groups)
+    for i, w in enumerate(rules.waiting_periods):
+        if applies[w.applies_to] and not groups.intersection(w.exempt_groups):
+            return Cover(start, start + timedelta(days=w.days - 1), w, i, late)
+    return Cover(start, None, None, None, late)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What a :class:`~huiminbao_rules.product.Condition` is judged on, for one encounter."""
+
+    pre_existing: bool
+    groups: frozenset[str]
+    scheme: str
+    enrolled_years: int
+    claim_free_years: int
+    settled_through_basic: bool
+
+
+def _pre_existing(insured: Insured, encounter: Encounter, product: Product) -> bool:
+    rule = product.pre_existing
+    declared = set(insured.pre_existing)
+    if rule.basis == "none" or not declared:
+        return False
+    listed = {c.id: c for c in rule.conditions}
+    if rule.basis == "person":
+        return bool(declared & listed.keys()) if listed else True
+    for cid in declared & listed.keys():
+        prefixes = listed[cid].icd10
+        if any(d.startswith(p) for d in encounter.diagnoses for p in prefixes):
+            return True
+    return False
+
+
+def facts_of(insured: Insured, encounter: Encounter, product: Product) -> Facts:
+    year = product.policy_year
+    return Facts(
+        pre_existing=_pre_existing(insured, encounter, product),
+        groups=frozenset(insured.groups),
+        scheme=insured.scheme,
+        enrolled_years=1 + insured.consecutive_years_before(year),
+        claim_free_years=insured.consecutive_years_before(year, claim_free=True),
+        settled_through_basic=encounter.settled_through_basic,
+    )
+
+
+def holds(condition: Condition, facts: Facts) -> bool:
+    """Whether every key the condition sets holds for these facts."""
+    c = condition
+    if c.pre_existing is not None and c.pre_existing != facts.pre_existing:
+        return False
+    if c.groups_any is not None and not facts.groups.intersection(c.groups_any):
+        return False
+    if c.scheme is not None and c.scheme != facts.scheme:
+        return False
+    if c.min_enrolled_years is not None and facts.enrolled_years < c.min_enrolled_years:
+        return False
+    if c.max_enrolled_years is not None and facts.enrolled_years > c.max_enrolled_years:
+        return False
+    if c.min_claim_free_years is not None and facts.claim_free_years < c.min_claim_free_years:
+        return False
+    if c.settled_through_basic is not None and c.settled_through_basic != facts.settled_through_basic:
+        return False
+    return True

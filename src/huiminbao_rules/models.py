@@ -1,0 +1,317 @@
+"""Input models: the insured person, medical encounters as settled by basic insurance,
+their fee lines, and the claim that bundles them. All frozen; all money is
+:data:`~huiminbao_rules.money.Amount`.
+
+Field names follow the national medical-insurance platform where one exists
+(``medfee_sumamt``, ``det_item_fee_sumamt`` …); see ``docs/claim-format.md``.
+Parsing checks every field and the settlement identities of
+:mod:`huiminbao_rules.identities`; a claim that fails is refused whole.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from functools import cached_property
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from .errors import InputError, Problem, SettlementError
+from .identities import check_encounter
+from .money import ZERO, Amount
+
+__all__ = [
+    "Claim",
+    "Encounter",
+    "EncounterKind",
+    "EnrollmentYear",
+    "FeeLine",
+    "Insured",
+    "Scheme",
+    "Settlement",
+    "parse_claim",
+    "problems_from_validation",
+]
+
+Scheme = Literal["employee", "resident"]
+"""职工医保 (employee scheme) or 城乡居民医保 (resident scheme)."""
+
+EncounterKind = Literal["inpatient", "outpatient_special", "outpatient", "pharmacy"]
+"""住院; 门诊规定病种/门慢特; 普通门诊; 特药购药 at a designated pharmacy."""
+
+CatalogueLevel = Literal["01", "02", "03"]
+"""``chrgitm_lv``: 01 甲类, 02 乙类, 03 丙类 (wholly self-paid)."""
+
+_IDENT = r"^[a-z][a-z0-9_]*$"
+_ICD10 = r"^[A-Z][0-9]{2}(\.[0-9A-Za-z+]{1,10})?$"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+
+class EnrollmentYear(_Frozen):
+    """One policy year of the person's history with this city's product."""
+
+    year: int = Field(ge=2000, le=2100, description="policy year (the year coverage starts)")
+    enrolled: bool
+    paid: Amount = Field(default=ZERO, description="benefit the product paid the person that year")
+
+
+class Insured(_Frozen):
+    """The insured person, as far as adjudication needs to know them."""
+
+    id: str = Field(min_length=1)
+    birth_date: date
+    scheme: Scheme
+    enrolled_on: date = Field(description="date the enrollment (premium payment) was made")
+    pre_existing: tuple[str, ...] = Field(default=(), description="declared pre-existing condition ids")
+    groups: tuple[str, ...] = Field(default=(), description="special groups (minimum_living, newborn …)")
+    history: tuple[EnrollmentYear, ...] = Field(default=(), description="enrollment by policy year")
+
+    @field_validator("pre_existing", "groups")
+    @classmethod
+    def _identifiers(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        import re
+
+        for v in values:
+            if not re.match(_IDENT, v):
+                raise ValueError(f"{v!r} is not an identifier: use lower-case letters, digits and _")
+        return values
+
+    @model_validator(mode="after")
+    def _dates(self) -> Insured:
+        if self.enrolled_on < self.birth_date:
+            raise ValueError(
+                f"enrolled_on {self.enrolled_on} is before birth_date {self.birth_date}"
+            )
+        years = [h.year for h in self.history]
+        if len(years) != len(set(years)):
+            raise ValueError("history lists a year more than once")
+        return self
+
+    @cached_property
+    def history_by_year(self) -> dict[int, EnrollmentYear]:
+        return {h.year: h for h in self.history}
+
+    def enrolled_in(self, year: int) -> bool:
+        h = self.history_by_year.get(year)
+        return bool(h and h.enrolled)
+
+    def consecutive_years_before(self, year: int, *, claim_free: bool = False) -> int:
+        """How many policy years just before ``year`` the person was enrolled without a break
+        (and, with ``claim_free``, was paid nothing in)."""
+        n = 0
+        y = year - 1
+        while (h := self.history_by_year.get(y)) is not None and h.enrolled and (not claim_free or h.paid == 0):
+            n += 1
+            y -= 1
+        return n
+
+
+class Settlement(_Frozen):
+    """An encounter's basic-insurance settlement (national ``setlinfo``)."""
+
+    PUBLIC_PAYERS: ClassVar[tuple[str, ...]] = (
+        "hifp_pay",
+        "hifmi_pay",
+        "hifob_pay",
+        "cvlserv_pay",
+        "maf_pay",
+        "hifes_pay",
+        "oth_pay",
+    )
+
+    medfee_sumamt: Amount = Field(description="医疗费总额")
+    fulamt_ownpay_amt: Amount = Field(description="全自费金额")
+    overlmt_selfpay: Amount = Field(default=ZERO, description="超限价自费费用")
+    preselfpay_amt: Amount = Field(description="先行自付金额")
+    inscp_scp_amt: Amount = Field(description="符合政策范围金额")
+    hifp_pay: Amount = Field(default=ZERO, description="统筹基金支出")
+    hifmi_pay: Amount = Field(default=ZERO, description="居民大病保险资金支出")
+    hifob_pay: Amount = Field(default=ZERO, description="职工大额医疗费用补助基金支出")
+    cvlserv_pay: Amount = Field(default=ZERO, description="公务员医疗补助资金支出")
+    maf_pay: Amount = Field(default=ZERO, description="医疗救助基金支出")
+    hifes_pay: Amount = Field(default=ZERO, description="企业补充医疗保险基金支出")
+    oth_pay: Amount = Field(default=ZERO, description="其他支出")
+    psn_part_amt: Amount | None = Field(default=None, description="个人负担总金额 (checked when given)")
+
+    @cached_property
+    def public_paid(self) -> Decimal:
+        """What the public payers paid together."""
+        return sum((getattr(self, f) for f in self.PUBLIC_PAYERS), ZERO)
+
+    @cached_property
+    def compliant_self_pay(self) -> Decimal:
+        """合规自付: 先行自付 plus the in-scope amount the public payers left to the person."""
+        return self.preselfpay_amt + self.inscp_scp_amt - self.public_paid
+
+    @cached_property
+    def owed(self) -> Decimal:
+        """What the person still owes after the public payers."""
+        return self.medfee_sumamt - self.public_paid
+
+
+class FeeLine(_Frozen):
+    """One fee line (national ``feedetl``)."""
+
+    feedetl_sn: str | None = Field(default=None, description="费用明细流水号")
+    med_list_codg: str = Field(default="", description="national catalogue code")
+    name: str = Field(default="", description="item name as billed")
+    chrgitm_lv: CatalogueLevel = Field(description="收费项目等级: 01 甲, 02 乙, 03 丙")
+    med_chrgitm_type: str = Field(pattern=r"^[0-9]{2}$", description="医疗收费项目类别, e.g. 09 西药费")
+    det_item_fee_sumamt: Amount = Field(description="明细项目费用总额")
+    fulamt_ownpay_amt: Amount = Field(default=ZERO, description="全自费金额")
+    overlmt_amt: Amount = Field(default=ZERO, description="超限价金额")
+    preselfpay_amt: Amount = Field(default=ZERO, description="先行自付金额")
+    inscp_scp_amt: Amount = Field(default=None, validate_default=False, description="符合政策范围金额; derived when absent")  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _split(self) -> FeeLine:
+        self_paid = self.fulamt_ownpay_amt + self.overlmt_amt + self.preselfpay_amt
+        rest = self.det_item_fee_sumamt - self_paid
+        if rest < 0:
+            raise ValueError(
+                f"fulamt_ownpay_amt + overlmt_amt + preselfpay_amt = {self_paid} exceeds "
+                f"det_item_fee_sumamt {self.det_item_fee_sumamt}"
+            )
+        if self.inscp_scp_amt is None:
+            object.__setattr__(self, "inscp_scp_amt", rest)
+        elif self.inscp_scp_amt != rest:
+            raise ValueError(
+                f"det_item_fee_sumamt {self.det_item_fee_sumamt} must equal fulamt_ownpay_amt + "
+                f"overlmt_amt + preselfpay_amt + inscp_scp_amt = {self_paid + self.inscp_scp_amt} "
+                f"(difference {rest - self.inscp_scp_amt})"
+            )
+        return self
+
+
+class Encounter(_Frozen):
+    """One medical encounter already settled by basic insurance."""
+
+    id: str = Field(min_length=1)
+    kind: EncounterKind
+    admitted_on: date | None = None
+    discharged_on: date | None = None
+    service_date: date | None = None
+    institution: str = ""
+    diagnoses: tuple[str, ...] = Field(default=(), description="ICD-10 codes, main diagnosis first")
+    settled_through_basic: bool = Field(default=True, description="settled through the city's basic insurance")
+    settlement: Settlement
+    fee_lines: tuple[FeeLine, ...] = Field(min_length=1)
+
+    @field_validator("diagnoses")
+    @classmethod
+    def _icd10(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        import re
+
+        for v in values:
+            if not re.match(_ICD10, v):
+                raise ValueError(f"{v!r} is not an ICD-10 code like 'C34.9'")
+        return values
+
+    @model_validator(mode="after")
+    def _dates_and_identities(self, info: ValidationInfo) -> Encounter:
+        if self.kind == "inpatient":
+            if self.admitted_on is None or self.discharged_on is None:
+                raise ValueError("an inpatient encounter needs admitted_on and discharged_on")
+            if self.discharged_on < self.admitted_on:
+                raise ValueError(f"discharged_on {self.discharged_on} is before admitted_on {self.admitted_on}")
+        elif self.service_date is None:
+            raise ValueError(f"a {self.kind} encounter needs service_date")
+        relax = (info.context or {}).get("relax", ()) if info else ()
+        breaches = check_encounter(self, relax)
+        if breaches:
+            b = breaches[0]
+            raise SettlementError(self.id, b.identity, b.fields, b.difference, f"{b.identity}: {b.detail}")
+        return self
+
+    @property
+    def service_on(self) -> date:
+        """The date a fee counts on: discharge for a stay, else the service date."""
+        return self.discharged_on if self.kind == "inpatient" else self.service_date  # type: ignore[return-value]
+
+    @property
+    def starts_on(self) -> date:
+        """Admission for a stay, else the service date."""
+        return self.admitted_on if self.kind == "inpatient" else self.service_date  # type: ignore[return-value]
+
+
+class Claim(_Frozen):
+    """One claim: a person, their settled encounters, and what others already paid."""
+
+    claim_id: str = Field(min_length=1)
+    insured: Insured
+    encounters: tuple[Encounter, ...] = Field(min_length=1)
+    other_insurance_paid: Amount = Field(default=ZERO, description="paid by other insurers or charity aid")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Claim:
+        ids = [e.id for e in self.encounters]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"encounter ids must be unique; repeated: {', '.join(dup)}")
+        for e in self.encounters:
+            if e.starts_on < self.insured.birth_date:
+                raise ValueError(f"encounter {e.id} starts before the insured's birth_date")
+        return self
+
+    @cached_property
+    def service_on(self) -> date:
+        """The claim's place in a year: its earliest encounter's service date."""
+        return min(e.service_on for e in self.encounters)
+
+    @cached_property
+    def owed(self) -> Decimal:
+        """What the person still owed after public payers, before other insurers."""
+        return sum((e.settlement.owed for e in self.encounters), ZERO)
+
+
+def problems_from_validation(error: ValidationError) -> list[Problem]:
+    """Turn a pydantic error into located problems with plain messages."""
+    errors = error.errors()
+    # A failed item also makes its container look short; report only the item.
+    deeper = [e["loc"] for e in errors]
+    problems = []
+    for err in errors:
+        if err["type"] == "too_short" and any(
+            len(loc) > len(err["loc"]) and loc[: len(err["loc"])] == err["loc"] for loc in deeper
+        ):
+            continue
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"]
+        for prefix in ("Value error, ", "Assertion failed, "):
+            if msg.startswith(prefix):
+                msg = msg[len(prefix):]
+        if err["type"] == "missing":
+            msg = "required field is missing"
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        problems.append(Problem(loc, msg))
+    return problems
+
+
+def parse_claim(data: Mapping[str, Any] | str | bytes, *, relax: Iterable[str] = ()) -> Claim:
+    """Validate a claim from a mapping or JSON text; raise :class:`InputError` on any problem.
+
+    ``relax`` names settlement identities not to check (see :mod:`.identities`).
+    JSON numbers with a fraction are read as floats and refused: amounts are strings.
+    """
+    if isinstance(data, (str, bytes)):
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise InputError("claim JSON", [Problem(f"line {exc.lineno} column {exc.colno}", exc.msg)]) from None
+    if not isinstance(data, Mapping):
+        raise InputError("claim", [Problem("", f"expected a JSON object, got {type(data).__name__}")])
+    try:
+        return Claim.model_validate(data, context={"relax": tuple(relax)})
+    except ValidationError as exc:
+        for err in exc.errors():
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, SettlementError):
+                raise cause from None
+        raise InputError("claim", problems_from_validation(exc)) from None

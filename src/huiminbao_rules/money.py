@@ -1,0 +1,141 @@
+"""Money and rates: the one place that turns input into ``Decimal`` and rounds.
+
+Money is yuan as ``Decimal`` with at most two places (fen). Rates are ``Decimal``
+fractions between 0 and 1 with at most four places (the national platform carries
+ratios as ``5,4``). Binary floats are refused everywhere: ``0.1`` has no exact
+binary value, so a float amount would already be wrong before any rule ran.
+
+Every rounding in the library goes through :func:`round_fen`, which names its mode
+(ROUND_HALF_UP) instead of inheriting the context's banker's rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer
+
+__all__ = [
+    "FEN",
+    "ZERO",
+    "Amount",
+    "Rate",
+    "allocate",
+    "parse_amount",
+    "parse_rate",
+    "round_fen",
+]
+
+FEN = Decimal("0.01")
+ZERO = Decimal("0.00")
+ONE = Decimal("1")
+
+_FLOAT_HINT = 'write it as a quoted decimal string, e.g. "1234.50"'
+
+
+def _to_decimal(value: Any, what: str) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be a number, not a boolean")
+    if isinstance(value, float):
+        raise ValueError(
+            f"{what} was given as a binary float ({value!r}), which cannot hold fen exactly; "
+            f"{_FLOAT_HINT}"
+        )
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "") if value.strip() else value
+        try:
+            result = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"{what} {value!r} is not a decimal number; {_FLOAT_HINT}") from None
+    else:
+        raise ValueError(f"{what} must be a decimal string, got {type(value).__name__}; {_FLOAT_HINT}")
+    if not result.is_finite():
+        raise ValueError(f"{what} {value!r} is not a finite number; {_FLOAT_HINT}")
+    return result
+
+
+def parse_amount(value: Any) -> Decimal:
+    """Turn an input amount into ``Decimal`` yuan with exactly two places.
+
+    Accepts ``str``, ``int`` and ``Decimal``; refuses floats, more than two decimal
+    places and negative amounts, each with a message that says what is accepted.
+
+    >>> parse_amount("1234.5")
+    Decimal('1234.50')
+    >>> parse_amount(16000)
+    Decimal('16000.00')
+    """
+    amount = _to_decimal(value, "amount")
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError(
+            f"amount {value!r} has more than two decimal places; amounts are yuan to the fen (0.01)"
+        )
+    if amount < 0:
+        raise ValueError(f"amount {value!r} is negative; amounts are zero or more")
+    return amount.quantize(FEN)
+
+
+def parse_rate(value: Any) -> Decimal:
+    """Turn an input ratio into a ``Decimal`` fraction between 0 and 1 (at most 4 places).
+
+    >>> parse_rate("0.65")
+    Decimal('0.65')
+    """
+    rate = _to_decimal(value, "ratio")
+    if rate.as_tuple().exponent < -4:  # type: ignore[operator]
+        raise ValueError(f"ratio {value!r} has more than four decimal places")
+    if rate < 0 or rate > 1:
+        raise ValueError(f"ratio {value!r} is outside 0..1; write 70% as \"0.70\"")
+    return rate
+
+
+def round_fen(value: Decimal) -> Decimal:
+    """Round to the fen, half up (0.005 -> 0.01): the library's only rounding.
+
+    >>> round_fen(Decimal("2.665"))
+    Decimal('2.67')
+    >>> round_fen(Decimal("0.004"))
+    Decimal('0.00')
+    """
+    return value.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Share ``total`` (money) out over ``weights`` so the parts add up to it exactly.
+
+    Each part is the fen floor of its exact pro-rata share; the fen left over go one
+    at a time to the largest remainders (earliest first on ties). Zero weights get
+    zero. This is the largest-remainder (Hamilton) method, so the result does not
+    depend on anything but the inputs.
+
+    >>> allocate(Decimal("0.10"), [Decimal(1), Decimal(1), Decimal(1)])
+    [Decimal('0.04'), Decimal('0.03'), Decimal('0.03')]
+    """
+    weight_sum = sum(weights, Decimal(0))
+    if not weights:
+        return []
+    if weight_sum == 0:
+        if total != 0:
+            raise ValueError("cannot allocate a non-zero total over zero weights")
+        return [ZERO for _ in weights]
+    cents = int((total / FEN).to_integral_value())
+    exact = [Decimal(cents) * w / weight_sum for w in weights]
+    floors = [int(e) for e in exact]  # exact >= 0, so int() is the floor
+    left = cents - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [Decimal(c) * FEN for c in floors]
+
+
+Amount = Annotated[Decimal, BeforeValidator(parse_amount), PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
+"""A money field: Decimal yuan to the fen, serialised as a string."""
+
+Rate = Annotated[Decimal, BeforeValidator(parse_rate), PlainSerializer(str, return_type=str)]
+"""A ratio field: Decimal in 0..1, serialised as a string."""

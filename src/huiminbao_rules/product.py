@@ -1,0 +1,528 @@
+"""The typed shape of one product version (one city, one policy year).
+
+A product is data: responsibilities (责任) that take fee-line portions by selectors,
+deductibles, ratio schedules with bands, caps at every level, lists, coverage and
+waiting-period rules, the cross-year stay rule, and the source of every number. The
+engine knows a fixed set of *rule kinds*; a product chooses among them and sets
+their numbers. Nothing here names a city.
+
+Every key is documented in ``docs/product-format.md``. The ``load`` functions live in
+:mod:`huiminbao_rules.catalog`, the only module that reads files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ProductError
+from .models import CatalogueLevel, EncounterKind, Scheme, problems_from_validation
+from .money import ONE, ZERO, Amount, Rate
+
+__all__ = [
+    "Band",
+    "Cap",
+    "CombinedCap",
+    "Condition",
+    "CrossYear",
+    "DeductiblePool",
+    "DeductibleVariant",
+    "Enrollment",
+    "ListItem",
+    "NamedList",
+    "Period",
+    "PORTIONS",
+    "PreExisting",
+    "Product",
+    "RatioSchedule",
+    "Reference",
+    "Responsibility",
+    "Rounding",
+    "Selector",
+    "Source",
+    "SubLimit",
+    "WaitingPeriod",
+    "parse_product",
+]
+
+Portion = Literal["preselfpay", "inscp_copay", "fulamt", "overlmt"]
+PORTIONS: tuple[str, ...] = ("preselfpay", "inscp_copay", "fulamt", "overlmt")
+"""The parts of a fee line a person owes after basic insurance:
+
+- ``preselfpay``: 乙类 先行自付 (line ``preselfpay_amt``)
+- ``inscp_copay``: the person's share of the in-scope amount (起付线, co-payment, above the
+  public payers' caps): the encounter's ``inscp_scp_amt`` minus what the public payers paid,
+  shared over the lines by their in-scope amounts
+- ``fulamt``: 全自费 (line ``fulamt_ownpay_amt``)
+- ``overlmt``: 超限价 (line ``overlmt_amt``)
+"""
+
+Bucket = Literal["compliant", "reasonable", "special_drug", "other"]
+_ID = r"^[a-z][a-z0-9_\-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Source(_Strict):
+    """Where a number comes from."""
+
+    title: str
+    url: str | None = None
+    grade: Literal["A", "B", "C", "D", "MEM", "derived"] = Field(
+        description="A government/wire, B mainstream media, C aggregator, D public code, MEM unverified memory, "
+        "derived: computed from other cited figures"
+    )
+    clause: str = ""
+    note: str = ""
+
+
+class Cited(_Strict):
+    """Anything that carries numbers carries ``source`` (an id in ``product.sources``)."""
+
+    source: str
+    verified: bool = Field(default=True, description="false where the figure could not be confirmed")
+    note: str = ""
+
+
+class Condition(_Strict):
+    """``when``: every key that is set must hold (an empty condition always holds)."""
+
+    pre_existing: bool | None = None
+    groups_any: tuple[str, ...] | None = None
+    scheme: Scheme | None = None
+    min_enrolled_years: int | None = Field(default=None, ge=1, description="consecutive years incl. this one")
+    max_enrolled_years: int | None = Field(default=None, ge=1)
+    min_claim_free_years: int | None = Field(default=None, ge=1, description="consecutive prior years, none paid")
+    settled_through_basic: bool | None = None
+
+    @property
+    def is_always(self) -> bool:
+        return all(getattr(self, f) is None for f in type(self).model_fields)
+
+
+class Period(_Strict):
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.end < self.start:
+            raise ValueError(f"period end {self.end} is before start {self.start}")
+        return self
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+
+class Reference(Cited):
+    """A figure defined outside the product, e.g. the year's 大病保险 threshold, by scheme."""
+
+    name_zh: str
+    name_en: str = ""
+    employee: Amount
+    resident: Amount
+
+    def for_scheme(self, scheme: str) -> Decimal:
+        return self.employee if scheme == "employee" else self.resident
+
+
+class ListItem(_Strict):
+    """A named list's member: matched by national code (``*`` suffix = prefix) or by name prefix."""
+
+    name: str
+    codes: tuple[str, ...] = ()
+    indications: tuple[str, ...] = Field(default=(), description="ICD-10 prefixes; empty = any")
+    note: str = ""
+
+
+class NamedList(_Strict):
+    name_zh: str
+    name_en: str = ""
+    kind: Literal["drugs", "items", "institutions"] = "drugs"
+    source: str
+    verified: bool = True
+    note: str = ""
+    items: tuple[ListItem, ...] = ()
+
+    def find(self, code: str, name: str) -> ListItem | None:
+        """The first item the line's code or name matches."""
+        for item in self.items:
+            for c in item.codes:
+                if c == code or (c.endswith("*") and code.startswith(c[:-1])):
+                    return item
+            if name and item.name and name.startswith(item.name):
+                return item
+        return None
+
+
+class Selector(_Strict):
+    """Which fee-line portions a responsibility takes. Every key that is set must match."""
+
+    portions: tuple[Portion, ...] = Field(min_length=1)
+    levels: tuple[CatalogueLevel, ...] | None = None
+    fee_types: tuple[str, ...] | None = None
+    encounter_kinds: tuple[EncounterKind, ...] | None = None
+    in_list: str | None = Field(default=None, description="positive list: the line must be on it, on-indication")
+    not_in_list: str | None = Field(default=None, description="negative list: the line must not be on it")
+    institutions: str | None = Field(default=None, description="list of institutions the encounter must be at")
+    settled_through_basic: bool | None = None
+    weight: Rate = Field(default=ONE, description="share of the portion that counts as eligible")
+    source: str | None = Field(default=None, description="required when weight is not 1")
+
+
+class DeductibleVariant(Cited):
+    """One deductible; a responsibility's list of variants is read top-down, first ``when`` that holds."""
+
+    when: Condition = Condition()
+    amount: Amount | None = None
+    reference: str | None = Field(default=None, description="id in product.references")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> DeductibleVariant:
+        if (self.amount is None) == (self.reference is None):
+            raise ValueError("a deductible has exactly one of amount or reference")
+        return self
+
+
+class Band(_Strict):
+    """Pays ``rate`` on the part of the year's cumulative amount from ``from`` up to the next band."""
+
+    from_: Amount = Field(alias="from")
+    rate: Rate
+
+
+class RatioSchedule(Cited):
+    """A ratio (``rate``) or bands; a responsibility's schedules are read top-down."""
+
+    when: Condition = Condition()
+    rate: Rate | None = None
+    bands: tuple[Band, ...] | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> RatioSchedule:
+        if (self.rate is None) == (self.bands is None):
+            raise ValueError("a ratio schedule has exactly one of rate or bands")
+        if self.bands is not None:
+            if not self.bands or self.bands[0].from_ != 0:
+                raise ValueError("bands start with one whose from is 0")
+            froms = [b.from_ for b in self.bands]
+            if froms != sorted(set(froms)):
+                raise ValueError("band starts must increase")
+        return self
+
+    @cached_property
+    def band_list(self) -> tuple[tuple[Decimal, Decimal | None, Decimal], ...]:
+        """(from, to or None, rate) for each band."""
+        if self.bands is None:
+            return ((ZERO, None, self.rate),)  # type: ignore[return-value]
+        out = []
+        for i, b in enumerate(self.bands):
+            to = self.bands[i + 1].from_ if i + 1 < len(self.bands) else None
+            out.append((b.from_, to, b.rate))
+        return tuple(out)
+
+
+class Cap(Cited):
+    amount: Amount
+
+
+class SubLimit(Cited):
+    """A limit inside a responsibility on the lines ``takes`` selects."""
+
+    id: str = Field(pattern=_ID)
+    name_zh: str
+    name_en: str = ""
+    takes: Selector
+    per: Literal["year", "encounter", "item_year"] = Field(description="item_year: per national code per year")
+    measure: Literal["payable", "eligible", "count"]
+    limit: Amount | None = None
+    count: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _shape(self) -> SubLimit:
+        if (self.measure == "count") != (self.count is not None) or (self.measure != "count") != (
+            self.limit is not None
+        ):
+            raise ValueError("measure 'count' takes count; 'payable' and 'eligible' take limit")
+        return self
+
+
+class Responsibility(_Strict):
+    """One 责任: what it takes, its deductible, ratio schedules, cap and sub-limits."""
+
+    id: str = Field(pattern=_ID)
+    name_zh: str
+    name_en: str
+    bucket: Bucket
+    takes: tuple[Selector, ...] = Field(min_length=1)
+    deductible: tuple[DeductibleVariant, ...] = ()
+    deductible_pool: str | None = Field(default=None, description="id of a shared pool in product.deductible_pools")
+    ratio: tuple[RatioSchedule, ...] = Field(min_length=1)
+    ratio_basis: Literal["eligible", "after_deductible"] = Field(
+        default="eligible",
+        description="the axis bands are measured on: the year's cumulative eligible amount (the deductible "
+        "included) or that amount less the deductible",
+    )
+    cap: Cap | None = None
+    sub_limits: tuple[SubLimit, ...] = ()
+    note: str = ""
+
+    @field_validator("deductible", "ratio", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, Mapping) else v
+
+    @model_validator(mode="after")
+    def _shape(self) -> Responsibility:
+        if (self.deductible_pool is None) == (not self.deductible):
+            raise ValueError(f"responsibility {self.id}: give exactly one of deductible or deductible_pool")
+        for name, variants in (("deductible", self.deductible), ("ratio", self.ratio)):
+            if variants and not variants[-1].when.is_always:
+                raise ValueError(f"responsibility {self.id}: the last {name} must have no 'when', so one always applies")
+        return self
+
+
+class DeductiblePool(_Strict):
+    """A deductible shared by several responsibilities."""
+
+    id: str = Field(pattern=_ID)
+    name_zh: str
+    name_en: str = ""
+    deductible: tuple[DeductibleVariant, ...] = Field(min_length=1)
+
+    @field_validator("deductible", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, Mapping) else v
+
+
+class CombinedCap(Cited):
+    """One cap over the payable of several responsibilities (applies when ``when`` holds)."""
+
+    id: str = Field(pattern=_ID)
+    name_zh: str
+    name_en: str = ""
+    responsibilities: tuple[str, ...] = Field(min_length=2)
+    amount: Amount
+    when: Condition = Condition()
+
+
+class ConditionDefinition(_Strict):
+    id: str = Field(pattern=_ID)
+    name_zh: str
+    icd10: tuple[str, ...] = Field(default=(), description="ICD-10 prefixes of related diagnoses")
+
+
+class PreExisting(Cited):
+    """How the product decides whether a pre-existing (既往症) schedule applies.
+
+    - ``none``: it never does (the product pays everyone alike)
+    - ``person``: the person declared one of ``conditions`` (any declared condition if the list is empty)
+    - ``related_claim``: the person declared a condition *and* the encounter's diagnoses match its ICD-10
+      prefixes; unrelated encounters of the same person are paid normally
+    """
+
+    basis: Literal["none", "person", "related_claim"]
+    conditions: tuple[ConditionDefinition, ...] = ()
+
+
+class WaitingPeriod(Cited):
+    """Days after coverage starts during which encounters are not paid.
+
+    - ``late_enrollment``: enrolled after the enrollment window closed
+    - ``new_enrollee``: not enrolled the year before, in a year after the product's first
+    - ``gap_in_enrollment``: enrolled in some earlier year, but not the year before
+    """
+
+    applies_to: Literal["late_enrollment", "new_enrollee", "gap_in_enrollment"]
+    days: int = Field(ge=1)
+    exempt_groups: tuple[str, ...] = ()
+
+
+class Enrollment(_Strict):
+    window: Period | None = None
+    window_source: str | None = None
+    cover_starts_days_after_enrollment: int = Field(
+        default=1, ge=0, description="for an enrollment on or after the period start; 1 = the next day"
+    )
+    cover_start_source: str | None = None
+    waiting_periods: tuple[WaitingPeriod, ...] = ()
+
+
+class CrossYear(Cited):
+    """A stay that crosses the edge of the policy period (see ``docs/computation.md``).
+
+    - ``discharge_year``: the whole stay counts in the policy year of its discharge date
+    - ``to_discharge``: counts in the admission year, covered to discharge
+    - ``ends_at_expiry``: counts in the admission year; if not renewed, cover ends at expiry
+      (costs pro-rated by days)
+    - ``admission_year_tail``: counts in the admission year; if not renewed, covered ``tail_days``
+      after expiry, a longer stay pro-rated by days
+    """
+
+    rule: Literal["discharge_year", "to_discharge", "ends_at_expiry", "admission_year_tail"]
+    tail_days: int = Field(default=0, ge=0)
+
+    @property
+    def by_admission(self) -> bool:
+        return self.rule != "discharge_year"
+
+
+class Rounding(Cited):
+    mode: Literal["ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_DOWN"] = "ROUND_HALF_UP"
+    step: Decimal = Field(default=Decimal("0.01"), description="0.01 (fen) or 1 (yuan)")
+
+    @field_validator("step", mode="before")
+    @classmethod
+    def _step(cls, v: Any) -> Any:
+        d = Decimal(str(v)) if isinstance(v, (int, str)) else v
+        if d not in (Decimal("0.01"), Decimal("1")):
+            raise ValueError("rounding step is 0.01 or 1")
+        return d
+
+
+class Premium(Cited):
+    amount: Amount
+    applies_to: str = "everyone"
+
+
+class Product(_Strict):
+    """One product version: a city's 惠民保 for one policy year."""
+
+    id: str = Field(pattern=_ID)
+    city: str = Field(pattern=r"^[a-z]+$", description="lower-case pinyin")
+    city_zh: str
+    name: str
+    name_en: str = ""
+    policy_year: int = Field(ge=2015, le=2100)
+    first_year: int | None = Field(default=None, description="the product's first policy year")
+    period: Period
+    premiums: tuple[Premium, ...] = ()
+    sources: dict[str, Source] = Field(min_length=1)
+    references: dict[str, Reference] = {}
+    lists: dict[str, NamedList] = {}
+    pre_existing: PreExisting
+    enrollment: Enrollment = Enrollment()
+    cross_year: CrossYear
+    responsibilities: tuple[Responsibility, ...] = Field(min_length=1)
+    deductible_pools: tuple[DeductiblePool, ...] = ()
+    combined_caps: tuple[CombinedCap, ...] = ()
+    total_cap: Cap | None = None
+    indemnity_source: str
+    rounding: Rounding
+    limitations: str = ""
+
+    @model_validator(mode="after")
+    def _references(self) -> Product:
+        problems: list[str] = []
+        resp_ids = [r.id for r in self.responsibilities]
+        if len(resp_ids) != len(set(resp_ids)):
+            problems.append("responsibility ids repeat")
+        pools = {p.id: p for p in self.deductible_pools}
+        if len(pools) != len(self.deductible_pools):
+            problems.append("deductible pool ids repeat")
+        for where, cited in self._cited():
+            if cited.source not in self.sources:
+                problems.append(f"{where}: source {cited.source!r} is not in [sources]")
+        for r in self.responsibilities:
+            if r.deductible_pool is not None and r.deductible_pool not in pools:
+                problems.append(f"responsibility {r.id}: no deductible pool {r.deductible_pool!r}")
+            for variants in (r.deductible, pools[r.deductible_pool].deductible if r.deductible_pool in pools else ()):
+                for v in variants:
+                    if v.reference is not None and v.reference not in self.references:
+                        problems.append(f"responsibility {r.id}: no reference {v.reference!r}")
+            selectors = list(r.takes) + [s.takes for s in r.sub_limits]
+            for s in selectors:
+                for lst in (s.in_list, s.not_in_list, s.institutions):
+                    if lst is not None and lst not in self.lists:
+                        problems.append(f"responsibility {r.id}: no list {lst!r}")
+                if s.weight != ONE and (s.source is None or s.source not in self.sources):
+                    problems.append(f"responsibility {r.id}: a weight of {s.weight} needs a source")
+            ids = [s.id for s in r.sub_limits]
+            if len(ids) != len(set(ids)):
+                problems.append(f"responsibility {r.id}: sub-limit ids repeat")
+        for c in self.combined_caps:
+            for rid in c.responsibilities:
+                if rid not in resp_ids:
+                    problems.append(f"combined cap {c.id}: no responsibility {rid!r}")
+        for lid, lst in self.lists.items():
+            if lst.source not in self.sources:
+                problems.append(f"list {lid}: source {lst.source!r} is not in [sources]")
+        for name, src in (("enrollment.window_source", self.enrollment.window_source),
+                          ("enrollment.cover_start_source", self.enrollment.cover_start_source),
+                          ("indemnity_source", self.indemnity_source)):
+            if src is not None and src not in self.sources:
+                problems.append(f"{name}: {src!r} is not in [sources]")
+        if self.first_year is not None and self.first_year > self.policy_year:
+            problems.append("first_year is after policy_year")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _cited(self) -> list[tuple[str, Cited]]:
+        out: list[tuple[str, Cited]] = [("pre_existing", self.pre_existing), ("cross_year", self.cross_year),
+                                        ("rounding", self.rounding)]
+        out += [(f"premiums[{i}]", p) for i, p in enumerate(self.premiums)]
+        out += [(f"references.{k}", v) for k, v in self.references.items()]
+        out += [(f"enrollment.waiting_periods[{i}]", w) for i, w in enumerate(self.enrollment.waiting_periods)]
+        if self.total_cap:
+            out.append(("total_cap", self.total_cap))
+        out += [(f"combined_caps.{c.id}", c) for c in self.combined_caps]
+        for p in self.deductible_pools:
+            out += [(f"deductible_pools.{p.id}.deductible", v) for v in p.deductible]
+        for r in self.responsibilities:
+            out += [(f"responsibilities.{r.id}.deductible", v) for v in r.deductible]
+            out += [(f"responsibilities.{r.id}.ratio", v) for v in r.ratio]
+            if r.cap:
+                out.append((f"responsibilities.{r.id}.cap", r.cap))
+            out += [(f"responsibilities.{r.id}.sub_limits.{s.id}", s) for s in r.sub_limits]
+        return out
+
+    # ---- conveniences the engine and explanations use -------------------------------
+
+    @cached_property
+    def responsibility_by_id(self) -> dict[str, Responsibility]:
+        return {r.id: r for r in self.responsibilities}
+
+    @cached_property
+    def pool_by_id(self) -> dict[str, DeductiblePool]:
+        return {p.id: p for p in self.deductible_pools}
+
+    def pool_of(self, responsibility: Responsibility) -> str:
+        """The deductible pool a responsibility draws on (its own unless shared)."""
+        return responsibility.deductible_pool or responsibility.id
+
+    def deductible_variants(self, responsibility: Responsibility) -> tuple[DeductibleVariant, ...]:
+        if responsibility.deductible_pool is not None:
+            return self.pool_by_id[responsibility.deductible_pool].deductible
+        return responsibility.deductible
+
+    def source_label(self, source_id: str | None) -> str:
+        if source_id is None:
+            return ""
+        src = self.sources.get(source_id)
+        return f"{src.title} ({src.grade})" if src else source_id
+
+    def shifted(self, days: int) -> date:
+        return self.period.end + timedelta(days=days)
+
+
+def parse_product(data: Mapping[str, Any], origin: str | None = None) -> Product:
+    """Validate a product from a mapping (e.g. TOML read with ``parse_float=Decimal``)."""
+    try:
+        return Product.model_validate(data)
+    except ValidationError as exc:
+        lines = "; ".join(str(p) for p in problems_from_validation(exc))
+        raise ProductError(f"invalid product: {lines}", origin) from None
+
+
+def is_identifier(text: str) -> bool:
+    return re.match(_ID, text) is not None

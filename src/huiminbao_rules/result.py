@@ -1,0 +1,231 @@
+"""What adjudication returns: figures per responsibility and per fee line, the steps
+that produced them, and the year-to-date accumulators to store for the next claim.
+
+Results are plain frozen dataclasses (cheap to build, easy to read); the year-to-date
+record is a pydantic model because callers hand it back in as input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .money import ZERO, Amount
+
+__all__ = [
+    "Adjudication",
+    "BandPiece",
+    "Exclusion",
+    "LineResult",
+    "PortionResult",
+    "ResponsibilityResult",
+    "ResponsibilityToDate",
+    "Step",
+    "YearToDate",
+]
+
+YTD_VERSION = 1
+
+
+class ResponsibilityToDate(BaseModel):
+    """One responsibility's running figures for the policy year."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    eligible: Amount = ZERO
+    deductible: Amount = ZERO
+    paid: Amount = ZERO
+
+
+class YearToDate(BaseModel):
+    """Accumulators for one person under one product version: store it after each claim
+    and hand it back with the next. ``claims`` lists the claim ids already counted."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int = YTD_VERSION
+    product_id: str
+    insured_id: str | None = None
+    claims: tuple[str, ...] = ()
+    responsibilities: dict[str, ResponsibilityToDate] = {}
+    deductible_pools: dict[str, Amount] = Field(default={}, description="deductible used per pool")
+    sub_limits: dict[str, Amount] = Field(default={}, description="amount used per sub-limit key")
+    sub_limit_counts: dict[str, int] = {}
+    combined_caps: dict[str, Amount] = {}
+    total_paid: Amount = ZERO
+
+    def responsibility(self, rid: str) -> ResponsibilityToDate:
+        return self.responsibilities.get(rid) or ResponsibilityToDate()
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of the computation: what it did (``kind`` and ``values``), to what
+    (``subject``), and which clause of the product (a path in its file) and which source
+    say so. :mod:`huiminbao_rules.explain` renders it for people."""
+
+    kind: str
+    subject: str
+    clause: str
+    source: str | None
+    values: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BandPiece:
+    """The part of an eligible amount between ``start`` and ``end`` on the responsibility's
+    yearly axis, paid at ``rate``; ``raw`` is ``(end - start) * rate`` before rounding."""
+
+    start: Decimal
+    end: Decimal
+    rate: Decimal
+    raw: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    reason: str
+    amount: Decimal
+    clause: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PortionResult:
+    """One owed part of a fee line (see :data:`huiminbao_rules.product.PORTIONS`).
+
+    ``amount = sum(exclusions) + eligible``;
+    ``eligible = deductible + sum(band amounts)``;
+    ``payable = rounded - sum(cuts)``.
+    """
+
+    part: str
+    amount: Decimal
+    responsibility: str | None
+    exclusions: tuple[Exclusion, ...]
+    eligible: Decimal = ZERO
+    deductible: Decimal = ZERO
+    bands: tuple[BandPiece, ...] = ()
+    raw: Decimal = ZERO
+    rounded: Decimal = ZERO
+    cuts: tuple[tuple[str, Decimal], ...] = ()
+    payable: Decimal = ZERO
+
+    @property
+    def excluded(self) -> Decimal:
+        return sum((e.amount for e in self.exclusions), ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    """A fee line: its amount, the part the public payers settled, and its owed portions."""
+
+    encounter_id: str
+    number: int
+    feedetl_sn: str | None
+    code: str
+    name: str
+    amount: Decimal
+    public_paid: Decimal
+    portions: tuple[PortionResult, ...]
+
+    @property
+    def eligible(self) -> Decimal:
+        return sum((p.eligible for p in self.portions), ZERO)
+
+    @property
+    def payable(self) -> Decimal:
+        return sum((p.payable for p in self.portions), ZERO)
+
+    @property
+    def excluded(self) -> Decimal:
+        return sum((p.excluded for p in self.portions), ZERO)
+
+    @property
+    def responsibilities(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.responsibility for p in self.portions if p.responsibility))
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(e.reason for p in self.portions for e in p.exclusions))
+
+
+@dataclass(frozen=True, slots=True)
+class ResponsibilityResult:
+    """One responsibility's figures for this claim (``*_before``: year to date before it)."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    bucket: str
+    eligible: Decimal
+    deductible_amount: Decimal
+    deductible_before: Decimal
+    deductible: Decimal
+    bands: tuple[BandPiece, ...]
+    raw: Decimal
+    rounded: Decimal
+    cuts: tuple[tuple[str, Decimal], ...]
+    payable: Decimal
+    eligible_before: Decimal
+    paid_before: Decimal
+
+    @property
+    def cap_cut(self) -> Decimal:
+        return sum((c for _, c in self.cuts), ZERO)
+
+    @property
+    def rounding(self) -> Decimal:
+        """What rounding added (positive) or took away (negative)."""
+        return self.rounded - self.raw
+
+
+@dataclass(frozen=True, slots=True)
+class Adjudication:
+    """What the product pays on one claim, and why."""
+
+    claim_id: str
+    insured_id: str
+    product_id: str
+    policy_year: int
+    service_on: date
+    medical_total: Decimal
+    public_paid: Decimal
+    owed: Decimal
+    other_insurance_paid: Decimal
+    indemnity_limit: Decimal
+    indemnity_cut: Decimal
+    payable: Decimal
+    responsibilities: tuple[ResponsibilityResult, ...]
+    lines: tuple[LineResult, ...]
+    steps: tuple[Step, ...]
+    year_to_date_before: YearToDate
+    year_to_date: YearToDate
+
+    @property
+    def eligible(self) -> Decimal:
+        return sum((r.eligible for r in self.responsibilities), ZERO)
+
+    @property
+    def excluded(self) -> Decimal:
+        return sum((line.excluded for line in self.lines), ZERO)
+
+    def responsibility(self, rid: str) -> ResponsibilityResult:
+        for r in self.responsibilities:
+            if r.id == rid:
+                return r
+        raise KeyError(rid)
+
+    def by_bucket(self) -> dict[str, tuple[Decimal, Decimal]]:
+        """bucket -> (eligible, payable) summed over its responsibilities."""
+        out: dict[str, tuple[Decimal, Decimal]] = {}
+        for r in self.responsibilities:
+            e, p = out.get(r.bucket, (ZERO, ZERO))
+            out[r.bucket] = (e + r.eligible, p + r.payable)
+        return out
