@@ -1,0 +1,142 @@
+"""The ``huiminbao`` command: the only module that prints.
+
+Bad input never shows a traceback: one message naming the file and the field, exit
+code 2. A bug in the library still shows its traceback (exit 1), on purpose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .catalog import bundled_products, load_product
+from .engine import replay
+from .errors import HuiminbaoError, InputError
+from .explain import statement, to_dict, trace
+from .models import Claim, parse_claim
+from .product import Product
+from .result import YearToDate
+
+__all__ = ["main"]
+
+EXIT_BAD_INPUT = 2
+
+
+class _Bad(Exception):
+    """Bad input, already phrased for the user."""
+
+
+def _read_json_file(path: str, what: str) -> Any:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _Bad(f"{path}: cannot read {what}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _Bad(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+
+
+def _claims(paths: Sequence[str]) -> list[Claim]:
+    claims = []
+    for path in paths:
+        data = _read_json_file(path, "claim")
+        try:
+            claims.append(parse_claim(data))
+        except InputError as exc:
+            raise _Bad(f"{path}: {exc}") from None
+    return claims
+
+
+def _product(ref: str) -> Product:
+    try:
+        return load_product(ref)
+    except HuiminbaoError as exc:
+        raise _Bad(str(exc)) from None
+
+
+def _cmd_adjudicate(args: argparse.Namespace) -> int:
+    product = _product(args.product)
+    claims = _claims(args.claims)
+    ytd = None
+    if args.year_to_date:
+        data = _read_json_file(args.year_to_date, "year-to-date record")
+        try:
+            ytd = YearToDate.model_validate(data)
+        except ValueError as exc:
+            raise _Bad(f"{args.year_to_date}: invalid year-to-date record: {exc}") from None
+    try:
+        year = replay(claims, product, ytd)
+    except HuiminbaoError as exc:
+        raise _Bad(str(exc)) from None
+    if args.json:
+        print(json.dumps([to_dict(a, product) for a in year.adjudications], ensure_ascii=False, indent=2))
+        return 0
+    for i, adj in enumerate(year.adjudications):
+        if i:
+            print()
+        for line in statement(adj, product, args.lang):
+            print(line)
+        if args.trace:
+            print()
+            for line in trace(adj, product, args.lang):
+                print(line)
+    if len(year.adjudications) > 1:
+        word = "本年度合计赔付" if args.lang == "zh" else "Year total payable"
+        print()
+        print(f"{word} {year.payable:,.2f}")
+    return 0
+
+
+def _cmd_products(args: argparse.Namespace) -> int:
+    try:
+        products = bundled_products()
+    except HuiminbaoError as exc:
+        raise _Bad(str(exc)) from None
+    rows = [
+        {"id": p.id, "city": p.city, "city_zh": p.city_zh, "name": p.name, "name_en": p.name_en,
+         "policy_year": p.policy_year, "period": {"start": p.period.start.isoformat(), "end": p.period.end.isoformat()},
+         "responsibilities": [r.id for r in p.responsibilities]}
+        for p in products
+    ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    width = max((len(r["id"]) for r in rows), default=2)
+    for r in rows:
+        print(f"{r['id']:<{width}}  {r['period']['start']} – {r['period']['end']}  {r['city_zh']} {r['name']}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="huiminbao", description="惠民保 benefit adjudication")
+    sub = parser.add_subparsers(dest="command", required=True)
+    adj = sub.add_parser("adjudicate", help="adjudicate one person's claims of one policy year")
+    adj.add_argument("claims", nargs="+", metavar="CLAIM.json")
+    adj.add_argument("--product", required=True, metavar="ID|FILE.toml", help="bundled product id or a product file")
+    adj.add_argument("--json", action="store_true", help="print a JSON array of results, one per claim")
+    adj.add_argument("--lang", choices=("zh", "en"), default="zh", help="statement language (default zh)")
+    adj.add_argument("--trace", action="store_true", help="also print every step with its clause and source")
+    adj.add_argument("--year-to-date", metavar="YTD.json", help="accumulators from earlier claims of the year")
+    adj.set_defaults(run=_cmd_adjudicate)
+    prods = sub.add_parser("products", help="list the bundled products")
+    prods.add_argument("--json", action="store_true")
+    prods.set_defaults(run=_cmd_products)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except _Bad as exc:
+        print(f"huiminbao: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
