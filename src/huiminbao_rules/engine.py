@@ -4,23 +4,30 @@ Pure: no I/O, no clock, no globals; the same inputs give the same result. The or
 of work (each step is written down in the result's ``steps``):
 
 1. **Cover.** When the person's cover starts, and any waiting period (:mod:`.coverage`).
-2. **Encounters**, in service-date order. An encounter of another policy year, before
-   cover or inside a waiting period is excluded whole; a stay past the end of cover is
-   pro-rated by days where the product's cross-year rule says so.
-3. **Portions.** Each fee line splits into what the public payers settled and the
-   parts the person owes (先行自付, in-scope co-pay, 全自费, 超限价). The encounter's
-   in-scope co-pay is shared over its lines by their in-scope amounts (largest remainder).
+2. **Encounters**, in service-date order (then id). An encounter of another policy year,
+   before cover or inside a waiting period is excluded whole; a stay past the end of
+   cover is pro-rated by days where the product's cross-year rule says so.
+3. **Portions.** Each fee line splits into what the public payers settled and the parts
+   the person owes (先行自付, in-scope co-pay, 全自费, 超限价). The encounter's in-scope
+   co-pay is shared over its lines by their in-scope amounts (largest remainder).
 4. **Responsibilities.** Each owed portion goes to the first responsibility with a
-   selector that takes it (weighted where the selector says), or is excluded with a reason.
-5. **Deductible and ratio.** In order, each eligible portion first uses what is left of
-   its deductible (pool), then is paid at the rate of the band(s) its amount falls in on
-   the responsibility's yearly axis.
+   selector that takes it (weighted where the selector says; eligible-amount and count
+   sub-limits applied in line order), or is excluded with a reason.
+5. **Deductible and ratio.** Within an encounter, each responsibility's eligible amount
+   (in the product's order of responsibilities) first uses what is left of its deductible
+   (pool), then is paid at the rate of the band(s) it falls in on the responsibility's
+   yearly axis. Totals therefore do not depend on the order of the fee lines.
 6. **Rounding**, once per responsibility per claim, as the product says (default: to the
-   fen, half up); the rounded amount is shared back over the portions.
-7. **Caps**, in order: sub-limits, the responsibility's cap, combined caps, the total cap.
+   fen, half up); the rounded amount is shared back by largest remainder, to encounters
+   and then to portions.
+7. **Caps**, encounter by encounter in the same order: sub-limits, the responsibility's
+   cap, combined caps, the total cap.
 8. **Indemnity.** The claim never pays more than the person still owed after public
    payers and what other insurers or charity already paid; any excess is taken off the
-   last portions first.
+   last encounter's last responsibility first.
+
+Within one encounter and responsibility, the per-line figures (``Adjudication.lines``)
+follow line order: earlier lines use the deductible first, later lines bear cuts first.
 """
 
 from __future__ import annotations
@@ -30,11 +37,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
+from .classify import Entry
 from .coverage import Cover, Facts, cover_of, facts_of, holds
 from .errors import AdjudicationError
 from .models import Claim, Encounter, FeeLine, Insured
 from .money import ZERO, allocate, round_fen
-from .product import DeductibleVariant, Product, RatioSchedule, Responsibility, Selector
+from .product import DeductibleVariant, Product, RatioSchedule, Responsibility
 from .result import (
     Adjudication,
     BandPiece,
@@ -47,51 +55,39 @@ from .result import (
     YearToDate,
 )
 
-__all__ = ["YearResult", "adjudicate", "replay", "fresh_year"]
+__all__ = ["YearResult", "adjudicate", "fresh_year", "replay"]
 
 _MODES = {"ROUND_HALF_UP": ROUND_HALF_UP, "ROUND_HALF_EVEN": ROUND_HALF_EVEN, "ROUND_DOWN": ROUND_DOWN}
-_MISS_RANK = {"not_covered": 0, "not_on_list": 1, "negative_list": 2, "off_indication": 3}
-_NO = ("not_covered", "responsibilities")
+_PARTS = ("preselfpay", "inscp_copay", "fulamt", "overlmt")
 
 
 def fresh_year(product: Product, insured_id: str | None = None) -> YearToDate:
     """Empty accumulators for a person's first claim of the policy year."""
-    return YearToDate(product_id=product.id, insured_id=insured_id)
-
-
-class _Work:
-    """A portion of a fee line while it is being adjudicated."""
-
-    __slots__ = (
-        "part", "amount", "resp", "exclusions", "eligible", "deductible", "bands", "raw",
-        "rounded", "cuts", "payable", "facts", "sub_keys", "combined", "enc", "line",
+    return YearToDate.model_construct(
+        version=1, product_id=product.id, insured_id=insured_id, claims=(), responsibilities={},
+        deductible_pools={}, sub_limits={}, sub_limit_counts={}, combined_caps={}, total_paid=ZERO,
     )
 
-    def __init__(self, part: str, amount: Decimal, facts: Facts, enc: Encounter, line: FeeLine):
-        self.part = part
-        self.amount = amount
-        self.facts = facts
-        self.enc = enc
-        self.line = line
-        self.resp: Responsibility | None = None
-        self.exclusions: list[Exclusion] = []
+
+class _Group:
+    """One responsibility's eligible portions within one encounter, adjudicated together."""
+
+    __slots__ = ("enc", "facts", "resp", "r_index", "order", "portions", "eligible", "annual", "d_clause",
+                 "d_source", "left", "deductible", "pos", "base", "s_index", "schedule", "pieces", "raw",
+                 "rounded", "cuts", "payable", "sub_keys", "combined")
+
+    def __init__(self, enc: Encounter, facts: Facts, resp: Responsibility, r_index: int, order: tuple[int, int]):
+        self.enc, self.facts, self.resp, self.r_index, self.order = enc, facts, resp, r_index, order
+        self.portions: list[list] = []  # type: ignore[type-arg]
         self.eligible = ZERO
         self.deductible = ZERO
-        self.bands: list[BandPiece] = []
-        self.raw = ZERO
         self.rounded = ZERO
-        self.cuts: list[tuple[str, Decimal]] = []
         self.payable = ZERO
+        self.raw = ZERO
+        self.cuts: list[tuple[str, Decimal]] = []
+        self.pieces: list[BandPiece] = []
         self.sub_keys: list[str] = []
         self.combined: list[str] = []
-
-    def freeze(self) -> PortionResult:
-        return PortionResult(
-            part=self.part, amount=self.amount, responsibility=self.resp.id if self.resp else None,
-            exclusions=tuple(self.exclusions), eligible=self.eligible, deductible=self.deductible,
-            bands=tuple(self.bands), raw=self.raw, rounded=self.rounded, cuts=tuple(self.cuts),
-            payable=self.payable,
-        )
 
 
 def _check_inputs(claim: Claim, product: Product, ytd: YearToDate) -> None:
@@ -115,7 +111,7 @@ def _encounter_verdict(
     period, rule, year = product.period, product.cross_year, product.policy_year
     stay = enc.kind == "inpatient"
     anchor = enc.admitted_on if stay and rule.by_admission else enc.service_on
-    info: dict[str, object] = {"anchor": anchor, "period_start": period.start, "period_end": period.end}
+    info: dict[str, object] = {"anchor": anchor}
     if anchor not in period:
         return "other_policy_year", "cross_year" if stay else "period", None, info
     start = enc.starts_on
@@ -141,45 +137,6 @@ def _encounter_verdict(
     return None, "cross_year" if stay else "period", None, info
 
 
-def _match(product: Product, s: Selector, enc: Encounter, line: FeeLine, part: str) -> tuple[str, str] | None:
-    """None when the selector takes this portion, else (miss reason, clause)."""
-    if part not in s.portions:
-        return _NO
-    if s.levels is not None and line.chrgitm_lv not in s.levels:
-        return _NO
-    if s.fee_types is not None and line.med_chrgitm_type not in s.fee_types:
-        return _NO
-    if s.encounter_kinds is not None and enc.kind not in s.encounter_kinds:
-        return _NO
-    if s.settled_through_basic is not None and enc.settled_through_basic != s.settled_through_basic:
-        return _NO
-    if s.institutions is not None and product.lists[s.institutions].find("", enc.institution) is None:
-        return _NO
-    if s.not_in_list is not None and product.lists[s.not_in_list].find(line.med_list_codg, line.name):
-        return "negative_list", f"lists.{s.not_in_list}"
-    if s.in_list is not None:
-        item = product.lists[s.in_list].find(line.med_list_codg, line.name)
-        if item is None:
-            return "not_on_list", f"lists.{s.in_list}"
-        if item.indications and not any(d.startswith(p) for d in enc.diagnoses for p in item.indications):
-            return "off_indication", f"lists.{s.in_list}"
-    return None
-
-
-def _classify(
-    product: Product, enc: Encounter, line: FeeLine, part: str
-) -> tuple[Responsibility, Selector, int] | tuple[None, str, str]:
-    best = _NO
-    for r in product.responsibilities:
-        for i, s in enumerate(r.takes):
-            miss = _match(product, s, enc, line, part)
-            if miss is None:
-                return r, s, i
-            if _MISS_RANK[miss[0]] > _MISS_RANK[best[0]]:
-                best = miss
-    return None, best[0], best[1]
-
-
 def _first(variants: Iterable[DeductibleVariant | RatioSchedule], facts: Facts):  # type: ignore[no-untyped-def]
     for i, v in enumerate(variants):
         if holds(v.when, facts):
@@ -192,8 +149,7 @@ def _deductible(product: Product, r: Responsibility, facts: Facts) -> tuple[Deci
     i, v = _first(product.deductible_variants(r), facts)
     if v.reference is not None:
         ref = product.references[v.reference]
-        amount = ref.for_scheme(facts.scheme)
-        source = ref.source
+        amount, source = ref.for_scheme(facts.scheme), ref.source
     else:
         amount, source = v.amount, v.source
     where = f"deductible_pools.{r.deductible_pool}" if r.deductible_pool else f"responsibilities.{r.id}"
@@ -219,15 +175,61 @@ def _sub_key(r: Responsibility, sl_id: str, per: str, claim: Claim, enc: Encount
     return base
 
 
-def _merge(pieces: Iterable[BandPiece]) -> tuple[BandPiece, ...]:
-    out: list[BandPiece] = []
-    for p in sorted(pieces, key=lambda p: p.start):
-        if out and out[-1].end == p.start and out[-1].rate == p.rate:
-            q = out[-1]
-            out[-1] = BandPiece(q.start, p.end, p.rate, q.raw + p.raw)
+def _group_order(g: _Group) -> tuple[int, int]:
+    return (g.r_index, g.order[1]) if isinstance(g.order, tuple) else (g.order, -1)
+
+
+def _eligible_limits(classifier, r, claim, enc, line, p, eligible, exclusions, sub_used, sub_counts, counted):  # type: ignore[no-untyped-def]
+    """Apply a responsibility's eligible-amount and count sub-limits to one portion."""
+    for sl in r.sub_limits:
+        if sl.measure == "payable" or not classifier.sub_limits[(r.id, sl.id)].matches(p[0], line, enc):
+            continue
+        key = _sub_key(r, sl.id, sl.per, claim, enc, line)
+        where = f"responsibilities.{r.id}.sub_limits.{sl.id}"
+        if sl.measure == "count":
+            # A line counts once, however many of its portions the limit selects.
+            allowed = counted.get((key, id(line)))
+            if allowed is None:
+                allowed = sub_counts.get(key, 0) < sl.count
+                counted[(key, id(line))] = allowed
+                if allowed:
+                    sub_counts[key] = sub_counts.get(key, 0) + 1
+            if not allowed and eligible:
+                exclusions = (*exclusions, Exclusion("count_limit", eligible, where))
+                eligible = ZERO
         else:
-            out.append(p)
-    return tuple(out)
+            room = sl.limit - sub_used.get(key, ZERO)
+            room = room if room > 0 else ZERO
+            if eligible > room:
+                exclusions = (*exclusions, Exclusion("sub_limit", eligible - room, where))
+                eligible = room
+            sub_used[key] = sub_used.get(key, ZERO) + eligible
+    return eligible, exclusions
+
+
+def _single_destination(classifier, enc: Encounter) -> Entry | None:  # type: ignore[no-untyped-def]
+    """The one plain selector (no weight, no sub-limits) that takes every line's in-scope
+    co-pay in this encounter, if there is one."""
+    found = None
+    for line in enc.fee_lines:
+        if line.inscp_scp_amt:
+            entry, _ = classifier.classify("inscp_copay", line, enc)
+            if entry is None or entry.weight is not None or entry.limited or entry.payable_limited:
+                return None
+            if found is None:
+                found = entry
+            elif entry is not found:
+                return None
+    return found
+
+
+def _share(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """:func:`allocate` with the common cases answered directly."""
+    if len(weights) == 1:
+        return [total]
+    if not total:
+        return [ZERO] * len(weights)
+    return allocate(total, weights)
 
 
 def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None = None) -> Adjudication:
@@ -241,292 +243,458 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
     ytd = year_to_date if year_to_date is not None else fresh_year(product, claim.insured.id)
     _check_inputs(claim, product, ytd)
     insured = claim.insured
-    steps: list[Step] = []
+    classifier = product.classifier
+    responsibilities = product.responsibilities
     cover = cover_of(insured, product)
-    steps.append(Step("cover", insured.id, "enrollment", product.enrollment.cover_start_source, {
-        "enrolled_on": insured.enrolled_on, "start": cover.start, "late": cover.late,
-        "days_after": product.enrollment.cover_starts_days_after_enrollment,
-    }))
-    if cover.waiting is not None:
-        steps.append(Step("waiting", insured.id, f"enrollment.waiting_periods[{cover.waiting_index}]",
-                          cover.waiting.source, {"applies_to": cover.waiting.applies_to, "days": cover.waiting.days,
-                                                 "until": cover.waiting_until}))
 
-    # Running accumulators (copied from the year to date).
-    pools = dict(ytd.deductible_pools)
-    elig_run = {rid: v.eligible for rid, v in ytd.responsibilities.items()}
-    ded_run = {rid: v.deductible for rid, v in ytd.responsibilities.items()}
     sub_used = dict(ytd.sub_limits)
     sub_counts = dict(ytd.sub_limit_counts)
     counted: dict[tuple[str, int], bool] = {}
 
-    line_rows: list[tuple[Encounter, int, FeeLine, Decimal, list[_Work]]] = []
-    chunks: list[_Work] = []
     encounters = sorted(claim.encounters, key=lambda e: (e.service_on, e.id))
+    verdicts = []
+    line_rows: list[tuple[Encounter, int, FeeLine, Decimal, list[PortionResult]]] = []
+    groups: list[_Group] = []
+    deferrals: list[tuple[Decimal, list[list]]] = []  # type: ignore[type-arg]
     for enc in encounters:
         facts = facts_of(insured, enc, product)
         reason, clause, fraction, info = _encounter_verdict(enc, product, cover, insured)
-        source = product.cross_year.source if clause == "cross_year" else (
-            cover.waiting.source if reason == "waiting_period" and cover.waiting else
-            product.enrollment.cover_start_source if reason == "before_coverage_start" else None)
-        steps.append(Step("encounter", enc.id, clause, source, {
-            "kind": enc.kind, "service_on": enc.service_on, "excluded": reason, "fraction": fraction,
-            "pre_existing": facts.pre_existing, **info}))
+        verdicts.append((enc, facts, reason, clause, fraction, info))
         s = enc.settlement
+        fee_lines = enc.fee_lines
         copay_total = s.inscp_scp_amt - s.public_paid
-        copays = allocate(copay_total, [ln.inscp_scp_amt for ln in enc.fee_lines])
-        steps.append(Step("public_share", enc.id, "identities", None, {
-            "inscp_scp_amt": s.inscp_scp_amt, "public_paid": s.public_paid, "copay": copay_total,
-            "preselfpay_amt": s.preselfpay_amt, "fulamt_ownpay_amt": s.fulamt_ownpay_amt,
-            "overlmt_selfpay": s.overlmt_selfpay}))
-        if product.pre_existing.basis != "none":
-            steps.append(Step("pre_existing", enc.id, "pre_existing", product.pre_existing.source,
-                              {"basis": product.pre_existing.basis, "applies": facts.pre_existing}))
-        per_line = []
-        for line, copay in zip(enc.fee_lines, copays):
-            parts = [
-                _Work(name, amount, facts, enc, line)
-                for name, amount in (("preselfpay", line.preselfpay_amt), ("inscp_copay", copay),
-                                     ("fulamt", line.fulamt_ownpay_amt), ("overlmt", line.overlmt_amt))
-                if amount
-            ]
-            per_line.append((line, line.inscp_scp_amt - copay, parts))
-        flat = [w for _, _, parts in per_line for w in parts]
-        covered_amounts = [w.amount for w in flat]
-        if reason is None and fraction is not None:
-            owed = sum(covered_amounts, ZERO)
-            covered_amounts = allocate(round_fen(owed * fraction), covered_amounts)
-        for w, covered in zip(flat, covered_amounts):
-            if reason is not None:
-                w.exclusions.append(Exclusion(reason, w.amount, clause))
-                continue
-            if covered < w.amount:
-                w.exclusions.append(Exclusion("beyond_cover_end", w.amount - covered, "cross_year"))
-            if not covered:
-                continue
-            line = w.line
-            found = _classify(product, enc, line, w.part)
-            if found[0] is None:
-                w.exclusions.append(Exclusion(found[1], covered, found[2]))  # type: ignore[arg-type]
-                continue
-            r, sel, si = found  # type: ignore[misc]
-            w.resp = r
-            eligible = covered if sel.weight == 1 else round_fen(covered * sel.weight)
-            if eligible < covered:
-                w.exclusions.append(Exclusion("weighted_out", covered - eligible, f"responsibilities.{r.id}.takes[{si}]"))
-            for sl in r.sub_limits:
-                if sl.measure == "payable" or _match(product, sl.takes, enc, line, w.part) is not None:
-                    continue
-                key = _sub_key(r, sl.id, sl.per, claim, enc, line)
-                where = f"responsibilities.{r.id}.sub_limits.{sl.id}"
-                if sl.measure == "count":
-                    # A line counts once, however many of its portions the limit selects.
-                    allowed = counted.get((key, id(line)))
-                    if allowed is None:
-                        allowed = sub_counts.get(key, 0) < sl.count  # type: ignore[operator]
-                        counted[(key, id(line))] = allowed
-                        if allowed:
-                            sub_counts[key] = sub_counts.get(key, 0) + 1
-                    if not allowed:
-                        w.exclusions.append(Exclusion("count_limit", eligible, where))
-                        eligible = ZERO
-                else:
-                    room = max(sl.limit - sub_used.get(key, ZERO), ZERO)  # type: ignore[operator]
-                    if eligible > room:
-                        w.exclusions.append(Exclusion("sub_limit", eligible - room, where))
-                        eligible = room
-                    sub_used[key] = sub_used.get(key, ZERO) + eligible
-            w.eligible = eligible
-            if eligible:
-                chunks.append(w)
-        for n, (line, public, parts) in enumerate(per_line, 1):
-            line_rows.append((enc, n, line, public, parts))
-
-    # Deductible and bands, in order.
-    resp_info: dict[str, dict[str, object]] = {}
-    for w in chunks:
-        r = w.resp
-        assert r is not None
-        pool = product.pool_of(r)
-        annual, d_clause, d_source = _deductible(product, r, w.facts)
-        si, schedule = _first(r.ratio, w.facts)
-        info = resp_info.setdefault(r.id, {"deductible_amount": annual, "d_clause": d_clause, "d_source": d_source,
-                                           "schedules": {}})
-        info["schedules"][si] = schedule  # type: ignore[index]
-        left = max(annual - pools.get(pool, ZERO), ZERO)
-        d = w.eligible if w.eligible < left else left
-        pools[pool] = pools.get(pool, ZERO) + d
-        pos = elig_run.get(r.id, ZERO)
-        taken = ded_run.get(r.id, ZERO)
-        if r.ratio_basis == "eligible":
-            lo, hi = pos + d, pos + w.eligible
+        # When every line's in-scope co-pay goes to one responsibility, plainly, only the
+        # encounter's total matters here; the per-line split waits until lines are read.
+        deferred: Entry | None = None
+        copays: list[Decimal] | None
+        if copay_total == s.inscp_scp_amt:
+            copays = [ln.inscp_scp_amt for ln in fee_lines]
+        elif reason is None and fraction is None and (deferred := _single_destination(classifier, enc)):
+            copays = None
+            pending: list[list] = []  # type: ignore[type-arg]
+            deferrals.append((copay_total, pending))
         else:
-            lo = pos - taken
-            hi = lo + w.eligible - d
-        elig_run[r.id] = pos + w.eligible
-        ded_run[r.id] = taken + d
-        w.deductible = d
-        w.bands = _pieces(schedule, lo, hi)
-        w.raw = sum((p.raw for p in w.bands), ZERO)
+            copays = _share(copay_total, [ln.inscp_scp_amt for ln in fee_lines])
+        # A portion while it is worked on: [part, amount, responsibility id, eligible, exclusions];
+        # a deferred co-pay has amount None until lines are read.
+        flat: list[tuple[FeeLine, list]] = []  # type: ignore[type-arg]
+        n = 0
+        for i, line in enumerate(fee_lines):
+            n += 1
+            parts = []
+            if line.preselfpay_amt:
+                parts.append(["preselfpay", line.preselfpay_amt, None, ZERO, ()])
+            if copays is None:
+                copay = None
+                if line.inscp_scp_amt:
+                    record = ["inscp_copay", None, deferred.resp.id, None, ()]  # type: ignore[union-attr]
+                    parts.append(record)
+                    pending.append([line, record, parts])
+            else:
+                copay = copays[i]
+                if copay:
+                    parts.append(["inscp_copay", copay, None, ZERO, ()])
+            if line.fulamt_ownpay_amt:
+                parts.append(["fulamt", line.fulamt_ownpay_amt, None, ZERO, ()])
+            if line.overlmt_amt:
+                parts.append(["overlmt", line.overlmt_amt, None, ZERO, ()])
+            for p in parts:
+                flat.append((line, p))
+            line_rows.append([enc, n, line, None if copay is None else line.inscp_scp_amt - copay, parts])
+        if reason is not None:
+            for _, p in flat:
+                p[4] = (Exclusion(reason, p[1], clause),)
+            continue
+        if fraction is not None:
+            amounts = [p[1] for _, p in flat]
+            covered_all = allocate(round_fen(sum(amounts, ZERO) * fraction), amounts)
+        else:
+            covered_all = None
+        here: dict[object, _Group] = {}
+        classify = classifier.classify
+        for k, (line, p) in enumerate(flat):
+            if p[1] is None:
+                order = deferred.r_index  # type: ignore[union-attr]
+                g = here.get(order)
+                if g is None:
+                    g = here[order] = _Group(enc, facts, deferred.resp, order, order)  # type: ignore[union-attr,arg-type]
+                g.portions.append(p)
+                continue
+            covered = p[1]
+            exclusions: tuple[Exclusion, ...] = ()
+            if covered_all is not None:
+                covered = covered_all[k]
+                if covered < p[1]:
+                    exclusions = (Exclusion("beyond_cover_end", p[1] - covered, "cross_year"),)
+                if not covered:
+                    p[4] = exclusions
+                    continue
+            entry, miss = classify(p[0], line, enc)
+            if entry is None:
+                p[4] = (*exclusions, Exclusion(miss[0], covered, miss[1]))
+                continue
+            r = entry.resp
+            p[2] = r.id  # type: ignore[union-attr]
+            weight = entry.weight
+            if weight is None:
+                eligible = covered
+            else:
+                eligible = round_fen(covered * weight)
+                if eligible < covered:
+                    exclusions = (*exclusions, Exclusion("weighted_out", covered - eligible,
+                                                         f"responsibilities.{r.id}.takes[{entry.s_index}]"))  # type: ignore[union-attr]
+            if entry.limited:
+                eligible, exclusions = _eligible_limits(
+                    classifier, r, claim, enc, line, p, eligible, exclusions, sub_used, sub_counts, counted)  # type: ignore[arg-type]
+            p[3] = eligible
+            p[4] = exclusions
+            if not eligible:
+                continue
+            # A responsibility with payable sub-limits is capped portion by portion.
+            order = (entry.r_index, k) if entry.payable_limited else entry.r_index
+            g = here.get(order)
+            if g is None:
+                g = here[order] = _Group(enc, facts, r, entry.r_index, order)  # type: ignore[arg-type]
+                if entry.payable_limited:
+                    g.sub_keys = [
+                        _sub_key(r, sl.id, sl.per, claim, enc, line) if sl.measure == "payable"  # type: ignore[arg-type]
+                        and classifier.sub_limits[(r.id, sl.id)].matches(p[0], line, enc) else ""  # type: ignore[union-attr]
+                        for sl in r.sub_limits  # type: ignore[union-attr]
+                    ]
+            g.portions.append(p)
+            g.eligible += eligible
+        if deferred is not None:
+            here[deferred.r_index].eligible += copay_total
+        groups.extend(sorted(here.values(), key=_group_order))
+
+    # Deductible and bands, group by group.
+    pools = dict(ytd.deductible_pools)
+    run: dict[str, list[Decimal]] = {rid: [v.eligible, v.deductible] for rid, v in ytd.responsibilities.items()}
+    choice: dict[tuple[int, Facts], tuple[Decimal, str, str, int, RatioSchedule]] = {}
+    for g in groups:
+        r = g.resp
+        key = (g.r_index, g.facts)
+        c = choice.get(key)
+        if c is None:
+            annual, d_clause, d_source = _deductible(product, r, g.facts)
+            s_index, schedule = _first(r.ratio, g.facts)
+            c = choice[key] = (annual, d_clause, d_source, s_index, schedule)
+        g.annual, g.d_clause, g.d_source, g.s_index, g.schedule = c
+        pool = r.deductible_pool or r.id
+        used = pools.get(pool, ZERO)
+        left = g.annual - used if g.annual > used else ZERO
+        d = g.eligible if g.eligible < left else left
+        pools[pool] = used + d
+        acc = run.get(r.id)
+        if acc is None:
+            acc = run[r.id] = [ZERO, ZERO]
+        g.left, g.pos, g.base = left, acc[0], acc[0] - acc[1]
+        if r.ratio_basis == "eligible":
+            lo, hi = acc[0] + d, acc[0] + g.eligible
+        else:
+            lo = g.base
+            hi = lo + g.eligible - d
+        acc[0] += g.eligible
+        acc[1] += d
+        g.deductible = d
+        g.pieces = _pieces(g.schedule, lo, hi)
+        raw = ZERO
+        for piece in g.pieces:
+            raw += piece.raw
+        g.raw = raw
 
     # Rounding, once per responsibility.
     rounding = product.rounding
     mode = _MODES[rounding.mode]
-    by_resp: dict[str, list[_Work]] = {}
-    for w in chunks:
-        by_resp.setdefault(w.resp.id, []).append(w)  # type: ignore[union-attr]
+    by_resp: dict[str, list[_Group]] = {}
+    for g in groups:
+        by_resp.setdefault(g.resp.id, []).append(g)
     rounded_of: dict[str, tuple[Decimal, Decimal]] = {}
-    for rid, works in by_resp.items():
-        raw = sum((w.raw for w in works), ZERO)
+    for rid, gs in by_resp.items():
+        raw = sum((g.raw for g in gs), ZERO)
         rounded = raw.quantize(rounding.step, rounding=mode)
         rounded_of[rid] = (raw, rounded)
-        for w, share in zip(works, allocate(rounded, [w.raw for w in works]) if raw else [ZERO] * len(works)):
-            w.rounded = share
+        shares = [rounded] if len(gs) == 1 else (allocate(rounded, [g.raw for g in gs]) if raw else [ZERO] * len(gs))
+        for g, share in zip(gs, shares):
+            g.rounded = share
 
     # Caps, in order.
     paid_run = {rid: v.paid for rid, v in ytd.responsibilities.items()}
     combined_run = dict(ytd.combined_caps)
+    sub_pay = dict(sub_used)
     total_run = ytd.total_paid
-    sub_pay_run = dict(sub_used)
-    for w in chunks:
-        r = w.resp
-        assert r is not None
-        p = w.rounded
-        enc, line = w.enc, w.line
+    total_cap = product.total_cap
+    for g in groups:
+        r = g.resp
+        p = g.rounded
         limits: list[tuple[str, Decimal]] = []
-        for sl in r.sub_limits:
-            if sl.measure == "payable" and _match(product, sl.takes, enc, line, w.part) is None:
-                key = _sub_key(r, sl.id, sl.per, claim, enc, line)
-                w.sub_keys.append(key)
-                limits.append((f"responsibilities.{r.id}.sub_limits.{sl.id}", sl.limit - sub_pay_run.get(key, ZERO)))  # type: ignore[operator]
+        if g.sub_keys:
+            for sl, key in zip(r.sub_limits, g.sub_keys):
+                if key:
+                    limits.append((f"responsibilities.{r.id}.sub_limits.{sl.id}", sl.limit - sub_pay.get(key, ZERO)))  # type: ignore[operator]
         if r.cap is not None:
             limits.append((f"responsibilities.{r.id}.cap", r.cap.amount - paid_run.get(r.id, ZERO)))
         for cc in product.combined_caps:
-            if r.id in cc.responsibilities and holds(cc.when, w.facts):
-                w.combined.append(cc.id)
+            if r.id in cc.responsibilities and holds(cc.when, g.facts):
+                g.combined.append(cc.id)
                 limits.append((f"combined_caps.{cc.id}", cc.amount - combined_run.get(cc.id, ZERO)))
-        if product.total_cap is not None:
-            limits.append(("total_cap", product.total_cap.amount - total_run))
+        if total_cap is not None:
+            limits.append(("total_cap", total_cap.amount - total_run))
         for clause, room in limits:
-            room = max(room, ZERO)
+            if room < 0:
+                room = ZERO
             if p > room:
-                w.cuts.append((clause, p - room))
+                g.cuts.append((clause, p - room))
                 p = room
-        w.payable = p
-        for key in w.sub_keys:
-            sub_pay_run[key] = sub_pay_run.get(key, ZERO) + p
+        g.payable = p
+        for key in g.sub_keys:
+            if key:
+                sub_pay[key] = sub_pay.get(key, ZERO) + p
         paid_run[r.id] = paid_run.get(r.id, ZERO) + p
-        for cid in w.combined:
+        for cid in g.combined:
             combined_run[cid] = combined_run.get(cid, ZERO) + p
         total_run += p
 
     # Indemnity: never more than what is still owed after every other payer.
-    limit = max(claim.owed - claim.other_insurance_paid, ZERO)
-    payable = sum((w.payable for w in chunks), ZERO)
+    limit = claim.owed - claim.other_insurance_paid
+    if limit < 0:
+        limit = ZERO
+    payable = sum((g.payable for g in groups), ZERO)
     excess = payable - limit if payable > limit else ZERO
     indemnity_cut = excess
-    for w in reversed(chunks):
+    for g in reversed(groups):
         if not excess:
             break
-        c = w.payable if w.payable < excess else excess
+        c = g.payable if g.payable < excess else excess
         if c:
-            w.payable -= c
-            w.cuts.append(("indemnity", c))
+            g.payable -= c
+            g.cuts.append(("indemnity", c))
             excess -= c
     payable -= indemnity_cut
 
-    # New year to date, from the final figures.
+    # Results and the new year to date, from the final figures.
     resp_ytd = dict(ytd.responsibilities)
     results: list[ResponsibilityResult] = []
-    for r in product.responsibilities:
-        works = by_resp.get(r.id, [])
-        before = ytd.responsibility(r.id)
-        info = resp_info.get(r.id)
-        if info is None:
-            facts = facts_of(insured, encounters[0], product)
-            annual = _deductible(product, r, facts)[0]
+    first_facts = verdicts[0][1]
+    for ri, r in enumerate(responsibilities):
+        gs = by_resp.get(r.id, ())
+        before = ytd.responsibilities.get(r.id) or _EMPTY
+        if gs:
+            annual = gs[0].annual
+            eligible = ded = paid = ZERO
+            cuts: dict[str, Decimal] = {}
+            pieces: list[BandPiece] = []
+            for g in gs:
+                eligible += g.eligible
+                ded += g.deductible
+                paid += g.payable
+                pieces.extend(g.pieces)
+                for clause, c in g.cuts:
+                    cuts[clause] = cuts.get(clause, ZERO) + c
+            raw, rounded = rounded_of[r.id]
+            resp_ytd[r.id] = ResponsibilityToDate.model_construct(
+                eligible=before.eligible + eligible, deductible=before.deductible + ded, paid=before.paid + paid)
+            results.append(ResponsibilityResult(
+                id=r.id, name_zh=r.name_zh, name_en=r.name_en, bucket=r.bucket, eligible=eligible,
+                deductible_amount=annual, deductible_before=ytd.deductible_pools.get(r.deductible_pool or r.id, ZERO),
+                deductible=ded, bands=_merge(pieces), raw=raw, rounded=rounded, cuts=tuple(cuts.items()),
+                payable=paid, eligible_before=before.eligible, paid_before=before.paid))
         else:
-            annual = info["deductible_amount"]  # type: ignore[assignment]
-        eligible = sum((w.eligible for w in works), ZERO)
-        ded = sum((w.deductible for w in works), ZERO)
-        paid = sum((w.payable for w in works), ZERO)
-        raw, rounded = rounded_of.get(r.id, (ZERO, ZERO))
-        cuts: dict[str, Decimal] = {}
-        for w in works:
-            for clause, c in w.cuts:
-                cuts[clause] = cuts.get(clause, ZERO) + c
-        result = ResponsibilityResult(
-            id=r.id, name_zh=r.name_zh, name_en=r.name_en, bucket=r.bucket, eligible=eligible,
-            deductible_amount=annual, deductible_before=ytd.deductible_pools.get(product.pool_of(r), ZERO),
-            deductible=ded, bands=_merge(p for w in works for p in w.bands), raw=raw, rounded=rounded,
-            cuts=tuple(cuts.items()), payable=paid, eligible_before=before.eligible, paid_before=before.paid,
-        )
-        results.append(result)
-        if works:
-            resp_ytd[r.id] = ResponsibilityToDate(eligible=before.eligible + eligible,
-                                                  deductible=before.deductible + ded, paid=before.paid + paid)
-            _responsibility_steps(steps, product, r, result, info)  # type: ignore[arg-type]
+            key = (ri, first_facts)
+            annual = choice[key][0] if key in choice else _deductible(product, r, first_facts)[0]
+            results.append(ResponsibilityResult(
+                id=r.id, name_zh=r.name_zh, name_en=r.name_en, bucket=r.bucket, eligible=ZERO,
+                deductible_amount=annual, deductible_before=ytd.deductible_pools.get(r.deductible_pool or r.id, ZERO),
+                deductible=ZERO, bands=(), raw=ZERO, rounded=ZERO, cuts=(), payable=ZERO,
+                eligible_before=before.eligible, paid_before=before.paid))
     sub_final = dict(sub_used)
     combined_final = dict(ytd.combined_caps)
-    for w in chunks:
-        for key in w.sub_keys:
-            sub_final[key] = sub_final.get(key, ZERO) + w.payable
-        for cid in w.combined:
-            combined_final[cid] = combined_final.get(cid, ZERO) + w.payable
-    for cid, used in combined_final.items():
-        if used != ytd.combined_caps.get(cid, ZERO):
-            cc = next(c for c in product.combined_caps if c.id == cid)
-            steps.append(Step("combined_cap", cid, f"combined_caps.{cid}", cc.source,
-                              {"amount": cc.amount, "used": used}))
-    if product.total_cap is not None:
-        steps.append(Step("total_cap", "total", "total_cap", product.total_cap.source,
-                          {"amount": product.total_cap.amount, "paid_before": ytd.total_paid,
-                           "paid_after": ytd.total_paid + payable}))
-    steps.append(Step("indemnity", claim.claim_id, "indemnity_source", product.indemnity_source, {
-        "owed": claim.owed, "other_insurance_paid": claim.other_insurance_paid, "limit": limit,
-        "computed": payable + indemnity_cut, "cut": indemnity_cut}))
-    steps.append(Step("payable", claim.claim_id, "", None, {"payable": payable}))
-    new_ytd = YearToDate(
-        product_id=product.id, insured_id=insured.id, claims=(*ytd.claims, claim.claim_id),
+    for g in groups:
+        for key in g.sub_keys:
+            if key:
+                sub_final[key] = sub_final.get(key, ZERO) + g.payable
+        for cid in g.combined:
+            combined_final[cid] = combined_final.get(cid, ZERO) + g.payable
+    new_ytd = YearToDate.model_construct(
+        version=1, product_id=product.id, insured_id=insured.id, claims=(*ytd.claims, claim.claim_id),
         responsibilities=resp_ytd, deductible_pools=pools, sub_limits=sub_final, sub_limit_counts=sub_counts,
         combined_caps=combined_final, total_paid=ytd.total_paid + payable,
     )
-    lines = tuple(
-        LineResult(encounter_id=enc.id, number=n, feedetl_sn=line.feedetl_sn, code=line.med_list_codg,
-                   name=line.name, amount=line.det_item_fee_sumamt, public_paid=public,
-                   portions=tuple(w.freeze() for w in parts))
-        for enc, n, line, public, parts in line_rows
-    )
-    public_paid = sum((e.settlement.public_paid for e in claim.encounters), ZERO)
+    medical_total = public_paid = ZERO
+    for e in claim.encounters:
+        medical_total += e.settlement.medfee_sumamt
+        public_paid += e.settlement.public_paid
+    detail = _Detail(product, claim, cover, verdicts, line_rows, groups, limit, indemnity_cut, deferrals)
     return Adjudication(
         claim_id=claim.claim_id, insured_id=insured.id, product_id=product.id, policy_year=product.policy_year,
-        service_on=claim.service_on, medical_total=sum((e.settlement.medfee_sumamt for e in claim.encounters), ZERO),
-        public_paid=public_paid, owed=claim.owed, other_insurance_paid=claim.other_insurance_paid,
-        indemnity_limit=limit, indemnity_cut=indemnity_cut, payable=payable, responsibilities=tuple(results),
-        lines=lines, steps=tuple(steps), year_to_date_before=ytd, year_to_date=new_ytd,
+        service_on=claim.service_on, medical_total=medical_total, public_paid=public_paid, owed=claim.owed,
+        other_insurance_paid=claim.other_insurance_paid, indemnity_limit=limit, indemnity_cut=indemnity_cut,
+        payable=payable, responsibilities=tuple(results), year_to_date_before=ytd, year_to_date=new_ytd,
+        detail=detail,
     )
 
 
-def _responsibility_steps(
-    steps: list[Step], product: Product, r: Responsibility, res: ResponsibilityResult, info: dict[str, object]
-) -> None:
-    base = f"responsibilities.{r.id}"
-    steps.append(Step("eligible", r.id, f"{base}.takes", None, {"eligible": res.eligible, "before": res.eligible_before}))
-    steps.append(Step("deductible", r.id, info["d_clause"], info["d_source"], {  # type: ignore[arg-type]
-        "amount": res.deductible_amount, "before": res.deductible_before, "taken": res.deductible,
-        "pool": product.pool_of(r)}))
-    schedules: dict[int, RatioSchedule] = info["schedules"]  # type: ignore[assignment]
-    for si, sched in sorted(schedules.items()):
-        steps.append(Step("ratio", r.id, f"{base}.ratio[{si}]", sched.source, {
-            "basis": r.ratio_basis, "when": sched.when.model_dump(exclude_none=True),
-            "bands": [(b[0], b[1], b[2]) for b in sched.band_list]}))
-    steps.append(Step("bands", r.id, f"{base}.ratio", None, {"pieces": res.bands, "raw": res.raw}))
-    steps.append(Step("rounding", r.id, "rounding", product.rounding.source, {
-        "raw": res.raw, "rounded": res.rounded, "mode": product.rounding.mode, "step": product.rounding.step}))
-    for clause, cut in res.cuts:
-        source = _source_of(product, clause)
-        steps.append(Step("cap", r.id, clause, source, {"cut": cut}))
-    steps.append(Step("responsibility_payable", r.id, base, None, {"payable": res.payable}))
+_EMPTY = ResponsibilityToDate()
+
+
+def _merge(pieces: Iterable[BandPiece]) -> tuple[BandPiece, ...]:
+    out: list[BandPiece] = []
+    for p in sorted(pieces, key=lambda p: p.start):
+        if out and out[-1].end == p.start and out[-1].rate == p.rate:
+            q = out[-1]
+            out[-1] = BandPiece(q.start, p.end, p.rate, q.raw + p.raw)
+        else:
+            out.append(p)
+    return tuple(out)
+
+
+class _Detail:
+    """What :class:`Adjudication` needs to work out its lines and steps when first asked."""
+
+    __slots__ = ("product", "claim", "cover", "verdicts", "line_rows", "groups", "limit", "indemnity_cut",
+                 "deferrals")
+
+    def __init__(self, product, claim, cover, verdicts, line_rows, groups, limit, indemnity_cut, deferrals):  # type: ignore[no-untyped-def]
+        self.product, self.claim, self.cover, self.verdicts = product, claim, cover, verdicts
+        self.line_rows, self.groups, self.limit, self.indemnity_cut = line_rows, groups, limit, indemnity_cut
+        self.deferrals = deferrals
+
+    def _settle_deferred(self) -> None:
+        """Share each deferred encounter co-pay over its lines (largest remainder)."""
+        for total, pending in self.deferrals:
+            shares = allocate(total, [line.inscp_scp_amt for line, _, _ in pending])
+            for (line, record, parts), share in zip(pending, shares):
+                record[1] = record[3] = share
+                if not share:
+                    parts.remove(record)
+        self.deferrals = []
+        for row in self.line_rows:
+            if row[3] is None:
+                copay = next((p[1] for p in row[4] if p[0] == "inscp_copay"), ZERO)
+                row[3] = row[2].inscp_scp_amt - copay
+        for g in self.groups:
+            g.portions = [p for p in g.portions if p[1]]
+
+    def lines(self) -> tuple[LineResult, ...]:
+        self._settle_deferred()
+        made: dict[int, PortionResult] = {}
+        for *_, parts in self.line_rows:
+            for p in parts:
+                r = made[id(p)] = PortionResult(p[0], p[1])
+                r.responsibility, r.eligible, r.exclusions = p[2], p[3], p[4]
+        for g in self.groups:
+            _walk(g, [made[id(p)] for p in g.portions])
+        return tuple(
+            LineResult(encounter_id=enc.id, number=n, feedetl_sn=line.feedetl_sn, code=line.med_list_codg,
+                       name=line.name, amount=line.det_item_fee_sumamt, public_paid=public,
+                       portions=tuple(made[id(p)] for p in parts))
+            for enc, n, line, public, parts in self.line_rows
+        )
+
+    def steps(self, adj: Adjudication) -> tuple[Step, ...]:
+        return tuple(_steps(self, adj))
+
+
+def _walk(g: _Group, ps: list[PortionResult]) -> None:
+    """Work out the group's figures per portion, in line order (see the module docstring)."""
+    left, pos, base = g.left, g.pos, g.base
+    basis = g.resp.ratio_basis
+    for p in ps:
+        e = p.eligible
+        d = e if e < left else left
+        left -= d
+        if basis == "eligible":
+            lo, hi = pos + d, pos + e
+        else:
+            lo, hi = base, base + e - d
+        pos += e
+        base += e - d
+        p.deductible = d
+        p.bands = tuple(_pieces(g.schedule, lo, hi))
+        p.raw = sum((b.raw for b in p.bands), ZERO)
+    shares = _share(g.rounded, [p.raw for p in ps]) if any(p.raw for p in ps) else [ZERO] * len(ps)
+    for p, share in zip(ps, shares):
+        p.rounded = share
+        p.payable = share
+    queue = list(g.cuts)
+    for p in reversed(ps):
+        cuts = []
+        while queue and p.payable:
+            clause, amount = queue[0]
+            c = amount if amount < p.payable else p.payable
+            cuts.append((clause, c))
+            p.payable -= c
+            if c == amount:
+                queue.pop(0)
+            else:
+                queue[0] = (clause, amount - c)
+        p.cuts = tuple(cuts)
+
+
+def _steps(detail: _Detail, adj: Adjudication) -> list[Step]:
+    product, claim, cover = detail.product, detail.claim, detail.cover
+    steps = [Step("cover", claim.insured.id, "enrollment", product.enrollment.cover_start_source, {
+        "enrolled_on": claim.insured.enrolled_on, "start": cover.start, "late": cover.late,
+        "days_after": product.enrollment.cover_starts_days_after_enrollment})]
+    if cover.waiting is not None:
+        steps.append(Step("waiting", claim.insured.id, f"enrollment.waiting_periods[{cover.waiting_index}]",
+                          cover.waiting.source, {"applies_to": cover.waiting.applies_to, "days": cover.waiting.days,
+                                                 "until": cover.waiting_until}))
+    for enc, facts, reason, clause, fraction, info in detail.verdicts:
+        if clause == "cross_year":
+            source = product.cross_year.source
+        elif reason == "waiting_period" and cover.waiting is not None:
+            source = cover.waiting.source
+        elif reason == "before_coverage_start":
+            source = product.enrollment.cover_start_source
+        else:
+            source = None
+        steps.append(Step("encounter", enc.id, clause, source, {
+            "kind": enc.kind, "service_on": enc.service_on, "excluded": reason, "fraction": fraction, **info}))
+        s = enc.settlement
+        steps.append(Step("public_share", enc.id, "identities", None, {
+            "inscp_scp_amt": s.inscp_scp_amt, "public_paid": s.public_paid,
+            "copay": s.inscp_scp_amt - s.public_paid, "preselfpay_amt": s.preselfpay_amt,
+            "fulamt_ownpay_amt": s.fulamt_ownpay_amt, "overlmt_selfpay": s.overlmt_selfpay}))
+        if product.pre_existing.basis != "none":
+            steps.append(Step("pre_existing", enc.id, "pre_existing", product.pre_existing.source,
+                              {"basis": product.pre_existing.basis, "applies": facts.pre_existing}))
+    for res in adj.responsibilities:
+        gs = [g for g in detail.groups if g.resp.id == res.id]
+        if not gs:
+            continue
+        r = gs[0].resp
+        base = f"responsibilities.{r.id}"
+        steps.append(Step("eligible", r.id, f"{base}.takes", None,
+                          {"eligible": res.eligible, "before": res.eligible_before}))
+        steps.append(Step("deductible", r.id, gs[0].d_clause, gs[0].d_source, {
+            "amount": res.deductible_amount, "before": res.deductible_before, "taken": res.deductible,
+            "pool": r.deductible_pool or r.id}))
+        for s_index, sched in sorted({g.s_index: g.schedule for g in gs}.items()):
+            steps.append(Step("ratio", r.id, f"{base}.ratio[{s_index}]", sched.source, {
+                "basis": r.ratio_basis, "when": sched.when.model_dump(exclude_none=True),
+                "bands": [list(b) for b in sched.band_list]}))
+        steps.append(Step("bands", r.id, f"{base}.ratio", None, {"pieces": list(res.bands), "raw": res.raw}))
+        steps.append(Step("rounding", r.id, "rounding", product.rounding.source, {
+            "raw": res.raw, "rounded": res.rounded, "mode": product.rounding.mode, "step": product.rounding.step}))
+        for clause, cut in res.cuts:
+            steps.append(Step("cap", r.id, clause, _source_of(product, clause), {"cut": cut}))
+        steps.append(Step("responsibility_payable", r.id, base, None, {"payable": res.payable}))
+    before = adj.year_to_date_before.combined_caps
+    for cc in product.combined_caps:
+        used = adj.year_to_date.combined_caps.get(cc.id, ZERO)
+        if used != before.get(cc.id, ZERO):
+            steps.append(Step("combined_cap", cc.id, f"combined_caps.{cc.id}", cc.source,
+                              {"amount": cc.amount, "used": used}))
+    if product.total_cap is not None:
+        steps.append(Step("total_cap", "total", "total_cap", product.total_cap.source, {
+            "amount": product.total_cap.amount, "paid_before": adj.year_to_date_before.total_paid,
+            "paid_after": adj.year_to_date.total_paid}))
+    steps.append(Step("indemnity", claim.claim_id, "indemnity", product.indemnity_source, {
+        "owed": claim.owed, "other_insurance_paid": claim.other_insurance_paid, "limit": detail.limit,
+        "computed": adj.payable + detail.indemnity_cut, "cut": detail.indemnity_cut}))
+    steps.append(Step("payable", claim.claim_id, "", None, {"payable": adj.payable}))
+    return steps
 
 
 def _source_of(product: Product, clause: str) -> str | None:
@@ -537,7 +705,7 @@ def _source_of(product: Product, clause: str) -> str | None:
     parts = clause.split(".")
     if parts[0] == "combined_caps":
         return next((c.source for c in product.combined_caps if c.id == parts[1]), None)
-    r = product.responsibility_by_id.get(parts[1]) if len(parts) > 1 else None
+    r = product.responsibility_by_id.get(parts[1]) if len(parts) > 2 else None
     if r is None:
         return None
     if parts[2] == "cap" and r.cap:

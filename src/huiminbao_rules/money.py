@@ -106,32 +106,43 @@ def round_fen(value: Decimal) -> Decimal:
     return value.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
+_SCALE = Decimal("1e8")
+
+
 def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     """Share ``total`` (money) out over ``weights`` so the parts add up to it exactly.
 
     Each part is the fen floor of its exact pro-rata share; the fen left over go one
     at a time to the largest remainders (earliest first on ties). Zero weights get
-    zero. This is the largest-remainder (Hamilton) method, so the result does not
-    depend on anything but the inputs.
+    zero. This is the largest-remainder (Hamilton) method; it is computed in integers
+    (fen, and weights to eight decimal places), so it depends on nothing but the inputs.
 
     >>> allocate(Decimal("0.10"), [Decimal(1), Decimal(1), Decimal(1)])
     [Decimal('0.04'), Decimal('0.03'), Decimal('0.03')]
+    >>> allocate(Decimal("100.00"), [Decimal("0.0065"), Decimal("0.0035")])
+    [Decimal('65.00'), Decimal('35.00')]
     """
-    weight_sum = sum(weights, Decimal(0))
     if not weights:
         return []
-    if weight_sum == 0:
+    ws = [int(w * _SCALE) for w in weights]
+    wsum = sum(ws)
+    if wsum == 0:
         if total != 0:
             raise ValueError("cannot allocate a non-zero total over zero weights")
-        return [ZERO for _ in weights]
-    cents = int((total / FEN).to_integral_value())
-    exact = [Decimal(cents) * w / weight_sum for w in weights]
-    floors = [int(e) for e in exact]  # exact >= 0, so int() is the floor
-    left = cents - sum(floors)
-    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in order[:left]:
-        floors[i] += 1
-    return [Decimal(c) * FEN for c in floors]
+        return [ZERO] * len(weights)
+    cents = int(total * 100)
+    parts = []
+    rems = []
+    for w in ws:
+        q, r = divmod(cents * w, wsum)
+        parts.append(q)
+        rems.append(r)
+    left = cents - sum(parts)
+    if left:
+        order = sorted(range(len(ws)), key=lambda i: (-rems[i], i))
+        for i in order[:left]:
+            parts[i] += 1
+    return [Decimal(c).scaleb(-2) for c in parts]
 
 
 Amount = Annotated[Decimal, BeforeValidator(parse_amount), PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]

@@ -12,18 +12,20 @@ Every key is documented in ``docs/product-format.md``. The ``load`` functions li
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ProductError
 from .models import CatalogueLevel, EncounterKind, Scheme, problems_from_validation
 from .money import ONE, ZERO, Amount, Rate
+
+if TYPE_CHECKING:
+    from .classify import Classifier
 
 __all__ = [
     "Band",
@@ -135,7 +137,8 @@ class Reference(Cited):
 
 
 class ListItem(_Strict):
-    """A named list's member: matched by national code (``*`` suffix = prefix) or by name prefix."""
+    """A named list's member: matched by national code (``*`` suffix = prefix) or by name prefix
+    (see :mod:`huiminbao_rules.classify`)."""
 
     name: str
     codes: tuple[str, ...] = ()
@@ -151,16 +154,6 @@ class NamedList(_Strict):
     verified: bool = True
     note: str = ""
     items: tuple[ListItem, ...] = ()
-
-    def find(self, code: str, name: str) -> ListItem | None:
-        """The first item the line's code or name matches."""
-        for item in self.items:
-            for c in item.codes:
-                if c == code or (c.endswith("*") and code.startswith(c[:-1])):
-                    return item
-            if name and item.name and name.startswith(item.name):
-                return item
-        return None
 
 
 class Selector(_Strict):
@@ -511,8 +504,12 @@ class Product(_Strict):
         src = self.sources.get(source_id)
         return f"{src.title} ({src.grade})" if src else source_id
 
-    def shifted(self, days: int) -> date:
-        return self.period.end + timedelta(days=days)
+    @cached_property
+    def classifier(self) -> Classifier:
+        """The responsibilities' selectors compiled for fast matching (built on first use)."""
+        from .classify import Classifier
+
+        return Classifier(self)
 
 
 def parse_product(data: Mapping[str, Any], origin: str | None = None) -> Product:
@@ -524,5 +521,3 @@ def parse_product(data: Mapping[str, Any], origin: str | None = None) -> Product
         raise ProductError(f"invalid product: {lines}", origin) from None
 
 
-def is_identifier(text: str) -> bool:
-    return re.match(_ID, text) is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -96,30 +97,39 @@ class Exclusion:
     clause: str = ""
 
 
-@dataclass(frozen=True, slots=True)
 class PortionResult:
     """One owed part of a fee line (see :data:`huiminbao_rules.product.PORTIONS`).
 
     ``amount = sum(exclusions) + eligible``;
     ``eligible = deductible + sum(band amounts)``;
     ``payable = rounded - sum(cuts)``.
+
+    Read-only once an :class:`Adjudication` hands it out.
     """
 
-    part: str
-    amount: Decimal
-    responsibility: str | None
-    exclusions: tuple[Exclusion, ...]
-    eligible: Decimal = ZERO
-    deductible: Decimal = ZERO
-    bands: tuple[BandPiece, ...] = ()
-    raw: Decimal = ZERO
-    rounded: Decimal = ZERO
-    cuts: tuple[tuple[str, Decimal], ...] = ()
-    payable: Decimal = ZERO
+    __slots__ = ("part", "amount", "responsibility", "exclusions", "eligible", "deductible", "bands", "raw",
+                 "rounded", "cuts", "payable")
+
+    def __init__(self, part: str, amount: Decimal):
+        self.part = part
+        self.amount = amount
+        self.responsibility: str | None = None
+        self.exclusions: tuple[Exclusion, ...] = ()
+        self.eligible = ZERO
+        self.deductible = ZERO
+        self.bands: tuple[BandPiece, ...] = ()
+        self.raw = ZERO
+        self.rounded = ZERO
+        self.cuts: tuple[tuple[str, Decimal], ...] = ()
+        self.payable = ZERO
 
     @property
     def excluded(self) -> Decimal:
         return sum((e.amount for e in self.exclusions), ZERO)
+
+    def __repr__(self) -> str:
+        return (f"PortionResult({self.part!r}, amount={self.amount}, responsibility={self.responsibility!r}, "
+                f"eligible={self.eligible}, payable={self.payable}, excluded={self.excluded})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,27 +196,55 @@ class ResponsibilityResult:
         return self.rounded - self.raw
 
 
-@dataclass(frozen=True, slots=True)
 class Adjudication:
-    """What the product pays on one claim, and why."""
+    """What the product pays on one claim, and why.
 
-    claim_id: str
-    insured_id: str
-    product_id: str
-    policy_year: int
-    service_on: date
-    medical_total: Decimal
-    public_paid: Decimal
-    owed: Decimal
-    other_insurance_paid: Decimal
-    indemnity_limit: Decimal
-    indemnity_cut: Decimal
-    payable: Decimal
-    responsibilities: tuple[ResponsibilityResult, ...]
-    lines: tuple[LineResult, ...]
-    steps: tuple[Step, ...]
-    year_to_date_before: YearToDate
-    year_to_date: YearToDate
+    The figures are computed when the adjudication is made; ``lines`` (per fee line) and
+    ``steps`` (the ordered trace) are worked out from the same computation the first
+    time they are read, so a caller that only needs the figures does not pay for them.
+    """
+
+    __slots__ = ("claim_id", "insured_id", "product_id", "policy_year", "service_on", "medical_total",
+                 "public_paid", "owed", "other_insurance_paid", "indemnity_limit", "indemnity_cut", "payable",
+                 "responsibilities", "year_to_date_before", "year_to_date", "_detail", "_lines", "_steps")
+
+    def __init__(self, *, claim_id: str, insured_id: str, product_id: str, policy_year: int, service_on: date,
+                 medical_total: Decimal, public_paid: Decimal, owed: Decimal, other_insurance_paid: Decimal,
+                 indemnity_limit: Decimal, indemnity_cut: Decimal, payable: Decimal,
+                 responsibilities: tuple[ResponsibilityResult, ...], year_to_date_before: YearToDate,
+                 year_to_date: YearToDate, detail: Any):
+        self.claim_id = claim_id
+        self.insured_id = insured_id
+        self.product_id = product_id
+        self.policy_year = policy_year
+        self.service_on = service_on
+        self.medical_total = medical_total
+        self.public_paid = public_paid
+        self.owed = owed
+        self.other_insurance_paid = other_insurance_paid
+        self.indemnity_limit = indemnity_limit
+        self.indemnity_cut = indemnity_cut
+        self.payable = payable
+        self.responsibilities = responsibilities
+        self.year_to_date_before = year_to_date_before
+        self.year_to_date = year_to_date
+        self._detail = detail
+        self._lines: tuple[LineResult, ...] | None = None
+        self._steps: tuple[Step, ...] | None = None
+
+    @property
+    def lines(self) -> tuple[LineResult, ...]:
+        """Every fee line, in encounter (service-date) order then line order."""
+        if self._lines is None:
+            self._lines = self._detail.lines()
+        return self._lines
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The ordered trace: each step with its clause and source."""
+        if self._steps is None:
+            self._steps = self._detail.steps(self)
+        return self._steps
 
     @property
     def eligible(self) -> Decimal:
@@ -229,3 +267,6 @@ class Adjudication:
             e, p = out.get(r.bucket, (ZERO, ZERO))
             out[r.bucket] = (e + r.eligible, p + r.payable)
         return out
+
+    def __repr__(self) -> str:
+        return f"Adjudication(claim_id={self.claim_id!r}, product_id={self.product_id!r}, payable={self.payable})"
