@@ -9,7 +9,7 @@ Keys of a case file (see tests/cases/README.md):
   year_to_date        optional accumulators from before these claims
   expect              {"year_payable": "...", "claims": {claim_id: {...}}}
      per claim: payable, indemnity_cut, excluded {reason: amount},
-     responsibilities {id: {eligible, deductible, payable, cap_cut, rounded, raw}}
+     responsibilities {id: {eligible, deductible, payable, cap_cut, indemnity_cut, rounded, raw}}
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def test_case(path: Path) -> None:
         for rid, figures in exp.get("responsibilities", {}).items():
             r = adj.responsibility(rid)
             actual = {"eligible": r.eligible, "deductible": r.deductible, "payable": r.payable,
-                      "cap_cut": r.cap_cut, "rounded": r.rounded, "raw": r.raw}
+                      "cap_cut": r.cap_cut, "indemnity_cut": r.indemnity_cut, "rounded": r.rounded, "raw": r.raw}
             for key, value in figures.items():
                 assert actual[key] == Decimal(value), f"{claim_id} {rid} {key}"
         # Every case also renders and serialises.

@@ -188,7 +188,13 @@ class ResponsibilityResult:
 
     @property
     def cap_cut(self) -> Decimal:
-        return sum((c for _, c in self.cuts), ZERO)
+        """What the caps (sub-limits, the responsibility's cap, combined and total caps) cut."""
+        return sum((c for clause, c in self.cuts if clause != "indemnity"), ZERO)
+
+    @property
+    def indemnity_cut(self) -> Decimal:
+        """What the indemnity principle cut (see ``Adjudication.indemnity_cut``)."""
+        return sum((c for clause, c in self.cuts if clause == "indemnity"), ZERO)
 
     @property
     def rounding(self) -> Decimal:
