@@ -1,0 +1,156 @@
+"""The package as a whole: its public API, its module boundaries, its examples and its
+command line."""
+
+from __future__ import annotations
+
+import ast
+import json
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import huiminbao_rules
+from huiminbao_rules.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "src" / "huiminbao_rules"
+EXAMPLES = ROOT / "examples"
+
+
+def test_the_public_api_is_exactly_all() -> None:
+    public = {name for name in dir(huiminbao_rules) if not name.startswith("_")}
+    modules = {name for name in public if type(getattr(huiminbao_rules, name)).__name__ == "module"}
+    assert public - modules == set(huiminbao_rules.__all__)
+
+
+def _modules() -> dict[str, ast.Module]:
+    return {str(p.relative_to(SRC)): ast.parse(p.read_text(encoding="utf-8")) for p in SRC.rglob("*.py")}
+
+
+def _calls(tree: ast.Module) -> set[str]:
+    return {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+
+
+def _imports(tree: ast.Module) -> set[str]:
+    out = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Import):
+            out |= {a.name.split(".")[0] for a in n.names}
+        elif isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
+            out.add(n.module.split(".")[0])
+    return out
+
+
+def test_only_the_cli_prints_and_only_the_catalog_reads_files() -> None:
+    for name, tree in _modules().items():
+        calls = _calls(tree)
+        if name != "cli.py":
+            assert "print" not in calls, name
+        if name not in ("catalog.py", "cli.py"):
+            assert "open" not in calls, name
+            attrs = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+            assert not attrs & {"read_text", "read_bytes", "write_text", "glob"}, name
+
+
+def test_the_engine_uses_no_clock_randomness_or_io() -> None:
+    for name in ("engine.py", "classify.py", "coverage.py", "money.py", "models.py", "product.py", "result.py",
+                 "explain.py", "identities.py", "reasons.py"):
+        imports = _imports(_modules()[name])
+        assert not imports & {"time", "random", "os", "io", "pathlib", "sys", "datetime.datetime"}, name
+        source = (SRC / name).read_text(encoding="utf-8")
+        assert "date.today" not in source and "datetime.now" not in source, name
+
+
+def test_the_library_never_imports_hypothesis_at_run_time() -> None:
+    for name, tree in _modules().items():
+        if not name.startswith("testing"):
+            assert "hypothesis" not in _imports(tree), name
+    code = "import huiminbao_rules, huiminbao_rules.cli, sys; print('hypothesis' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_no_binary_float_touches_money_in_the_library() -> None:
+    for name, tree in _modules().items():
+        floats = [n for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, float)]
+        assert not floats, name
+        assert "float" not in _calls(tree), name
+
+
+@pytest.mark.parametrize("script", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.name)
+def test_every_example_script_runs(script: Path, capsys) -> None:
+    runpy.run_path(str(script), run_name="__main__")
+    assert capsys.readouterr().out
+
+
+def _example_claims() -> list[tuple[Path, str]]:
+    out = []
+    for path in sorted((EXAMPLES / "claims").glob("*.json")):
+        city, year = path.stem.split("-")[:2]
+        out.append((path, f"{city}-{year}"))
+    return out
+
+
+@pytest.mark.parametrize("path, product", _example_claims(), ids=lambda x: getattr(x, "name", x))
+def test_every_example_claim_adjudicates_from_the_command_line(path: Path, product: str, capsys) -> None:
+    assert main(["adjudicate", str(path), "--product", product]) == 0
+    zh = capsys.readouterr().out
+    assert "理赔计算书" in zh and "合计赔付" in zh
+    assert main(["adjudicate", str(path), "--product", product, "--lang", "en", "--trace"]) == 0
+    en = capsys.readouterr().out
+    assert "Claim statement" in en and "Total payable" in en
+    assert main(["adjudicate", str(path), "--product", product, "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert isinstance(results, list) and len(results) == 1
+    assert results[0]["schema"] == "huiminbao_rules.adjudication/1"
+    assert isinstance(results[0]["payable"], str)
+
+
+def test_the_readme_example_claim_pays_the_published_figures(capsys) -> None:
+    assert main(["adjudicate", str(EXAMPLES / "claims" / "shenzhen-2023-s1.json"), "--product", "shenzhen-2023",
+                 "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)[0]
+    assert result["payable"] == "38600.00"
+    paid = {r["id"]: r["payable"] for r in result["responsibilities"]}
+    assert (paid["in_list"], paid["inpatient_self_pay"], paid["outpatient_drugs"]) == ("4080.00", "25270.00", "9250.00")
+
+
+def test_several_claim_files_are_one_persons_year_in_service_date_order(tmp_path, capsys) -> None:
+    data = json.loads((EXAMPLES / "claims" / "shenzhen-2023-s1.json").read_text(encoding="utf-8"))
+    later = json.loads(json.dumps(data))
+    later["claim_id"] = "SZ23-0002"
+    for enc in later["encounters"]:
+        for key in ("admitted_on", "discharged_on", "service_date"):
+            if key in enc:
+                enc[key] = enc[key].replace("2023-", "2024-").replace("-09-", "-02-").replace("-11-", "-03-")
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps(later), encoding="utf-8")
+    second.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["adjudicate", str(first), str(second), "--product", "shenzhen-2023", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert [r["claim_id"] for r in results] == ["SZ23-0001", "SZ23-0002"]
+    # The second claim's deductibles were used up by the first: it pays ratio × eligible.
+    paid = {r["id"]: r["payable"] for r in results[1]["responsibilities"]}
+    assert paid["in_list"] == "16880.00"  # 21,100 × 0.80
+    assert paid["inpatient_self_pay"] == "36470.00"  # 52,100 × 0.70
+    assert paid["outpatient_drugs"] == "29250.00"  # 58,500 × 0.50
+    assert results[1]["year_to_date"]["total_paid"] == "121200.00"  # 38,600 + 82,600
+
+
+def test_products_json_lists_id_city_name_year_and_period(capsys) -> None:
+    assert main(["products", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["id"] for r in rows} >= {"shenzhen-2023", "mianyang-2022", "weifang-2022", "hangzhou-2022"}
+    for r in rows:
+        assert r["city"].isascii() and r["city"].islower()
+        assert set(r) >= {"id", "city", "name", "policy_year", "period"}
+        assert r["period"]["start"] <= r["period"]["end"]
+        assert str(r["policy_year"]) == r["period"]["start"][:4]
+
+
+def test_the_command_is_installed() -> None:
+    out = subprocess.run(["huiminbao", "products"], capture_output=True, text=True)
+    assert out.returncode == 0 and "shenzhen-2023" in out.stdout
