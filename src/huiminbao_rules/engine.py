@@ -35,13 +35,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from .classify import Entry
 from .coverage import Cover, Facts, cover_of, facts_of, holds
 from .errors import AdjudicationError
 from .models import Claim, Encounter, FeeLine, Insured
-from .money import ZERO, allocate, round_fen
+from .money import ZERO, allocate, quantize, round_fen
 from .product import DeductibleVariant, Product, RatioSchedule, Responsibility
 from .result import (
     Adjudication,
@@ -57,7 +57,6 @@ from .result import (
 
 __all__ = ["YearResult", "adjudicate", "fresh_year", "replay"]
 
-_MODES = {"ROUND_HALF_UP": ROUND_HALF_UP, "ROUND_HALF_EVEN": ROUND_HALF_EVEN, "ROUND_DOWN": ROUND_DOWN}
 _PARTS = ("preselfpay", "inscp_copay", "fulamt", "overlmt")
 
 
@@ -262,7 +261,11 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
         verdicts.append((enc, facts, reason, clause, fraction, info))
         s = enc.settlement
         fee_lines = enc.fee_lines
+        # Public payers paying more than the in-scope amount (possible only where an integration
+        # relaxed that identity) leave the person no in-scope co-pay.
         copay_total = s.inscp_scp_amt - s.public_paid
+        if copay_total < 0:
+            copay_total = ZERO
         # When every line's in-scope co-pay goes to one responsibility, plainly, only the
         # encounter's total matters here; the per-line split waits until lines are read.
         deferred: Entry | None = None
@@ -405,14 +408,13 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
 
     # Rounding, once per responsibility.
     rounding = product.rounding
-    mode = _MODES[rounding.mode]
     by_resp: dict[str, list[_Group]] = {}
     for g in groups:
         by_resp.setdefault(g.resp.id, []).append(g)
     rounded_of: dict[str, tuple[Decimal, Decimal]] = {}
     for rid, gs in by_resp.items():
         raw = sum((g.raw for g in gs), ZERO)
-        rounded = raw.quantize(rounding.step, rounding=mode)
+        rounded = quantize(raw, rounding.step, rounding.mode)
         rounded_of[rid] = (raw, rounded)
         shares = [rounded] if len(gs) == 1 else (allocate(rounded, [g.raw for g in gs]) if raw else [ZERO] * len(gs))
         for g, share in zip(gs, shares):

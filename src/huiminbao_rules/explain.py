@@ -25,6 +25,11 @@ _BUCKETS = {
     "special_drug": ("目录外特药", "special drugs outside the catalogue"),
     "other": ("其他责任", "other responsibilities"),
 }
+_MODE_NAMES = {
+    "ROUND_HALF_UP": ("四舍五入", "half up"),
+    "ROUND_HALF_EVEN": ("四舍六入五成双", "half to even"),
+    "ROUND_DOWN": ("舍去", "down"),
+}
 _PORTIONS = {
     "preselfpay": ("乙类先行自付", "class-B self-pay-first"),
     "inscp_copay": ("政策范围内个人自付", "in-scope co-pay"),
@@ -169,7 +174,7 @@ _T = {
         "deductible": "免赔额 {annual} 元, 此前已用 {before} 元, 本次扣除 {taken} 元",
         "band": "({end} − {start}) × {rate} = {raw}",
         "raw": "按比例计算合计 {raw} 元",
-        "rounding": "四舍五入到{step}: {raw} → {rounded} 元",
+        "rounding": "{mode}到{step}: {raw} → {rounded} 元",
         "cut": "{what} 核减 {amount} 元",
         "payable": "本项赔付 {payable} 元",
         "total": "合计赔付 {payable} 元",
@@ -193,7 +198,7 @@ _T = {
         "deductible": "Deductible {annual}, used before {before}, taken now {taken}",
         "band": "({end} − {start}) × {rate} = {raw}",
         "raw": "Sum at the ratios {raw}",
-        "rounding": "Rounded half up to the {step}: {raw} → {rounded}",
+        "rounding": "Rounded {mode} to the {step}: {raw} → {rounded}",
         "cut": "{what} cut {amount}",
         "payable": "Payable {payable}",
         "total": "Total payable {payable}",
@@ -276,7 +281,8 @@ def statement(adj: Adjudication, product: Product, lang: str = "zh") -> list[str
             out.append("   " + t["raw"].format(raw=f"{r.raw:,}"))
         if r.rounded != r.raw:
             step = t["fen"] if product.rounding.step == Decimal("0.01") else t["yuan"]
-            out.append("   " + t["rounding"].format(step=step, raw=f"{r.raw:,}", rounded=_y(r.rounded))
+            mode = _MODE_NAMES[product.rounding.mode][0 if zh else 1]
+            out.append("   " + t["rounding"].format(mode=mode, step=step, raw=f"{r.raw:,}", rounded=_y(r.rounded))
                        + _cite(product, _step_for(adj, "rounding", r.id), lang))
         for clause, amount in r.cuts:
             step = next((s for s in adj.steps if s.kind == "cap" and s.subject == r.id and s.clause == clause), None)

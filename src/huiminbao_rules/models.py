@@ -221,7 +221,7 @@ class Encounter(_Frozen):
             if self.discharged_on < self.admitted_on:
                 raise ValueError(f"discharged_on {self.discharged_on} is before admitted_on {self.admitted_on}")
         elif self.service_date is None:
-            raise ValueError(f"a {self.kind} encounter needs service_date")
+            raise ValueError(f"an encounter of kind {self.kind!r} needs service_date")
         relax = (info.context or {}).get("relax", ()) if info else ()
         breaches = check_encounter(self, relax)
         if breaches:

@@ -5,8 +5,10 @@ fractions between 0 and 1 with at most four places (the national platform carrie
 ratios as ``5,4``). Binary floats are refused everywhere: ``0.1`` has no exact
 binary value, so a float amount would already be wrong before any rule ran.
 
-Every rounding in the library goes through :func:`round_fen`, which names its mode
-(ROUND_HALF_UP) instead of inheriting the context's banker's rounding.
+Every rounding in the library goes through :func:`quantize`, which always names its
+mode instead of inheriting the context's banker's rounding; :func:`round_fen` is the
+default (to the fen, ROUND_HALF_UP). A product may choose another mode or step for its
+payable amounts (``[rounding]``); weights and pro-rating always use :func:`round_fen`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "allocate",
     "parse_amount",
     "parse_rate",
+    "quantize",
     "round_fen",
 ]
 
@@ -35,13 +38,12 @@ ONE = Decimal("1")
 _FLOAT_HINT = 'write it as a quoted decimal string, e.g. "1234.50"'
 
 
-def _to_decimal(value: Any, what: str) -> Decimal:
+def _to_decimal(value: Any, what: str, hint: str = _FLOAT_HINT) -> Decimal:
     if isinstance(value, bool):
         raise ValueError(f"{what} must be a number, not a boolean")
     if isinstance(value, float):
         raise ValueError(
-            f"{what} was given as a binary float ({value!r}), which cannot hold fen exactly; "
-            f"{_FLOAT_HINT}"
+            f"{what} was given as a binary float ({value!r}), which cannot hold it exactly; {hint}"
         )
     if isinstance(value, Decimal):
         result = value
@@ -52,11 +54,11 @@ def _to_decimal(value: Any, what: str) -> Decimal:
         try:
             result = Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"{what} {value!r} is not a decimal number; {_FLOAT_HINT}") from None
+            raise ValueError(f"{what} {value!r} is not a decimal number; {hint}") from None
     else:
-        raise ValueError(f"{what} must be a decimal string, got {type(value).__name__}; {_FLOAT_HINT}")
+        raise ValueError(f"{what} must be a decimal string, got {type(value).__name__}; {hint}")
     if not result.is_finite():
-        raise ValueError(f"{what} {value!r} is not a finite number; {_FLOAT_HINT}")
+        raise ValueError(f"{what} {value!r} is not a finite number; {hint}")
     return result
 
 
@@ -87,16 +89,27 @@ def parse_rate(value: Any) -> Decimal:
     >>> parse_rate("0.65")
     Decimal('0.65')
     """
-    rate = _to_decimal(value, "ratio")
+    rate = _to_decimal(value, "ratio", 'write it as a quoted decimal string, e.g. "0.70"')
     if rate.as_tuple().exponent < -4:  # type: ignore[operator]
         raise ValueError(f"ratio {value!r} has more than four decimal places")
     if rate < 0 or rate > 1:
-        raise ValueError(f"ratio {value!r} is outside 0..1; write 70% as \"0.70\"")
+        raise ValueError(f"ratio {value!r} is outside 0..1; write 70% as 0.70")
     return rate
 
 
+def quantize(value: Decimal, step: Decimal, mode: str) -> Decimal:
+    """Round ``value`` to a multiple of ``step`` (0.01 or 1) by the named ``decimal`` mode.
+
+    >>> quantize(Decimal("2.665"), Decimal("0.01"), "ROUND_HALF_EVEN")
+    Decimal('2.66')
+    >>> quantize(Decimal("1234.5"), Decimal("1"), "ROUND_HALF_UP")
+    Decimal('1235')
+    """
+    return value.quantize(step, rounding=mode)
+
+
 def round_fen(value: Decimal) -> Decimal:
-    """Round to the fen, half up (0.005 -> 0.01): the library's only rounding.
+    """Round to the fen, half up (0.005 -> 0.01): the default rounding.
 
     >>> round_fen(Decimal("2.665"))
     Decimal('2.67')
@@ -122,6 +135,8 @@ def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     >>> allocate(Decimal("100.00"), [Decimal("0.0065"), Decimal("0.0035")])
     [Decimal('65.00'), Decimal('35.00')]
     """
+    if total < 0:
+        raise ValueError(f"cannot allocate a negative total {total}")
     if not weights:
         return []
     ws = [int(w * _SCALE) for w in weights]

@@ -296,6 +296,12 @@ class DeductiblePool(_Strict):
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, Mapping) else v
 
+    @model_validator(mode="after")
+    def _catch_all(self) -> DeductiblePool:
+        if not self.deductible[-1].when.is_always:
+            raise ValueError(f"deductible pool {self.id}: the last deductible must have no 'when', so one always applies")
+        return self
+
 
 class CombinedCap(Cited):
     """One cap over the payable of several responsibilities (applies when ``when`` holds)."""

@@ -1,5 +1,8 @@
 """Why part of a fee line is not paid: the reason codes, with labels for people.
 
+What basic insurance and the other public payers settled is not an exclusion: it is a
+line's ``public_paid`` and never reaches the product.
+
 A code is stable (it goes into JSON and into users' databases); labels may improve.
 """
 
@@ -8,7 +11,6 @@ from __future__ import annotations
 __all__ = ["REASONS", "label"]
 
 REASONS: dict[str, tuple[str, str]] = {
-    "paid_by_public_payers": ("基本医保等公共支付方已支付", "paid by basic insurance and the other public payers"),
     "before_coverage_start": ("发生在保障生效日之前", "incurred before cover started"),
     "waiting_period": ("发生在等待期内", "incurred inside the waiting period"),
     "other_policy_year": ("属于其他保障年度", "belongs to another policy year"),
