@@ -39,7 +39,9 @@ _PORTIONS = {
 
 
 def _m(d: Decimal) -> str:
-    return f"{d:.2f}"
+    """Money as a string with two decimals (``str`` is exact and quick when ``d`` has two)."""
+    text = str(d)
+    return text if text[-3:-2] == "." else f"{d:.2f}"
 
 
 def _plain(v: Any) -> Any:
