@@ -32,8 +32,10 @@ __all__ = [
     "Cap",
     "CombinedCap",
     "Condition",
+    "Amendment",
     "CrossYear",
     "DeductiblePool",
+    "Deviation",
     "DeductibleVariant",
     "Enrollment",
     "ListItem",
@@ -393,6 +395,22 @@ class Premium(Cited):
     applies_to: str = "everyone"
 
 
+class Deviation(Cited):
+    """A known departure from a regulatory profile's rule, recorded with its source, so the
+    contract tests accept it knowingly (see ``huiminbao check``)."""
+
+    profile: str = Field(description="profile id, e.g. hangzhou-2020")
+    rule: str = Field(description="rule id within that profile")
+
+
+class Amendment(Cited):
+    """This version changes another version of the same policy year (e.g. a retroactive
+    deductible cut); ``on`` is when the change was announced."""
+
+    amends: str = Field(description="id of the version it changes")
+    on: date
+
+
 class Product(_Strict):
     """One product version: a city's 惠民保 for one policy year."""
 
@@ -417,6 +435,8 @@ class Product(_Strict):
     total_cap: Cap | None = None
     indemnity_source: str
     rounding: Rounding
+    amendment: Amendment | None = None
+    deviations: tuple[Deviation, ...] = ()
     limitations: str = ""
 
     @model_validator(mode="after")
@@ -470,6 +490,9 @@ class Product(_Strict):
         out: list[tuple[str, Cited]] = [("pre_existing", self.pre_existing), ("cross_year", self.cross_year),
                                         ("rounding", self.rounding)]
         out += [(f"premiums[{i}]", p) for i, p in enumerate(self.premiums)]
+        out += [(f"deviations[{i}]", d) for i, d in enumerate(self.deviations)]
+        if self.amendment is not None:
+            out.append(("amendment", self.amendment))
         out += [(f"references.{k}", v) for k, v in self.references.items()]
         out += [(f"enrollment.waiting_periods[{i}]", w) for i, w in enumerate(self.enrollment.waiting_periods)]
         if self.total_cap:
