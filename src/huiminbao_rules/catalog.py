@@ -15,30 +15,60 @@ from pathlib import Path
 
 from .errors import ProductError, UnknownProductError
 from .product import Product, parse_product
+from .regulation import Profile, parse_profile
 
-__all__ = ["bundled_ids", "bundled_products", "get_product", "load_product", "product_path", "read_product"]
+__all__ = [
+    "bundled_ids",
+    "bundled_products",
+    "bundled_profiles",
+    "get_product",
+    "get_profile",
+    "load_product",
+    "product_path",
+    "read_product",
+    "read_profile",
+]
 
 
-def _root() -> Path:
-    return Path(str(resources.files("huiminbao_rules") / "products"))
+def _root(folder: str = "products") -> Path:
+    return Path(str(resources.files("huiminbao_rules") / folder))
 
 
-def _parse_text(text: str, origin: str) -> Product:
-    try:
-        data = tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProductError(f"not valid TOML: {exc}", origin) from None
-    return parse_product(data, origin)
-
-
-def read_product(path: str | Path) -> Product:
-    """Load a product from a TOML file (floats are read as ``Decimal``)."""
+def _read_toml(path: str | Path, what: str) -> dict:  # type: ignore[type-arg]
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ProductError(f"cannot read product file: {exc.strerror}", str(p)) from None
-    return _parse_text(text, str(p))
+        raise ProductError(f"cannot read {what} file: {exc.strerror}", str(p)) from None
+    try:
+        return tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProductError(f"not valid TOML: {exc}", str(p)) from None
+
+
+def read_product(path: str | Path) -> Product:
+    """Load a product from a TOML file (floats are read as ``Decimal``)."""
+    return parse_product(_read_toml(path, "product"), str(path))
+
+
+def read_profile(path: str | Path) -> Profile:
+    """Load a regulatory profile from a TOML file."""
+    return parse_profile(_read_toml(path, "profile"), str(path))
+
+
+@lru_cache(maxsize=None)
+def get_profile(profile_id: str) -> Profile:
+    """A bundled regulatory profile by id."""
+    path = _root("profiles") / f"{profile_id}.toml"
+    if not path.is_file():
+        known = sorted(p.stem for p in _root("profiles").glob("*.toml"))
+        raise UnknownProductError(profile_id, known, what="profile")
+    return read_profile(path)
+
+
+def bundled_profiles() -> list[Profile]:
+    """Every bundled regulatory profile, by id."""
+    return [get_profile(p.stem) for p in sorted(_root("profiles").glob("*.toml"))]
 
 
 @lru_cache(maxsize=1)

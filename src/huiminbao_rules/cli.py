@@ -1,7 +1,8 @@
 """The ``huiminbao`` command: the only module that prints.
 
 Bad input never shows a traceback: one message naming the file and the field, exit
-code 2. A bug in the library still shows its traceback (exit 1), on purpose.
+code 2. ``check`` exits 1 when it finds a violation. A bug in the library still shows its
+traceback, on purpose.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .catalog import bundled_products, load_product
+from .catalog import bundled_ids, bundled_products, bundled_profiles, get_profile, load_product
+from .describe import describe, diff, findings_lines
 from .engine import replay
 from .errors import HuiminbaoError, InputError
 from .explain import statement, to_dict, trace
 from .models import Claim, parse_claim
 from .product import Product
+from .regulation import applicable_profiles, check
 from .result import YearToDate
 
 __all__ = ["main"]
@@ -112,6 +115,44 @@ def _cmd_products(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_show(args: argparse.Namespace) -> int:
+    for line in describe(_product(args.product), args.lang):
+        print(line)
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    for line in diff(_product(args.old), _product(args.new)):
+        print(line)
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    refs = args.products or bundled_ids()
+    try:
+        chosen = [get_profile(args.profile)] if args.profile else None
+        every = bundled_profiles()
+    except HuiminbaoError as exc:
+        raise _Bad(str(exc)) from None
+    violations = 0
+    rows = []
+    for ref in refs:
+        product = _product(ref)
+        profiles = chosen if chosen is not None else applicable_profiles(product, every)
+        for profile in profiles:
+            findings = check(product, profile, strict=args.strict)
+            violations += sum(1 for f in findings if f.severity == "violation" and not f.recorded)
+            if args.json:
+                rows += [{"product": product.id, **{k: (str(v) if v is not None and not isinstance(v, (bool, str)) else v)
+                                                    for k, v in vars(f).items()}} for f in findings]
+            else:
+                for line in findings_lines(product, findings, args.lang):
+                    print(line)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    return 1 if violations else 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="huiminbao", description="惠民保 benefit adjudication")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +167,22 @@ def _parser() -> argparse.ArgumentParser:
     prods = sub.add_parser("products", help="list the bundled products")
     prods.add_argument("--json", action="store_true")
     prods.set_defaults(run=_cmd_products)
+    show = sub.add_parser("show", help="print a product's terms")
+    show.add_argument("product", metavar="ID|FILE.toml")
+    show.add_argument("--lang", choices=("zh", "en"), default="zh")
+    show.set_defaults(run=_cmd_show)
+    dif = sub.add_parser("diff", help="what changed between two product versions")
+    dif.add_argument("old", metavar="ID|FILE.toml")
+    dif.add_argument("new", metavar="ID|FILE.toml")
+    dif.set_defaults(run=_cmd_diff)
+    chk = sub.add_parser("check", help="check products against regulatory profiles (exit 1 on a violation)")
+    chk.add_argument("products", nargs="*", metavar="ID|FILE.toml", help="default: every bundled product")
+    chk.add_argument("--profile", metavar="ID", help="default: the profiles that govern each product's city")
+    chk.add_argument("--strict", action="store_true",
+                     help="apply each bound to every responsibility and treat in-principle rules as binding")
+    chk.add_argument("--json", action="store_true")
+    chk.add_argument("--lang", choices=("zh", "en"), default="zh")
+    chk.set_defaults(run=_cmd_check)
     return parser
 
 
@@ -136,6 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _Bad as exc:
         print(f"huiminbao: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # the reader (e.g. `head`) stopped reading: not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

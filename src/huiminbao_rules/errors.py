@@ -7,7 +7,7 @@ an outcome with a reason code (see :mod:`huiminbao_rules.reasons`).
     ├── InputError                 a claim, year-to-date record or application is malformed
     │   └── SettlementError        an encounter's settlement amounts do not add up
     ├── ProductError               a product file or definition is malformed
-    │   └── UnknownProductError    no bundled product has the requested id
+    │   └── UnknownProductError    no bundled product (or profile) has the requested id
     └── AdjudicationError          inputs are each valid but do not belong together
                                    (year-to-date of another product, claims of two people)
 
@@ -81,12 +81,12 @@ class ProductError(HuiminbaoError, ValueError):
 
 
 class UnknownProductError(ProductError, LookupError):
-    """No bundled product has this id; ``known`` lists the ids that exist."""
+    """No bundled product (or profile) has this id; ``known`` lists the ids that exist."""
 
-    def __init__(self, product_id: str, known: Sequence[str]):
+    def __init__(self, product_id: str, known: Sequence[str], what: str = "product"):
         self.product_id = product_id
         self.known = tuple(known)
-        super().__init__(f"no product {product_id!r}; known: {', '.join(self.known)}")
+        super().__init__(f"no {what} {product_id!r}; known: {', '.join(self.known)}")
 
 
 class AdjudicationError(HuiminbaoError, ValueError):

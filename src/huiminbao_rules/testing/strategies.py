@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from ..models import Claim, Encounter, FeeLine, Insured, Settlement
 from ..money import FEN
 from ..product import Period, Product, parse_product
+from ..regulation import Profile
 
 __all__ = [
     "amounts",
@@ -273,18 +274,42 @@ def products(
     min_cap: Decimal | str = "1000",
     max_cap: Decimal | str = "2000000",
     period: Period = _DEFAULT_PERIOD,
+    profile: Profile | None = None,
 ) -> Product:
     """A valid product: 1..n responsibilities with drawn selectors, deductibles (some shared,
     some by condition), ratios or non-decreasing bands (with a pre-existing schedule
-    sometimes), caps, sub-limits, combined caps and a total cap, within the given bounds."""
+    sometimes), caps, sub-limits, combined caps and a total cap, within the given bounds.
+
+    With ``profile``, the product lies within the profile's bounds even under the strict
+    reading: every deductible at most its ``max_deductible``, every rate at least its
+    ``min_ratio``, every cap at least its ``min_cap``, the buckets it requires covered, and
+    a first, in-list responsibility taking 先行自付 and in-scope co-pay."""
+    if profile is not None:
+        for rule in profile.rules:
+            if rule.kind == "max_deductible":
+                max_deductible = rule.bound  # type: ignore[assignment]
+            elif rule.kind == "min_ratio":
+                min_rate = rule.rate  # type: ignore[assignment]
+            elif rule.kind == "min_cap":
+                min_cap = rule.bound  # type: ignore[assignment]
+                max_cap = max(Decimal(max_cap), rule.bound * 3)  # type: ignore[operator]
+        required = [b for rule in profile.rules if rule.kind == "covers_buckets" for b in rule.buckets]
+        min_responsibilities = max(min_responsibilities, len(set(required)) + 1)
+        max_responsibilities = max(max_responsibilities, min_responsibilities)
     n = draw(st.integers(min_value=min_responsibilities, max_value=max_responsibilities))
     selectors = draw(st.lists(st.sampled_from(_SELECTORS), min_size=n, max_size=n))
+    buckets = [draw(st.sampled_from(("compliant", "reasonable", "special_drug", "other"))) for _ in range(n)]
+    if profile is not None:
+        selectors[0] = _SELECTORS[0]
+        buckets[0] = "compliant"
+        for i, b in enumerate(dict.fromkeys(b for b in required if b != "compliant"), 1):
+            buckets[i] = b
     min_rate, max_rate = Decimal(min_rate), Decimal(max_rate)
     resps = []
     for i, sel in enumerate(selectors):
         r: dict[str, Any] = {
             "id": f"r{i}", "name_zh": f"责任{i}", "name_en": f"responsibility {i}",
-            "bucket": draw(st.sampled_from(("compliant", "reasonable", "special_drug", "other"))),
+            "bucket": buckets[i],
             "takes": [dict(sel)],
             "deductible": [{"amount": draw(amounts(max_value=max_deductible)), "source": "generated"}],
             "ratio": [draw(_ratios(min_rate=min_rate, max_rate=max_rate))],
@@ -297,7 +322,7 @@ def products(
                                        "when": {"pre_existing": True}})
         if draw(st.booleans()):
             r["cap"] = {"amount": draw(amounts(min_value=min_cap, max_value=max_cap)), "source": "generated"}
-        if draw(st.integers(min_value=0, max_value=3)) == 0:
+        if draw(st.integers(min_value=0, max_value=3)) == 0 and not (profile is not None and i == 0):
             measure = draw(st.sampled_from(("payable", "eligible", "count")))
             sub = {"id": "s0", "name_zh": "分项限额", "takes": dict(sel),
                    "per": draw(st.sampled_from(("year", "encounter", "item_year"))),

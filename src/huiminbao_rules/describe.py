@@ -1,0 +1,199 @@
+"""A product's terms for people (``huiminbao show``), what changed between two versions
+(``huiminbao diff``), and check findings as lines. Returns lines; never prints."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from .product import Condition, Product, Responsibility, Selector
+from .regulation import Finding
+
+__all__ = ["describe", "diff", "findings_lines", "flatten"]
+
+_PORTION = {"preselfpay": ("乙类先行自付", "class-B self-pay-first"), "inscp_copay": ("政策范围内自付", "in-scope co-pay"),
+            "fulamt": ("全自费", "wholly self-paid"), "overlmt": ("超限价", "above price ceiling")}
+_KIND = {"inpatient": ("住院", "inpatient"), "outpatient_special": ("门诊规定病种", "specified-disease outpatient"),
+         "outpatient": ("普通门诊", "outpatient"), "pharmacy": ("特药购药", "pharmacy")}
+_LEVEL = {"01": "甲", "02": "乙", "03": "丙"}
+_BUCKET = {"compliant": ("合规自付", "compliant"), "reasonable": ("合理自费", "reasonable"),
+           "special_drug": ("目录外特药", "special drugs"), "other": ("其他", "other")}
+
+
+def _y(d: Decimal) -> str:
+    return f"{d:,.2f}"
+
+
+def _pct(r: Decimal) -> str:
+    return f"{(r * 100).normalize():f}%"
+
+
+def _when(c: Condition, zh: bool) -> str:
+    parts = []
+    if c.pre_existing is not None:
+        parts.append(("既往症" if c.pre_existing else "非既往症") if zh else ("pre-existing" if c.pre_existing else "healthy"))
+    if c.groups_any:
+        parts.append(("人群 " if zh else "groups ") + "/".join(c.groups_any))
+    if c.scheme:
+        parts.append(c.scheme)
+    if c.min_enrolled_years:
+        parts.append(f"连续参保≥{c.min_enrolled_years}年" if zh else f"enrolled ≥{c.min_enrolled_years} years")
+    if c.max_enrolled_years:
+        parts.append(f"连续参保≤{c.max_enrolled_years}年" if zh else f"enrolled ≤{c.max_enrolled_years} years")
+    if c.min_claim_free_years:
+        parts.append(f"连续{c.min_claim_free_years}年无赔付" if zh else f"{c.min_claim_free_years} claim-free years")
+    if c.settled_through_basic is not None:
+        parts.append(("经基本医保结算" if c.settled_through_basic else "未经基本医保结算") if zh
+                     else ("settled through basic insurance" if c.settled_through_basic else "not settled through basic insurance"))
+    return ", ".join(parts) if parts else ("其他情形" if zh else "otherwise")
+
+
+def _selector(s: Selector, zh: bool) -> str:
+    i = 0 if zh else 1
+    bits = ["/".join(_PORTION[p][i] for p in s.portions)]
+    if s.levels:
+        bits.append(("目录等级 " if zh else "level ") + "/".join(_LEVEL[v] for v in s.levels))
+    if s.fee_types:
+        bits.append(("费用类别 " if zh else "fee types ") + ",".join(s.fee_types))
+    if s.encounter_kinds:
+        bits.append("/".join(_KIND[k][i] for k in s.encounter_kinds))
+    if s.in_list:
+        bits.append(("清单 " if zh else "on list ") + s.in_list)
+    if s.not_in_list:
+        bits.append(("除外清单 " if zh else "not on list ") + s.not_in_list)
+    if s.institutions:
+        bits.append(("机构 " if zh else "at ") + s.institutions)
+    if s.weight != 1:
+        bits.append(("计入比例 " if zh else "counted at ") + _pct(s.weight))
+    return "; ".join(bits)
+
+
+def _responsibility(product: Product, r: Responsibility, zh: bool) -> list[str]:
+    i = 0 if zh else 1
+    out = [f"- {r.name_zh if zh else r.name_en} ({r.id}) [{_BUCKET[r.bucket][i]}]"]
+    for s in r.takes:
+        out.append(("    责任范围: " if zh else "    takes: ") + _selector(s, zh))
+    if r.deductible_pool:
+        out.append(("    免赔额: 与 " if zh else "    deductible: shared pool ") + r.deductible_pool + (" 共用" if zh else ""))
+    for v in product.deductible_variants(r):
+        amount = _y(v.amount) if v.amount is not None else f"{v.reference}"
+        flag = "" if v.verified else (" (未核实)" if zh else " (unverified)")
+        out.append(f"    {'免赔额' if zh else 'deductible'} [{_when(v.when, zh)}]: {amount}{flag}  〔{product.source_label(v.source)}〕")
+    for sched in r.ratio:
+        flag = "" if sched.verified else (" (未核实)" if zh else " (unverified)")
+        bands = ", ".join(f"{_y(a)}起 {_pct(rate)}" if zh else f"from {_y(a)} {_pct(rate)}" for a, _, rate in sched.band_list)
+        out.append(f"    {'赔付比例' if zh else 'ratio'} [{_when(sched.when, zh)}]: {bands}{flag}  〔{product.source_label(sched.source)}〕")
+    if r.cap:
+        out.append(f"    {'年度限额' if zh else 'annual cap'}: {_y(r.cap.amount)}  〔{product.source_label(r.cap.source)}〕")
+    for sl in r.sub_limits:
+        what = _y(sl.limit) if sl.limit is not None else (f"{sl.count} 次" if zh else f"{sl.count} times")
+        out.append(f"    {'分项限额' if zh else 'sub-limit'} {sl.name_zh if zh else sl.name_en or sl.name_zh}: "
+                   f"{what} / {sl.per} ({sl.measure})  〔{product.source_label(sl.source)}〕")
+    return out
+
+
+def describe(product: Product, lang: str = "zh") -> list[str]:
+    """The product's terms, responsibility by responsibility, each figure with its source."""
+    zh = lang == "zh"
+    p = product
+    out = [f"{p.city_zh} {p.name} ({p.id})" if zh else f"{p.name_en or p.name} ({p.id}), {p.city}"]
+    out.append(f"{'保障期间' if zh else 'Period'}: {p.period.start} – {p.period.end}")
+    if p.amendment:
+        out.append(f"{'修订' if zh else 'Amends'}: {p.amendment.amends} ({p.amendment.on})")
+    for pr in p.premiums:
+        out.append(f"{'保费' if zh else 'Premium'} ({pr.applies_to}): {_y(pr.amount)}"
+                   f"{'' if pr.verified else (' (未核实)' if zh else ' (unverified)')}  〔{p.source_label(pr.source)}〕")
+    if p.total_cap:
+        out.append(f"{'总保额' if zh else 'Total cap'}: {_y(p.total_cap.amount)}  〔{p.source_label(p.total_cap.source)}〕")
+    out.append("")
+    out.append("保障责任:" if zh else "Responsibilities:")
+    for r in p.responsibilities:
+        out.extend(_responsibility(p, r, zh))
+    for c in p.combined_caps:
+        out.append(f"{'合并限额' if zh else 'Combined cap'} {c.name_zh if zh else c.name_en or c.name_zh}: "
+                   f"{'+'.join(c.responsibilities)} ≤ {_y(c.amount)} [{_when(c.when, zh)}]  〔{p.source_label(c.source)}〕")
+    out.append("")
+    out.append(f"{'既往症' if zh else 'Pre-existing'}: {p.pre_existing.basis}"
+               + (" (" + ", ".join(c.name_zh for c in p.pre_existing.conditions) + ")" if p.pre_existing.conditions else ""))
+    e = p.enrollment
+    if e.window:
+        out.append(f"{'投保期' if zh else 'Enrollment window'}: {e.window.start} – {e.window.end}")
+    for w in e.waiting_periods:
+        out.append(f"{'等待期' if zh else 'Waiting period'} ({w.applies_to}): {w.days} {'天' if zh else 'days'}")
+    out.append(f"{'跨年住院' if zh else 'Cross-year stays'}: {p.cross_year.rule}"
+               + (f", {p.cross_year.tail_days} {'天' if zh else 'days'}" if p.cross_year.rule == "admission_year_tail" else ""))
+    out.append(f"{'取整' if zh else 'Rounding'}: {p.rounding.mode} {p.rounding.step}")
+    out.append("")
+    out.append("来源:" if zh else "Sources:")
+    for sid, src in p.sources.items():
+        out.append(f"  [{sid}] {src.title} ({src.grade}){' ' + src.url if src.url else ''}")
+    if p.limitations.strip():
+        out.append("")
+        out.append("局限:" if zh else "Limitations:")
+        out.extend("  " + line for line in p.limitations.strip().splitlines())
+    return out
+
+
+def flatten(product: Product) -> dict[str, str]:
+    """The product's terms as clause path -> value (responsibilities and sub-limits by id)."""
+    out: dict[str, str] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k in ("note", "limitations", "source", "verified"):
+                    continue
+                walk(f"{prefix}.{k}" if prefix else k, v)
+        elif isinstance(value, list):
+            keyed = all(isinstance(v, dict) and "id" in v for v in value) and value
+            for i, v in enumerate(value):
+                walk(f"{prefix}.{v['id']}" if keyed else f"{prefix}[{i}]", v)
+        elif value is not None:
+            out[prefix] = str(value)
+
+    walk("", product.model_dump(mode="json", by_alias=True, exclude={"sources"}))
+    for sid in product.sources:
+        out[f"sources.{sid}"] = product.sources[sid].title
+    return out
+
+
+def diff(old: Product, new: Product) -> list[str]:
+    """What changed from ``old`` to ``new``, clause by clause (``-`` removed, ``+`` added, ``~`` changed)."""
+    a, b = flatten(old), flatten(new)
+    out = [f"{old.id} → {new.id}"]
+    for key in sorted(a.keys() | b.keys()):
+        if key in ("id",):
+            continue
+        if key not in b:
+            out.append(f"- {key}: {a[key]}")
+        elif key not in a:
+            out.append(f"+ {key}: {b[key]}")
+        elif a[key] != b[key]:
+            out.append(f"~ {key}: {a[key]} → {b[key]}")
+    if len(out) == 1:
+        out.append("no differences")
+    return out
+
+
+_SEVERITY = {"ok": ("✓ 符合", "✓ ok"), "deviation": ("! 偏离(原则性要求)", "! deviation (in principle)"),
+             "violation": ("✗ 违反", "✗ violation"), "not_applicable": ("- 不适用", "- not applicable")}
+
+
+def findings_lines(product: Product, findings: list[Finding], lang: str = "zh") -> list[str]:
+    """Check findings as lines: severity, rule, subject, value against bound, miss, clause and source."""
+    zh = lang == "zh"
+    out = []
+    for f in findings:
+        sev = _SEVERITY[f.severity][0 if zh else 1]
+        if f.recorded and f.failed:
+            sev += " (已记录)" if zh else " (recorded in the product file)"
+        name = f.name_zh if zh else f.name_en
+        subject = f" {f.subject}" if f.subject else ""
+        miss = ""
+        if f.miss is not None:
+            miss = f", {'差' if zh else 'misses by'} {f.miss}"
+        out.append(f"{sev}  {product.id} · {f.profile}/{f.rule} {name}{subject}: {f.value} vs {f.bound}{miss} "
+                   f"[{f.reading}] 〔{f.clause}; {f.source}〕")
+        if f.failed or f.severity == "not_applicable":
+            out.append(f"      {f.detail}")
+    return out

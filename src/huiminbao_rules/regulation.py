@@ -1,0 +1,367 @@
+"""Regulatory profiles and the check of a product against one.
+
+A profile is data (``profiles/<id>.toml``): a jurisdiction's rules, each of a *kind* this
+module knows, with its bound, whether it binds only "in principle" (原则上), and the
+clause and source that state it. :func:`check` returns one :class:`Finding` per rule.
+
+**How the Hangzhou floors are read.** The 2020 plan sets the deductible, the *overall*
+(总体) ratio and the cap "in principle", while Hangzhou's own products pay 50–65% on
+several responsibilities and once had a 25,000 in-list deductible. Applied to every
+responsibility, the floors would condemn the product the plan itself produced, so the
+default reading (``overall``) applies them to the product's **main in-list
+responsibility** (its first ``compliant`` one, which carries the 合规费用 the plan
+describes) for a healthy first-time enrollee in a fresh year:
+
+- deductible: its deductible (the highest over the two schemes) is at most the bound;
+- ratio: read with the deductible as one **benefit curve**: for every amount F of
+  in-list self-pay, it pays at least ``ratio × (F − deductible bound)``, i.e. its lowest
+  effective ratio ``P(F) / (F − deductible bound)`` over the amounts the floor governs is
+  at least the bound. A product with a lower deductible may pay less in its first band
+  and still give everyone at least what the plan's floors give. P(F) is computed by the
+  engine itself, so the check and adjudication cannot disagree;
+- cap: the most it can pay (its cap, or the product's total cap) is at least the bound.
+
+The ``strict`` reading applies each bound to every responsibility separately (the
+lowest healthy rate of any band, every deductible, every cap) and treats in-principle
+rules as binding. A failed in-principle rule is graded ``deviation`` under the overall
+reading and ``violation`` under the strict one; a failed binding rule is always a
+``violation``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .engine import adjudicate
+from .errors import ProductError
+from .models import Claim, Encounter, FeeLine, Insured, Settlement, problems_from_validation
+from .money import ZERO, Amount, Rate, round_fen
+from .product import Product, Responsibility, Source
+
+__all__ = [
+    "Finding",
+    "Profile",
+    "Rule",
+    "applicable_profiles",
+    "check",
+    "floor_payout",
+    "main_responsibility",
+    "parse_profile",
+    "payout_curve",
+]
+
+Severity = Literal["ok", "deviation", "violation", "not_applicable"]
+Reading = Literal["overall", "strict"]
+
+
+class Rule(BaseModel):
+    """One rule of a profile."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    kind: Literal["max_deductible", "min_ratio", "min_cap", "covers_buckets", "no_enrollment_preconditions",
+                  "name_contains", "no_midyear_change"]
+    name_zh: str
+    name_en: str
+    bound: Amount | None = None
+    rate: Rate | None = None
+    buckets: tuple[str, ...] = ()
+    text: str = ""
+    in_principle: bool = False
+    clause: str
+    source: str
+    note: str = ""
+
+
+class Profile(BaseModel):
+    """A jurisdiction's rules for 惠民保 products."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    name_zh: str
+    name_en: str
+    issued: date
+    effective: date
+    status: str = Field(default="in force", description="e.g. 'in force', 'draft for comment'")
+    cities: tuple[str, ...] = Field(description="cities it governs; ['*'] for every city")
+    sources: dict[str, Source]
+    rules: tuple[Rule, ...] = Field(min_length=1)
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _refs(self) -> Profile:
+        for r in self.rules:
+            if r.source not in self.sources:
+                raise ValueError(f"rule {r.id}: source {r.source!r} is not in [sources]")
+            needs = {"max_deductible": "bound", "min_cap": "bound", "min_ratio": "rate", "name_contains": "text"}
+            if r.kind in needs and getattr(r, needs[r.kind]) in (None, ""):
+                raise ValueError(f"rule {r.id} of kind {r.kind} needs {needs[r.kind]}")
+            if r.kind == "min_ratio" and not any(x.kind == "max_deductible" for x in self.rules):
+                raise ValueError("a min_ratio rule is read with the profile's max_deductible rule; add one")
+        return self
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(r for r in self.rules if r.id == rule_id)
+
+
+def parse_profile(data: dict[str, Any], origin: str | None = None) -> Profile:
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProductError("invalid profile: " + "; ".join(str(p) for p in problems_from_validation(exc)), origin) from None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The outcome of one rule for one product (and, under the strict reading, one
+    responsibility): the product's value, the bound, by how much it misses, the severity."""
+
+    profile: str
+    rule: str
+    name_zh: str
+    name_en: str
+    clause: str
+    source: str
+    reading: Reading
+    subject: str | None
+    value: str
+    bound: str
+    miss: Decimal | None
+    severity: Severity
+    recorded: bool
+    detail: str
+
+    @property
+    def failed(self) -> bool:
+        return self.severity in ("deviation", "violation")
+
+
+def applicable_profiles(product: Product, profiles: list[Profile]) -> list[Profile]:
+    """The profiles that govern this product's city (national ones govern every city)."""
+    return [p for p in profiles if "*" in p.cities or product.city in p.cities]
+
+
+# ---- the main in-list responsibility and its payout curve ---------------------------------
+
+
+def main_responsibility(product: Product) -> Responsibility | None:
+    """The first responsibility of the ``compliant`` bucket."""
+    return next((r for r in product.responsibilities if r.bucket == "compliant"), None)
+
+
+def _probe_claim(product: Product, amount: Decimal, scheme: str) -> Claim:
+    """A healthy first-time enrollee's stay whose only cost to them is ``amount`` of in-scope
+    co-pay (in-list self-pay), in the middle of the policy period."""
+    mid = product.period.start + (product.period.end - product.period.start) / 2
+    line = FeeLine(med_list_codg="PROBE", name="probe", chrgitm_lv="01", med_chrgitm_type="06",
+                   det_item_fee_sumamt=amount)
+    settlement = Settlement(medfee_sumamt=amount, fulamt_ownpay_amt=ZERO, preselfpay_amt=ZERO, inscp_scp_amt=amount)
+    enc = Encounter(id="E1", kind="inpatient", admitted_on=mid, discharged_on=mid + timedelta(days=1),
+                    settlement=settlement, fee_lines=(line,), diagnoses=("R69",))
+    person = Insured(id="probe", birth_date=date(1970, 1, 1), scheme=scheme,  # type: ignore[arg-type]
+                     enrolled_on=product.period.start - timedelta(days=30))
+    return Claim(claim_id="probe", insured=person, encounters=(enc,))
+
+
+def payout_curve(product: Product, amount: Decimal, scheme: str = "employee") -> Decimal:
+    """What the main in-list responsibility pays a healthy first-time enrollee with
+    ``amount`` of in-list self-pay in a fresh year (computed by the engine)."""
+    main = main_responsibility(product)
+    if main is None:
+        return ZERO
+    return adjudicate(_probe_claim(product, amount, scheme), product).responsibility(main.id).payable
+
+
+def _healthy_first_time_deductible(product: Product, r: Responsibility) -> Decimal:
+    """The deductible a healthy first-time enrollee meets (the higher of the two schemes)."""
+    from .coverage import Facts, holds
+
+    out = ZERO
+    for scheme in ("employee", "resident"):
+        facts = Facts(pre_existing=False, groups=frozenset(), scheme=scheme, enrolled_years=1, claim_free_years=0,
+                      settled_through_basic=True)
+        for v in product.deductible_variants(r):
+            if holds(v.when, facts):
+                amount = v.amount if v.amount is not None else product.references[v.reference].for_scheme(scheme)  # type: ignore[index]
+                out = max(out, amount)  # type: ignore[type-var]
+                break
+    return out
+
+
+def _healthy_rates(r: Responsibility) -> list[Decimal]:
+    """Every band rate of the schedules that can apply to a person without a pre-existing
+    condition, above the deductible (a zero-rate band starting at 0 is part of the deductible)."""
+    out = []
+    for sched in r.ratio:
+        if sched.when.pre_existing is True:
+            continue
+        for start, _, rate in sched.band_list:
+            out.append(rate)
+    return out
+
+
+def _cap_of(product: Product, r: Responsibility) -> Decimal | None:
+    caps = [c for c in (r.cap.amount if r.cap else None, product.total_cap.amount if product.total_cap else None)
+            if c is not None]
+    return min(caps) if caps else None
+
+
+def _curve_points(product: Product, r: Responsibility, d_bound: Decimal, rate: Decimal, cap_bound: Decimal) -> list[Decimal]:
+    """Amounts at which the two piecewise-linear curves can cross: every edge of either."""
+    d = _healthy_first_time_deductible(product, r)
+    top = d_bound + (cap_bound / rate).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+    edges = {d_bound, d, top}
+    for sched in r.ratio:
+        for start, _, _ in sched.band_list:
+            edges |= {start, start + d}
+    cap = _cap_of(product, r)
+    if cap is not None:
+        for sched in r.ratio:
+            for _, _, rate_ in sched.band_list:
+                if rate_ > 0:
+                    edges.add(d + (cap / rate_).quantize(Decimal("0.01")))
+    points = set()
+    for e in edges:
+        for delta in (Decimal("0.00"), Decimal("0.01"), Decimal("1000.00")):
+            x = e + delta
+            if d_bound < x <= top:
+                points.add(x)
+    return sorted(points)
+
+
+# ---- the check -------------------------------------------------------------------------
+
+
+def _severity(rule: Rule, ok: bool, strict: bool) -> Severity:
+    if ok:
+        return "ok"
+    return "deviation" if rule.in_principle and not strict else "violation"
+
+
+def _finding(profile: Profile, product: Product, rule: Rule, reading: Reading, subject: str | None, value: str,
+             bound: str, miss: Decimal | None, severity: Severity, detail: str) -> Finding:
+    src = profile.sources[rule.source]
+    recorded = any(d.profile == profile.id and d.rule == rule.id for d in product.deviations)
+    return Finding(profile=profile.id, rule=rule.id, name_zh=rule.name_zh, name_en=rule.name_en, clause=rule.clause,
+                   source=f"{src.title} ({src.grade})", reading=reading, subject=subject, value=value, bound=bound,
+                   miss=miss, severity=severity, recorded=recorded, detail=detail)
+
+
+def check(product: Product, profile: Profile, *, strict: bool = False) -> list[Finding]:
+    """One finding per rule of ``profile`` (per responsibility under ``strict``)."""
+    out: list[Finding] = []
+    reading: Reading = "strict" if strict else "overall"
+    if product.period.end < profile.effective:
+        for rule in profile.rules:
+            out.append(_finding(profile, product, rule, reading, None, "-", "-", None, "not_applicable",
+                                f"the profile takes effect {profile.effective}, after this version ends"))
+        return out
+    main = main_responsibility(product)
+    d_rule = next((r for r in profile.rules if r.kind == "max_deductible"), None)
+    c_rule = next((r for r in profile.rules if r.kind == "min_cap"), None)
+    for rule in profile.rules:
+        if rule.kind in ("max_deductible", "min_ratio", "min_cap") and (main is None and not strict):
+            out.append(_finding(profile, product, rule, reading, None, "no in-list responsibility", "-", None,
+                                "violation", "the product has no responsibility of the compliant bucket"))
+            continue
+        targets = list(product.responsibilities) if strict else [main]
+        if rule.kind == "max_deductible":
+            for r in targets:
+                d = _healthy_first_time_deductible(product, r)  # type: ignore[arg-type]
+                ok = d <= rule.bound  # type: ignore[operator]
+                out.append(_finding(profile, product, rule, reading, r.id, f"{d:.2f}", f"≤ {rule.bound:.2f}",  # type: ignore[union-attr]
+                                    None if ok else d - rule.bound, _severity(rule, ok, strict),  # type: ignore[operator]
+                                    "deductible of a healthy first-time enrollee (higher of the two schemes)"))
+        elif rule.kind == "min_ratio":
+            if strict:
+                for r in targets:
+                    rates = [x for x in _healthy_rates(r) if x > 0]  # type: ignore[arg-type]
+                    low = min(rates) if rates else ZERO
+                    ok = low >= rule.rate  # type: ignore[operator]
+                    out.append(_finding(profile, product, rule, reading, r.id, f"{low}", f"≥ {rule.rate}",  # type: ignore[union-attr]
+                                        None if ok else rule.rate - low, _severity(rule, ok, strict),  # type: ignore[operator]
+                                        "lowest paying band rate for a person without a pre-existing condition"))
+            else:
+                out.append(_ratio_overall(profile, product, rule, main, d_rule, c_rule))  # type: ignore[arg-type]
+        elif rule.kind == "min_cap":
+            for r in targets:
+                cap = _cap_of(product, r)  # type: ignore[arg-type]
+                ok = cap is None or cap >= rule.bound  # type: ignore[operator]
+                out.append(_finding(profile, product, rule, reading, r.id, "none" if cap is None else f"{cap:.2f}",  # type: ignore[union-attr]
+                                    f"≥ {rule.bound:.2f}", None if ok else rule.bound - cap,  # type: ignore[operator]
+                                    _severity(rule, ok, strict), "the responsibility's cap (or the total cap, if lower)"))
+        elif rule.kind == "covers_buckets":
+            have = {r.bucket for r in product.responsibilities}
+            missing = [b for b in rule.buckets if b not in have]
+            out.append(_finding(profile, product, rule, reading, None, ", ".join(sorted(have)), ", ".join(rule.buckets),
+                                None, _severity(rule, not missing, strict),
+                                f"missing: {', '.join(missing)}" if missing else "every required bucket is covered"))
+        elif rule.kind == "no_enrollment_preconditions":
+            out.append(_finding(profile, product, rule, reading, None, "none", "none", None, "ok",
+                                "the product format cannot refuse enrollment by age, health, history or occupation; "
+                                "pre-existing conditions change only ratios and deductibles"))
+        elif rule.kind == "name_contains":
+            if product.period.start < profile.effective:
+                out.append(_finding(profile, product, rule, reading, None, product.name, rule.text, None,
+                                    "not_applicable", f"this version started before {profile.effective}"))
+            else:
+                ok = rule.text in product.name
+                out.append(_finding(profile, product, rule, reading, None, product.name, f"contains {rule.text}", None,
+                                    _severity(rule, ok, strict), "the product's name"))
+        elif rule.kind == "no_midyear_change":
+            a = product.amendment
+            if a is None:
+                out.append(_finding(profile, product, rule, reading, None, "no amendment", "-", None, "ok",
+                                    "this version changes no other version"))
+            elif a.on < profile.effective:
+                out.append(_finding(profile, product, rule, reading, None, f"amends {a.amends} on {a.on}", "-", None,
+                                    "not_applicable", f"the change was made before {profile.effective}"))
+            else:
+                ok = a.on > product.period.end
+                out.append(_finding(profile, product, rule, reading, None, f"amends {a.amends} on {a.on}",
+                                    "no change within a signed year", None, _severity(rule, ok, strict),
+                                    "a change to payout terms announced inside the policy year"))
+    return out
+
+
+def floor_payout(amount: Decimal, rate: Decimal, deductible: Decimal, cap: Decimal) -> Decimal:
+    """What the floors imply for ``amount`` of in-list self-pay: ``rate × (amount − deductible)``,
+    at most ``cap``, rounded half up to the fen as a payout would be.
+
+    >>> floor_payout(Decimal("30000"), Decimal("0.70"), Decimal("20000"), Decimal("1000000"))
+    Decimal('7000.00')
+    """
+    return round_fen(min(rate * max(amount - deductible, ZERO), cap))
+
+
+def _ratio_overall(profile: Profile, product: Product, rule: Rule, main: Responsibility, d_rule: Rule, c_rule: Rule | None) -> Finding:
+    rate, d_bound = rule.rate, d_rule.bound
+    cap_bound = c_rule.bound if c_rule is not None else Decimal("1000000.00")
+    lowest: tuple[Decimal, Decimal] | None = None
+    short: tuple[Decimal, Decimal] | None = None
+    for f in _curve_points(product, main, d_bound, rate, cap_bound):  # type: ignore[arg-type]
+        paid = min(payout_curve(product, f, s) for s in ("employee", "resident"))
+        effective = paid / (f - d_bound)  # type: ignore[operator]
+        if lowest is None or effective < lowest[0]:
+            lowest = (effective, f)
+        gap = floor_payout(f, rate, d_bound, cap_bound) - paid  # type: ignore[arg-type]
+        if gap > 0 and (short is None or gap > short[0]):
+            short = (gap, f)
+    if lowest is None:
+        return _finding(profile, product, rule, "overall", main.id, "-", f"≥ {rate}", None, "ok", "no amount to check")
+    shown = lowest[0].quantize(Decimal("0.0001"))
+    detail = (f"lowest effective ratio P(F) / (F − {d_bound:.2f}) of the in-list benefit curve, at F = {lowest[1]:.2f}; "
+              "P(F) must be at least the floor rounded to the fen at every F")
+    if short is None:
+        return _finding(profile, product, rule, "overall", main.id, f"{shown}", f"≥ {rate}", None, "ok", detail)
+    miss = (rate - lowest[0]).quantize(Decimal("0.0001"))  # type: ignore[operator]
+    return _finding(profile, product, rule, "overall", main.id, f"{shown}", f"≥ {rate}", miss,
+                    _severity(rule, False, False),
+                    detail + f"; it pays {short[0]:.2f} less than the floor at F = {short[1]:.2f}")
