@@ -146,8 +146,16 @@ def flatten(product: Product) -> dict[str, str]:
                 walk(f"{prefix}.{k}" if prefix else k, v)
         elif isinstance(value, list):
             keyed = all(isinstance(v, dict) and "id" in v for v in value) and value
+            conditional = all(isinstance(v, dict) and "when" in v for v in value) and value
             for i, v in enumerate(value):
-                walk(f"{prefix}.{v['id']}" if keyed else f"{prefix}[{i}]", v)
+                if keyed:
+                    walk(f"{prefix}.{v['id']}", v)
+                elif conditional:  # variants pair up by the condition they apply under
+                    when = {k: x for k, x in v["when"].items() if x is not None}
+                    label = ",".join(f"{k}={'/'.join(x) if isinstance(x, list) else x}" for k, x in sorted(when.items()))
+                    walk(f"{prefix}[{label or 'otherwise'}]", {k: x for k, x in v.items() if k != "when"})
+                else:
+                    walk(f"{prefix}[{i}]", v)
         elif value is not None:
             out[prefix] = str(value)
 
