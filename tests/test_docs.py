@@ -83,3 +83,18 @@ def test_the_docs_link_to_files_that_exist() -> None:
     for target in re.findall(r"\]\(([^)#:]+)\)", readme):
         assert (DOCS.parent / target).exists(), target
     json.loads(EXAMPLE.read_text(encoding="utf-8"))
+
+
+def test_every_public_strategy_is_documented_with_its_arguments() -> None:
+    import inspect
+
+    from huiminbao_rules.testing import strategies
+
+    text = _text("testing.md")
+    for name in strategies.__all__:
+        assert f"`{name}(" in text, name
+        fn = getattr(strategies, name)
+        params = inspect.signature(getattr(fn, "__wrapped__", fn)).parameters
+        for p in params:
+            if p != "draw":
+                assert f"{p}=" in text, f"{name}: {p}"

@@ -13,15 +13,18 @@ __all__ = ["register"]
 def register() -> None:
     """Register strategies for the library's input types with Hypothesis
     (called by Hypothesis through the ``hypothesis`` entry point)."""
+    import importlib
+
     from hypothesis import strategies as st
 
     from ..models import Claim, Encounter, FeeLine, Insured, Settlement
     from ..product import Product
-    from . import strategies as hst
 
-    st.register_type_strategy(Claim, hst.claims())
-    st.register_type_strategy(Encounter, hst.encounters())
-    st.register_type_strategy(FeeLine, hst.fee_lines())
-    st.register_type_strategy(Insured, hst.insureds())
-    st.register_type_strategy(Settlement, hst.settlements())
-    st.register_type_strategy(Product, hst.products())
+    # Deferred: Hypothesis may call this while the strategies module is itself importing
+    # Hypothesis, so nothing of it may be read until a strategy is first drawn from.
+    def lazy(name: str) -> st.SearchStrategy:  # type: ignore[type-arg]
+        return st.deferred(lambda: getattr(importlib.import_module(f"{__name__}.strategies"), name)())
+
+    for cls, name in ((Claim, "claims"), (Encounter, "encounters"), (FeeLine, "fee_lines"),
+                      (Insured, "insureds"), (Settlement, "settlements"), (Product, "products")):
+        st.register_type_strategy(cls, lazy(name))
