@@ -10,6 +10,7 @@ The whole public API is :data:`__all__`.
 from .catalog import bundled_ids, bundled_products, get_product, load_product, read_product
 from .coverage import Cover, cover_of
 from .engine import YearResult, adjudicate, fresh_year, replay
+from .enrollment import Application, ApplicationDecision, Decision, enroll, parse_application
 from .errors import (
     AdjudicationError,
     HuiminbaoError,
@@ -43,9 +44,12 @@ __all__ = [
     "SCHEMA",
     "Adjudication",
     "AdjudicationError",
+    "Application",
+    "ApplicationDecision",
     "BandPiece",
     "Claim",
     "Cover",
+    "Decision",
     "Encounter",
     "EnrollmentYear",
     "Exclusion",
@@ -71,10 +75,12 @@ __all__ = [
     "bundled_ids",
     "bundled_products",
     "cover_of",
+    "enroll",
     "fresh_year",
     "get_product",
     "load_product",
     "parse_amount",
+    "parse_application",
     "parse_claim",
     "parse_product",
     "parse_rate",

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import bundled_ids, bundled_products, bundled_profiles, get_profile, load_product
-from .describe import describe, diff, findings_lines
+from .describe import decision_dict, decision_lines, describe, diff, findings_lines
+from .enrollment import enroll, parse_application
 from .engine import replay
 from .errors import HuiminbaoError, InputError
 from .explain import statement, to_dict, trace
@@ -127,6 +128,22 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_enroll(args: argparse.Namespace) -> int:
+    product = _product(args.product)
+    data = _read_json_file(args.application, "application")
+    try:
+        application = parse_application(data)
+    except InputError as exc:
+        raise _Bad(f"{args.application}: {exc}") from None
+    result = enroll(application, product)
+    if args.json:
+        print(json.dumps(decision_dict(result, product), ensure_ascii=False, indent=2))
+    else:
+        for line in decision_lines(result, product, args.lang):
+            print(line)
+    return 0
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     refs = args.products or bundled_ids()
     try:
@@ -175,6 +192,12 @@ def _parser() -> argparse.ArgumentParser:
     dif.add_argument("old", metavar="ID|FILE.toml")
     dif.add_argument("new", metavar="ID|FILE.toml")
     dif.set_defaults(run=_cmd_diff)
+    enr = sub.add_parser("enroll", help="decide an enrollment application: eligibility, cover, premium, payers")
+    enr.add_argument("application", metavar="APPLICATION.json")
+    enr.add_argument("--product", required=True, metavar="ID|FILE.toml")
+    enr.add_argument("--json", action="store_true")
+    enr.add_argument("--lang", choices=("zh", "en"), default="zh")
+    enr.set_defaults(run=_cmd_enroll)
     chk = sub.add_parser("check", help="check products against regulatory profiles (exit 1 on a violation)")
     chk.add_argument("products", nargs="*", metavar="ID|FILE.toml", help="default: every bundled product")
     chk.add_argument("--profile", metavar="ID", help="default: the profiles that govern each product's city")

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .models import Encounter, Insured
-from .product import Condition, Product, WaitingPeriod
+from .product import Condition, Product, SpecialCase, WaitingPeriod
 
-__all__ = ["Cover", "Facts", "cover_of", "facts_of", "holds"]
+__all__ = ["Cover", "Facts", "cover_of", "facts_of", "holds", "special_case_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,18 +22,33 @@ class Cover:
 
     start: date
     waiting_until: date | None
-    waiting: WaitingPeriod | None
+    waiting: WaitingPeriod | SpecialCase | None
     waiting_index: int | None
     late: bool
+    special: SpecialCase | None = None
+    special_index: int | None = None
+
+
+def special_case_of(insured: Insured, product: Product) -> tuple[int, SpecialCase] | None:
+    """The product's special case this person enrolled under, if any: one of their groups
+    has one and they enrolled within its days of the event (a newborn's event is birth)."""
+    for i, case in enumerate(product.enrollment.special_cases):
+        if case.group in insured.groups:
+            event = insured.event_on or (insured.birth_date if case.group == "newborn" else None)
+            if event is not None and event <= insured.enrolled_on <= event + timedelta(days=case.enroll_within_days):
+                return i, case
+    return None
 
 
 def cover_of(insured: Insured, product: Product) -> Cover:
     """Cover start and waiting period for ``insured`` under ``product``.
 
     Enrolled before the period starts: cover starts with the period. Enrolled on or
-    after: ``enrollment.cover_starts_days_after_enrollment`` days later. Of the product's
-    waiting periods the first that applies (and does not exempt one of the person's
-    groups) counts from the cover start.
+    after: ``enrollment.cover_starts_days_after_enrollment`` days later. A person enrolled
+    under a special case (a newborn within its days of birth …) is not a late enrollee and
+    waits only the case's ``waiting_days``. Otherwise, of the product's waiting periods the
+    first that applies (and does not exempt one of the person's groups) counts from the
+    cover start.
     """
     period, rules = product.period, product.enrollment
     if insured.enrolled_on < period.start:
@@ -41,6 +56,11 @@ def cover_of(insured: Insured, product: Product) -> Cover:
     else:
         start = insured.enrolled_on + timedelta(days=rules.cover_starts_days_after_enrollment)
     year = product.policy_year
+    special = special_case_of(insured, product)
+    if special is not None:
+        i, case = special
+        until = start + timedelta(days=case.waiting_days - 1) if case.waiting_days else None
+        return Cover(start, until, case if until else None, None, False, case, i)
     late = rules.window is not None and insured.enrolled_on > rules.window.end
     new = not insured.enrolled_in(year - 1) and product.first_year is not None and year > product.first_year
     gap = not insured.enrolled_in(year - 1) and any(

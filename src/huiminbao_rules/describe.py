@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .product import Condition, Product, Responsibility, Selector
 from .regulation import Finding
 
-__all__ = ["describe", "diff", "findings_lines", "flatten"]
+if TYPE_CHECKING:
+    from .enrollment import ApplicationDecision
+
+__all__ = ["decision_dict", "decision_lines", "describe", "diff", "findings_lines", "flatten"]
 
 _PORTION = {"preselfpay": ("乙类先行自付", "class-B self-pay-first"), "inscp_copay": ("政策范围内自付", "in-scope co-pay"),
             "fulamt": ("全自费", "wholly self-paid"), "overlmt": ("超限价", "above price ceiling")}
@@ -204,4 +207,63 @@ def findings_lines(product: Product, findings: list[Finding], lang: str = "zh") 
                    f"[{f.reading}] 〔{f.clause}; {f.source}〕")
         if f.failed or f.severity == "not_applicable":
             out.append(f"      {f.detail}")
+    return out
+
+
+def _date(d: Any) -> str | None:
+    return d.isoformat() if d is not None else None
+
+
+def decision_dict(result: ApplicationDecision, product: Product) -> dict[str, Any]:
+    """An enrollment decision as JSON-ready data (money as strings)."""
+    return {
+        "schema": "huiminbao_rules.enrollment/1",
+        "application_id": result.application_id,
+        "product_id": result.product_id,
+        "account": {"balance_before": f"{result.account_balance_before:.2f}", "used": f"{result.account_used:.2f}",
+                    "balance_after": f"{result.account_balance_after:.2f}"},
+        "persons": [
+            {
+                "person_id": d.person_id,
+                "eligible": d.eligible,
+                "cover_start": _date(d.cover_start),
+                "waiting_until": _date(d.waiting_until),
+                "tier": d.tier,
+                "premium": None if d.premium is None else f"{d.premium:.2f}",
+                "payers": {"subsidy": f"{d.subsidy:.2f}", "subsidy_payer": d.subsidy_payer,
+                           "personal_account": f"{d.personal_account:.2f}", "cash": f"{d.cash:.2f}"},
+                "reasons": [{"code": r.code, "detail": r.detail, "clause": r.clause,
+                             "source": product.source_label(r.source) or None} for r in d.reasons],
+            }
+            for d in result.decisions
+        ],
+    }
+
+
+def decision_lines(result: ApplicationDecision, product: Product, lang: str = "zh") -> list[str]:
+    """Each person's decision as lines a person reads."""
+    zh = lang == "zh"
+    out = [f"{'投保审核' if zh else 'Enrollment decision'}  {product.name} ({product.id})  "
+           f"{'申请' if zh else 'application'} {result.application_id}"]
+    for d in result.decisions:
+        out.append("")
+        verdict = ("可以投保" if d.eligible else "不能投保") if zh else ("may enroll" if d.eligible else "may not enroll")
+        out.append(f"{d.person_id}: {verdict}")
+        if d.eligible:
+            if d.cover_start:
+                out.append(f"  {'保障开始' if zh else 'covered from'} {d.cover_start}"
+                           + (f", {'等待期至' if zh else 'waiting period until'} {d.waiting_until}" if d.waiting_until else ""))
+            if d.premium is not None:
+                out.append(f"  {'保费' if zh else 'premium'} {d.premium:,.2f}: "
+                           f"{'政府资助' if zh else 'subsidy'} {d.subsidy:,.2f} + "
+                           f"{'个人账户' if zh else 'personal account'} {d.personal_account:,.2f} + "
+                           f"{'现金' if zh else 'cash'} {d.cash:,.2f}")
+        for r in d.reasons:
+            src = product.source_label(r.source)
+            where = f" 〔{r.clause}{'; ' + src if src else ''}〕" if r.clause else ""
+            out.append(f"  - {r.code}: {r.detail}{where}")
+    if result.account_used:
+        out.append("")
+        out.append(f"{'个人账户' if zh else 'Personal account'}: {result.account_balance_before:,.2f} − "
+                   f"{result.account_used:,.2f} = {result.account_balance_after:,.2f}")
     return out

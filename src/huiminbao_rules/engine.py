@@ -121,7 +121,9 @@ def _encounter_verdict(
             return "before_coverage_start", "enrollment", None, info
         if cover.waiting_until is not None and start <= cover.waiting_until:
             info["waiting_until"] = cover.waiting_until
-            return "waiting_period", f"enrollment.waiting_periods[{cover.waiting_index}]", None, info
+            where = (f"enrollment.special_cases[{cover.special_index}]" if cover.special is not None
+                     else f"enrollment.waiting_periods[{cover.waiting_index}]")
+            return "waiting_period", where, None, info
     if stay and rule.by_admission and enc.discharged_on > period.end:  # type: ignore[operator]
         renewed = insured.enrolled_in(year + 1)
         info["renewed"] = renewed
@@ -638,9 +640,13 @@ def _steps(detail: _Detail, adj: Adjudication) -> list[Step]:
     steps = [Step("cover", claim.insured.id, "enrollment", product.enrollment.cover_start_source, {
         "enrolled_on": claim.insured.enrolled_on, "start": cover.start, "late": cover.late,
         "days_after": product.enrollment.cover_starts_days_after_enrollment})]
-    if cover.waiting is not None:
+    if cover.special is not None:
+        steps.append(Step("special_case", claim.insured.id, f"enrollment.special_cases[{cover.special_index}]",
+                          cover.special.source, {"group": cover.special.group, "waiting_days": cover.special.waiting_days,
+                                                 "until": cover.waiting_until}))
+    elif cover.waiting is not None:
         steps.append(Step("waiting", claim.insured.id, f"enrollment.waiting_periods[{cover.waiting_index}]",
-                          cover.waiting.source, {"applies_to": cover.waiting.applies_to, "days": cover.waiting.days,
+                          cover.waiting.source, {"applies_to": cover.waiting.applies_to, "days": cover.waiting.days,  # type: ignore[union-attr]
                                                  "until": cover.waiting_until}))
     for enc, facts, reason, clause, fraction, info in detail.verdicts:
         if clause == "cross_year":

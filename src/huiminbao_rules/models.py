@@ -71,6 +71,7 @@ class Insured(_Frozen):
     pre_existing: tuple[str, ...] = Field(default=(), description="declared pre-existing condition ids")
     groups: tuple[str, ...] = Field(default=(), description="special groups (minimum_living, newborn …)")
     history: tuple[EnrollmentYear, ...] = Field(default=(), description="enrollment by policy year")
+    event_on: date | None = Field(default=None, description="date of a special-case event (a newborn: birth)")
 
     @field_validator("pre_existing", "groups")
     @classmethod

@@ -36,6 +36,11 @@ __all__ = [
     "CrossYear",
     "DeductiblePool",
     "Deviation",
+    "EligibilityRule",
+    "PersonalAccount",
+    "PremiumCondition",
+    "SpecialCase",
+    "Subsidy",
     "DeductibleVariant",
     "Enrollment",
     "ListItem",
@@ -348,6 +353,50 @@ class WaitingPeriod(Cited):
     exempt_groups: tuple[str, ...] = ()
 
 
+Relation = Literal["self", "spouse", "child", "parent", "sibling", "grandparent", "grandchild", "other"]
+
+
+class EligibilityRule(Cited):
+    """One way to be eligible to enroll: every key that is set must hold."""
+
+    basic_insurance_cities: tuple[str, ...] | None = Field(default=None, description="cities (pinyin) whose basic insurance qualifies")
+    basic_insurance_levels: tuple[Literal["city", "provincial", "industry"], ...] | None = None
+    household_cities: tuple[str, ...] | None = Field(default=None, description="户籍 in one of these cities")
+    residence_permit_city: str | None = None
+    min_residence_permit_years: int | None = Field(default=None, ge=0)
+    requires_basic_insurance: bool = Field(default=True, description="must be in some basic insurance scheme")
+
+
+class SpecialCase(Cited):
+    """An event that opens enrollment outside the window for the people in ``group``
+    (newborns, transferred military, household migration, basic insurance restored)."""
+
+    group: str = Field(description="the insured's group that marks the event, e.g. newborn")
+    enroll_within_days: int = Field(ge=0, description="days after the event (a newborn's birth) to enroll in")
+    waiting_days: int = Field(default=0, ge=0, description="0: no waiting period; else this one instead of the product's")
+
+
+class PersonalAccount(Cited):
+    """Who an employee-scheme member's personal account (个人账户/历年账户) may pay for."""
+
+    relations: tuple[Relation, ...] = Field(min_length=1)
+    consent_required: bool = True
+    insufficient_balance: Literal["split", "cash", "refuse"] = Field(
+        description="split: the account pays what it holds, cash the rest; cash: the account pays nothing; "
+        "refuse: the person is not enrolled"
+    )
+
+
+class Subsidy(Cited):
+    """A government (or employer, collective) subsidy of the premium for some groups."""
+
+    groups: tuple[str, ...] = Field(min_length=1)
+    amount: Amount | None = Field(default=None, description="per person; none = the whole premium")
+    payer: str = "government"
+    once_with_other_poverty_insurance: bool = Field(
+        default=True, description="a person subsidised for another policy-type poverty insurance is not subsidised again")
+
+
 class Enrollment(_Strict):
     window: Period | None = None
     window_source: str | None = None
@@ -356,6 +405,15 @@ class Enrollment(_Strict):
     )
     cover_start_source: str | None = None
     waiting_periods: tuple[WaitingPeriod, ...] = ()
+    late_enrollment: bool = Field(default=False, description="enrollment after the window (until the period ends)")
+    late_enrollment_source: str | None = None
+    eligibility: tuple[EligibilityRule, ...] = Field(
+        default=(), description="empty: anyone in the product city's basic insurance")
+    excludes_other_city_products: bool = False
+    excludes_other_city_products_source: str | None = None
+    special_cases: tuple[SpecialCase, ...] = ()
+    personal_account: PersonalAccount | None = None
+    subsidies: tuple[Subsidy, ...] = ()
 
 
 class CrossYear(Cited):
@@ -390,9 +448,23 @@ class Rounding(Cited):
         return d
 
 
+class PremiumCondition(_Strict):
+    """Who a premium applies to: every key that is set must hold (ages at the period start)."""
+
+    min_age: int | None = Field(default=None, ge=0)
+    max_age: int | None = Field(default=None, ge=0)
+    sex: Literal["female", "male"] | None = None
+    groups_any: tuple[str, ...] | None = None
+    pre_existing: bool | None = None
+
+
 class Premium(Cited):
+    """A premium; the first whose ``tier`` and ``when`` fit a person is theirs."""
+
     amount: Amount
     applies_to: str = "everyone"
+    tier: str | None = Field(default=None, description="a named tier (多档) a person may ask for")
+    when: PremiumCondition = PremiumCondition()
 
 
 class Deviation(Cited):
@@ -477,6 +549,9 @@ class Product(_Strict):
                 problems.append(f"list {lid}: source {lst.source!r} is not in [sources]")
         for name, src in (("enrollment.window_source", self.enrollment.window_source),
                           ("enrollment.cover_start_source", self.enrollment.cover_start_source),
+                          ("enrollment.late_enrollment_source", self.enrollment.late_enrollment_source),
+                          ("enrollment.excludes_other_city_products_source",
+                           self.enrollment.excludes_other_city_products_source),
                           ("indemnity_source", self.indemnity_source)):
             if src is not None and src not in self.sources:
                 problems.append(f"{name}: {src!r} is not in [sources]")
@@ -494,7 +569,13 @@ class Product(_Strict):
         if self.amendment is not None:
             out.append(("amendment", self.amendment))
         out += [(f"references.{k}", v) for k, v in self.references.items()]
-        out += [(f"enrollment.waiting_periods[{i}]", w) for i, w in enumerate(self.enrollment.waiting_periods)]
+        e = self.enrollment
+        out += [(f"enrollment.waiting_periods[{i}]", w) for i, w in enumerate(e.waiting_periods)]
+        out += [(f"enrollment.eligibility[{i}]", r) for i, r in enumerate(e.eligibility)]
+        out += [(f"enrollment.special_cases[{i}]", c) for i, c in enumerate(e.special_cases)]
+        out += [(f"enrollment.subsidies[{i}]", c) for i, c in enumerate(e.subsidies)]
+        if e.personal_account is not None:
+            out.append(("enrollment.personal_account", e.personal_account))
         if self.total_cap:
             out.append(("total_cap", self.total_cap))
         out += [(f"combined_caps.{c.id}", c) for c in self.combined_caps]
