@@ -98,3 +98,10 @@ def test_every_public_strategy_is_documented_with_its_arguments() -> None:
         for p in params:
             if p != "draw":
                 assert f"{p}=" in text, f"{name}: {p}"
+
+
+def test_every_step_kind_the_engine_writes_is_documented() -> None:
+    source = (Path(__file__).resolve().parent.parent / "src" / "huiminbao_rules" / "engine.py").read_text(encoding="utf-8")
+    kinds = set(re.findall(r'Step\("([a-z_]+)"', source))
+    text = _text("result-json.md")
+    assert kinds and not {k for k in kinds if f"| `{k}` |" not in text}

@@ -21,7 +21,6 @@ product's rule); then cash.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,8 +30,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .coverage import cover_of, special_case_of
-from .errors import InputError, Problem
-from .models import EnrollmentYear, Insured, Scheme, problems_from_validation
+from .errors import InputError
+from .models import EnrollmentYear, Insured, Scheme, json_object, problems_from_validation
 from .money import ZERO, Amount
 from .product import EligibilityRule, Premium, Product, Relation
 
@@ -121,13 +120,7 @@ class Application(_Frozen):
 
 def parse_application(data: Mapping[str, Any] | str | bytes) -> Application:
     """Validate an application from a mapping or JSON text; :class:`InputError` on any problem."""
-    if isinstance(data, (str, bytes)):
-        try:
-            data = json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise InputError("application JSON", [Problem(f"line {exc.lineno} column {exc.colno}", exc.msg)]) from None
-    if not isinstance(data, Mapping):
-        raise InputError("application", [Problem("", f"expected a JSON object, got {type(data).__name__}")])
+    data = json_object(data, "application")
     try:
         return Application.model_validate(data)
     except ValidationError as exc:

@@ -295,19 +295,26 @@ def problems_from_validation(error: ValidationError) -> list[Problem]:
     return problems
 
 
+def json_object(data: Mapping[str, Any] | str | bytes, what: str) -> Mapping[str, Any]:
+    """``data`` as a mapping: parsed when it is JSON text; :class:`InputError` (naming
+    ``what``, with the line and column of a JSON error) when it is not an object."""
+    if isinstance(data, (str, bytes)):
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{what} JSON", [Problem(f"line {exc.lineno} column {exc.colno}", exc.msg)]) from None
+    if not isinstance(data, Mapping):
+        raise InputError(what, [Problem("", f"expected a JSON object, got {type(data).__name__}")])
+    return data
+
+
 def parse_claim(data: Mapping[str, Any] | str | bytes, *, relax: Iterable[str] = ()) -> Claim:
     """Validate a claim from a mapping or JSON text; raise :class:`InputError` on any problem.
 
     ``relax`` names settlement identities not to check (see :mod:`.identities`).
     JSON numbers with a fraction are read as floats and refused: amounts are strings.
     """
-    if isinstance(data, (str, bytes)):
-        try:
-            data = json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise InputError("claim JSON", [Problem(f"line {exc.lineno} column {exc.colno}", exc.msg)]) from None
-    if not isinstance(data, Mapping):
-        raise InputError("claim", [Problem("", f"expected a JSON object, got {type(data).__name__}")])
+    data = json_object(data, "claim")
     try:
         return Claim.model_validate(data, context={"relax": tuple(relax)})
     except ValidationError as exc:
