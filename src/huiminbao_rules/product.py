@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
+import re
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -486,7 +487,7 @@ class Amendment(Cited):
 class Product(_Strict):
     """One product version: a city's 惠民保 for one policy year."""
 
-    id: str = Field(pattern=_ID)
+    id: str = Field(pattern=r"^[a-z][a-z0-9_\-~]*$")
     city: str = Field(pattern=r"^[a-z]+$", description="lower-case pinyin")
     city_zh: str
     name: str
@@ -614,12 +615,79 @@ class Product(_Strict):
         src = self.sources.get(source_id)
         return f"{src.title} ({src.grade})" if src else source_id
 
+    def with_changes(self, changes: Mapping[str, Any], *, id: str | None = None) -> Product:  # noqa: A002
+        """A variant of this product with some clauses changed, for what-if runs.
+
+        ``changes`` maps clause paths to new values. A path names responsibilities, sub-limits,
+        pools and combined caps by id and list items by index::
+
+            product.with_changes({
+                "responsibilities.in_list.deductible[0].amount": "15000",
+                "responsibilities.in_list.ratio[0].bands[1].rate": "0.85",
+                "total_cap.amount": "4000000",
+            })
+
+        The variant is validated like any product (amounts as strings or ints: never
+        floats) and gets the id ``<id>~variant`` unless ``id`` is given, so its year-to-date
+        accumulators never mix with the original's.
+        """
+        data = _lists(self.model_dump(mode="python", by_alias=True))
+        for path, value in changes.items():
+            _set_path(data, path, value)
+        data["id"] = id or f"{self.id}~variant"
+        return parse_product(data, f"{self.id} with changes")
+
     @cached_property
     def classifier(self) -> Classifier:
         """The responsibilities' selectors compiled for fast matching (built on first use)."""
         from .classify import Classifier
 
         return Classifier(self)
+
+
+def _lists(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _lists(v) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_lists(v) for v in node]
+    return node
+
+
+_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _set_path(data: Any, path: str, value: Any) -> None:
+    """Set ``value`` at a clause path in a product's dumped data (see ``with_changes``)."""
+    steps: list[str | int] = [int(i) if i else name for name, i in _STEP.findall(path)]
+    if not steps:
+        raise ProductError(f"empty clause path {path!r}")
+    node = data
+    for n, step in enumerate(steps):
+        last = n == len(steps) - 1
+        if isinstance(step, int):
+            if not isinstance(node, list) or step >= len(node):
+                raise ProductError(f"clause path {path!r}: no item [{step}]")
+            if last:
+                node[step] = value
+            else:
+                node = node[step]
+        elif isinstance(node, list):  # a list of things with ids
+            found = next((x for x in node if isinstance(x, dict) and x.get("id") == step), None)
+            if found is None:
+                known = [x.get("id") for x in node if isinstance(x, dict)]
+                raise ProductError(f"clause path {path!r}: no {step!r}; known: {', '.join(map(str, known))}")
+            if last:
+                raise ProductError(f"clause path {path!r} names a whole item; name one of its keys")
+            node = found
+        elif isinstance(node, dict):
+            if last:
+                node[step] = value
+            elif node.get(step) is None:
+                raise ProductError(f"clause path {path!r}: {step!r} is not set in this product")
+            else:
+                node = node[step]
+        else:
+            raise ProductError(f"clause path {path!r}: cannot go into {step!r}")
 
 
 def parse_product(data: Mapping[str, Any], origin: str | None = None) -> Product:
