@@ -79,3 +79,13 @@ def test_a_product_with_no_known_premium_still_decides_eligibility_and_cover() -
     d = enroll(application, get_product("zhengzhou-2023")).of("Z")
     assert d.eligible and d.premium is None and "premium_unknown" in d.codes
     assert d.cover_start == date(2023, 1, 1)
+
+
+def test_a_group_that_is_not_an_identifier_is_bad_input() -> None:
+    import pytest
+
+    from huiminbao_rules import InputError
+
+    with pytest.raises(InputError, match="persons.0.groups"):
+        parse_application({"application_id": "A", "applied_on": "2022-12-01", "payer": {"id": "Z"},
+                           "persons": [{"id": "Z", "relation": "self", "birth_date": "1980-01-01", "groups": ["低保"]}]})

@@ -21,13 +21,14 @@ product's rule); then cash.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .coverage import cover_of, special_case_of
 from .errors import InputError
@@ -84,6 +85,14 @@ class Person(_Frozen):
     other_poverty_insurance: tuple[PovertyInsurance, ...] = ()
     in_other_city_product: bool = Field(default=False, description="already in another city's 惠民保")
     tier: str | None = Field(default=None, description="the premium tier asked for, if the product has tiers")
+
+    @field_validator("groups", "pre_existing")
+    @classmethod
+    def _identifiers(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for v in values:
+            if not re.match(r"^[a-z][a-z0-9_]*$", v):
+                raise ValueError(f"{v!r} is not an identifier: use lower-case letters, digits and _ (e.g. minimum_living)")
+        return values
     pre_existing: tuple[str, ...] = Field(default=(), description="never a reason to refuse")
     occupation: str | None = Field(default=None, description="never a reason to refuse")
     history: tuple[EnrollmentYear, ...] = ()
@@ -287,20 +296,31 @@ def enroll(application: Application, product: Product) -> ApplicationDecision:
             "condition applies", "enrollment.eligibility" if rule_at is None else f"enrollment.eligibility[{rule_at}]",
             None if rule_at is None else e.eligibility[rule_at].source))
         cover = cover_of(insured, product)
+        if cover.start > product.period.end:
+            refusal = [Reason("cover_after_period", f"cover would start {cover.start}, after the policy period ends "
+                              f"{product.period.end}", "enrollment", e.cover_start_source)]
+            decisions.append(Decision(person_id=p.id, eligible=False, reasons=tuple(refusal)))
+            continue
+        cover_reasons: list[Reason] = []
         if cover.waiting_until is not None:
             clause = (f"enrollment.special_cases[{cover.special_index}]" if cover.special is not None
                       else f"enrollment.waiting_periods[{cover.waiting_index}]")
-            reasons.append(Reason("waiting_period", f"waiting period until {cover.waiting_until}", clause,
-                                  cover.waiting.source if cover.waiting else None))
-        reasons.append(Reason("cover_start", f"covered from {cover.start}", "enrollment",
-                              e.cover_start_source))
+            cover_reasons.append(Reason("waiting_period", f"waiting period until {cover.waiting_until}", clause,
+                                        cover.waiting.source if cover.waiting else None))
+        cover_reasons.append(Reason("cover_start", f"covered from {cover.start}", "enrollment", e.cover_start_source))
+        window_reasons = [r for r in reasons if r.code in ("late_enrollment", "special_case")]
+        reasons = [r for r in reasons if r.code not in ("late_enrollment", "special_case")] + window_reasons
         # The premium.
         found = _premium(product, p)
         if found is None:
-            reasons.append(Reason("premium_unknown", "the product's premium for this person is not known "
-                                  "(see the product's limitations)", "premiums"))
-            decisions.append(Decision(person_id=p.id, eligible=True, reasons=tuple(reasons), cover_start=cover.start,
-                                      waiting_until=cover.waiting_until, insured=insured))
+            tiers = sorted({x.tier for x in product.premiums if x.tier})
+            if p.tier is not None and p.tier not in tiers:
+                why = Reason("unknown_tier", f"no premium tier {p.tier!r}; tiers: {', '.join(tiers) or 'none'}", "premiums")
+            else:
+                why = Reason("premium_unknown", "the product's premium for this person is not known "
+                             "(see the product's limitations)", "premiums")
+            decisions.append(Decision(person_id=p.id, eligible=True, reasons=tuple(reasons + cover_reasons + [why]),
+                                      cover_start=cover.start, waiting_until=cover.waiting_until, insured=insured))
             continue
         pi, prem = found
         premium = prem.amount
@@ -357,10 +377,13 @@ def enroll(application: Application, product: Product) -> ApplicationDecision:
                                           "not enrolled", "enrollment.personal_account", pa.source))  # type: ignore[union-attr]
                 used += account
         if refused:
-            decisions.append(Decision(person_id=p.id, eligible=False, reasons=tuple(reasons), premium=premium,
+            kept = [r for r in reasons if r.code not in ("late_enrollment", "special_case")]
+            decisions.append(Decision(person_id=p.id, eligible=False, reasons=tuple(kept), premium=premium,
                                       tier=prem.tier))
             continue
         cash = due - account
+        reasons = reasons[:1] + [r for r in reasons[1:] if r.code in ("late_enrollment", "special_case")] + cover_reasons + [
+            r for r in reasons[1:] if r.code not in ("late_enrollment", "special_case")]
         decisions.append(Decision(
             person_id=p.id, eligible=True, reasons=tuple(reasons), cover_start=cover.start,
             waiting_until=cover.waiting_until, tier=prem.tier, premium=premium, subsidy=subsidy,
