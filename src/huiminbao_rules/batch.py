@@ -58,7 +58,7 @@ def _reference(population: Population, product: Product) -> pd.DataFrame:
 
 
 def adjudicate_population(population: Population, product: Product,
-                          engine: Literal["batch", "reference"] = "reference") -> pd.DataFrame:
+                          engine: Literal["batch", "reference"] = "batch") -> pd.DataFrame:
     """One row per claim: what ``product`` pays, each person's claims replayed in
     service-date order as one policy year (money in int64 fen)."""
     if engine == "reference":

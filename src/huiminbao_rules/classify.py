@@ -64,7 +64,7 @@ class Entry:
 
     __slots__ = ("resp", "r_index", "s_index", "sel", "portions", "levels", "types", "kinds", "settled",
                  "inst", "inst_id", "neg", "neg_id", "pos", "pos_id", "plain", "weight", "limited",
-                 "payable_limited")
+                 "payable_limited", "sel_items")
 
     def __init__(self, product: Product, lists: dict[str, CompiledList], resp: Responsibility | None,
                  r_index: int, s_index: int, sel: Selector):
@@ -79,6 +79,7 @@ class Entry:
         self.neg = lists[sel.not_in_list] if sel.not_in_list else None
         self.pos = lists[sel.in_list] if sel.in_list else None
         self.plain = self.inst is None and self.neg is None and self.pos is None
+        self.sel_items = product.lists[sel.in_list].items if sel.in_list else ()
         self.weight = None if sel.weight == 1 else sel.weight
         subs = resp.sub_limits if resp is not None else ()
         self.limited = any(sl.measure != "payable" for sl in subs)

@@ -1,0 +1,536 @@
+"""The columnar engine: a whole population adjudicated in integer fen, vectorised with
+numpy, its two sequential passes compiled with numba. It implements the semantics of
+:func:`huiminbao_rules.engine.adjudicate` (the single definition of the rules) and a
+differential property test holds every claim's figures equal to it, to the fen.
+
+The work, and where each part of the reference lives here:
+
+1. **Facts and cover**, per unique combination of the attributes they depend on, by the
+   reference functions themselves (:func:`~huiminbao_rules.coverage.cover_of`,
+   :func:`~huiminbao_rules.coverage.facts_of`, the deductible and ratio choices);
+2. **Encounter verdicts** (other policy year, before cover, waiting period), vectorised
+   on dates;
+3. **Classification** of each fee line's portions by the product's compiled
+   :class:`~huiminbao_rules.classify.Classifier`, once per unique combination of the
+   attributes a selector can look at;
+4. **Eligible amounts** per encounter and responsibility (weights rounded half up per
+   portion, in integers);
+5. **Deductible and bands** (numba, person by person, in service-date order);
+6. **Rounding** once per responsibility per claim, shared back over encounters by largest
+   remainder (exact Python integers where a claim has several encounters);
+7. **Caps and indemnity** (numba, in the same order).
+
+People the fast path does not cover are adjudicated by the reference engine, claim by
+claim, and their rows merged in: those with a stay pro-rated across the end of cover,
+those with an encounter whose in-scope co-pay must be shared over lines going to
+different places (or with a weighted co-pay), and every person under a product with
+sub-limits. The result's ``engine`` column says which computed each row.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import numba
+import numpy as np
+import pandas as pd
+
+from .batch import BUCKETS, _reference, result_columns
+from .classify import Entry
+from .coverage import Facts, cover_of, facts_of
+from .engine import _deductible, _first
+from .errors import AdjudicationError
+from .models import Insured
+from .population import Population
+from .product import Product
+
+__all__ = ["adjudicate_columns"]
+
+_PARTS = ("preselfpay", "inscp_copay", "fulamt", "overlmt")
+_MODE = {"ROUND_HALF_UP": 0, "ROUND_HALF_EVEN": 1, "ROUND_DOWN": 2}
+RATE_UNIT = 10_000  # rates are kept as integers in 1/10,000
+
+
+# ---- the compiled passes ---------------------------------------------------------------
+
+
+@numba.njit(cache=True)
+def _bands_pass(g_person, g_resp, g_elig, g_annual, g_pool, g_sched, resp_basis, n_resp, n_pool,
+                band_start, band_end, band_rate, sched_first, sched_count, g_ded, g_raw):  # pragma: no cover - compiled
+    """Deductible then bands, group by group (groups sorted person, claim, encounter, responsibility)."""
+    elig_run = np.zeros(n_resp, np.int64)
+    ded_run = np.zeros(n_resp, np.int64)
+    pools = np.zeros(n_pool, np.int64)
+    person = -1
+    for g in range(g_person.shape[0]):
+        if g_person[g] != person:
+            person = g_person[g]
+            elig_run[:] = 0
+            ded_run[:] = 0
+            pools[:] = 0
+        r = g_resp[g]
+        e = g_elig[g]
+        pool = g_pool[g]
+        used = pools[pool]
+        left = g_annual[g] - used
+        if left < 0:
+            left = 0
+        d = e if e < left else left
+        pools[pool] = used + d
+        pos = elig_run[r]
+        taken = ded_run[r]
+        if resp_basis[r] == 0:
+            lo = pos + d
+            hi = pos + e
+        else:
+            lo = pos - taken
+            hi = lo + e - d
+        elig_run[r] = pos + e
+        ded_run[r] = taken + d
+        raw = 0
+        s = g_sched[g]
+        for k in range(sched_first[s], sched_first[s] + sched_count[s]):
+            a = lo if lo > band_start[k] else band_start[k]
+            b = hi if (band_end[k] < 0 or hi < band_end[k]) else band_end[k]
+            if b > a:
+                raw += (b - a) * band_rate[k]
+        g_ded[g] = d
+        g_raw[g] = raw
+
+
+@numba.njit(cache=True)
+def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, resp_cap, cc_amount, total_cap,
+               claim_limit, n_resp, g_pay, g_capcut, g_indcut):  # pragma: no cover - compiled
+    """Caps in order, then the indemnity limit per claim (cut from the last groups first)."""
+    paid = np.zeros(n_resp, np.int64)
+    n_cc = cc_amount.shape[0]
+    cc = np.zeros(max(n_cc, 1), np.int64)
+    total = 0
+    person = -1
+    n = g_person.shape[0]
+    g = 0
+    while g < n:
+        if g_person[g] != person:
+            person = g_person[g]
+            paid[:] = 0
+            cc[:] = 0
+            total = 0
+        claim = g_claim[g]
+        first = g
+        claim_pay = 0
+        while g < n and g_claim[g] == claim:
+            r = g_resp[g]
+            p = g_share[g]
+            if resp_cap[r] >= 0:
+                room = resp_cap[r] - paid[r]
+                if room < 0:
+                    room = 0
+                if p > room:
+                    p = room
+            for c in range(n_cc):
+                if (g_ccmask[g] >> c) & 1:
+                    room = cc_amount[c] - cc[c]
+                    if room < 0:
+                        room = 0
+                    if p > room:
+                        p = room
+            if total_cap >= 0:
+                room = total_cap - total
+                if room < 0:
+                    room = 0
+                if p > room:
+                    p = room
+            g_capcut[g] = g_share[g] - p
+            g_pay[g] = p
+            paid[r] += p
+            for c in range(n_cc):
+                if (g_ccmask[g] >> c) & 1:
+                    cc[c] += p
+            total += p
+            claim_pay += p
+            g += 1
+        excess = claim_pay - claim_limit[claim]
+        k = g - 1
+        while excess > 0 and k >= first:
+            c_amt = g_pay[k] if g_pay[k] < excess else excess
+            if c_amt > 0:
+                g_pay[k] -= c_amt
+                g_indcut[k] = c_amt
+                excess -= c_amt
+                paid[g_resp[k]] -= c_amt
+                for c in range(n_cc):
+                    if (g_ccmask[k] >> c) & 1:
+                        cc[c] -= c_amt
+                total -= c_amt
+            k -= 1
+
+
+@numba.njit(cache=True)
+def _scatter_add(out, index, values):  # pragma: no cover - compiled
+    """out[index[i]] += values[i], in exact int64."""
+    for i in range(index.shape[0]):
+        out[index[i]] += values[i]
+
+
+# ---- helpers ---------------------------------------------------------------------------
+
+
+def _fen(d: Decimal) -> int:
+    return int(d * 100)
+
+
+def _rate(d: Decimal) -> int:
+    return int(d * RATE_UNIT)
+
+
+def _split(text: Any) -> tuple[str, ...]:
+    return tuple(x for x in str(text or "").split(";") if x)
+
+
+def _days(series: pd.Series) -> np.ndarray:
+    """Dates as int64 days since 1970 (NaT as a large negative number)."""
+    values = series.to_numpy(dtype="datetime64[D]")
+    out = values.astype(np.int64)
+    out[np.isnat(values)] = np.iinfo(np.int64).min // 2
+    return out
+
+
+def _day(d: Any) -> int:
+    return int(np.datetime64(d, "D").astype(np.int64))
+
+
+def _hamilton(total: int, weights: list[int]) -> list[int]:
+    """Largest remainder in exact integers (the reference's ``allocate``, in fen)."""
+    wsum = sum(weights)
+    if wsum == 0:
+        return [0] * len(weights)
+    parts, rems = [], []
+    for w in weights:
+        q, r = divmod(total * w, wsum)
+        parts.append(q)
+        rems.append(r)
+    left = total - sum(parts)
+    for i in sorted(range(len(weights)), key=lambda i: (-rems[i], i))[:left]:
+        parts[i] += 1
+    return parts
+
+
+def _round(raw: np.ndarray, mode: str, step: Decimal) -> np.ndarray:
+    """Round raw amounts (fen × 10,000) once, as the product says, to fen."""
+    unit = RATE_UNIT * (100 if step == Decimal("1") else 1)
+    q, r = np.divmod(raw, unit)
+    if mode == "ROUND_HALF_UP":
+        q = q + (2 * r >= unit)
+    elif mode == "ROUND_HALF_EVEN":
+        q = q + ((2 * r > unit) | ((2 * r == unit) & (q % 2 == 1)))
+    return q * (unit // RATE_UNIT)
+
+
+# ---- the engine ------------------------------------------------------------------------
+
+
+def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame:
+    """One row per claim, as :func:`huiminbao_rules.batch.adjudicate_population`."""
+    claims = population.claims
+    if claims["claim_id"].duplicated().any():
+        dup = sorted(claims.loc[claims["claim_id"].duplicated(), "claim_id"].unique())[:5]
+        raise AdjudicationError(f"claim ids repeat: {dup}")
+    if any(r.sub_limits for r in product.responsibilities):
+        out = _reference(population, product)
+        out["engine"] = "reference"
+        return out
+
+    resps = product.responsibilities
+    n_resp = len(resps)
+    r_index = {r.id: i for i, r in enumerate(resps)}
+    pool_ids = sorted({product.pool_of(r) for r in resps})
+    pool_index = {p: i for i, p in enumerate(pool_ids)}
+    period = product.period
+    year = product.policy_year
+
+    # -- people: cover, and the facts that do not depend on the encounter ------------------
+    ins = population.insured.reset_index(drop=True)
+    person_index = pd.Index(ins["insured_id"])
+    groups_col = ins["groups"].fillna("").astype(str)
+    newborn = groups_col.str.contains("newborn", regex=False).to_numpy()
+    event = ins["event_on"] if "event_on" in ins else pd.Series(pd.NaT, index=ins.index)
+    birth_key = ins["birth_date"].where(newborn, pd.Timestamp("1900-01-01"))
+    person_cols = [ins["scheme"].astype(str), ins["enrolled_on"], ins["pre_existing"].fillna("").astype(str),
+                   groups_col, ins["history"].fillna("[]").astype(str), event, birth_key]
+    person_kind, kinds_of = pd.factorize(pd.MultiIndex.from_arrays(person_cols))
+    people: list[Insured] = []
+    kind_cover = np.empty((len(kinds_of), 3), np.int64)
+    for k, (scheme, enrolled, pre_ex, groups, history, ev, born) in enumerate(kinds_of):
+        insured = Insured(id=f"kind-{k}", birth_date=(born if not pd.isna(born) and born.year > 1900
+                                                      else pd.Timestamp("1900-01-01")).date(),
+                          scheme=scheme, enrolled_on=enrolled.date(), pre_existing=_split(pre_ex),
+                          groups=_split(groups), history=json.loads(history),
+                          event_on=None if pd.isna(ev) else ev.date())
+        people.append(insured)
+        cov = cover_of(insured, product)
+        kind_cover[k] = (_day(cov.start), _day(cov.waiting_until) if cov.waiting_until else np.iinfo(np.int64).min // 2,
+                         insured.enrolled_in(year - 1))
+    cover_start = kind_cover[person_kind, 0]
+    waiting_until = kind_cover[person_kind, 1]
+    enrolled_prev = kind_cover[person_kind, 2].astype(bool)
+
+    # -- claims and encounters, in order ------------------------------------------------------
+    enc = population.encounters.reset_index(drop=True)
+    claim_person = person_index.get_indexer(claims["insured_id"])
+    if (claim_person < 0).any():
+        raise AdjudicationError("a claim names an insured person the insured table does not have")
+    claim_pos = pd.Index(claims["claim_id"]).get_indexer(enc["claim_id"])
+    if (claim_pos < 0).any():
+        raise AdjudicationError("an encounter names a claim the claims table does not have")
+    kind = enc["kind"].to_numpy()
+    stay = kind == "inpatient"
+    admitted, discharged, served = _days(enc["admitted_on"]), _days(enc["discharged_on"]), _days(enc["service_date"])
+    service_on = np.where(stay, discharged, served)
+    starts_on = np.where(stay, admitted, served)
+    claim_service = pd.Series(service_on).groupby(claim_pos).min().reindex(range(len(claims))).to_numpy()
+    # claims ordered per person by (service date, claim id); encounters by (service date, id)
+    claim_order = np.lexsort((claims["claim_id"].to_numpy(), claim_service, claim_person))
+    claim_rank = np.empty(len(claims), np.int64)
+    claim_rank[claim_order] = np.arange(len(claims))
+
+    # -- encounter verdicts ------------------------------------------------------------------
+    rule = product.cross_year
+    by_adm = rule.by_admission
+    anchor = np.where(stay & by_adm, admitted, service_on)
+    p_start, p_end = _day(period.start), _day(period.end)
+    e_person = claim_person[claim_pos]
+    excluded = (anchor < p_start) | (anchor > p_end)
+    continuing = stay & (not by_adm) & (starts_on < p_start) & enrolled_prev[e_person]
+    excluded |= ~continuing & (starts_on < cover_start[e_person])
+    excluded |= ~continuing & (starts_on <= waiting_until[e_person])
+    fallback_person = np.zeros(len(ins), bool)
+    if by_adm and rule.rule != "to_discharge":
+        tail = rule.tail_days if rule.rule == "admission_year_tail" else 0
+        renewed = np.array([p.enrolled_in(year + 1) for p in people], bool)[person_kind]
+        prorated = ~excluded & stay & (discharged > p_end + 1 + tail) & ~renewed[e_person]
+        fallback_person[e_person[prorated]] = True
+
+    # -- facts per encounter, and the choices they make -----------------------------------------
+    diag = enc["diagnoses"].fillna("").astype(str).to_numpy()
+    settled = enc["settled_through_basic"].fillna(True).astype(bool).to_numpy()
+    related = product.pre_existing.basis == "related_claim"
+    e_kind = person_kind[e_person]
+    fact_codes, fact_keys = pd.factorize(pd.MultiIndex.from_arrays(
+        [e_kind, diag if related else np.zeros(len(enc), np.int8), settled]))
+    facts_list: list[Facts] = []
+    unique_of: list[int] = []
+    probe = SimpleNamespace()
+    for k, (kind_i, dx, st) in enumerate(fact_keys):
+        probe.diagnoses, probe.settled_through_basic = (_split(dx) if related else ()), bool(st)
+        facts = facts_of(people[kind_i], probe, product)  # type: ignore[arg-type]
+        if facts in facts_list:
+            unique_of.append(facts_list.index(facts))
+        else:
+            facts_list.append(facts)
+            unique_of.append(len(facts_list) - 1)
+    e_fact = np.asarray(unique_of, np.int64)[fact_codes]
+    # deductible (annual fen), schedule and combined-cap mask per (facts, responsibility)
+    schedules: list[Any] = []
+    sched_of: dict[int, int] = {}
+    choice_annual = np.zeros((len(facts_list), n_resp), np.int64)
+    choice_sched = np.zeros((len(facts_list), n_resp), np.int64)
+    choice_cc = np.zeros((len(facts_list), n_resp), np.int64)
+    from .coverage import holds
+
+    for fi, facts in enumerate(facts_list):
+        for ri, r in enumerate(resps):
+            choice_annual[fi, ri] = _fen(_deductible(product, r, facts)[0])
+            _, sched = _first(r.ratio, facts)
+            if id(sched) not in sched_of:
+                sched_of[id(sched)] = len(schedules)
+                schedules.append(sched)
+            choice_sched[fi, ri] = sched_of[id(sched)]
+            mask = 0
+            for ci, c in enumerate(product.combined_caps):
+                if r.id in c.responsibilities and holds(c.when, facts):
+                    mask |= 1 << ci
+            choice_cc[fi, ri] = mask
+
+    # -- fee lines: portions and their classification -----------------------------------------------
+    lines = population.fee_lines.reset_index(drop=True)
+    enc_key = pd.MultiIndex.from_arrays([enc["claim_id"], enc["encounter_id"]])
+    l_enc = enc_key.get_indexer(pd.MultiIndex.from_arrays([lines["claim_id"], lines["encounter_id"]]))
+    if (l_enc < 0).any():
+        raise AdjudicationError("a fee line names an encounter the encounters table does not have")
+    lv = lines["chrgitm_lv"].astype(str).to_numpy()
+    ftype = lines["med_chrgitm_type"].astype(str).to_numpy()
+    code = lines["med_list_codg"].fillna("").astype(str).to_numpy()
+    name = lines["name"].fillna("").astype(str).to_numpy()
+    det = lines["det_item_fee_sumamt"].to_numpy(np.int64)
+    ful = lines["fulamt_ownpay_amt"].to_numpy(np.int64)
+    over = lines["overlmt_amt"].to_numpy(np.int64)
+    pre = lines["preselfpay_amt"].to_numpy(np.int64)
+    inscp = det - ful - over - pre
+    public = sum(enc[f].to_numpy(np.int64) for f in ("hifp_pay", "hifmi_pay", "hifob_pay", "cvlserv_pay", "maf_pay",
+                                                      "hifes_pay", "oth_pay") if f in enc)
+    copay_total = np.maximum(enc["inscp_scp_amt"].to_numpy(np.int64) - public, 0)
+
+    classifier = product.classifier
+    l_kind = kind[l_enc]
+    l_settled = settled[l_enc]
+    inst = enc["institution"].fillna("").astype(str).to_numpy()
+    # destination per (line, part): responsibility index, or -1 (excluded); weight per entry
+    dest = np.full((len(lines), 4), -1, np.int64)
+    weight = np.zeros((len(lines), 4), np.int64)  # 0 = no weight
+    basic = pd.DataFrame({"lv": lv, "ft": ftype, "kind": l_kind, "settled": l_settled})
+    basic_codes, basic_uniques = pd.factorize(pd.MultiIndex.from_frame(basic))
+    by_basic = np.argsort(basic_codes, kind="stable")
+    bounds = np.searchsorted(basic_codes[by_basic], np.arange(len(basic_uniques) + 1))
+    for part_i, part in enumerate(_PARTS):
+        for u, (u_lv, u_ft, u_kind, u_set) in enumerate(basic_uniques):
+            candidates = classifier.memo.get((part, u_lv, u_ft, u_kind, bool(u_set)))
+            if candidates is None:
+                candidates = tuple(e for e in classifier.entries if e.basic(part, u_lv, u_ft, u_kind, bool(u_set)))
+                classifier.memo[(part, u_lv, u_ft, u_kind, bool(u_set))] = candidates
+            rows = by_basic[bounds[u]:bounds[u + 1]]
+            if not candidates:
+                continue
+            if candidates[0].plain:
+                entry: Entry | None = candidates[0]
+                dest[rows, part_i] = entry.r_index
+                weight[rows, part_i] = _rate(entry.weight) if entry.weight is not None else 0
+                continue
+            # list-based selectors: classify once per distinct combination of what they look at
+            uses_inst = any(e.inst is not None for e in candidates)
+            uses_diag = any(e.pos is not None and any(it.indications for it in e.sel_items) for e in candidates)
+            r_enc = l_enc[rows]
+            ext = [code[rows], name[rows], inst[r_enc] if uses_inst else np.zeros(len(rows), np.int8),
+                   diag[r_enc] if uses_diag else np.zeros(len(rows), np.int8)]
+            ext_codes, ext_uniques = pd.factorize(pd.MultiIndex.from_arrays(ext))
+            res = np.empty((len(ext_uniques), 2), np.int64)
+            for j, (c_, n_, i_, d_) in enumerate(ext_uniques):
+                line_ns = SimpleNamespace(chrgitm_lv=u_lv, med_chrgitm_type=u_ft, med_list_codg=c_, name=n_)
+                enc_ns = SimpleNamespace(kind=u_kind, settled_through_basic=bool(u_set),
+                                         institution=i_ if uses_inst else "", diagnoses=_split(d_) if uses_diag else ())
+                entry, _ = classifier.classify(part, line_ns, enc_ns)  # type: ignore[arg-type]
+                res[j] = (-1, 0) if entry is None else (entry.r_index,
+                                                         _rate(entry.weight) if entry.weight is not None else 0)
+            dest[rows, part_i] = res[ext_codes, 0]
+            weight[rows, part_i] = res[ext_codes, 1]
+
+    # in-scope co-pay: per line when public payers paid nothing; else one destination per encounter
+    copay_line = np.zeros(len(lines), np.int64)
+    no_public = copay_total == enc["inscp_scp_amt"].to_numpy(np.int64)
+    direct = no_public[l_enc]
+    copay_line[direct] = inscp[direct]
+    shared = ~direct & (inscp > 0) & (copay_total[l_enc] > 0)
+    if shared.any():
+        rows = np.flatnonzero(shared)
+        d = dest[rows, 1]
+        w = weight[rows, 1]
+        frame = pd.DataFrame({"enc": l_enc[rows], "d": d, "w": w})
+        agg = frame.groupby("enc").agg(dmin=("d", "min"), dmax=("d", "max"), wmax=("w", "max"))
+        mixed = agg.index[(agg["dmin"] != agg["dmax"]) | (agg["wmax"] > 0)].to_numpy()
+        fallback_person[e_person[mixed]] = True
+        single = agg.index[(agg["dmin"] == agg["dmax"]) & (agg["wmax"] == 0)].to_numpy()
+        # put the whole encounter co-pay on its first in-scope line (only the total matters here)
+        first_line = frame.groupby("enc")["enc"].head(1).index
+        first_rows = rows[first_line]
+        keep = np.isin(l_enc[first_rows], single)
+        copay_line[first_rows[keep]] = copay_total[l_enc[first_rows[keep]]]
+
+    amounts = np.stack([pre, copay_line, ful, over], axis=1)
+    live = ~excluded[l_enc]
+    eligible = np.where(weight > 0, (amounts * weight * 2 + RATE_UNIT) // (2 * RATE_UNIT), amounts)
+    eligible = np.where((dest >= 0) & live[:, None], eligible, 0)
+
+    # -- groups: (encounter, responsibility) with something eligible ----------------------------------
+    n_enc = len(enc)
+    flat_key = (l_enc[:, None] * n_resp + np.maximum(dest, 0)).ravel()
+    g_all = np.zeros(n_enc * n_resp, np.int64)
+    _scatter_add(g_all, flat_key, np.ascontiguousarray(eligible.ravel(), np.int64))
+    keys = np.flatnonzero(g_all > 0)
+    g_enc = keys // n_resp
+    g_resp = keys % n_resp
+    g_elig = g_all[keys]
+    g_claim = claim_pos[g_enc]
+    g_person = e_person[g_enc]
+    order = np.lexsort((g_resp, enc["encounter_id"].to_numpy()[g_enc], service_on[g_enc], claim_rank[g_claim]))
+    g_enc, g_resp, g_elig, g_claim, g_person = g_enc[order], g_resp[order], g_elig[order], g_claim[order], g_person[order]
+    g_claim_rank = claim_rank[g_claim]
+    g_fact = e_fact[g_enc]
+    g_annual = choice_annual[g_fact, g_resp]
+    g_sched = choice_sched[g_fact, g_resp]
+    g_cc = choice_cc[g_fact, g_resp]
+    g_pool = np.array([pool_index[product.pool_of(r)] for r in resps], np.int64)[g_resp]
+
+    band_start, band_end, band_rate, sched_first, sched_count = [], [], [], [], []
+    for s in schedules:
+        sched_first.append(len(band_start))
+        sched_count.append(len(s.band_list))
+        for a, b, rate in s.band_list:
+            band_start.append(_fen(a))
+            band_end.append(-1 if b is None else _fen(b))
+            band_rate.append(_rate(rate))
+    arr = lambda x: np.asarray(x if x else [0], np.int64)  # noqa: E731
+    basis = np.array([0 if r.ratio_basis == "eligible" else 1 for r in resps], np.int64)
+    g_ded = np.zeros(len(keys), np.int64)
+    g_raw = np.zeros(len(keys), np.int64)
+    _bands_pass(g_person, g_resp, g_elig, g_annual, g_pool, g_sched, basis, n_resp, len(pool_ids),
+                arr(band_start), arr(band_end), arr(band_rate), arr(sched_first), arr(sched_count), g_ded, g_raw)
+
+    # -- rounding once per responsibility per claim, shared back over encounters --------------------
+    cr = g_claim_rank * n_resp + g_resp
+    cr_codes, cr_first = np.unique(cr, return_index=True)
+    cr_of = np.searchsorted(cr_codes, cr)
+    raw_sum = np.zeros(len(cr_codes), np.int64)
+    np.add.at(raw_sum, cr_of, g_raw)
+    rounded = _round(raw_sum, product.rounding.mode, product.rounding.step)
+    counts = np.bincount(cr_of, minlength=len(cr_codes))
+    g_share = rounded[cr_of].copy()
+    for c in np.flatnonzero(counts > 1):
+        members = np.flatnonzero(cr_of == c)
+        weights = [int(x) for x in g_raw[members]]
+        g_share[members] = _hamilton(int(rounded[c]), weights) if sum(weights) else 0
+
+    # -- caps and indemnity -----------------------------------------------------------------------------
+    owed = (enc["medfee_sumamt"].to_numpy(np.int64) - public)
+    claim_owed = np.zeros(len(claims), np.int64)
+    _scatter_add(claim_owed, claim_pos.astype(np.int64), owed)
+    other = claims["other_insurance_paid"].to_numpy(np.int64)
+    limit = np.maximum(claim_owed - other, 0)
+    resp_cap = np.array([_fen(r.cap.amount) if r.cap else -1 for r in resps], np.int64)
+    cc_amount = np.array([_fen(c.amount) for c in product.combined_caps] or [0], np.int64)[:len(product.combined_caps)]
+    total_cap = _fen(product.total_cap.amount) if product.total_cap else -1
+    g_pay = np.zeros(len(keys), np.int64)
+    g_capcut = np.zeros(len(keys), np.int64)
+    g_indcut = np.zeros(len(keys), np.int64)
+    _caps_pass(g_person, g_claim, g_resp, g_share, g_cc, resp_cap, np.ascontiguousarray(cc_amount, np.int64),
+               total_cap, limit, n_resp, g_pay, g_capcut, g_indcut)
+
+    # -- per claim ----------------------------------------------------------------------------------------
+    n_claims = len(claims)
+    per_resp_pay = np.zeros((n_claims, n_resp), np.int64)
+    per_resp_elig = np.zeros((n_claims, n_resp), np.int64)
+    np.add.at(per_resp_pay, (g_claim, g_resp), g_pay)
+    np.add.at(per_resp_elig, (g_claim, g_resp), g_elig)
+    ind = np.zeros(n_claims, np.int64)
+    np.add.at(ind, g_claim, g_indcut)
+    out = pd.DataFrame({
+        "claim_id": claims["claim_id"].to_numpy(), "insured_id": claims["insured_id"].to_numpy(),
+        "product_id": product.id, "service_on": pd.to_datetime(claim_service, unit="D"),
+        "owed": claim_owed, "eligible": per_resp_elig.sum(axis=1), "payable": per_resp_pay.sum(axis=1),
+        "indemnity_cut": ind,
+    })
+    bucket_of = np.array([BUCKETS.index(r.bucket) for r in resps])
+    for b_i, b in enumerate(BUCKETS):
+        out[f"eligible_{b}"] = per_resp_elig[:, bucket_of == b_i].sum(axis=1)
+        out[f"payable_{b}"] = per_resp_pay[:, bucket_of == b_i].sum(axis=1)
+    for ri, r in enumerate(resps):
+        out[f"payable:{r.id}"] = per_resp_pay[:, ri]
+    out = out[result_columns(product)]
+    out["engine"] = "batch"
+    if fallback_person.any():
+        slow_ids = set(ins["insured_id"].to_numpy()[fallback_person])
+        slow = _reference(population.subset(slow_ids), product)
+        slow["engine"] = "reference"
+        out = pd.concat([out[~out["insured_id"].isin(slow_ids)], slow], ignore_index=True)
+    return out.sort_values(["insured_id", "service_on", "claim_id"], ignore_index=True)
