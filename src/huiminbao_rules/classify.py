@@ -117,7 +117,7 @@ class Entry:
 class Classifier:
     """A product's responsibilities' selectors, compiled; see :meth:`classify`."""
 
-    __slots__ = ("entries", "lists", "memo", "sub_limits")
+    __slots__ = ("entries", "lists", "memo", "sub_limits", "listed")
 
     def __init__(self, product: Product):
         self.lists = {k: CompiledList(v) for k, v in product.lists.items()}
@@ -132,6 +132,8 @@ class Classifier:
             for i, sl in enumerate(r.sub_limits)
         }
         self.memo: dict[tuple[str, str, str, str, bool], tuple[Entry, ...]] = {}
+        # Outcomes that depend on the named lists, by everything a list test can look at.
+        self.listed: dict[tuple, tuple[Entry | None, tuple[str, str]]] = {}
 
     def classify(self, part: str, line: FeeLine, enc: Encounter) -> tuple[Entry | None, tuple[str, str]]:
         """The first selector that takes this portion, or None and the most telling miss.
@@ -143,13 +145,29 @@ class Classifier:
         if candidates is None:
             candidates = tuple(e for e in self.entries if e.basic(*key))
             self.memo[key] = candidates
+        if not candidates:
+            return None, NOT_COVERED
+        if candidates[0].plain:
+            return candidates[0], NOT_COVERED
+        full = (key, line.med_list_codg, line.name, enc.institution, enc.diagnoses)
+        found = self.listed.get(full)
+        if found is not None:
+            return found
         best = NOT_COVERED
+        found = None
         for e in candidates:
             if e.plain:
-                return e, best
+                found = (e, best)
+                break
             miss = e.lists_miss(line, enc)
             if miss is None:
-                return e, best
+                found = (e, best)
+                break
             if _MISS_RANK[miss[0]] > _MISS_RANK[best[0]]:
                 best = miss
-        return None, best
+        if found is None:
+            found = (None, best)
+        if len(self.listed) > 200_000:  # bounded: a population's distinct items, not its lines
+            self.listed.clear()
+        self.listed[full] = found
+        return found
