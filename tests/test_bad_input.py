@@ -206,3 +206,31 @@ def test_a_product_file_with_an_unsourced_reference_is_refused(tmp_path) -> None
                                 'source = "nowhere" }\nratio = { rate = 0.80', 1), encoding="utf-8")
     with pytest.raises(ProductError, match="source 'nowhere' is not in"):
         read_product(bad)
+
+
+def test_an_amount_beyond_the_national_format_is_refused_clearly(tmp_path, capsys) -> None:
+    data = claim_data()
+    _settlement(data)["medfee_sumamt"] = "1e30"
+    with pytest.raises(InputError, match="too large"):
+        parse_claim(data)
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["adjudicate", str(path), "--product", "shenzhen-2023"]) == 2
+    assert "too large" in capsys.readouterr().err
+
+
+def test_a_pool_named_like_a_responsibility_is_refused() -> None:
+    from huiminbao_rules import ProductError
+
+    product = get_product("hangzhou-2022")
+    with pytest.raises(ProductError, match="pool ids must differ from responsibility ids"):
+        product.with_changes({"deductible_pools.out_of_list.id": "in_list"})
+
+
+def test_an_application_listing_a_year_twice_is_bad_input() -> None:
+    from huiminbao_rules import parse_application
+
+    with pytest.raises(InputError, match="more than once"):
+        parse_application({"application_id": "A", "applied_on": "2021-11-01", "payer": {"id": "Z"},
+                           "persons": [{"id": "Z", "relation": "self", "birth_date": "1980-01-01",
+                                        "history": [{"year": 2021, "enrolled": True}, {"year": 2021, "enrolled": True}]}]})

@@ -16,7 +16,7 @@ from hypothesis.errors import NoSuchExample
 from huiminbao_rules import Claim, Product, adjudicate
 from huiminbao_rules.catalog import bundled_products, get_profile, read_product
 from huiminbao_rules.money import ZERO
-from huiminbao_rules.regulation import check, floor_payout, main_responsibility
+from huiminbao_rules.regulation import check, floor_payout, main_responsibility, people_of
 from huiminbao_rules.testing import strategies as hst
 
 HANGZHOU = get_profile("hangzhou-2020")
@@ -30,26 +30,38 @@ SEARCH = settings(max_examples=600, deadline=None, database=None, phases=[Phase.
 
 
 def in_list_claims(product: Product) -> st.SearchStrategy[Claim]:
-    """Claims of a healthy person, first claim of the year, whose cost to them is all in-list
-    co-pay (甲类 lines in stays; the public payers pay a drawn share of the in-scope amount):
-    general ones, and single stays whose co-pay reaches every region of the floor, up to
-    well past where it meets the cap."""
-    person = hst.insureds(policy_year=product.policy_year, conditions=(), groups=())
-    stays = hst.encounters(kinds=("inpatient",), period=product.period,
-                           lines=hst.fee_lines(levels=("01",), max_value="400000"), max_lines=4)
-    large = hst.encounters(kinds=("inpatient",), period=product.period, public_share=st.just(Decimal("0")),
-                           lines=hst.fee_lines(levels=("01",), min_value="1", max_value="3000000"), max_lines=1)
+    """Claims of a person without a pre-existing condition (in any special group the product
+    names, or none), first claim of the year, whose cost to them is all in-list (甲类 and
+    乙类 lines without an above-ceiling part, in stays and specified-disease outpatient visits;
+    the public payers pay a drawn share of the in-scope amount): general ones, and single
+    encounters whose cost reaches every region of the floor, up to well past where it meets
+    the cap."""
+    main = main_responsibility(product)
+    groups = tuple(sorted({g for g in people_groups(product, main)}))
+    person = hst.insureds(policy_year=product.policy_year, conditions=(), groups=groups)
+    in_list = st.one_of(hst.fee_lines(levels=("01",), max_value="400000"),
+                        hst.fee_lines(levels=("02",), max_value="400000"))
+    kinds = ("inpatient", "outpatient_special")
+    stays = hst.encounters(kinds=kinds, period=product.period, lines=in_list.filter(lambda ln: not ln.overlmt_amt),
+                           max_lines=4)
+    large = hst.encounters(kinds=kinds, period=product.period, public_share=st.just(Decimal("0")),
+                           lines=hst.fee_lines(levels=("01", "02"), min_value="1", max_value="3000000").filter(
+                               lambda ln: not ln.overlmt_amt), max_lines=1)
     return st.one_of(
         hst.claims(insured=person, period=product.period, encounter=large, max_encounters=1),
         hst.claims(insured=person, period=product.period, encounter=stays, max_encounters=3),
     )
 
 
+def people_groups(product: Product, main) -> set[str]:  # type: ignore[no-untyped-def]
+    return {g for _, gs in people_of(product, main) for g in gs}
+
+
 def shortfall(product: Product, claim: Claim) -> Decimal:
     """How much less than the floor the main in-list responsibility pays on this claim."""
     compliant = sum((e.settlement.compliant_self_pay for e in claim.encounters), ZERO)
-    owed_in_list = sum((e.settlement.inscp_scp_amt - e.settlement.public_paid for e in claim.encounters), ZERO)
-    assert compliant == owed_in_list
+    owed = sum((e.settlement.owed for e in claim.encounters), ZERO)
+    assert compliant == owed  # nothing out of the list
     main = main_responsibility(product)
     paid = adjudicate(claim, product).responsibility(main.id).payable
     return floor_payout(compliant, RATE, DEDUCTIBLE, CAP) - paid

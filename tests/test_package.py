@@ -45,11 +45,13 @@ def _imports(tree: ast.Module) -> set[str]:
 
 
 def test_only_the_cli_prints_and_only_the_catalog_reads_files() -> None:
+    # loaders.py reads claim data files (the optional scenarios extra); the catalog reads
+    # product files; nothing else touches the file system.
     for name, tree in _modules().items():
         calls = _calls(tree)
         if name != "cli.py":
             assert "print" not in calls, name
-        if name not in ("catalog.py", "cli.py"):
+        if name not in ("catalog.py", "cli.py", "loaders.py"):
             assert "open" not in calls, name
             attrs = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
             assert not attrs & {"read_text", "read_bytes", "write_text", "glob"}, name
@@ -73,8 +75,15 @@ def test_the_library_never_imports_hypothesis_at_run_time() -> None:
     assert out.stdout.strip() == "False"
 
 
+# The synthetic generator draws sizes from continuous distributions and turns each into
+# exact fen at once; the scenario charts plot yuan. Neither computes a payable.
+FLOAT_ALLOWED = {"synthetic.py", "scenarios.py"}
+
+
 def test_no_binary_float_touches_money_in_the_library() -> None:
     for name, tree in _modules().items():
+        if name in FLOAT_ALLOWED:
+            continue
         floats = [n for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, float)]
         assert not floats, name
         assert "float" not in _calls(tree), name

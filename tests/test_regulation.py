@@ -83,11 +83,32 @@ def test_the_overall_reading_looks_only_at_the_main_in_list_responsibility(tmp_p
     assert [(f.subject, f.severity) for f in strict] == [("in_list", "ok"), ("out_of_list", "violation")]
 
 
-def test_a_lower_deductible_can_carry_a_lower_first_band_under_the_overall_reading() -> None:
-    # Hangzhou 2022: 13,000 deductible, 30% to 25,000, then 80%; at least 0.72 × (F − 20,000) for every F.
-    [finding] = by_rule(check(get_product("hangzhou-2022"), HANGZHOU), "ratio")
+def test_a_lower_deductible_can_carry_a_lower_first_band_under_the_overall_reading(tmp_path) -> None:
+    # Hangzhou 2022's design for most people: 13,000 deductible, 30% to 25,000, then 80%, cap
+    # 1,200,000: at least 0.72 × (F − 20,000) for every F.
+    path = variant(tmp_path, ('deductible = { amount = 20000, source = "hand-made" }',
+                              'deductible = { amount = 13000, source = "hand-made" }'),
+                   ('ratio = { rate = 0.70, source = "hand-made" }',
+                    'ratio = { bands = [{ from = 0, rate = 0.30 }, { from = 25000, rate = 0.80 }], source = "hand-made" }'),
+                   ('cap = { amount = 1000000, source = "hand-made" }', 'cap = { amount = 1200000, source = "hand-made" }'))
+    [finding] = by_rule(check(read_product(path), HANGZHOU), "ratio")
     assert finding.severity == "ok" and finding.value == "0.7200"
     assert "F = 25000.00" in finding.detail
+    [strict] = [f for f in by_rule(check(read_product(path), HANGZHOU, strict=True), "ratio") if f.subject == "in_list"]
+    assert strict.severity == "violation" and strict.value == "0.30"
+
+
+def test_a_special_groups_deductible_is_checked_too() -> None:
+    # Hangzhou 2022 keeps a 25,000 deductible for employee-scheme retirees and certificate holders.
+    [finding] = by_rule(check(get_product("hangzhou-2022"), HANGZHOU), "deductible")
+    assert finding.severity == "deviation" and finding.value == "25000.00" and finding.recorded
+    assert "group" in finding.detail
+
+
+def test_every_kind_of_in_list_cost_is_probed() -> None:
+    # Mianyang counts 乙类 先行自付 at half: its in-list benefit curve misses the Hangzhou floor.
+    [finding] = by_rule(check(get_product("mianyang-2022"), HANGZHOU), "ratio")
+    assert finding.severity == "deviation" and "preselfpay" in finding.detail
 
 
 def test_a_missing_bucket_is_a_violation_in_either_reading(tmp_path) -> None:

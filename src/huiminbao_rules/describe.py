@@ -150,13 +150,18 @@ def flatten(product: Product) -> dict[str, str]:
         elif isinstance(value, list):
             keyed = all(isinstance(v, dict) and "id" in v for v in value) and value
             conditional = all(isinstance(v, dict) and "when" in v for v in value) and value
+            seen: dict[str, int] = {}
             for i, v in enumerate(value):
                 if keyed:
                     walk(f"{prefix}.{v['id']}", v)
-                elif conditional:  # variants pair up by the condition they apply under
+                elif conditional:  # variants pair up by the condition (and tier) they apply under
                     when = {k: x for k, x in v["when"].items() if x is not None}
                     label = ",".join(f"{k}={'/'.join(x) if isinstance(x, list) else x}" for k, x in sorted(when.items()))
-                    walk(f"{prefix}[{label or 'otherwise'}]", {k: x for k, x in v.items() if k != "when"})
+                    label = (f"tier={v['tier']}," if v.get("tier") else "") + (label or "otherwise")
+                    seen[label] = seen.get(label, 0) + 1
+                    if seen[label] > 1:  # the same condition twice: the later ones by their order
+                        label += f"#{seen[label]}"
+                    walk(f"{prefix}[{label}]", {k: x for k, x in v.items() if k != "when"})
                 else:
                     walk(f"{prefix}[{i}]", v)
         elif value is not None:

@@ -134,7 +134,7 @@ def _encounter_verdict(
                 days = (enc.discharged_on - enc.admitted_on).days  # type: ignore[operator]
                 covered = (covered_until - enc.admitted_on).days  # type: ignore[operator]
                 info.update(days=days, covered_days=covered, tail_days=tail)
-                return None, "cross_year", Decimal(covered) / Decimal(days), info
+                return None, "cross_year", (covered, days), info  # type: ignore[return-value]
     return None, "cross_year" if stay else "period", None, info
 
 
@@ -180,7 +180,7 @@ def _group_order(g: _Group) -> tuple[int, int]:
     return (g.r_index, g.order[1]) if isinstance(g.order, tuple) else (g.order, -1)
 
 
-def _eligible_limits(classifier, r, claim, enc, line, p, eligible, exclusions, sub_used, sub_counts, counted):  # type: ignore[no-untyped-def]
+def _eligible_limits(classifier, r, claim, enc, line, p, eligible, exclusions, sub_used, sub_counts, counted, where_in):  # type: ignore[no-untyped-def]
     """Apply a responsibility's eligible-amount and count sub-limits to one portion."""
     for sl in r.sub_limits:
         if sl.measure == "payable" or not classifier.sub_limits[(r.id, sl.id)].matches(p[0], line, enc):
@@ -189,10 +189,10 @@ def _eligible_limits(classifier, r, claim, enc, line, p, eligible, exclusions, s
         where = f"responsibilities.{r.id}.sub_limits.{sl.id}"
         if sl.measure == "count":
             # A line counts once, however many of its portions the limit selects.
-            allowed = counted.get((key, id(line)))
+            allowed = counted.get((key, where_in))
             if allowed is None:
                 allowed = sub_counts.get(key, 0) < sl.count
-                counted[(key, id(line))] = allowed
+                counted[(key, where_in)] = allowed
                 if allowed:
                     sub_counts[key] = sub_counts.get(key, 0) + 1
             if not allowed and eligible:
@@ -224,13 +224,20 @@ def _single_destination(classifier, enc: Encounter) -> Entry | None:  # type: ig
     return found
 
 
-def _share(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+def _line_key(line: FeeLine, part: str = "") -> tuple:  # type: ignore[type-arg]
+    """What a fee line is, not where it stands: ties in sharing go by this, so totals never
+    depend on the order lines are listed in."""
+    return (line.med_list_codg, line.name, line.chrgitm_lv, line.med_chrgitm_type, line.det_item_fee_sumamt,
+            line.fulamt_ownpay_amt, line.overlmt_amt, line.preselfpay_amt, part)
+
+
+def _share(total: Decimal, weights: list[Decimal], ties: list | None = None) -> list[Decimal]:  # type: ignore[type-arg]
     """:func:`allocate` with the common cases answered directly."""
     if len(weights) == 1:
         return [total]
     if not total:
         return [ZERO] * len(weights)
-    return allocate(total, weights)
+    return allocate(total, weights, ties)
 
 
 def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None = None) -> Adjudication:
@@ -250,7 +257,7 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
 
     sub_used = dict(ytd.sub_limits)
     sub_counts = dict(ytd.sub_limit_counts)
-    counted: dict[tuple[str, int], bool] = {}
+    counted: dict[tuple[str, tuple[str, int]], bool] = {}
 
     encounters = sorted(claim.encounters, key=lambda e: (e.service_on, e.id))
     verdicts = []
@@ -279,10 +286,10 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
             pending: list[list] = []  # type: ignore[type-arg]
             deferrals.append((copay_total, pending))
         else:
-            copays = _share(copay_total, [ln.inscp_scp_amt for ln in fee_lines])
+            copays = _share(copay_total, [ln.inscp_scp_amt for ln in fee_lines], [_line_key(ln) for ln in fee_lines])
         # A portion while it is worked on: [part, amount, responsibility id, eligible, exclusions];
         # a deferred co-pay has amount None until lines are read.
-        flat: list[tuple[FeeLine, list]] = []  # type: ignore[type-arg]
+        flat: list[tuple[FeeLine, list, int]] = []  # type: ignore[type-arg]
         n = 0
         for i, line in enumerate(fee_lines):
             n += 1
@@ -304,20 +311,22 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
             if line.overlmt_amt:
                 parts.append(["overlmt", line.overlmt_amt, None, ZERO, ()])
             for p in parts:
-                flat.append((line, p))
+                flat.append((line, p, n))
             line_rows.append([enc, n, line, None if copay is None else line.inscp_scp_amt - copay, parts])
         if reason is not None:
-            for _, p in flat:
+            for _, p, _ in flat:
                 p[4] = (Exclusion(reason, p[1], clause),)
             continue
         if fraction is not None:
-            amounts = [p[1] for _, p in flat]
-            covered_all = allocate(round_fen(sum(amounts, ZERO) * fraction), amounts)
+            amounts = [p[1] for _, p, _ in flat]
+            covered, days = fraction  # type: ignore[misc]
+            covered_all = allocate(round_fen(sum(amounts, ZERO) * covered / days), amounts,
+                                   [_line_key(line, p[0]) for line, p, _ in flat])
         else:
             covered_all = None
         here: dict[object, _Group] = {}
         classify = classifier.classify
-        for k, (line, p) in enumerate(flat):
+        for k, (line, p, line_no) in enumerate(flat):
             if p[1] is None:
                 order = deferred.r_index  # type: ignore[union-attr]
                 g = here.get(order)
@@ -350,7 +359,8 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
                                                          f"responsibilities.{r.id}.takes[{entry.s_index}]"))  # type: ignore[union-attr]
             if entry.limited:
                 eligible, exclusions = _eligible_limits(
-                    classifier, r, claim, enc, line, p, eligible, exclusions, sub_used, sub_counts, counted)  # type: ignore[arg-type]
+                    classifier, r, claim, enc, line, p, eligible, exclusions, sub_used, sub_counts, counted,
+                    (enc.id, line_no))  # type: ignore[arg-type]
             p[3] = eligible
             p[4] = exclusions
             if not eligible:
@@ -566,7 +576,8 @@ class _Detail:
     def _settle_deferred(self) -> None:
         """Share each deferred encounter co-pay over its lines (largest remainder)."""
         for total, pending in self.deferrals:
-            shares = allocate(total, [line.inscp_scp_amt for line, _, _ in pending])
+            shares = allocate(total, [line.inscp_scp_amt for line, _, _ in pending],
+                              [_line_key(line) for line, _, _ in pending])
             for (line, record, parts), share in zip(pending, shares):
                 record[1] = record[3] = share
                 if not share:
@@ -658,7 +669,8 @@ def _steps(detail: _Detail, adj: Adjudication) -> list[Step]:
         else:
             source = None
         steps.append(Step("encounter", enc.id, clause, source, {
-            "kind": enc.kind, "service_on": enc.service_on, "excluded": reason, "fraction": fraction, **info}))
+            "kind": enc.kind, "service_on": enc.service_on, "excluded": reason,
+            "fraction": None if fraction is None else Decimal(fraction[0]) / Decimal(fraction[1]), **info}))
         s = enc.settlement
         steps.append(Step("public_share", enc.id, "identities", None, {
             "inscp_scp_amt": s.inscp_scp_amt, "public_paid": s.public_paid,

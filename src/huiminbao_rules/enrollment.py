@@ -93,6 +93,14 @@ class Person(_Frozen):
             if not re.match(r"^[a-z][a-z0-9_]*$", v):
                 raise ValueError(f"{v!r} is not an identifier: use lower-case letters, digits and _ (e.g. minimum_living)")
         return values
+
+    @field_validator("history")
+    @classmethod
+    def _years_once(cls, values: tuple[EnrollmentYear, ...]) -> tuple[EnrollmentYear, ...]:
+        years = [h.year for h in values]
+        if len(years) != len(set(years)):
+            raise ValueError("history lists a year more than once")
+        return values
     pre_existing: tuple[str, ...] = Field(default=(), description="never a reason to refuse")
     occupation: str | None = Field(default=None, description="never a reason to refuse")
     history: tuple[EnrollmentYear, ...] = ()
@@ -336,7 +344,7 @@ def enroll(application: Application, product: Product) -> ApplicationDecision:
             if sub.once_with_other_poverty_insurance and other:
                 reasons.append(Reason("already_subsidised", f"already subsidised through {', '.join(other)}: "
                                       "one subsidy only", clause, sub.source))
-                break
+                continue  # a later subsidy without the once rule may still apply
             subsidy = due if sub.amount is None else min(sub.amount, due)
             subsidy_payer = sub.payer
             reasons.append(Reason("subsidy", f"{sub.payer} pays {subsidy:.2f} for group "

@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 FEN = Decimal("0.01")
+_LIMIT = Decimal("1e14")
 ZERO = Decimal("0.00")
 ONE = Decimal("1")
 
@@ -59,6 +60,8 @@ def _to_decimal(value: Any, what: str, hint: str = _FLOAT_HINT) -> Decimal:
         raise ValueError(f"{what} must be a decimal string, got {type(value).__name__}; {hint}")
     if not result.is_finite():
         raise ValueError(f"{what} {value!r} is not a finite number; {hint}")
+    if result.adjusted() > 20:
+        raise ValueError(f"{what} {value!r} is too large")
     return result
 
 
@@ -80,6 +83,8 @@ def parse_amount(value: Any) -> Decimal:
         )
     if amount < 0:
         raise ValueError(f"amount {value!r} is negative; amounts are zero or more")
+    if amount >= _LIMIT:
+        raise ValueError(f"amount {value!r} is too large: the national format holds 14 digits before the decimal point")
     return amount.quantize(FEN)
 
 
@@ -122,11 +127,12 @@ def round_fen(value: Decimal) -> Decimal:
 _SCALE = Decimal("1e8")
 
 
-def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+def allocate(total: Decimal, weights: Sequence[Decimal], ties: Sequence[Any] | None = None) -> list[Decimal]:
     """Share ``total`` (money) out over ``weights`` so the parts add up to it exactly.
 
     Each part is the fen floor of its exact pro-rata share; the fen left over go one
-    at a time to the largest remainders (earliest first on ties). Zero weights get
+    at a time to the largest remainders (on equal remainders, the smallest ``ties`` key
+    first, then the earliest). Zero weights get
     zero. This is the largest-remainder (Hamilton) method; it is computed in integers
     (fen, and weights to eight decimal places), so it depends on nothing but the inputs.
 
@@ -154,7 +160,10 @@ def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
         rems.append(r)
     left = cents - sum(parts)
     if left:
-        order = sorted(range(len(ws)), key=lambda i: (-rems[i], i))
+        if ties is None:
+            order = sorted(range(len(ws)), key=lambda i: (-rems[i], i))
+        else:
+            order = sorted(range(len(ws)), key=lambda i: (-rems[i], ties[i], i))
         for i in order[:left]:
             parts[i] += 1
     return [Decimal(c).scaleb(-2) for c in parts]

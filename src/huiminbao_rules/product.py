@@ -443,10 +443,20 @@ class Rounding(Cited):
     @field_validator("step", mode="before")
     @classmethod
     def _step(cls, v: Any) -> Any:
-        d = Decimal(str(v)) if isinstance(v, (int, str)) else v
-        if d not in (Decimal("0.01"), Decimal("1")):
-            raise ValueError("rounding step is 0.01 or 1")
-        return d
+        from decimal import InvalidOperation
+
+        if isinstance(v, bool) or not isinstance(v, (int, str, Decimal)):
+            raise ValueError("rounding step is 0.01 (fen) or 1 (yuan)")
+        try:
+            d = Decimal(str(v).strip())
+        except InvalidOperation:
+            raise ValueError(f"rounding step {v!r} is not a number; it is 0.01 (fen) or 1 (yuan)") from None
+        # Normalised, so 1.0 or "0.010" mean what they say and not a finer quantum.
+        if d == Decimal("0.01"):
+            return Decimal("0.01")
+        if d == 1:
+            return Decimal("1")
+        raise ValueError("rounding step is 0.01 (fen) or 1 (yuan)")
 
 
 class PremiumCondition(_Strict):
@@ -521,6 +531,10 @@ class Product(_Strict):
         pools = {p.id: p for p in self.deductible_pools}
         if len(pools) != len(self.deductible_pools):
             problems.append("deductible pool ids repeat")
+        clash = sorted(set(pools) & set(resp_ids))
+        if clash:
+            problems.append(f"deductible pool ids must differ from responsibility ids (each responsibility with "
+                            f"its own deductible is its own pool): {', '.join(clash)}")
         for where, cited in self._cited():
             if cited.source not in self.sources:
                 problems.append(f"{where}: source {cited.source!r} is not in [sources]")

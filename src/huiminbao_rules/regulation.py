@@ -53,6 +53,7 @@ __all__ = [
     "main_responsibility",
     "parse_profile",
     "payout_curve",
+    "people_of",
 ]
 
 Severity = Literal["ok", "deviation", "violation", "not_applicable"]
@@ -156,66 +157,98 @@ def main_responsibility(product: Product) -> Responsibility | None:
     return next((r for r in product.responsibilities if r.bucket == "compliant"), None)
 
 
-def _probe_claim(product: Product, amount: Decimal, scheme: str) -> Claim:
-    """A healthy first-time enrollee's stay whose only cost to them is ``amount`` of in-scope
-    co-pay (in-list self-pay), in the middle of the policy period."""
+PROBES = ("copay", "preselfpay", "outpatient_special")
+"""The kinds of in-list cost the benefit curve is probed with: in-scope co-pay of a stay
+(甲类), 乙类 先行自付 of a stay, and in-scope co-pay of a specified-disease outpatient visit."""
+
+
+def _probe_claim(product: Product, amount: Decimal, scheme: str, groups: tuple[str, ...] = (),
+                 probe: str = "copay") -> Claim:
+    """A first-time enrollee without a pre-existing condition, in ``groups``, whose only cost
+    is ``amount`` of one kind of in-list self-pay, in the middle of the policy period."""
     mid = product.period.start + (product.period.end - product.period.start) / 2
-    line = FeeLine(med_list_codg="PROBE", name="probe", chrgitm_lv="01", med_chrgitm_type="06",
-                   det_item_fee_sumamt=amount)
-    settlement = Settlement(medfee_sumamt=amount, fulamt_ownpay_amt=ZERO, preselfpay_amt=ZERO, inscp_scp_amt=amount)
-    enc = Encounter(id="E1", kind="inpatient", admitted_on=mid, discharged_on=mid + timedelta(days=1),
-                    settlement=settlement, fee_lines=(line,), diagnoses=("R69",))
+    if probe == "preselfpay":
+        line = FeeLine(med_list_codg="PROBE", name="probe", chrgitm_lv="02", med_chrgitm_type="09",
+                       det_item_fee_sumamt=amount, preselfpay_amt=amount)
+        settlement = Settlement(medfee_sumamt=amount, fulamt_ownpay_amt=ZERO, preselfpay_amt=amount, inscp_scp_amt=ZERO)
+    else:
+        line = FeeLine(med_list_codg="PROBE", name="probe", chrgitm_lv="01", med_chrgitm_type="06",
+                       det_item_fee_sumamt=amount)
+        settlement = Settlement(medfee_sumamt=amount, fulamt_ownpay_amt=ZERO, preselfpay_amt=ZERO, inscp_scp_amt=amount)
+    if probe == "outpatient_special":
+        enc = Encounter(id="E1", kind="outpatient_special", service_date=mid, settlement=settlement,
+                        fee_lines=(line,), diagnoses=("R69",))
+    else:
+        enc = Encounter(id="E1", kind="inpatient", admitted_on=mid, discharged_on=mid + timedelta(days=1),
+                        settlement=settlement, fee_lines=(line,), diagnoses=("R69",))
     person = Insured(id="probe", birth_date=date(1970, 1, 1), scheme=scheme,  # type: ignore[arg-type]
-                     enrolled_on=product.period.start - timedelta(days=30))
+                     enrolled_on=product.period.start - timedelta(days=30), groups=groups)
     return Claim(claim_id="probe", insured=person, encounters=(enc,))
 
 
-def payout_curve(product: Product, amount: Decimal, scheme: str = "employee") -> Decimal:
-    """What the main in-list responsibility pays a healthy first-time enrollee with
-    ``amount`` of in-list self-pay in a fresh year (computed by the engine)."""
+def payout_curve(product: Product, amount: Decimal, scheme: str = "employee", groups: tuple[str, ...] = (),
+                 probe: str = "copay") -> Decimal:
+    """What the main in-list responsibility pays a first-time enrollee without a pre-existing
+    condition (in ``groups``) with ``amount`` of one kind of in-list self-pay in a fresh year
+    (computed by the engine)."""
     main = main_responsibility(product)
     if main is None:
         return ZERO
-    return adjudicate(_probe_claim(product, amount, scheme), product).responsibility(main.id).payable
+    claim = _probe_claim(product, amount, scheme, groups, probe)
+    return adjudicate(claim, product).responsibility(main.id).payable
 
 
-def _healthy_first_time_deductible(product: Product, r: Responsibility) -> Decimal:
-    """The deductible a healthy first-time enrollee meets (the higher of the two schemes)."""
+def people_of(product: Product, r: Responsibility) -> list[tuple[str, tuple[str, ...]]]:
+    """The kinds of person the floors are checked for: both schemes, with no special group
+    and with each group the responsibility's deductibles or ratios name."""
+    groups = {g for v in (*product.deductible_variants(r), *r.ratio) if v.when.groups_any for g in v.when.groups_any}
+    return [(scheme, g) for scheme in ("employee", "resident") for g in [(), *((x,) for x in sorted(groups))]]
+
+
+def _healthy_first_time_deductible(product: Product, r: Responsibility) -> tuple[Decimal, str]:
+    """The highest deductible a first-time enrollee without a pre-existing condition meets,
+    over both schemes and every special group the responsibility names; and who meets it."""
     from .coverage import Facts, holds
 
-    out = ZERO
-    for scheme in ("employee", "resident"):
-        facts = Facts(pre_existing=False, groups=frozenset(), scheme=scheme, enrolled_years=1, claim_free_years=0,
-                      settled_through_basic=True)
+    out, who = ZERO, ""
+    for scheme, groups in people_of(product, r):
+        facts = Facts(pre_existing=False, groups=frozenset(groups), scheme=scheme, enrolled_years=1,
+                      claim_free_years=0, settled_through_basic=True)
         for v in product.deductible_variants(r):
             if holds(v.when, facts):
                 amount = v.amount if v.amount is not None else product.references[v.reference].for_scheme(scheme)  # type: ignore[index]
-                out = max(out, amount)  # type: ignore[type-var]
+                if amount > out:  # type: ignore[operator]
+                    out, who = amount, f"{scheme} scheme" + (f", group {groups[0]}" if groups else "")  # type: ignore[assignment]
                 break
-    return out
+    return out, who
 
 
 def _healthy_rates(r: Responsibility) -> list[Decimal]:
     """Every band rate of the schedules that can apply to a person without a pre-existing
-    condition, above the deductible (a zero-rate band starting at 0 is part of the deductible)."""
+    condition."""
     out = []
     for sched in r.ratio:
         if sched.when.pre_existing is True:
             continue
-        for start, _, rate in sched.band_list:
+        for _, _, rate in sched.band_list:
             out.append(rate)
     return out
 
 
 def _cap_of(product: Product, r: Responsibility) -> Decimal | None:
-    caps = [c for c in (r.cap.amount if r.cap else None, product.total_cap.amount if product.total_cap else None)
-            if c is not None]
-    return min(caps) if caps else None
+    """The most the responsibility can pay a person without a pre-existing condition: its cap,
+    a combined cap over it that applies to them, or the total cap, whichever is lowest."""
+    caps = [r.cap.amount if r.cap else None, product.total_cap.amount if product.total_cap else None]
+    for c in product.combined_caps:
+        if r.id in c.responsibilities and c.when.pre_existing is not True and not c.when.groups_any:
+            caps.append(c.amount)
+    found = [c for c in caps if c is not None]
+    return min(found) if found else None
 
 
 def _curve_points(product: Product, r: Responsibility, d_bound: Decimal, rate: Decimal, cap_bound: Decimal) -> list[Decimal]:
     """Amounts at which the two piecewise-linear curves can cross: every edge of either."""
-    d = _healthy_first_time_deductible(product, r)
+    d = _healthy_first_time_deductible(product, r)[0]
     top = d_bound + (cap_bound / rate).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
     edges = {d_bound, d, top}
     for sched in r.ratio:
@@ -269,16 +302,17 @@ def check(product: Product, profile: Profile, *, strict: bool = False) -> list[F
     for rule in profile.rules:
         if rule.kind in ("max_deductible", "min_ratio", "min_cap") and (main is None and not strict):
             out.append(_finding(profile, product, rule, reading, None, "no in-list responsibility", "-", None,
-                                "violation", "the product has no responsibility of the compliant bucket"))
+                                _severity(rule, False, strict), "the product has no responsibility of the compliant bucket"))
             continue
         targets = list(product.responsibilities) if strict else [main]
         if rule.kind == "max_deductible":
             for r in targets:
-                d = _healthy_first_time_deductible(product, r)  # type: ignore[arg-type]
+                d, who = _healthy_first_time_deductible(product, r)  # type: ignore[arg-type]
                 ok = d <= rule.bound  # type: ignore[operator]
                 out.append(_finding(profile, product, rule, reading, r.id, f"{d:.2f}", f"≤ {rule.bound:.2f}",  # type: ignore[union-attr]
                                     None if ok else d - rule.bound, _severity(rule, ok, strict),  # type: ignore[operator]
-                                    "deductible of a healthy first-time enrollee (higher of the two schemes)"))
+                                    "the highest deductible a first-time enrollee without a pre-existing condition "
+                                    f"meets (both schemes, every special group the product names): {who}"))
         elif rule.kind == "min_ratio":
             if strict:
                 for r in targets:
@@ -324,10 +358,12 @@ def check(product: Product, profile: Profile, *, strict: bool = False) -> list[F
                 out.append(_finding(profile, product, rule, reading, None, f"amends {a.amends} on {a.on}", "-", None,
                                     "not_applicable", f"the change was made before {profile.effective}"))
             else:
-                ok = a.on > product.period.end
+                opens = product.enrollment.window.start if product.enrollment.window else product.period.start
+                ok = not (opens <= a.on <= product.period.end)
                 out.append(_finding(profile, product, rule, reading, None, f"amends {a.amends} on {a.on}",
                                     "no change within a signed year", None, _severity(rule, ok, strict),
-                                    "a change to payout terms announced inside the policy year"))
+                                    f"a change to payout terms announced between enrollment opening ({opens}) and the "
+                                    f"end of the policy year ({product.period.end}) changes signed contracts"))
     return out
 
 
@@ -346,19 +382,25 @@ def _ratio_overall(profile: Profile, product: Product, rule: Rule, main: Respons
     cap_bound = c_rule.bound if c_rule is not None else Decimal("1000000.00")
     lowest: tuple[Decimal, Decimal] | None = None
     short: tuple[Decimal, Decimal] | None = None
+    people = people_of(product, main)
+    worst_who = ""
     for f in _curve_points(product, main, d_bound, rate, cap_bound):  # type: ignore[arg-type]
-        paid = min(payout_curve(product, f, s) for s in ("employee", "resident"))
+        paid, who = min(((payout_curve(product, f, scheme, groups, probe), f"{scheme} scheme"
+                          + (f", group {groups[0]}" if groups else "") + f", {probe}")
+                         for scheme, groups in people for probe in PROBES), key=lambda x: x[0])
         effective = paid / (f - d_bound)  # type: ignore[operator]
         if lowest is None or effective < lowest[0]:
             lowest = (effective, f)
+            worst_who = who
         gap = floor_payout(f, rate, d_bound, cap_bound) - paid  # type: ignore[arg-type]
         if gap > 0 and (short is None or gap > short[0]):
             short = (gap, f)
     if lowest is None:
         return _finding(profile, product, rule, "overall", main.id, "-", f"≥ {rate}", None, "ok", "no amount to check")
     shown = lowest[0].quantize(Decimal("0.0001"))
-    detail = (f"lowest effective ratio P(F) / (F − {d_bound:.2f}) of the in-list benefit curve, at F = {lowest[1]:.2f}; "
-              "P(F) must be at least the floor rounded to the fen at every F")
+    detail = (f"lowest effective ratio P(F) / (F − {d_bound:.2f}) of the in-list benefit curve, at F = {lowest[1]:.2f} "
+              f"({worst_who}); P(F) must be at least the floor rounded to the fen at every F, for both schemes, every "
+              "special group the product names and every kind of in-list cost")
     if short is None:
         return _finding(profile, product, rule, "overall", main.id, f"{shown}", f"≥ {rate}", None, "ok", detail)
     miss = (rate - lowest[0]).quantize(Decimal("0.0001"))  # type: ignore[operator]
