@@ -53,7 +53,7 @@ def main() -> None:
 
     product = get_product(args.product)
     t0 = time.perf_counter()
-    pop = population(product, SyntheticParams.for_claims(args.claims, lines_per_claim=args.lines), seed=args.seed)
+    pop = population(product, SyntheticParams().sized(claims=args.claims, lines_per_claim=args.lines), seed=args.seed)
     built = time.perf_counter() - t0
     n_claims, n_lines = len(pop.claims), len(pop.fee_lines)
     print(f"synthetic {args.product}: {n_claims:,} claims, {n_lines:,} fee lines, "

@@ -21,10 +21,9 @@ The work, and where each part of the reference lives here:
 7. **Caps and indemnity** (numba, in the same order).
 
 People the fast path does not cover are adjudicated by the reference engine, claim by
-claim, and their rows merged in: those with a stay pro-rated across the end of cover,
-those with an encounter whose in-scope co-pay must be shared over lines going to
-different places (or with a weighted co-pay), and every person under a product with
-sub-limits. The result's ``engine`` column says which computed each row.
+claim, and their rows merged in: those with a stay pro-rated across the end of cover, and
+every person under a product with sub-limits. The result's ``engine`` column says which
+computed each row.
 """
 
 from __future__ import annotations
@@ -169,6 +168,78 @@ def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, resp_cap, cc_amount
 
 
 @numba.njit(cache=True)
+def _eligible_sums(l_enc, dest, weight, amounts, live, n_resp, out):  # pragma: no cover - compiled
+    """Each live portion's eligible amount (weights rounded half up) added to its
+    (encounter, responsibility) group."""
+    for i in range(l_enc.shape[0]):
+        e = l_enc[i]
+        if not live[e]:
+            continue
+        for k in range(4):
+            d = dest[k, i]
+            a = amounts[k, i]
+            if d < 0 or a == 0:
+                continue
+            w = weight[k, i]
+            if w > 0:
+                a = (a * w * 2 + 10000) // 20000
+            out[e * n_resp + d] += a
+
+
+@numba.njit(cache=True)
+def _copay_destinations(l_enc, rows, dest1, weight1, n_enc, dmin, dmax, wmax, first):  # pragma: no cover - compiled
+    """Per encounter: the lowest and highest destination and the largest weight of its in-scope
+    co-pay portions, and its first in-scope line."""
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        e = l_enc[i]
+        d = dest1[i]
+        if d < dmin[e]:
+            dmin[e] = d
+        if d > dmax[e]:
+            dmax[e] = d
+        if weight1[i] > wmax[e]:
+            wmax[e] = weight1[i]
+        if i < first[e]:
+            first[e] = i
+
+
+@numba.njit(cache=True)
+def _hamilton_groups(starts, ends, totals, weights, out):  # pragma: no cover - compiled
+    """Largest remainder for each group [starts[g], ends[g]): floors, then one more fen to
+    each of the largest remainders, the earlier on ties. The caller makes sure
+    total × weight fits in int64."""
+    for g in range(starts.shape[0]):
+        a, b = starts[g], ends[g]
+        wsum = 0
+        for i in range(a, b):
+            wsum += weights[i]
+        if wsum == 0:
+            for i in range(a, b):
+                out[i] = 0
+            continue
+        total = totals[g]
+        given = 0
+        for i in range(a, b):
+            out[i] = total * weights[i] // wsum
+            given += out[i]
+        left = total - given
+        chosen = np.zeros(b - a, np.bool_)
+        while left > 0:
+            best = -1
+            best_rem = -1
+            for i in range(a, b):
+                if not chosen[i - a]:
+                    rem = total * weights[i] % wsum
+                    if rem > best_rem:
+                        best_rem = rem
+                        best = i
+            chosen[best - a] = True
+            out[best] += 1
+            left -= 1
+
+
+@numba.njit(cache=True)
 def _scatter_add(out, index, values):  # pragma: no cover - compiled
     """out[index[i]] += values[i], in exact int64."""
     for i in range(index.shape[0]):
@@ -202,7 +273,49 @@ def _day(d: Any) -> int:
     return int(np.datetime64(d, "D").astype(np.int64))
 
 
-def _hamilton(total: int, weights: list[int]) -> list[int]:
+def _factor(*columns: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the distinct combinations of ``columns`` (each factorised once, then the
+    integer codes combined), and the first row of each combination."""
+    key = None
+    for c in columns:
+        codes = pd.factorize(c, use_na_sentinel=False)[0].astype(np.int64)
+        if key is None:
+            key = codes
+        else:  # mixed radix, re-factorised at each step so the key stays small
+            key = pd.factorize(key * (int(codes.max(initial=0)) + 1) + codes)[0].astype(np.int64)
+    assert key is not None
+    if len(key) == 0:
+        return key, np.zeros(0, np.int64)
+    # factorize numbers values in order of first appearance: a code's first row is where the
+    # running maximum of the codes rises to it
+    running = np.maximum.accumulate(key)
+    first = np.flatnonzero(np.concatenate(([True], running[1:] > running[:-1])))
+    return key, first
+
+
+def _codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of a text column and the text of each code (categoricals for free)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = np.append(np.asarray(series.cat.categories.astype(str), dtype=object), "")
+        codes = series.cat.codes.to_numpy().astype(np.int64)
+        codes[codes < 0] = len(cats) - 1
+        return codes, cats
+    codes, uniques = pd.factorize(series.fillna("").astype(str))
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+
+
+def _strings(series: pd.Series) -> np.ndarray:
+    """A text column as a numpy object array, cheaply for categoricals."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = np.asarray(series.cat.categories.astype(str), dtype=object)
+        codes = series.cat.codes.to_numpy()
+        out = cats[np.maximum(codes, 0)]
+        out[codes < 0] = ""
+        return out
+    return series.fillna("").astype(str).to_numpy(dtype=object)
+
+
+def _hamilton(total: int, weights: list[int], ties: list[Any] | None = None) -> list[int]:
     """Largest remainder in exact integers (the reference's ``allocate``, in fen)."""
     wsum = sum(weights)
     if wsum == 0:
@@ -213,7 +326,11 @@ def _hamilton(total: int, weights: list[int]) -> list[int]:
         parts.append(q)
         rems.append(r)
     left = total - sum(parts)
-    for i in sorted(range(len(weights)), key=lambda i: (-rems[i], i))[:left]:
+    if ties is None:
+        order = sorted(range(len(weights)), key=lambda i: (-rems[i], i))
+    else:
+        order = sorted(range(len(weights)), key=lambda i: (-rems[i], ties[i], i))
+    for i in order[:left]:
         parts[i] += 1
     return parts
 
@@ -252,7 +369,8 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
     year = product.policy_year
 
     # -- people: cover, and the facts that do not depend on the encounter ------------------
-    ins = population.insured.reset_index(drop=True)
+    ins = population.insured
+    ins = ins[ins["insured_id"].isin(pd.unique(population.claims["insured_id"]))].reset_index(drop=True)
     person_index = pd.Index(ins["insured_id"])
     groups_col = ins["groups"].fillna("").astype(str)
     newborn = groups_col.str.contains("newborn", regex=False).to_numpy()
@@ -260,7 +378,9 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
     birth_key = ins["birth_date"].where(newborn, pd.Timestamp("1900-01-01"))
     person_cols = [ins["scheme"].astype(str), ins["enrolled_on"], ins["pre_existing"].fillna("").astype(str),
                    groups_col, ins["history"].fillna("[]").astype(str), event, birth_key]
-    person_kind, kinds_of = pd.factorize(pd.MultiIndex.from_arrays(person_cols))
+    person_kind, kind_rows = _factor(*person_cols)
+    kinds_of = list(zip(*(col.to_numpy()[kind_rows] if not hasattr(col, "dt") else
+                          list(pd.DatetimeIndex(col.to_numpy()[kind_rows])) for col in person_cols)))
     people: list[Insured] = []
     kind_cover = np.empty((len(kinds_of), 3), np.int64)
     for k, (scheme, enrolled, pre_ex, groups, history, ev, born) in enumerate(kinds_of):
@@ -314,12 +434,12 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
         fallback_person[e_person[prorated]] = True
 
     # -- facts per encounter, and the choices they make -----------------------------------------
-    diag = enc["diagnoses"].fillna("").astype(str).to_numpy()
+    diag = _strings(enc["diagnoses"])
     settled = enc["settled_through_basic"].fillna(True).astype(bool).to_numpy()
     related = product.pre_existing.basis == "related_claim"
     e_kind = person_kind[e_person]
-    fact_codes, fact_keys = pd.factorize(pd.MultiIndex.from_arrays(
-        [e_kind, diag if related else np.zeros(len(enc), np.int8), settled]))
+    fact_codes, fact_rows = _factor(e_kind, diag if related else np.zeros(len(enc), np.int8), settled)
+    fact_keys = [(e_kind[i], diag[i], settled[i]) for i in fact_rows]
     facts_list: list[Facts] = []
     unique_of: list[int] = []
     probe = SimpleNamespace()
@@ -360,10 +480,10 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
     l_enc = enc_key.get_indexer(pd.MultiIndex.from_arrays([lines["claim_id"], lines["encounter_id"]]))
     if (l_enc < 0).any():
         raise AdjudicationError("a fee line names an encounter the encounters table does not have")
-    lv = lines["chrgitm_lv"].astype(str).to_numpy()
-    ftype = lines["med_chrgitm_type"].astype(str).to_numpy()
-    code = lines["med_list_codg"].fillna("").astype(str).to_numpy()
-    name = lines["name"].fillna("").astype(str).to_numpy()
+    lv_c, lv_u = _codes(lines["chrgitm_lv"])
+    ft_c, ft_u = _codes(lines["med_chrgitm_type"])
+    code_c, code_u = _codes(lines["med_list_codg"])
+    name_c, name_u = _codes(lines["name"])
     det = lines["det_item_fee_sumamt"].to_numpy(np.int64)
     ful = lines["fulamt_ownpay_amt"].to_numpy(np.int64)
     over = lines["overlmt_amt"].to_numpy(np.int64)
@@ -374,47 +494,60 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
     copay_total = np.maximum(enc["inscp_scp_amt"].to_numpy(np.int64) - public, 0)
 
     classifier = product.classifier
-    l_kind = kind[l_enc]
-    l_settled = settled[l_enc]
-    inst = enc["institution"].fillna("").astype(str).to_numpy()
+    kind_c, kind_u = _codes(enc["kind"])
+    inst_c, inst_u = _codes(enc["institution"])
+    diag_c, diag_u = _codes(enc["diagnoses"])
+    l_settled = settled[l_enc].astype(np.int64)
+    basic = ((lv_c * len(ft_u) + ft_c) * len(kind_u) + kind_c[l_enc]) * 2 + l_settled
+    basic_codes, basic_keys = pd.factorize(basic)
+    n_basic = len(basic_keys)
+    # decode each distinct basic key back into its attributes
+    rest, u_set = np.divmod(np.asarray(basic_keys, np.int64), 2)
+    rest, u_kind = np.divmod(rest, len(kind_u))
+    u_lv, u_ft = np.divmod(rest, len(ft_u))
     # destination per (line, part): responsibility index, or -1 (excluded); weight per entry
-    dest = np.full((len(lines), 4), -1, np.int64)
-    weight = np.zeros((len(lines), 4), np.int64)  # 0 = no weight
-    basic = pd.DataFrame({"lv": lv, "ft": ftype, "kind": l_kind, "settled": l_settled})
-    basic_codes, basic_uniques = pd.factorize(pd.MultiIndex.from_frame(basic))
-    by_basic = np.argsort(basic_codes, kind="stable")
-    bounds = np.searchsorted(basic_codes[by_basic], np.arange(len(basic_uniques) + 1))
+    dest = np.empty((4, len(lines)), np.int64)  # part-major: each part's column is contiguous
+    weight = np.zeros((4, len(lines)), np.int64)  # 0 = no weight
+    any_weight = False
+    # A line's (code, name) matters to classification only through which item of each named
+    # list it matches: its signature. Lines are classified per (basic key, signature).
+    lists = list(classifier.lists.items())
+    by_inst = any(e.inst is not None and e.inst.names for e in classifier.entries)
+    by_diag = any(any(it.indications for it in e.sel_items) for e in classifier.entries)
+    if lists:
+        pair_codes, pair_keys = pd.factorize(code_c * len(name_u) + name_c)
+        sigs: dict[tuple, int] = {}
+        sig_of_pair = np.empty(len(pair_keys), np.int64)
+        for j, k in enumerate(np.asarray(pair_keys, np.int64)):
+            c_, n_ = code_u[k // len(name_u)], name_u[k % len(name_u)]
+            sig = tuple(id(lst.find(c_, n_)) if lst.find(c_, n_) is not None else 0 for _, lst in lists)
+            sig_of_pair[j] = sigs.setdefault(sig, len(sigs))
+        line_sig = sig_of_pair[pair_codes]
+    else:
+        line_sig = np.zeros(len(lines), np.int64)
+    columns = [basic_codes, line_sig]
+    if by_inst:
+        columns.append(inst_c[l_enc])
+    if by_diag:
+        columns.append(diag_c[l_enc])
+    combo, combo_first = _factor(*columns)
     for part_i, part in enumerate(_PARTS):
-        for u, (u_lv, u_ft, u_kind, u_set) in enumerate(basic_uniques):
-            candidates = classifier.memo.get((part, u_lv, u_ft, u_kind, bool(u_set)))
-            if candidates is None:
-                candidates = tuple(e for e in classifier.entries if e.basic(part, u_lv, u_ft, u_kind, bool(u_set)))
-                classifier.memo[(part, u_lv, u_ft, u_kind, bool(u_set))] = candidates
-            rows = by_basic[bounds[u]:bounds[u + 1]]
-            if not candidates:
-                continue
-            if candidates[0].plain:
-                entry: Entry | None = candidates[0]
-                dest[rows, part_i] = entry.r_index
-                weight[rows, part_i] = _rate(entry.weight) if entry.weight is not None else 0
-                continue
-            # list-based selectors: classify once per distinct combination of what they look at
-            uses_inst = any(e.inst is not None for e in candidates)
-            uses_diag = any(e.pos is not None and any(it.indications for it in e.sel_items) for e in candidates)
-            r_enc = l_enc[rows]
-            ext = [code[rows], name[rows], inst[r_enc] if uses_inst else np.zeros(len(rows), np.int8),
-                   diag[r_enc] if uses_diag else np.zeros(len(rows), np.int8)]
-            ext_codes, ext_uniques = pd.factorize(pd.MultiIndex.from_arrays(ext))
-            res = np.empty((len(ext_uniques), 2), np.int64)
-            for j, (c_, n_, i_, d_) in enumerate(ext_uniques):
-                line_ns = SimpleNamespace(chrgitm_lv=u_lv, med_chrgitm_type=u_ft, med_list_codg=c_, name=n_)
-                enc_ns = SimpleNamespace(kind=u_kind, settled_through_basic=bool(u_set),
-                                         institution=i_ if uses_inst else "", diagnoses=_split(d_) if uses_diag else ())
-                entry, _ = classifier.classify(part, line_ns, enc_ns)  # type: ignore[arg-type]
-                res[j] = (-1, 0) if entry is None else (entry.r_index,
-                                                         _rate(entry.weight) if entry.weight is not None else 0)
-            dest[rows, part_i] = res[ext_codes, 0]
-            weight[rows, part_i] = res[ext_codes, 1]
+        lut = np.full(len(combo_first), -1, np.int64)
+        lut_w = np.zeros(len(combo_first), np.int64)
+        for j, row in enumerate(combo_first):
+            u, e_i = basic_codes[row], l_enc[row]
+            line_ns = SimpleNamespace(chrgitm_lv=lv_u[u_lv[u]], med_chrgitm_type=ft_u[u_ft[u]],
+                                      med_list_codg=code_u[code_c[row]], name=name_u[name_c[row]])
+            enc_ns = SimpleNamespace(kind=kind_u[u_kind[u]], settled_through_basic=bool(u_set[u]),
+                                     institution=inst_u[inst_c[e_i]], diagnoses=_split(diag_u[diag_c[e_i]]))
+            entry, _ = classifier.classify(part, line_ns, enc_ns)  # type: ignore[arg-type]
+            if entry is not None:
+                lut[j] = entry.r_index
+                lut_w[j] = _rate(entry.weight) if entry.weight is not None else 0
+        dest[part_i] = lut[combo]
+        if lut_w.any():
+            weight[part_i] = lut_w[combo]
+            any_weight = True
 
     # in-scope co-pay: per line when public payers paid nothing; else one destination per encounter
     copay_line = np.zeros(len(lines), np.int64)
@@ -424,36 +557,45 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
     shared = ~direct & (inscp > 0) & (copay_total[l_enc] > 0)
     if shared.any():
         rows = np.flatnonzero(shared)
-        d = dest[rows, 1]
-        w = weight[rows, 1]
-        frame = pd.DataFrame({"enc": l_enc[rows], "d": d, "w": w})
-        agg = frame.groupby("enc").agg(dmin=("d", "min"), dmax=("d", "max"), wmax=("w", "max"))
-        mixed = agg.index[(agg["dmin"] != agg["dmax"]) | (agg["wmax"] > 0)].to_numpy()
-        fallback_person[e_person[mixed]] = True
-        single = agg.index[(agg["dmin"] == agg["dmax"]) & (agg["wmax"] == 0)].to_numpy()
-        # put the whole encounter co-pay on its first in-scope line (only the total matters here)
-        first_line = frame.groupby("enc")["enc"].head(1).index
-        first_rows = rows[first_line]
-        keep = np.isin(l_enc[first_rows], single)
-        copay_line[first_rows[keep]] = copay_total[l_enc[first_rows[keep]]]
+        n_e = len(enc)
+        dmin = np.full(n_e, np.iinfo(np.int64).max, np.int64)
+        dmax = np.full(n_e, np.iinfo(np.int64).min, np.int64)
+        wmax = np.zeros(n_e, np.int64)
+        first_of = np.full(n_e, len(lines), np.int64)
+        _copay_destinations(l_enc, rows, dest[1], weight[1], n_e, dmin, dmax, wmax, first_of)
+        has = first_of < len(lines)
+        single_enc = has & (dmin == dmax) & (wmax == 0)
+        # One destination: only the encounter's total matters; put it on its first in-scope line.
+        copay_line[first_of[single_enc]] = copay_total[single_enc]
+        split = np.flatnonzero(has & ~single_enc)
+        # Several destinations (or a weight): share the co-pay over the lines as the reference
+        # does, by largest remainder, equal remainders by what the line is, then its place.
+        if len(split):
+            line_no = lines["line_no"].to_numpy(np.int64)
+            in_split = np.zeros(len(enc), bool)
+            in_split[split] = True
+            sub = rows[in_split[l_enc[rows]]]
+            sub = sub[np.lexsort((line_no[sub], l_enc[sub]))]
+            edges = np.flatnonzero(np.diff(l_enc[sub])) + 1
+            for members in np.split(sub, edges):
+                weights = [int(inscp[m]) for m in members]
+                ties = [(code_u[code_c[m]], name_u[name_c[m]], lv_u[lv_c[m]], ft_u[ft_c[m]], int(det[m]), int(ful[m]),
+                         int(over[m]), int(pre[m]), "") for m in members]
+                copay_line[members] = _hamilton(int(copay_total[l_enc[members[0]]]), weights, ties)
 
-    amounts = np.stack([pre, copay_line, ful, over], axis=1)
-    live = ~excluded[l_enc]
-    eligible = np.where(weight > 0, (amounts * weight * 2 + RATE_UNIT) // (2 * RATE_UNIT), amounts)
-    eligible = np.where((dest >= 0) & live[:, None], eligible, 0)
-
-    # -- groups: (encounter, responsibility) with something eligible ----------------------------------
+    amounts = np.stack([pre, copay_line, ful, over])
+    live = ~excluded
     n_enc = len(enc)
-    flat_key = (l_enc[:, None] * n_resp + np.maximum(dest, 0)).ravel()
     g_all = np.zeros(n_enc * n_resp, np.int64)
-    _scatter_add(g_all, flat_key, np.ascontiguousarray(eligible.ravel(), np.int64))
+    _eligible_sums(l_enc.astype(np.int64), dest, weight, amounts, live, n_resp, g_all)
     keys = np.flatnonzero(g_all > 0)
     g_enc = keys // n_resp
     g_resp = keys % n_resp
     g_elig = g_all[keys]
     g_claim = claim_pos[g_enc]
     g_person = e_person[g_enc]
-    order = np.lexsort((g_resp, enc["encounter_id"].to_numpy()[g_enc], service_on[g_enc], claim_rank[g_claim]))
+    enc_order = pd.factorize(enc["encounter_id"].astype(str), sort=True)[0]
+    order = np.lexsort((g_resp, enc_order[g_enc], service_on[g_enc], claim_rank[g_claim]))
     g_enc, g_resp, g_elig, g_claim, g_person = g_enc[order], g_resp[order], g_elig[order], g_claim[order], g_person[order]
     g_claim_rank = claim_rank[g_claim]
     g_fact = e_fact[g_enc]
@@ -486,10 +628,27 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
     rounded = _round(raw_sum, product.rounding.mode, product.rounding.step)
     counts = np.bincount(cr_of, minlength=len(cr_codes))
     g_share = rounded[cr_of].copy()
-    for c in np.flatnonzero(counts > 1):
-        members = np.flatnonzero(cr_of == c)
-        weights = [int(x) for x in g_raw[members]]
-        g_share[members] = _hamilton(int(rounded[c]), weights) if sum(weights) else 0
+    multi = counts[cr_of] > 1
+    if multi.any():
+        rows = np.flatnonzero(multi)
+        rows = rows[np.argsort(cr_of[rows], kind="stable")]  # by (claim, responsibility), group order kept
+        edges = np.flatnonzero(np.diff(cr_of[rows])) + 1
+        starts = np.concatenate(([0], edges)).astype(np.int64)
+        ends = np.concatenate((edges, [len(rows)])).astype(np.int64)
+        totals = rounded[cr_of[rows[starts]]]
+        weights = g_raw[rows]
+        # exact in int64 when total × weight (and the weights' sum) stay below 2**62
+        sizes = ends - starts
+        limit = (2**62 // sizes) // np.maximum(np.maximum.reduceat(weights, starts), 1)
+        safe = totals < limit  # integer division: the check itself cannot overflow
+        shares = np.zeros(len(rows), np.int64)
+        if safe.any():
+            _hamilton_groups(starts[safe], ends[safe], totals[safe], weights, shares)
+        for g in np.flatnonzero(~safe):
+            members = rows[starts[g]:ends[g]]
+            ws = [int(x) for x in g_raw[members]]
+            shares[starts[g]:ends[g]] = _hamilton(int(totals[g]), ws) if sum(ws) else 0
+        g_share[rows] = shares
 
     # -- caps and indemnity -----------------------------------------------------------------------------
     owed = (enc["medfee_sumamt"].to_numpy(np.int64) - public)
