@@ -43,6 +43,7 @@ from .coverage import Facts, cover_of, facts_of
 from .engine import _deductible, _first
 from .errors import AdjudicationError
 from .models import Insured
+from .money import allocate_units
 from .population import Population
 from .product import Product
 
@@ -315,26 +316,6 @@ def _strings(series: pd.Series) -> np.ndarray:
     return series.fillna("").astype(str).to_numpy(dtype=object)
 
 
-def _hamilton(total: int, weights: list[int], ties: list[Any] | None = None) -> list[int]:
-    """Largest remainder in exact integers (the reference's ``allocate``, in fen)."""
-    wsum = sum(weights)
-    if wsum == 0:
-        return [0] * len(weights)
-    parts, rems = [], []
-    for w in weights:
-        q, r = divmod(total * w, wsum)
-        parts.append(q)
-        rems.append(r)
-    left = total - sum(parts)
-    if ties is None:
-        order = sorted(range(len(weights)), key=lambda i: (-rems[i], i))
-    else:
-        order = sorted(range(len(weights)), key=lambda i: (-rems[i], ties[i], i))
-    for i in order[:left]:
-        parts[i] += 1
-    return parts
-
-
 def _round(raw: np.ndarray, mode: str, step: Decimal) -> np.ndarray:
     """Round raw amounts (fen × 10,000) once, as the product says, to fen."""
     unit = RATE_UNIT * (100 if step == Decimal("1") else 1)
@@ -581,7 +562,7 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
                 weights = [int(inscp[m]) for m in members]
                 ties = [(code_u[code_c[m]], name_u[name_c[m]], lv_u[lv_c[m]], ft_u[ft_c[m]], int(det[m]), int(ful[m]),
                          int(over[m]), int(pre[m]), "") for m in members]
-                copay_line[members] = _hamilton(int(copay_total[l_enc[members[0]]]), weights, ties)
+                copay_line[members] = allocate_units(int(copay_total[l_enc[members[0]]]), weights, ties)
 
     amounts = np.stack([pre, copay_line, ful, over])
     live = ~excluded
@@ -647,7 +628,7 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
         for g in np.flatnonzero(~safe):
             members = rows[starts[g]:ends[g]]
             ws = [int(x) for x in g_raw[members]]
-            shares[starts[g]:ends[g]] = _hamilton(int(totals[g]), ws) if sum(ws) else 0
+            shares[starts[g]:ends[g]] = allocate_units(int(totals[g]), ws) if sum(ws) else 0
         g_share[rows] = shares
 
     # -- caps and indemnity -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ __all__ = [
     "Amount",
     "Rate",
     "allocate",
+    "allocate_units",
     "parse_amount",
     "parse_rate",
     "quantize",
@@ -146,27 +147,35 @@ def allocate(total: Decimal, weights: Sequence[Decimal], ties: Sequence[Any] | N
     if not weights:
         return []
     ws = [int(w * _SCALE) for w in weights]
-    wsum = sum(ws)
+    if sum(ws) == 0 and total != 0:
+        raise ValueError("cannot allocate a non-zero total over zero weights")
+    return [Decimal(c).scaleb(-2) for c in allocate_units(int(total * 100), ws, ties)]
+
+
+def allocate_units(total: int, weights: Sequence[int], ties: Sequence[Any] | None = None) -> list[int]:
+    """:func:`allocate` in whole units (fen): ``total`` shared over integer ``weights`` by
+    largest remainder, ties by ``ties`` then position. All zero weights give all zeros.
+
+    >>> allocate_units(10, [1, 1, 1])
+    [4, 3, 3]
+    """
+    wsum = sum(weights)
     if wsum == 0:
-        if total != 0:
-            raise ValueError("cannot allocate a non-zero total over zero weights")
-        return [ZERO] * len(weights)
-    cents = int(total * 100)
-    parts = []
-    rems = []
-    for w in ws:
-        q, r = divmod(cents * w, wsum)
+        return [0] * len(weights)
+    parts, rems = [], []
+    for w in weights:
+        q, r = divmod(total * w, wsum)
         parts.append(q)
         rems.append(r)
-    left = cents - sum(parts)
+    left = total - sum(parts)
     if left:
         if ties is None:
-            order = sorted(range(len(ws)), key=lambda i: (-rems[i], i))
+            order = sorted(range(len(weights)), key=lambda i: (-rems[i], i))
         else:
-            order = sorted(range(len(ws)), key=lambda i: (-rems[i], ties[i], i))
+            order = sorted(range(len(weights)), key=lambda i: (-rems[i], ties[i], i))
         for i in order[:left]:
             parts[i] += 1
-    return [Decimal(c).scaleb(-2) for c in parts]
+    return parts
 
 
 Amount = Annotated[Decimal, BeforeValidator(parse_amount), PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
