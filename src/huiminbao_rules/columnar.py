@@ -250,6 +250,34 @@ def _scatter_add(out, index, values):  # pragma: no cover - compiled
 # ---- helpers ---------------------------------------------------------------------------
 
 
+def _history_features(history: list[dict[str, Any]], year: int) -> tuple[int, int, int, int]:
+    """(consecutive years enrolled before ``year``, of them claim-free, enrolled earlier after a
+    gap, renewed for ``year + 1``): all adjudication reads from a history."""
+    by_year = {int(h["year"]): h for h in history}
+
+    def enrolled(y: int) -> bool:
+        return bool(by_year.get(y, {}).get("enrolled"))
+
+    prev = 0
+    while enrolled(year - 1 - prev):
+        prev += 1
+    free = 0
+    while free < prev and Decimal(str(by_year[year - 1 - free].get("paid", "0"))) == 0:
+        free += 1
+    gap = int(not enrolled(year - 1) and any(enrolled(y) for y in by_year if y < year - 1))
+    return prev, free, gap, int(enrolled(year + 1))
+
+
+def _canonical_history(year: int, prev: int, free: int, gap: int, renewed: int) -> list[dict[str, Any]]:
+    """A history with exactly these features (see :func:`_history_features`)."""
+    out = [{"year": year - 1 - i, "enrolled": True, "paid": "0.00" if i < free else "1.00"} for i in range(prev)]
+    if gap:
+        out.append({"year": year - 2, "enrolled": True, "paid": "0.00"})
+    if renewed:
+        out.append({"year": year + 1, "enrolled": True, "paid": "0.00"})
+    return out
+
+
 def _fen(d: Decimal) -> int:
     return int(d * 100)
 
@@ -357,18 +385,24 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
     newborn = groups_col.str.contains("newborn", regex=False).to_numpy()
     event = ins["event_on"] if "event_on" in ins else pd.Series(pd.NaT, index=ins.index)
     birth_key = ins["birth_date"].where(newborn, pd.Timestamp("1900-01-01"))
+    # A history matters only through what cover and facts read from it: consecutive years
+    # enrolled before this one, how many of them claim-free, an earlier enrollment after a
+    # gap, and renewal next year. People are grouped by those, not by the raw history.
+    hist_codes, hist_uniques = pd.factorize(ins["history"].fillna("[]").astype(str))
+    hist_features = np.array([_history_features(json.loads(h), year) for h in hist_uniques], np.int64).reshape(-1, 4)
+    feature = hist_features[hist_codes]
     person_cols = [ins["scheme"].astype(str), ins["enrolled_on"], ins["pre_existing"].fillna("").astype(str),
-                   groups_col, ins["history"].fillna("[]").astype(str), event, birth_key]
+                   groups_col, *(pd.Series(feature[:, i]) for i in range(4)), event, birth_key]
     person_kind, kind_rows = _factor(*person_cols)
     kinds_of = list(zip(*(col.to_numpy()[kind_rows] if not hasattr(col, "dt") else
                           list(pd.DatetimeIndex(col.to_numpy()[kind_rows])) for col in person_cols)))
     people: list[Insured] = []
     kind_cover = np.empty((len(kinds_of), 3), np.int64)
-    for k, (scheme, enrolled, pre_ex, groups, history, ev, born) in enumerate(kinds_of):
+    for k, (scheme, enrolled, pre_ex, groups, prev, free, gap, renewed, ev, born) in enumerate(kinds_of):
         insured = Insured(id=f"kind-{k}", birth_date=(born if not pd.isna(born) and born.year > 1900
                                                       else pd.Timestamp("1900-01-01")).date(),
                           scheme=scheme, enrolled_on=enrolled.date(), pre_existing=_split(pre_ex),
-                          groups=_split(groups), history=json.loads(history),
+                          groups=_split(groups), history=_canonical_history(year, prev, free, gap, renewed),
                           event_on=None if pd.isna(ev) else ev.date())
         people.append(insured)
         cov = cover_of(insured, product)
@@ -410,7 +444,7 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
     fallback_person = np.zeros(len(ins), bool)
     if by_adm and rule.rule != "to_discharge":
         tail = rule.tail_days if rule.rule == "admission_year_tail" else 0
-        renewed = np.array([p.enrolled_in(year + 1) for p in people], bool)[person_kind]
+        renewed = feature[:, 3].astype(bool)
         prorated = ~excluded & stay & (discharged > p_end + 1 + tail) & ~renewed[e_person]
         fallback_person[e_person[prorated]] = True
 
@@ -422,16 +456,16 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
     fact_codes, fact_rows = _factor(e_kind, diag if related else np.zeros(len(enc), np.int8), settled)
     fact_keys = [(e_kind[i], diag[i], settled[i]) for i in fact_rows]
     facts_list: list[Facts] = []
+    facts_index: dict[Facts, int] = {}
     unique_of: list[int] = []
     probe = SimpleNamespace()
     for k, (kind_i, dx, st) in enumerate(fact_keys):
         probe.diagnoses, probe.settled_through_basic = (_split(dx) if related else ()), bool(st)
         facts = facts_of(people[kind_i], probe, product)  # type: ignore[arg-type]
-        if facts in facts_list:
-            unique_of.append(facts_list.index(facts))
-        else:
+        if facts not in facts_index:
+            facts_index[facts] = len(facts_list)
             facts_list.append(facts)
-            unique_of.append(len(facts_list) - 1)
+        unique_of.append(facts_index[facts])
     e_fact = np.asarray(unique_of, np.int64)[fact_codes]
     # deductible (annual fen), schedule and combined-cap mask per (facts, responsibility)
     schedules: list[Any] = []
@@ -506,7 +540,7 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
         line_sig = sig_of_pair[pair_codes]
     else:
         line_sig = np.zeros(len(lines), np.int64)
-    columns = [basic_codes, line_sig]
+    columns = [basic_codes.astype(np.int64) * (int(line_sig.max(initial=0)) + 1) + line_sig]
     if by_inst:
         columns.append(inst_c[l_enc])
     if by_diag:

@@ -180,13 +180,16 @@ def insureds(
     id: str | None = None,  # noqa: A002
 ) -> Insured:
     """A person enrolled for ``policy_year`` (by default before it starts), with any
-    declared pre-existing conditions, special groups and enrollment history."""
+    declared pre-existing conditions, special groups and enrollment history (up to three
+    earlier years, and sometimes a renewal for the next)."""
     enrolled = draw(enrolled_on) if enrolled_on is not None else date(policy_year - 1, 12, 1)
     born = date(draw(st.integers(min_value=1930, max_value=enrolled.year - 1)), 6, 15)
     history = [
         {"year": y, "enrolled": draw(st.booleans()), "paid": draw(st.one_of(st.just(Decimal("0.00")), amounts(max_value="50000")))}
         for y in range(policy_year - draw(st.integers(min_value=0, max_value=3)), policy_year)
     ]
+    if draw(st.booleans()):  # renewed for the next policy year (cross-year stays look at it)
+        history.append({"year": policy_year + 1, "enrolled": True, "paid": Decimal("0.00")})
     return Insured(
         id=id or draw(st.from_regex(r"P-[0-9]{4}", fullmatch=True)), birth_date=born,
         scheme=draw(st.sampled_from(("employee", "resident"))), enrolled_on=enrolled,
