@@ -169,7 +169,7 @@ def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, resp_cap, cc_amount
 
 
 @numba.njit(cache=True)
-def _eligible_sums(l_enc, dest, weight, amounts, live, n_resp, out):  # pragma: no cover - compiled
+def _eligible_sums(l_enc, dest, weight, pre, copay, ful, over, live, n_resp, out):  # pragma: no cover - compiled
     """Each live portion's eligible amount (weights rounded half up) added to its
     (encounter, responsibility) group."""
     for i in range(l_enc.shape[0]):
@@ -178,10 +178,19 @@ def _eligible_sums(l_enc, dest, weight, amounts, live, n_resp, out):  # pragma: 
             continue
         for k in range(4):
             d = dest[k, i]
-            a = amounts[k, i]
-            if d < 0 or a == 0:
+            if d < 0:
                 continue
-            w = weight[k, i]
+            if k == 0:
+                a = pre[i]
+            elif k == 1:
+                a = copay[i]
+            elif k == 2:
+                a = ful[i]
+            else:
+                a = over[i]
+            if a == 0:
+                continue
+            w = np.int64(weight[k, i])
             if w > 0:
                 a = (a * w * 2 + 10000) // 20000
             out[e * n_resp + d] += a
@@ -276,6 +285,18 @@ def _canonical_history(year: int, prev: int, free: int, gap: int, renewed: int) 
     if renewed:
         out.append({"year": year + 1, "enrolled": True, "paid": "0.00"})
     return out
+
+
+def _isin(column: pd.Series, values: Any) -> np.ndarray:
+    """``column.isin(values)``, through Arrow's hash look-up when the column is Arrow-backed."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arrow = pa.array(column)
+        return pc.is_in(arrow, value_set=pa.array(values, type=arrow.type)).to_numpy(zero_copy_only=False)
+    except Exception:  # not Arrow-backed, or no pyarrow: pandas does it
+        return column.isin(values).to_numpy()
 
 
 def _fen(d: Decimal) -> int:
@@ -379,7 +400,7 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
 
     # -- people: cover, and the facts that do not depend on the encounter ------------------
     ins = population.insured
-    ins = ins[ins["insured_id"].isin(pd.unique(population.claims["insured_id"]))].reset_index(drop=True)
+    ins = ins[_isin(ins["insured_id"], pd.unique(population.claims["insured_id"]))].reset_index(drop=True)
     person_index = pd.Index(ins["insured_id"])
     groups_col = ins["groups"].fillna("").astype(str)
     newborn = groups_col.str.contains("newborn", regex=False).to_numpy()
@@ -521,8 +542,8 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
     rest, u_kind = np.divmod(rest, len(kind_u))
     u_lv, u_ft = np.divmod(rest, len(ft_u))
     # destination per (line, part): responsibility index, or -1 (excluded); weight per entry
-    dest = np.empty((4, len(lines)), np.int64)  # part-major: each part's column is contiguous
-    weight = np.zeros((4, len(lines)), np.int64)  # 0 = no weight
+    dest = np.empty((4, len(lines)), np.int16)  # part-major, small: responsibility index or -1
+    weight = np.zeros((4, len(lines)), np.int32)  # in 1/10,000; 0 = no weight
     any_weight = False
     # A line's (code, name) matters to classification only through which item of each named
     # list it matches: its signature. Lines are classified per (basic key, signature).
@@ -547,8 +568,8 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
         columns.append(diag_c[l_enc])
     combo, combo_first = _factor(*columns)
     for part_i, part in enumerate(_PARTS):
-        lut = np.full(len(combo_first), -1, np.int64)
-        lut_w = np.zeros(len(combo_first), np.int64)
+        lut = np.full(len(combo_first), -1, np.int16)
+        lut_w = np.zeros(len(combo_first), np.int32)
         for j, row in enumerate(combo_first):
             u, e_i = basic_codes[row], l_enc[row]
             line_ns = SimpleNamespace(chrgitm_lv=lv_u[u_lv[u]], med_chrgitm_type=ft_u[u_ft[u]],
@@ -598,11 +619,10 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
                          int(over[m]), int(pre[m]), "") for m in members]
                 copay_line[members] = allocate_units(int(copay_total[l_enc[members[0]]]), weights, ties)
 
-    amounts = np.stack([pre, copay_line, ful, over])
     live = ~excluded
     n_enc = len(enc)
     g_all = np.zeros(n_enc * n_resp, np.int64)
-    _eligible_sums(l_enc.astype(np.int64), dest, weight, amounts, live, n_resp, g_all)
+    _eligible_sums(l_enc.astype(np.int64), dest, weight, pre, copay_line, ful, over, live, n_resp, g_all)
     keys = np.flatnonzero(g_all > 0)
     g_enc = keys // n_resp
     g_resp = keys % n_resp
