@@ -61,12 +61,17 @@ def _decide(product, applied, payer, payment, person):
     return enroll(app, product).decisions[0]
 
 
+def _both(case):
+    """The product, and the decisions for the two people who differ only in age, sex,
+    health and occupation."""
+    product, applied, payer, payment, person, other = case
+    return product, _decide(product, applied, payer, payment, person), _decide(product, applied, payer, payment, other)
+
+
 @SETTINGS
 @given(cases())
 def test_age_health_history_and_occupation_never_change_eligibility(case) -> None:
-    product, applied, payer, payment, person, other = case
-    a = _decide(product, applied, payer, payment, person)
-    b = _decide(product, applied, payer, payment, other)
+    _, a, b = _both(case)
     assert a.eligible == b.eligible
     assert (a.cover_start, a.waiting_until) == (b.cover_start, b.waiting_until)
     refusals = {"not_in_basic_insurance", "basic_insurance_suspended", "not_eligible_here", "not_in_city_basic_insurance",
@@ -77,9 +82,7 @@ def test_age_health_history_and_occupation_never_change_eligibility(case) -> Non
 @SETTINGS
 @given(cases())
 def test_the_premium_changes_only_where_the_products_table_prices_by_it(case) -> None:
-    product, applied, payer, payment, person, other = case
-    a = _decide(product, applied, payer, payment, person)
-    b = _decide(product, applied, payer, payment, other)
+    product, a, b = _both(case)
     if a.premium != b.premium:
         assert any(_prices_by(product, attr) for attr in ("age", "sex", "health")), product.id
     for d in (a, b):
