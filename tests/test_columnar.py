@@ -35,7 +35,8 @@ def populations(draw):
 def _same(product, population) -> None:
     reference = adjudicate_population(population, product, engine="reference")
     batch = adjudicate_population(population, product, engine="batch")
-    ENGINES.update(batch["engine"])
+    if not any(r.sub_limits for r in product.responsibilities):  # products with sub-limits fall back by design
+        ENGINES.update(batch["engine"])
     columns = [c for c in reference.columns if c != "service_on"]
     pd.testing.assert_frame_equal(reference[columns], batch[columns], check_dtype=False)
     assert (reference["service_on"].dt.date == batch["service_on"].dt.date).all()
@@ -49,9 +50,11 @@ def test_the_columnar_engine_agrees_with_the_reference_to_the_fen_on_every_claim
 
 
 def test_most_generated_claims_take_the_columnar_path_not_the_fallback() -> None:
-    # Runs after the differential test in this module: the fast path must carry real weight.
+    # Runs after the differential test in this module: for products without sub-limits only
+    # people with a stay pro-rated across the end of cover go to the reference engine, so the
+    # columnar path must carry nearly all of them.
     if sum(ENGINES.values()) > 100:
-        assert ENGINES["batch"] > ENGINES["reference"]
+        assert ENGINES["batch"] >= 4 * ENGINES["reference"], ENGINES
 
 
 def test_the_published_examples_agree() -> None:
