@@ -10,6 +10,7 @@ Parsing checks every field and the settlement identities of
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -139,6 +140,8 @@ class Settlement(_Frozen):
     hifes_pay: Amount = Field(default=ZERO, description="企业补充医疗保险基金支出")
     oth_pay: Amount = Field(default=ZERO, description="其他支出")
     psn_part_amt: Amount | None = Field(default=None, description="个人负担总金额 (checked when given)")
+    setl_id: str | None = Field(default=None, min_length=1, max_length=64, description="结算ID: the national settlement id")
+    mdtrt_id: str | None = Field(default=None, min_length=1, max_length=64, description="就诊ID: the national encounter (treatment) id")
 
     @cached_property
     def public_paid(self) -> Decimal:
@@ -229,6 +232,31 @@ class Encounter(_Frozen):
             b = breaches[0]
             raise SettlementError(self.id, b.identity, b.fields, b.difference, f"{b.identity}: {b.detail}")
         return self
+
+    @cached_property
+    def identity(self) -> str:
+        """What identifies this encounter's settlement across claims of a person-year.
+
+        The national settlement id (``setl_id``) when the source system sends one, else the
+        encounter id (``mdtrt_id``), else a fingerprint: a SHA-256 over the kind, institution,
+        dates, every settlement amount and every fee line (code, level, type and amounts).
+        Two presentations of the same settlement have the same identity whatever claim id
+        they come under; see ``docs/claim-format.md``.
+        """
+        s = self.settlement
+        if s.setl_id is not None:
+            return f"setl_id:{s.setl_id}"
+        if s.mdtrt_id is not None:
+            return f"mdtrt_id:{s.mdtrt_id}"
+        amounts = s.model_dump(mode="json", exclude={"setl_id", "mdtrt_id"})
+        lines = [f.model_dump(mode="json", exclude={"name"}) for f in self.fee_lines]
+        facts = {
+            "kind": self.kind, "institution": self.institution,
+            "dates": [str(d) if d else None for d in (self.admitted_on, self.discharged_on, self.service_date)],
+            "settlement": amounts, "fee_lines": lines,
+        }
+        digest = hashlib.sha256(json.dumps(facts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return f"fingerprint:{digest[:32]}"
 
     @property
     def service_on(self) -> date:
