@@ -166,16 +166,48 @@ def _pct(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
 
 
+_FEN = Decimal("0.01")
+
+
+def _exact(d: Decimal) -> str:
+    """An exact figure for people: two decimals when it has no more, else every digit it has."""
+    return f"{d:,.2f}" if d == d.quantize(_FEN) else f"{d.normalize():,f}"
+
+
+GRADES: dict[str, tuple[str, str]] = {
+    "A": ("政府或官方通讯社", "government or news wire"),
+    "B": ("主流媒体", "mainstream media"),
+    "C": ("信息聚合网站", "aggregator site"),
+    "D": ("公开代码", "public code"),
+    "MEM": ("未经核实的记忆", "unverified memory"),
+    "derived": ("由其他引用数字推算, 或本库采用的默认规则", "computed from other cited figures, or a library default"),
+}
+"""Source grade -> (中文, English): how far a cited source can be trusted."""
+
+
+def grade_legend(grades: set[str] | list[str], lang: str = "zh") -> str:
+    """The meaning of the given source grades, in their conventional order."""
+    i = 0 if lang == "zh" else 1
+    return "; ".join(f"({g}) {GRADES[g][i]}" for g in GRADES if g in grades)
+
+
 _T = {
     "zh": {
         "title": "理赔计算书",
         "claim": "赔案 {claim}  被保险人 {insured}  保障年度 {year} ({start} 至 {end})",
+        "dated": "计算书日期 {on}; 首次就诊 {service_on}",
+        "undated": "首次就诊 {service_on}",
         "money": "医疗费用总额 {total} 元; 基本医保等公共支付方已付 {public} 元; 个人负担 {owed} 元",
         "other": "其他保险或慈善援助已付 {other} 元",
         "eligible": "纳入计算金额 {eligible} 元 (本年累计 {before} → {after})",
         "deductible": "免赔额 {annual} 元, 此前已用 {before} 元, 本次扣除 {taken} 元",
         "band": "({end} − {start}) × {rate} = {raw}",
         "raw": "按比例计算合计 {raw} 元",
+        "nothing_left": "免赔额扣除后无余额, 不按比例赔付",
+        "cap_left": "年度限额 {cap} 元, 本年已赔 {paid} 元, 剩余 {left} 元",
+        "total_cap_left": "产品总限额 {cap} 元, 本年已赔 {paid} 元, 剩余 {left} 元",
+        "year_total": "本年度合计赔付 {payable} 元",
+        "grades": "来源等级: {legend}",
         "rounding": "{mode}到{step}: {raw} → {rounded} 元",
         "cut": "{what} 核减 {amount} 元",
         "payable": "本项赔付 {payable} 元",
@@ -194,21 +226,29 @@ _T = {
     "en": {
         "title": "Claim statement",
         "claim": "Claim {claim}  insured {insured}  policy year {year} ({start} to {end})",
-        "money": "Medical total {total}; paid by basic insurance and other public payers {public}; owed by the person {owed}",
-        "other": "Already paid by other insurance or charity {other}",
-        "eligible": "Eligible {eligible} (year to date {before} → {after})",
-        "deductible": "Deductible {annual}, used before {before}, taken now {taken}",
+        "dated": "Statement date {on}; first service {service_on}; amounts in yuan (CNY)",
+        "undated": "First service {service_on}; amounts in yuan (CNY)",
+        "money": "Medical total {total} yuan; paid by basic insurance and other public payers {public} yuan; "
+                 "owed by the person {owed} yuan",
+        "other": "Already paid by other insurance or charity {other} yuan",
+        "eligible": "Eligible {eligible} yuan (year to date {before} → {after})",
+        "deductible": "Deductible {annual} yuan, used before {before}, taken now {taken}",
         "band": "({end} − {start}) × {rate} = {raw}",
-        "raw": "Sum at the ratios {raw}",
-        "rounding": "Rounded {mode} to the {step}: {raw} → {rounded}",
-        "cut": "{what} cut {amount}",
-        "payable": "Payable {payable}",
-        "total": "Total payable {payable}",
+        "raw": "Sum at the ratios {raw} yuan",
+        "nothing_left": "Nothing is left after the deductible: no ratio applies",
+        "cap_left": "Annual cap {cap} yuan, paid this year {paid}, left {left}",
+        "total_cap_left": "Product total cap {cap} yuan, paid this year {paid}, left {left}",
+        "year_total": "Year total payable {payable} yuan",
+        "grades": "Source grades: {legend}",
+        "rounding": "Rounded {mode} to the {step}: {raw} → {rounded} yuan",
+        "cut": "{what} cut {amount} yuan",
+        "payable": "Payable {payable} yuan",
+        "total": "Total payable {payable} yuan",
         "sum": " = {parts}",
-        "indemnity": "Indemnity: owed {owed} − paid by others {other} = {limit}; cut {cut}",
+        "indemnity": "Indemnity: owed {owed} − paid by others {other} = {limit} yuan; cut {cut} yuan",
         "excluded": "Not paid:",
-        "excl_line": "  {where} {name} {amount}: {reason}",
-        "public_line": "Paid by basic insurance and other public payers {amount} (not this product's to pay)",
+        "excl_line": "  {where} {name} {amount} yuan: {reason}",
+        "public_line": "Paid by basic insurance and other public payers {amount} yuan (not this product's to pay)",
         "source": "[{clause}; {source}]",
         "fen": "fen",
         "yuan": "yuan",
@@ -239,23 +279,31 @@ def _step_for(adj: Adjudication, kind: str, subject: str) -> Step | None:
     return next((s for s in adj.steps if s.kind == kind and s.subject == subject), None)
 
 
-def _cite(product: Product, step: Step | None, lang: str) -> str:
+def _cite(product: Product, step: Step | None, lang: str, grades: set[str] | None = None) -> str:
     if step is None:
         return ""
+    src = product.sources.get(step.source) if step.source else None
+    if src is not None and grades is not None:
+        grades.add(src.grade)
     return " " + _T[lang]["source"].format(clause=step.clause, source=product.source_label(step.source) or "-")
 
 
-def statement(adj: Adjudication, product: Product, lang: str = "zh") -> list[str]:
+def statement(adj: Adjudication, product: Product, lang: str = "zh", *, on: date | None = None) -> list[str]:
     """The claim statement as lines: per responsibility the eligible amount, deductible,
-    the ratio arithmetic, rounding, caps and payable, each with its clause and source;
-    then what was not paid and why."""
+    the ratio arithmetic, rounding, caps, payable and what is left of its annual cap, each
+    with its clause and source; then what was not paid and why, and what the grades of
+    the cited sources mean. ``on`` is the statement's date (the library reads no clock:
+    without it the statement is dated by the claim's first service date only)."""
     if lang not in _T:
         raise ValueError(f"lang is 'zh' or 'en', not {lang!r}")
     t = _T[lang]
     zh = lang == "zh"
+    grades: set[str] = set()
     out = [f"{t['title']}  {product.name if zh else product.name_en or product.name} ({product.id})"]
     out.append(t["claim"].format(claim=adj.claim_id, insured=adj.insured_id, year=adj.policy_year,
                                  start=product.period.start, end=product.period.end))
+    out.append(t["dated"].format(on=on, service_on=adj.service_on) if on is not None
+               else t["undated"].format(service_on=adj.service_on))
     out.append(t["money"].format(total=_y(adj.medical_total), public=_y(adj.public_paid), owed=_y(adj.owed)))
     if adj.other_insurance_paid:
         out.append(t["other"].format(other=_y(adj.other_insurance_paid)))
@@ -273,34 +321,44 @@ def statement(adj: Adjudication, product: Product, lang: str = "zh") -> list[str
                                                 after=_y(after.eligible)))
         out.append("   " + t["deductible"].format(annual=_y(r.deductible_amount), before=_y(r.deductible_before),
                                                   taken=_y(r.deductible))
-                   + _cite(product, _step_for(adj, "deductible", r.id), lang))
+                   + _cite(product, _step_for(adj, "deductible", r.id), lang, grades))
         ratio_steps = [s for s in adj.steps if s.kind == "ratio" and s.subject == r.id]
         for b in r.bands:
-            out.append("   " + t["band"].format(end=_y(b.end), start=_y(b.start), rate=_pct(b.rate), raw=_y(b.raw)))
-        for s in ratio_steps:
-            out.append("   " + _cite(product, s, lang).strip())
+            out.append("   " + t["band"].format(end=_y(b.end), start=_y(b.start), rate=_pct(b.rate), raw=_exact(b.raw)))
+        if r.bands:
+            for s in ratio_steps:
+                out.append("   " + _cite(product, s, lang, grades).strip())
+        else:
+            out.append("   " + t["nothing_left"])
         if len(r.bands) > 1:
-            out.append("   " + t["raw"].format(raw=f"{r.raw:,}"))
+            out.append("   " + t["raw"].format(raw=_exact(r.raw)))
         if r.rounded != r.raw:
             step = t["fen"] if product.rounding.step == Decimal("0.01") else t["yuan"]
             mode = _MODE_NAMES[product.rounding.mode][0 if zh else 1]
-            out.append("   " + t["rounding"].format(mode=mode, step=step, raw=f"{r.raw:,}", rounded=_y(r.rounded))
-                       + _cite(product, _step_for(adj, "rounding", r.id), lang))
+            out.append("   " + t["rounding"].format(mode=mode, step=step, raw=_exact(r.raw), rounded=_y(r.rounded))
+                       + _cite(product, _step_for(adj, "rounding", r.id), lang, grades))
         for clause, amount in r.cuts:
             step = next((s for s in adj.steps if s.kind == "cap" and s.subject == r.id and s.clause == clause), None)
             out.append("   " + t["cut"].format(what=_cut_name(product, clause, lang), amount=_y(amount))
-                       + _cite(product, step, lang))
+                       + _cite(product, step, lang, grades))
         out.append("   " + t["payable"].format(payable=_y(r.payable)))
+        terms = product.responsibility_by_id.get(r.id)
+        if terms is not None and terms.cap is not None:
+            out.append("   " + t["cap_left"].format(cap=_y(terms.cap.amount), paid=_y(after.paid),
+                                                    left=_y(max(terms.cap.amount - after.paid, Decimal("0.00")))))
         paid_parts.append(_y(r.payable))
     out.append("")
     if adj.indemnity_cut:
         out.append(t["indemnity"].format(owed=_y(adj.owed), other=_y(adj.other_insurance_paid),
                                          limit=_y(adj.indemnity_limit), cut=_y(adj.indemnity_cut))
-                   + _cite(product, _step_for(adj, "indemnity", adj.claim_id), lang))
+                   + _cite(product, _step_for(adj, "indemnity", adj.claim_id), lang, grades))
     total = t["total"].format(payable=_y(adj.payable))
     if len(paid_parts) > 1:
         total += t["sum"].format(parts=" + ".join(paid_parts))
     out.append(total)
+    if product.total_cap is not None:
+        cap, paid = product.total_cap.amount, adj.year_to_date.total_paid
+        out.append(t["total_cap_left"].format(cap=_y(cap), paid=_y(paid), left=_y(max(cap - paid, Decimal("0.00")))))
     public = sum((line.public_paid for line in adj.lines), Decimal("0.00"))
     excluded = [(line, p, e) for line in adj.lines for p in line.portions for e in p.exclusions]
     if excluded or public:
@@ -313,27 +371,88 @@ def statement(adj: Adjudication, product: Product, lang: str = "zh") -> list[str
             out.append(t["excl_line"].format(where=f"{line.encounter_id}#{line.number}",
                                              name=f"{line.name} ({part})".strip(), amount=_y(e.amount),
                                              reason=label(e.reason, lang)))
+    if grades:
+        out.append("")
+        out.append(t["grades"].format(legend=grade_legend(grades, lang)))
     return out
+
+
+_KINDS = {
+    "cover": ("保障生效", "cover"), "special_case": ("特殊人群", "special case"), "waiting": ("等待期", "waiting period"),
+    "encounter": ("就诊", "encounter"), "public_share": ("基本医保分担", "public share"),
+    "pre_existing": ("既往症", "pre-existing"), "eligible": ("纳入计算", "eligible"), "deductible": ("免赔额", "deductible"),
+    "ratio": ("赔付比例", "ratio"), "bands": ("分段计算", "bands"), "rounding": ("取整", "rounding"),
+    "cap": ("限额核减", "cap"), "responsibility_payable": ("本项赔付", "responsibility payable"),
+    "combined_cap": ("合并限额", "combined cap"), "total_cap": ("产品总限额", "total cap"),
+    "indemnity": ("补偿原则", "indemnity"), "payable": ("合计赔付", "payable"),
+}
+_KEYS_ZH = {
+    "enrolled_on": "投保日", "start": "保障开始", "late": "逾期投保", "days_after": "投保后生效天数", "group": "人群",
+    "waiting_days": "等待天数", "until": "至", "applies_to": "适用", "days": "天数", "kind": "类型",
+    "service_on": "就诊日", "excluded": "除外", "fraction": "计入比例", "anchor": "归属日", "cover_start": "保障开始",
+    "waiting_until": "等待期至", "renewed": "续保", "covered_days": "保障内天数", "tail_days": "延续天数",
+    "inscp_scp_amt": "政策范围内金额", "public_paid": "公共支付", "copay": "政策范围内自付", "preselfpay_amt": "先行自付",
+    "fulamt_ownpay_amt": "全自费", "overlmt_selfpay": "超限价自费", "basis": "计算基数", "applies": "适用",
+    "eligible": "纳入计算金额", "before": "此前累计", "amount": "金额", "taken": "本次扣除", "pool": "免赔额归属",
+    "when": "条件", "bands": "分段", "pieces": "分段计算", "raw": "计算值", "rounded": "取整后", "mode": "方式",
+    "step": "单位", "cut": "核减", "payable": "赔付", "used": "已用", "paid_before": "此前已赔", "paid_after": "累计已赔",
+    "owed": "个人负担", "other_insurance_paid": "其他已付", "limit": "上限", "computed": "核减前",
+}
+_WORDS = {  # coded values a step may carry -> (中文, English)
+    "inpatient": ("住院", "inpatient"), "outpatient": ("普通门诊", "outpatient"),
+    "outpatient_special": ("门诊规定病种", "specified-disease outpatient"), "pharmacy": ("特药购药", "pharmacy"),
+    "eligible": ("纳入计算金额", "eligible"), "after_deductible": ("免赔额后金额", "after deductible"),
+}
 
 
 def trace(adj: Adjudication, product: Product, lang: str = "zh") -> list[str]:
-    """Every step in order, one line each, with its clause and source."""
+    """Every step in order, one line each, with its clause and source, under a heading
+    that sets the steps apart from the statement."""
     if lang not in _T:
         raise ValueError(f"lang is 'zh' or 'en', not {lang!r}")
-    out = []
+    zh = lang == "zh"
+    out = ["计算步骤 (每一步及其条款与来源)" if zh else "Steps (each with its clause and source)"]
+    out.append("-" * 40)
     for i, s in enumerate(adj.steps, 1):
-        values = ", ".join(f"{k}={_show(v)}" for k, v in s.values.items() if v is not None)
+        values = ", ".join(f"{_KEYS_ZH.get(k, k) if zh else k} {_show(v, k, lang)}"
+                           for k, v in s.values.items() if v is not None)
         src = product.source_label(s.source)
         where = f" [{s.clause}{'; ' + src if src else ''}]" if s.clause or src else ""
-        out.append(f"{i:>3}. {s.kind} {s.subject}: {values}{where}")
+        kind = _KINDS.get(s.kind, (s.kind, s.kind))[0 if zh else 1]
+        out.append(f"{i:>3}. {kind} {s.subject}: {values}{where}")
     return out
 
 
-def _show(v: Any) -> str:
+def _show(v: Any, key: str, lang: str) -> str:
+    """A step value for people: money with two decimals, rates as percentages, no Python reprs."""
+    zh = lang == "zh"
+    if isinstance(v, bool):
+        return ("是" if v else "否") if zh else ("yes" if v else "no")
     if isinstance(v, BandPiece):
-        return f"({_m(v.end)}-{_m(v.start)})x{v.rate}={v.raw}"
+        return f"({_y(v.end)} − {_y(v.start)}) × {_pct(v.rate)} = {_exact(v.raw)}"
+    if isinstance(v, Decimal):
+        if key == "fraction":
+            return _pct(v)
+        if key == "step":
+            return f"{v}"
+        return _exact(v)
+    if isinstance(v, date):
+        return v.isoformat()
+    if key == "excluded" and isinstance(v, str):
+        return label(v, lang)
+    if key == "mode" and v in _MODE_NAMES:
+        return _MODE_NAMES[v][0 if zh else 1]
+    if key == "when" and isinstance(v, dict):
+        if not v:
+            return "其他情形" if zh else "otherwise"
+        return "(" + ", ".join(f"{k} {_show(x, k, lang)}" for k, x in v.items()) + ")"
+    if key == "bands" and isinstance(v, (list, tuple)):
+        return "(" + "; ".join(
+            (f"{_y(b[0])} 起 {_pct(b[2])}" if zh else f"from {_y(b[0])} {_pct(b[2])}") for b in v) + ")"
     if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_show(x) for x in v) + "]"
+        return "(" + "; ".join(_show(x, key, lang) for x in v) + ")"
     if isinstance(v, dict):
-        return "{" + ", ".join(f"{k}: {_show(x)}" for k, x in v.items()) + "}"
+        return "(" + ", ".join(f"{k} {_show(x, k, lang)}" for k, x in v.items()) + ")"
+    if isinstance(v, str) and v in _WORDS:
+        return _WORDS[v][0 if zh else 1]
     return str(v)
