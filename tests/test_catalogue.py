@@ -118,7 +118,7 @@ def test_shows_its_terms_and_diffs_cleanly_with_itself(path: Path) -> None:
     zh, en = describe(p, "zh"), describe(p, "en")
     assert p.id in zh[0] and p.id in en[0]
     assert any("来源" in line for line in zh) and any("Sources" in line for line in en)
-    assert diff(p, p)[1:] == ["no differences"]
+    assert diff(p, p)[1:] == ["无差异"] and diff(p, p, "en")[1:] == ["no differences"]
 
 
 def test_is_in_the_products_table_of_the_docs(path: Path) -> None:

@@ -152,7 +152,9 @@ def test_several_claim_files_are_one_persons_year_in_service_date_order(tmp_path
 
 def test_products_json_lists_id_city_name_year_and_period(capsys) -> None:
     assert main(["products", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    data = json.loads(capsys.readouterr().out)
+    assert data["schema"] == "huiminbao_rules.products/1"
+    rows = data["products"]
     assert {r["id"] for r in rows} >= {"shenzhen-2023", "mianyang-2022", "weifang-2022", "hangzhou-2022"}
     for r in rows:
         assert r["city"].isascii() and r["city"].islower()

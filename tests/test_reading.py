@@ -76,3 +76,104 @@ def test_the_trace_has_a_heading_and_no_python_reprs() -> None:
     assert zh[2] == "  1. 保障生效 P-0001: 投保日 2023-05-10, 保障开始 2023-07-01, 逾期投保 否, 投保后生效天数 1 [enrollment]"
     assert any(x.startswith("  9. 分段计算 in_list: 分段计算 ((21,100.00 − 16,000.00) × 80% = 4,080.00), 计算值 4,080.00")
                for x in zh)
+
+
+# ---- the command line ------------------------------------------------------------------
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+import pytest  # noqa: E402
+
+import huiminbao_rules  # noqa: E402
+from huiminbao_rules.cli import _parser, main  # noqa: E402
+
+
+def test_the_version_is_printed_by_the_command_and_python_m() -> None:
+    version = f"huiminbao {huiminbao_rules.__version__}"
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'version = "{huiminbao_rules.__version__}"' in pyproject
+    for cmd in (["huiminbao", "--version"], [sys.executable, "-m", "huiminbao_rules", "--version"]):
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == version
+
+
+@pytest.mark.parametrize("argv, flags", [
+    (["adjudicate", "examples/claims/shenzhen-2023-s1.json", "--product", "shenzhen-2023", "--json", "--lang", "en"],
+     "--lang"),
+    (["adjudicate", "examples/claims/shenzhen-2023-s1.json", "--product", "shenzhen-2023", "--json", "--trace"],
+     "--trace"),
+    (["adjudicate", "examples/claims/shenzhen-2023-s1.json", "--product", "shenzhen-2023", "--json", "--lang", "zh",
+      "--trace"], "--lang and --trace"),
+    (["enroll", "examples/applications/hangzhou-2022-family.json", "--product", "hangzhou-2022", "--json", "--lang",
+      "en"], "--lang"),
+    (["check", "hangzhou-2022", "--json", "--all"], "--all"),
+    (["show", "shenzhen-2023", "--json", "--lang", "en"], "--lang"),
+    (["diff", "shenzhen-2023", "shenzhen-2024", "--json", "--lang", "zh"], "--lang"),
+])
+def test_a_flag_that_would_change_nothing_is_refused(monkeypatch, capsys, argv, flags) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"huiminbao: error: {flags} cannot be used with --json")
+
+
+def test_every_verb_and_flag_is_described_in_help() -> None:
+    parser = _parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    assert {c.dest: c.help for c in sub._choices_actions}.keys() == sub.choices.keys()
+    for name, verb in sub.choices.items():
+        assert verb.description, name
+        for action in verb._actions:
+            assert action.help, (name, action.dest)
+
+
+def test_every_verb_that_prints_can_print_json_with_a_schema(monkeypatch, capsys) -> None:
+    monkeypatch.chdir(ROOT)
+    runs = [["products"], ["show", "shenzhen-2023"], ["diff", "shenzhen-2023", "shenzhen-2024"],
+            ["check", "hangzhou-2022"],
+            ["enroll", "examples/applications/hangzhou-2022-family.json", "--product", "hangzhou-2022"]]
+    for argv in runs:
+        assert main([*argv, "--json"]) == 0, argv
+        assert json.loads(capsys.readouterr().out)["schema"].startswith("huiminbao_rules."), argv
+    assert main(["adjudicate", "examples/claims/shenzhen-2023-s1.json", "--product", "shenzhen-2023", "--json"]) == 0
+    assert [r["schema"] for r in json.loads(capsys.readouterr().out)] == ["huiminbao_rules.adjudication/1"]
+
+
+def test_diff_pairs_list_items_by_what_they_are(capsys) -> None:
+    assert main(["diff", "shenzhen-2023", "shenzhen-2024"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    fee_types = [x for x in lines if "inpatient_self_pay.takes" in x]
+    assert fee_types == ["+ responsibilities.inpatient_self_pay.takes[0].fee_types[08]: 08"]
+    assert [x for x in lines if "rare_disease_drugs" in x] == [
+        "- lists.rare_disease_drugs: 罕见病自费药品清单", "- responsibilities.rare_disease_drugs: 罕见病自费药品费用"]
+    assert main(["diff", "shenzhen-2023", "shenzhen-2024", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    removed = next(c for c in data["changes"] if c["path"] == "responsibilities.rare_disease_drugs")
+    assert removed["op"] == "removed" and removed["new"] is None
+    assert removed["old"]["cap"] == {"amount": "500000.00"} and removed["old"]["takes"][0]["fee_types"] == [
+        "09", "10", "11"]
+    assert len(data["changes"]) == len(lines) - 1
+
+
+def test_the_year_to_date_written_by_one_run_is_read_by_the_next(tmp_path, capsys) -> None:
+    first = json.loads((EXAMPLES / "shenzhen-2023-s1.json").read_text(encoding="utf-8"))
+    second = json.loads(json.dumps(first))
+    second["claim_id"] = "SZ23-0002"
+    for enc in second["encounters"]:
+        for key in ("admitted_on", "discharged_on", "service_date"):
+            if key in enc:
+                enc[key] = enc[key].replace("2023-09-", "2024-02-").replace("2023-11-", "2024-03-")
+    a, b, ytd = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "ytd.json"
+    a.write_text(json.dumps(first), encoding="utf-8")
+    b.write_text(json.dumps(second), encoding="utf-8")
+    assert main(["adjudicate", str(a), str(b), "--product", "shenzhen-2023", "--json"]) == 0
+    together = json.loads(capsys.readouterr().out)
+    assert main(["adjudicate", str(a), "--product", "shenzhen-2023", "--save-year-to-date", str(ytd)]) == 0
+    capsys.readouterr()
+    assert json.loads(ytd.read_text(encoding="utf-8"))["total_paid"] == "38600.00"
+    assert main(["adjudicate", str(b), "--product", "shenzhen-2023", "--year-to-date", str(ytd), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == together[1:]
+    assert main(["adjudicate", str(a), str(b), "--product", "shenzhen-2023"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "本年度合计赔付 121,200.00 元"

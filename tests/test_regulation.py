@@ -3,6 +3,7 @@ command line."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -50,11 +51,12 @@ def test_a_floor_missed_by_the_main_responsibility_is_a_deviation_overall_and_a_
     product = read_product(variant(tmp_path, change))
     [overall] = by_rule(check(product, HANGZHOU), rule)
     assert overall.severity == "deviation" and overall.subject == "in_list"
-    assert overall.value.startswith(value.rstrip("0").rstrip(".")) and overall.miss is not None
+    assert isinstance(overall.value, Decimal) and isinstance(overall.miss, Decimal)
+    assert str(overall.value).startswith(value.rstrip("0").rstrip("."))
     assert overall.clause == "三(五) 待遇水平" and "(A)" in overall.source
     strict = [f for f in by_rule(check(product, HANGZHOU, strict=True), rule) if f.subject == "in_list"]
     assert strict[0].severity == "violation"
-    assert (strict[0].value, str(strict[0].miss)) == (value, miss)
+    assert (str(strict[0].value), str(strict[0].miss)) == (value, miss)
 
 
 @pytest.mark.parametrize("change, says", [
@@ -92,16 +94,16 @@ def test_a_lower_deductible_can_carry_a_lower_first_band_under_the_overall_readi
                     'ratio = { bands = [{ from = 0, rate = 0.30 }, { from = 25000, rate = 0.80 }], source = "hand-made" }'),
                    ('cap = { amount = 1000000, source = "hand-made" }', 'cap = { amount = 1200000, source = "hand-made" }'))
     [finding] = by_rule(check(read_product(path), HANGZHOU), "ratio")
-    assert finding.severity == "ok" and finding.value == "0.7200"
+    assert finding.severity == "ok" and str(finding.value) == "0.7200"
     assert "F = 25000.00" in finding.detail
     [strict] = [f for f in by_rule(check(read_product(path), HANGZHOU, strict=True), "ratio") if f.subject == "in_list"]
-    assert strict.severity == "violation" and strict.value == "0.30"
+    assert strict.severity == "violation" and str(strict.value) == "0.30"
 
 
 def test_a_special_groups_deductible_is_checked_too() -> None:
     # Hangzhou 2022 keeps a 25,000 deductible for employee-scheme retirees and certificate holders.
     [finding] = by_rule(check(get_product("hangzhou-2022"), HANGZHOU), "deductible")
-    assert finding.severity == "deviation" and finding.value == "25000.00" and finding.recorded
+    assert finding.severity == "deviation" and str(finding.value) == "25000.00" and finding.recorded
     assert "group" in finding.detail
 
 
@@ -158,9 +160,37 @@ def test_check_without_arguments_reports_every_bundled_product(capsys) -> None:
     code = main(["check", "--json"])
     import json
 
-    rows = json.loads(capsys.readouterr().out)
+    data = json.loads(capsys.readouterr().out)
+    assert data["schema"] == "huiminbao_rules.check/1"
+    rows = data["findings"]
     assert {r["product"] for r in rows} == {p.id for p in bundled_products()}
     assert code == (1 if any(r["severity"] == "violation" and not r["recorded"] for r in rows) else 0)
+    summary = data["summary"]
+    assert summary["products"] == len(bundled_products())
+    assert sum(summary[k] for k in ("ok", "deviation", "violation", "not_applicable")) == len(rows)
+    for r in rows:  # figures are decimal strings, the value and the miss of one kind
+        assert r["value_kind"] in (None, "number", "text")
+        if r["miss"] is not None:
+            assert r["value_kind"] == "number" and Decimal(r["miss"]) > 0 and Decimal(r["value"]) >= 0
+        if r["bound"] is not None and r["bound"]["kind"] == "number":
+            assert r["bound"]["op"] in ("<=", ">=") and Decimal(r["bound"]["value"]) > 0
+
+
+def test_check_prints_a_summary_and_lists_rules_that_do_not_apply_only_on_request(capsys) -> None:
+    assert main(["check", "hangzhou-2022"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert not [x for x in out if "不适用" in x and "hangzhou-2022 ·" in x]
+    assert out[-1] == ("共检查 1 个产品: 符合 3 项, 偏离 2 项, 违反 0 项 (产品文件已记录的偏离或违反 2 项), "
+                       "不适用 2 项 (未列出, 加 --all 显示)")
+    assert "      目录内赔付曲线的最低有效赔付比例 P(F) / (F − 20000.00), 在 F = 20000.01 处 (职工医保, 人群 certified_hardship, " \
+           "住院政策范围内自付); 对两种医保、产品列出的每个特殊人群和每种目录内费用, 每个 F 的 P(F) 都不得低于按底线计算并取整到分的金额; " \
+           "在 F = 25000.00 处比底线少赔 3500.00 元" in out
+    assert main(["check", "hangzhou-2022", "--all", "--lang", "en"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len([x for x in out if x.startswith("- not applicable  hangzhou-2022 ·")]) == 2
+    assert out[-1].startswith("1 product(s) checked: 3 ok, 2 deviation(s), 0 violation(s)")
+    details = [x for x in out if x.startswith("      ")]
+    assert details and not [x for x in details if any("\u4e00" <= c <= "\u9fff" for c in x)]
 
 
 def test_every_bundled_product_is_checked_against_its_citys_profiles() -> None:

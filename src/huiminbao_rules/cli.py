@@ -2,7 +2,9 @@
 
 Bad input never shows a traceback: one message naming the file and the field, exit
 code 2. ``check`` exits 1 when it finds a violation. A bug in the library still shows its
-traceback, on purpose.
+traceback, on purpose. A flag that would have no effect is refused (exit 2), never
+silently ignored. Every verb that prints can print JSON (``--json``), with a ``schema``
+key naming its shape.
 """
 
 from __future__ import annotations
@@ -11,11 +13,24 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from . import __version__
 from .catalog import bundled_ids, bundled_products, bundled_profiles, get_profile, load_product
-from .describe import decision_dict, decision_lines, describe, diff, findings_lines
+from .describe import (
+    decision_dict,
+    decision_lines,
+    describe,
+    diff,
+    diff_dict,
+    finding_dict,
+    findings_lines,
+    findings_summary,
+    product_dict,
+    summary_line,
+)
 from .enrollment import enroll, parse_application
 from .engine import replay
 from .errors import HuiminbaoError, InputError
@@ -63,7 +78,36 @@ def _product(ref: str) -> Product:
         raise _Bad(str(exc)) from None
 
 
+def _lang(args: argparse.Namespace) -> str:
+    return getattr(args, "lang", None) or "zh"
+
+
+def _refuse_with_json(args: argparse.Namespace, *flags: str) -> None:
+    """JSON carries codes and figures, not a language or a layout: a flag that would change
+    nothing with --json is refused rather than ignored."""
+    if not getattr(args, "json", False):
+        return
+    used = [f for f in flags if getattr(args, f[2:].replace("-", "_"), None) not in (None, False)]
+    if used:
+        raise _Bad(f"{' and '.join(used)} cannot be used with --json, which would print the same without "
+                   f"{'it' if len(used) == 1 else 'them'} (JSON is language-neutral and complete): leave out one or the "
+                   "other")
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _date_arg(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (accepted: YYYY-MM-DD)") from None
+
+
 def _cmd_adjudicate(args: argparse.Namespace) -> int:
+    _refuse_with_json(args, "--lang", "--trace", "--on")
+    lang = _lang(args)
     product = _product(args.product)
     claims = _claims(args.claims)
     ytd = None
@@ -77,23 +121,34 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
         year = replay(claims, product, ytd)
     except HuiminbaoError as exc:
         raise _Bad(str(exc)) from None
+    if args.save_year_to_date:
+        _write_year_to_date(args.save_year_to_date, year.year_to_date)
     if args.json:
-        print(json.dumps([to_dict(a, product) for a in year.adjudications], ensure_ascii=False, indent=2))
+        _print_json([to_dict(a, product) for a in year.adjudications])
         return 0
     for i, adj in enumerate(year.adjudications):
         if i:
             print()
-        for line in statement(adj, product, args.lang):
+        for line in statement(adj, product, lang, on=args.on):
             print(line)
         if args.trace:
             print()
-            for line in trace(adj, product, args.lang):
+            for line in trace(adj, product, lang):
                 print(line)
     if len(year.adjudications) > 1:
-        word = "本年度合计赔付" if args.lang == "zh" else "Year total payable"
+        word = "本年度合计赔付 {} 元" if lang == "zh" else "Year total payable {} yuan"
         print()
-        print(f"{word} {year.payable:,.2f}")
+        print(word.format(f"{year.payable:,.2f}"))
     return 0
+
+
+def _write_year_to_date(path: str, ytd: YearToDate) -> None:
+    """The accumulators after the last claim, for the person's next claim (--year-to-date)."""
+    try:
+        Path(path).write_text(json.dumps(ytd.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n",
+                              encoding="utf-8")
+    except OSError as exc:
+        raise _Bad(f"{path}: cannot write the year-to-date record: {exc.strerror}") from None
 
 
 def _cmd_products(args: argparse.Namespace) -> int:
@@ -108,7 +163,7 @@ def _cmd_products(args: argparse.Namespace) -> int:
         for p in products
     ]
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        _print_json({"schema": "huiminbao_rules.products/1", "products": rows})
         return 0
     width = max((len(r["id"]) for r in rows), default=2)
     for r in rows:
@@ -117,18 +172,29 @@ def _cmd_products(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    for line in describe(_product(args.product), args.lang):
+    _refuse_with_json(args, "--lang")
+    product = _product(args.product)
+    if args.json:
+        _print_json(product_dict(product))
+        return 0
+    for line in describe(product, _lang(args)):
         print(line)
     return 0
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    for line in diff(_product(args.old), _product(args.new)):
+    _refuse_with_json(args, "--lang")
+    old, new = _product(args.old), _product(args.new)
+    if args.json:
+        _print_json(diff_dict(old, new))
+        return 0
+    for line in diff(old, new, _lang(args)):
         print(line)
     return 0
 
 
 def _cmd_enroll(args: argparse.Namespace) -> int:
+    _refuse_with_json(args, "--lang")
     product = _product(args.product)
     data = _read_json_file(args.application, "application")
     try:
@@ -137,74 +203,134 @@ def _cmd_enroll(args: argparse.Namespace) -> int:
         raise _Bad(f"{args.application}: {exc}") from None
     result = enroll(application, product)
     if args.json:
-        print(json.dumps(decision_dict(result, product), ensure_ascii=False, indent=2))
+        _print_json(decision_dict(result, product))
     else:
-        for line in decision_lines(result, product, args.lang):
+        for line in decision_lines(result, product, _lang(args)):
             print(line)
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    _refuse_with_json(args, "--lang", "--all")
+    lang = _lang(args)
     refs = args.products or bundled_ids()
     try:
         chosen = [get_profile(args.profile)] if args.profile else None
         every = bundled_profiles()
     except HuiminbaoError as exc:
         raise _Bad(str(exc)) from None
-    violations = 0
+    every_finding = []
     rows = []
     for ref in refs:
         product = _product(ref)
         profiles = chosen if chosen is not None else applicable_profiles(product, every)
         for profile in profiles:
             findings = check(product, profile, strict=args.strict)
-            violations += sum(1 for f in findings if f.severity == "violation" and not f.recorded)
+            every_finding += findings
             if args.json:
-                rows += [{"product": product.id, **{k: (str(v) if v is not None and not isinstance(v, (bool, str)) else v)
-                                                    for k, v in vars(f).items()}} for f in findings]
+                rows += [finding_dict(product, f) for f in findings]
             else:
-                for line in findings_lines(product, findings, args.lang):
+                for line in findings_lines(product, findings, lang, not_applicable=args.all):
                     print(line)
+    counts = findings_summary(every_finding)
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-    return 1 if violations else 0
+        _print_json({"schema": "huiminbao_rules.check/1", "reading": "strict" if args.strict else "overall",
+                     "summary": {"products": len(refs), **counts}, "findings": rows})
+    else:
+        print()
+        print(summary_line(len(refs), counts, lang, shown_not_applicable=args.all))
+    return 1 if counts["unrecorded_violations"] else 0
+
+
+_EPILOG = """\
+examples:
+  huiminbao products
+  huiminbao show shenzhen-2023
+  huiminbao adjudicate examples/claims/shenzhen-2023-s1.json --product shenzhen-2023
+  huiminbao enroll examples/applications/hangzhou-2022-family.json --product hangzhou-2022
+  huiminbao check hangzhou-2022
+  huiminbao diff shenzhen-2023 shenzhen-2024
+
+Bad input: one line "huiminbao: error: ..." and exit code 2. Documentation: README.md and docs/.
+"""
+
+_PRODUCT_HELP = "a bundled product id (see `huiminbao products`) or a product file (docs/product-format.md)"
+_LANG_HELP = "output language: zh (Chinese, the default) or en (English); not with --json"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="huiminbao", description="惠民保 benefit adjudication")
-    sub = parser.add_subparsers(dest="command", required=True)
-    adj = sub.add_parser("adjudicate", help="adjudicate one person's claims of one policy year")
-    adj.add_argument("claims", nargs="+", metavar="CLAIM.json")
-    adj.add_argument("--product", required=True, metavar="ID|FILE.toml", help="bundled product id or a product file")
-    adj.add_argument("--json", action="store_true", help="print a JSON array of results, one per claim")
-    adj.add_argument("--lang", choices=("zh", "en"), default="zh", help="statement language (default zh)")
-    adj.add_argument("--trace", action="store_true", help="also print every step with its clause and source")
-    adj.add_argument("--year-to-date", metavar="YTD.json", help="accumulators from earlier claims of the year")
+    parser = argparse.ArgumentParser(
+        prog="huiminbao", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG,
+        description="What a Chinese city's 惠民保 pays on a claim, exact to the fen and explained line by line;\n"
+                    "enrollment decisions; product terms, versions and regulatory checks.")
+    parser.add_argument("--version", action="version", version=f"huiminbao {__version__}",
+                        help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                title="commands (huiminbao COMMAND --help for each)")
+    adj = sub.add_parser("adjudicate", help="adjudicate one person's claims of one policy year",
+                         description="Adjudicate one person's claims of one policy year: a claim statement "
+                                     "(理赔计算书) per claim, in service-date order, the accumulators carried from "
+                                     "claim to claim (docs/claim-format.md, docs/computation.md).")
+    adj.add_argument("claims", nargs="+", metavar="CLAIM.json",
+                     help="claim files (docs/claim-format.md); several are one person's claims of one year")
+    adj.add_argument("--product", required=True, metavar="ID|FILE.toml", help=_PRODUCT_HELP)
+    adj.add_argument("--json", action="store_true",
+                     help="print a JSON array of results, one per claim (docs/result-json.md)")
+    adj.add_argument("--lang", choices=("zh", "en"), default=None, help=_LANG_HELP)
+    adj.add_argument("--trace", action="store_true",
+                     help="also print every step of the computation with its clause and source; not with --json")
+    adj.add_argument("--on", type=_date_arg, metavar="YYYY-MM-DD",
+                     help="the statement's date, printed on it (the library reads no clock); not with --json")
+    adj.add_argument("--year-to-date", metavar="YTD.json",
+                     help="the person's accumulators from earlier claims of the year (docs/result-json.md), "
+                          "as written by --save-year-to-date")
+    adj.add_argument("--save-year-to-date", metavar="YTD.json",
+                     help="write the accumulators after the last claim to this file, for the person's next claim")
     adj.set_defaults(run=_cmd_adjudicate)
-    prods = sub.add_parser("products", help="list the bundled products")
-    prods.add_argument("--json", action="store_true")
+    prods = sub.add_parser("products", help="list the bundled products",
+                           description="List the bundled products: id, policy period, city and name (docs/products.md).")
+    prods.add_argument("--json", action="store_true", help="print JSON: id, city, names, policy year, period, "
+                                                           "responsibilities of each")
     prods.set_defaults(run=_cmd_products)
-    show = sub.add_parser("show", help="print a product's terms")
-    show.add_argument("product", metavar="ID|FILE.toml")
-    show.add_argument("--lang", choices=("zh", "en"), default="zh")
+    show = sub.add_parser("show", help="print a product's terms",
+                          description="Print a product's terms, responsibility by responsibility, each figure "
+                                      "with its source and the source's grade.")
+    show.add_argument("product", metavar="ID|FILE.toml", help=_PRODUCT_HELP)
+    show.add_argument("--lang", choices=("zh", "en"), default=None, help=_LANG_HELP)
+    show.add_argument("--json", action="store_true", help="print the product's terms as JSON (the product file's keys)")
     show.set_defaults(run=_cmd_show)
-    dif = sub.add_parser("diff", help="what changed between two product versions")
-    dif.add_argument("old", metavar="ID|FILE.toml")
-    dif.add_argument("new", metavar="ID|FILE.toml")
+    dif = sub.add_parser("diff", help="what changed between two product versions",
+                         description="What changed between two product versions, one line per change: - removed, "
+                                     "+ added, ~ changed. List items are paired by what they are (an id, a "
+                                     "condition, a value), not by position.")
+    dif.add_argument("old", metavar="ID|FILE.toml", help="the earlier version: " + _PRODUCT_HELP)
+    dif.add_argument("new", metavar="ID|FILE.toml", help="the later version: " + _PRODUCT_HELP)
+    dif.add_argument("--lang", choices=("zh", "en"), default=None, help=_LANG_HELP)
+    dif.add_argument("--json", action="store_true", help="print the changes as JSON (op, path, old, new)")
     dif.set_defaults(run=_cmd_diff)
-    enr = sub.add_parser("enroll", help="decide an enrollment application: eligibility, cover, premium, payers")
-    enr.add_argument("application", metavar="APPLICATION.json")
-    enr.add_argument("--product", required=True, metavar="ID|FILE.toml")
-    enr.add_argument("--json", action="store_true")
-    enr.add_argument("--lang", choices=("zh", "en"), default="zh")
+    enr = sub.add_parser("enroll", help="decide an enrollment application: eligibility, cover, premium, payers",
+                         description="Decide an enrollment application (docs/enrollment.md): for each person, "
+                                     "whether they may enroll, from when they are covered, the premium and who "
+                                     "pays it.")
+    enr.add_argument("application", metavar="APPLICATION.json", help="the application file (docs/enrollment.md)")
+    enr.add_argument("--product", required=True, metavar="ID|FILE.toml", help=_PRODUCT_HELP)
+    enr.add_argument("--json", action="store_true", help="print the decision as JSON (docs/enrollment.md)")
+    enr.add_argument("--lang", choices=("zh", "en"), default=None, help=_LANG_HELP)
     enr.set_defaults(run=_cmd_enroll)
-    chk = sub.add_parser("check", help="check products against regulatory profiles (exit 1 on a violation)")
-    chk.add_argument("products", nargs="*", metavar="ID|FILE.toml", help="default: every bundled product")
-    chk.add_argument("--profile", metavar="ID", help="default: the profiles that govern each product's city")
+    chk = sub.add_parser("check", help="check products against regulatory profiles (exit 1 on a violation)",
+                         description="Check products against the regulatory profiles of their city "
+                                     "(docs/regulation.md). Exit code 1 when a violation is found that the product "
+                                     "file does not record.")
+    chk.add_argument("products", nargs="*", metavar="ID|FILE.toml", help="products to check (default: every bundled "
+                                                                         "product)")
+    chk.add_argument("--profile", metavar="ID", help="check against this profile only (default: the profiles that "
+                                                     "govern each product's city)")
     chk.add_argument("--strict", action="store_true",
                      help="apply each bound to every responsibility and treat in-principle rules as binding")
-    chk.add_argument("--json", action="store_true")
-    chk.add_argument("--lang", choices=("zh", "en"), default="zh")
+    chk.add_argument("--all", action="store_true", help="also list the rules that do not apply (不适用); not with "
+                                                        "--json, which always has them")
+    chk.add_argument("--json", action="store_true", help="print JSON: a summary and every finding")
+    chk.add_argument("--lang", choices=("zh", "en"), default=None, help=_LANG_HELP)
     chk.set_defaults(run=_cmd_check)
     return parser
 

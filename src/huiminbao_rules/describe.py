@@ -12,7 +12,8 @@ from .regulation import Finding
 if TYPE_CHECKING:
     from .enrollment import ApplicationDecision
 
-__all__ = ["decision_dict", "decision_lines", "describe", "diff", "findings_lines", "flatten"]
+__all__ = ["decision_dict", "decision_lines", "describe", "diff", "changes", "diff_dict", "finding_dict", "findings_lines", "findings_summary",
+           "flatten", "product_dict", "summary_line"]
 
 _PORTION = {"preselfpay": ("乙类先行自付", "class-B self-pay-first"), "inscp_copay": ("政策范围内自付", "in-scope co-pay"),
             "fulamt": ("全自费", "wholly self-paid"), "overlmt": ("超限价", "above price ceiling")}
@@ -137,6 +138,11 @@ def describe(product: Product, lang: str = "zh") -> list[str]:
     return out
 
 
+def product_dict(product: Product) -> dict[str, Any]:
+    """A product's terms as JSON-ready data: the product file's keys (docs/product-format.md)."""
+    return {"schema": "huiminbao_rules.product/1", "product": product.model_dump(mode="json", by_alias=True)}
+
+
 def flatten(product: Product) -> dict[str, str]:
     """The product's terms as clause path -> value (responsibilities and sub-limits by id)."""
     out: dict[str, str] = {}
@@ -173,46 +179,213 @@ def flatten(product: Product) -> dict[str, str]:
     return out
 
 
-def diff(old: Product, new: Product) -> list[str]:
-    """What changed from ``old`` to ``new``, clause by clause (``-`` removed, ``+`` added, ``~`` changed)."""
-    a, b = flatten(old), flatten(new)
-    out = [f"{old.id} → {new.id}"]
-    for key in sorted(a.keys() | b.keys()):
-        if key in ("id",):
-            continue
-        if key not in b:
-            out.append(f"- {key}: {a[key]}")
-        elif key not in a:
-            out.append(f"+ {key}: {b[key]}")
-        elif a[key] != b[key]:
-            out.append(f"~ {key}: {a[key]} → {b[key]}")
-    if len(out) == 1:
-        out.append("no differences")
+_SKIP = ("note", "limitations", "source", "verified")
+
+
+def _when_label(v: dict[str, Any]) -> str:
+    when = {k: x for k, x in v["when"].items() if x is not None}
+    label = ",".join(f"{k}={'/'.join(map(str, x)) if isinstance(x, list) else x}" for k, x in sorted(when.items()))
+    return (f"tier={v['tier']}," if v.get("tier") else "") + (label or "otherwise")
+
+
+def _identified(value: Any) -> Any:
+    """The product's terms as nested dicts in which list items are keyed by what they are:
+    items with an ``id`` by it (``.id``), conditional variants by their condition
+    (``[condition]``), plain values by themselves (``[value]``); other lists by position."""
+    if isinstance(value, dict):
+        return {k: _identified(v) for k, v in value.items() if k not in _SKIP and v is not None}
+    if isinstance(value, list):
+        out: dict[str, Any] = {}
+        seen: dict[str, int] = {}
+        keyed = bool(value) and all(isinstance(v, dict) and "id" in v for v in value)
+        conditional = bool(value) and all(isinstance(v, dict) and "when" in v for v in value)
+        plain = all(not isinstance(v, (dict, list)) for v in value)
+        for i, v in enumerate(value):
+            if keyed:
+                label = f".{v['id']}"
+            elif conditional:
+                label = f"[{_when_label(v)}]"
+            elif plain:
+                label = f"[{v}]"
+            else:
+                label = f"[{i}]"
+            seen[label] = seen.get(label, 0) + 1
+            if seen[label] > 1:  # the same identity twice: the later ones by their order
+                label = label[:-1] + f"#{seen[label]}]" if label.endswith("]") else label + f"#{seen[label]}"
+            out[label] = _identified(v)
+        return _Listed(out)
+    return value
+
+
+class _Listed(dict):  # type: ignore[type-arg]
+    """A list keyed by identity: its keys carry their own punctuation."""
+
+
+def _tree(product: Product) -> dict[str, Any]:
+    tree = _identified(product.model_dump(mode="json", by_alias=True, exclude={"sources"}))
+    tree.pop("id", None)
+    tree["sources"] = {sid: src.title for sid, src in product.sources.items()}
+    return tree  # type: ignore[no-any-return]
+
+
+def _summary(value: Any) -> str:
+    """A removed or added part in one line: its name, or its plain entries."""
+    if isinstance(value, dict):
+        if "name_zh" in value:
+            return str(value["name_zh"])
+        if "id" in value:
+            return str(value["id"])
+        if isinstance(value, _Listed):
+            return "; ".join(f"({_summary(v)})" if isinstance(v, dict) else _summary(v) for v in value.values())
+        return ", ".join(f"{k}={_summary(v)}" for k, v in value.items() if k != "when")
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    """Back to the product file's shape: a keyed list is a list again."""
+    if isinstance(value, _Listed):
+        return [_plain(v) for v in value.values()]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def changes(old: Product, new: Product) -> list[dict[str, Any]]:
+    """What changed from ``old`` to ``new``, each change once: ``op`` (``added``,
+    ``removed``, ``changed``), ``path`` (clause path, list items by identity), ``old`` and
+    ``new`` (a removed or added part whole)."""
+    out: list[dict[str, Any]] = []
+
+    def walk(path: str, a: Any, b: Any) -> None:
+        if isinstance(a, dict) and isinstance(b, dict) and isinstance(a, _Listed) == isinstance(b, _Listed):
+            listed = isinstance(a, _Listed)
+            for k in sorted(a.keys() | b.keys()):
+                sub = f"{path}{k}" if listed else (f"{path}.{k}" if path else k)
+                if k not in b:
+                    out.append({"op": "removed", "path": sub, "old": _plain(a[k]), "new": None, "_": a[k]})
+                elif k not in a:
+                    out.append({"op": "added", "path": sub, "old": None, "new": _plain(b[k]), "_": b[k]})
+                else:
+                    walk(sub, a[k], b[k])
+        elif a != b:
+            out.append({"op": "changed", "path": path, "old": _plain(a), "new": _plain(b), "_": None})
+
+    walk("", _tree(old), _tree(new))
     return out
+
+
+def diff(old: Product, new: Product, lang: str = "zh") -> list[str]:
+    """What changed from ``old`` to ``new``, one line per change (``-`` removed, ``+`` added,
+    ``~`` changed): list items are paired by what they are, not where they stand, so an
+    inserted fee type is one addition and a removed responsibility one line."""
+    out = [f"{old.id} → {new.id}"]
+    for c in changes(old, new):
+        if c["op"] == "removed":
+            out.append(f"- {c['path']}: {_summary(c['_'])}")
+        elif c["op"] == "added":
+            out.append(f"+ {c['path']}: {_summary(c['_'])}")
+        else:
+            out.append(f"~ {c['path']}: {_summary(c['old'])} → {_summary(c['new'])}")
+    if len(out) == 1:
+        out.append("无差异" if lang == "zh" else "no differences")
+    return out
+
+
+def diff_dict(old: Product, new: Product) -> dict[str, Any]:
+    """What changed, as JSON-ready data."""
+    return {"schema": "huiminbao_rules.diff/1", "old": old.id, "new": new.id,
+            "changes": [{k: v for k, v in c.items() if k != "_"} for c in changes(old, new)]}
 
 
 _SEVERITY = {"ok": ("✓ 符合", "✓ ok"), "deviation": ("! 偏离(原则性要求)", "! deviation (in principle)"),
              "violation": ("✗ 违反", "✗ violation"), "not_applicable": ("- 不适用", "- not applicable")}
+_OPS = {"<=": ("≤", "≤"), ">=": ("≥", "≥"), "==": ("=", "="), "contains": ("包含", "contains"),
+        "covers": ("覆盖", "covers")}
+_READING = {"overall": ("总体口径", "overall"), "strict": ("严格口径", "strict")}
 
 
-def findings_lines(product: Product, findings: list[Finding], lang: str = "zh") -> list[str]:
-    """Check findings as lines: severity, rule, subject, value against bound, miss, clause and source."""
+def _figure(v: Any, zh: bool) -> str:
+    if v is None:
+        return "-"
+    if v == "none":
+        return "无" if zh else "none"
+    return str(v)
+
+
+def findings_lines(product: Product, findings: list[Finding], lang: str = "zh", *,
+                   not_applicable: bool = True) -> list[str]:
+    """Check findings as lines: severity, rule, subject, value against bound, miss, clause
+    and source, and a detail line under those that fail. ``not_applicable=False`` leaves out
+    the rules that do not apply to the product."""
     zh = lang == "zh"
+    i = 0 if zh else 1
     out = []
     for f in findings:
-        sev = _SEVERITY[f.severity][0 if zh else 1]
+        if f.severity == "not_applicable" and not not_applicable:
+            continue
+        sev = _SEVERITY[f.severity][i]
         if f.recorded and f.failed:
             sev += " (已记录)" if zh else " (recorded in the product file)"
         name = f.name_zh if zh else f.name_en
         subject = f" {f.subject}" if f.subject else ""
+        if f.op is None and f.bound is None:
+            compared = _figure(f.value, zh)
+        else:
+            compared = (f"{_figure(f.value, zh)}, 要求 {_OPS[f.op][0] if f.op else ''} {_figure(f.bound, zh)}" if zh
+                        else f"{_figure(f.value, zh)} vs {_OPS[f.op][1] if f.op else ''} {_figure(f.bound, zh)}")
         miss = ""
         if f.miss is not None:
             miss = f", {'差' if zh else 'misses by'} {f.miss}"
-        out.append(f"{sev}  {product.id} · {f.profile}/{f.rule} {name}{subject}: {f.value} vs {f.bound}{miss} "
-                   f"[{f.reading}] 〔{f.clause}; {f.source}〕")
+        out.append(f"{sev}  {product.id} · {f.profile}/{f.rule} {name}{subject}: {compared}{miss} "
+                   f"[{_READING[f.reading][i]}] 〔{f.clause}; {f.source}〕")
         if f.failed or f.severity == "not_applicable":
-            out.append(f"      {f.detail}")
+            out.append(f"      {(f.detail_zh or f.detail) if zh else f.detail}")
     return out
+
+
+def _json_figure(v: Any) -> Any:
+    return str(v) if isinstance(v, Decimal) else v
+
+
+def _kind_of(v: Any) -> str | None:
+    if isinstance(v, Decimal):
+        return "number"
+    return None if v is None else "text"
+
+
+def finding_dict(product: Product, f: Finding) -> dict[str, Any]:
+    """A check finding as JSON-ready data: figures as decimal strings, with their kind
+    (``number`` or ``text``), the bound with its comparison."""
+    return {
+        "product": product.id, "profile": f.profile, "rule": f.rule, "name_zh": f.name_zh, "name_en": f.name_en,
+        "clause": f.clause, "source": f.source, "reading": f.reading, "subject": f.subject,
+        "value": _json_figure(f.value), "value_kind": _kind_of(f.value),
+        "bound": None if f.bound is None and f.op is None else {"op": f.op, "value": _json_figure(f.bound),
+                                                                   "kind": _kind_of(f.bound)},
+        "miss": _json_figure(f.miss), "severity": f.severity, "recorded": f.recorded,
+        "detail": f.detail, "detail_zh": f.detail_zh,
+    }
+
+
+def findings_summary(findings: list[Finding]) -> dict[str, int]:
+    """How many findings of each severity, and how many failures the product files record."""
+    out = {k: sum(1 for f in findings if f.severity == k) for k in _SEVERITY}
+    out["recorded"] = sum(1 for f in findings if f.failed and f.recorded)
+    out["unrecorded_violations"] = sum(1 for f in findings if f.severity == "violation" and not f.recorded)
+    return out
+
+
+def summary_line(products: int, counts: dict[str, int], lang: str = "zh", *, shown_not_applicable: bool = True) -> str:
+    """One line that sums up a check run."""
+    zh = lang == "zh"
+    hidden = counts["not_applicable"] and not shown_not_applicable
+    if zh:
+        return (f"共检查 {products} 个产品: 符合 {counts['ok']} 项, 偏离 {counts['deviation']} 项, "
+                f"违反 {counts['violation']} 项 (产品文件已记录的偏离或违反 {counts['recorded']} 项), "
+                f"不适用 {counts['not_applicable']} 项" + (" (未列出, 加 --all 显示)" if hidden else ""))
+    return (f"{products} product(s) checked: {counts['ok']} ok, {counts['deviation']} deviation(s), "
+            f"{counts['violation']} violation(s) ({counts['recorded']} recorded in the product files), "
+            f"{counts['not_applicable']} not applicable" + (" (not listed; --all lists them)" if hidden else ""))
 
 
 def _date(d: Any) -> str | None:

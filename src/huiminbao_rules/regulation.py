@@ -122,7 +122,13 @@ def parse_profile(data: dict[str, Any], origin: str | None = None) -> Profile:
 @dataclass(frozen=True)
 class Finding:
     """The outcome of one rule for one product (and, under the strict reading, one
-    responsibility): the product's value, the bound, by how much it misses, the severity."""
+    responsibility): the product's value, the bound, by how much it misses, the severity.
+
+    ``value`` and ``bound`` are Decimals for figures (amounts, ratios), strings for names
+    and kinds, None when there is no figure (a rule not in force, a responsibility
+    without a cap); ``miss`` is a Decimal of the same kind as ``value``, or None.
+    ``op`` says how value and bound compare (``<=``, ``>=``, ``contains``, ``covers``,
+    ``==``), None when they do not."""
 
     profile: str
     rule: str
@@ -132,12 +138,14 @@ class Finding:
     source: str
     reading: Reading
     subject: str | None
-    value: str
-    bound: str
+    value: Decimal | str | None
+    op: str | None
+    bound: Decimal | str | None
     miss: Decimal | None
     severity: Severity
     recorded: bool
     detail: str
+    detail_zh: str = ""
 
     @property
     def failed(self) -> bool:
@@ -278,13 +286,24 @@ def _severity(rule: Rule, ok: bool, strict: bool) -> Severity:
     return "deviation" if rule.in_principle and not strict else "violation"
 
 
-def _finding(profile: Profile, product: Product, rule: Rule, reading: Reading, subject: str | None, value: str,
-             bound: str, miss: Decimal | None, severity: Severity, detail: str) -> Finding:
+def _finding(profile: Profile, product: Product, rule: Rule, reading: Reading, subject: str | None,
+             value: Decimal | str | None, op: str | None, bound: Decimal | str | None, miss: Decimal | None,
+             severity: Severity, detail: str, detail_zh: str) -> Finding:
     src = profile.sources[rule.source]
     recorded = any(d.profile == profile.id and d.rule == rule.id for d in product.deviations)
     return Finding(profile=profile.id, rule=rule.id, name_zh=rule.name_zh, name_en=rule.name_en, clause=rule.clause,
-                   source=f"{src.title} ({src.grade})", reading=reading, subject=subject, value=value, bound=bound,
-                   miss=miss, severity=severity, recorded=recorded, detail=detail)
+                   source=f"{src.title} ({src.grade})", reading=reading, subject=subject, value=value, op=op,
+                   bound=bound, miss=miss, severity=severity, recorded=recorded, detail=detail, detail_zh=detail_zh)
+
+
+def _who_zh(who: str) -> str:
+    """``employee scheme, group x, copay`` in Chinese."""
+    words = {"employee scheme": "职工医保", "resident scheme": "居民医保", "copay": "住院政策范围内自付",
+             "preselfpay": "住院乙类先行自付", "outpatient_special": "门诊规定病种政策范围内自付"}
+    out = []
+    for part in (x.strip() for x in who.split(",") if x.strip()):
+        out.append(f"人群 {part[6:]}" if part.startswith("group ") else words.get(part, part))
+    return ", ".join(out)
 
 
 def check(product: Product, profile: Profile, *, strict: bool = False) -> list[Finding]:
@@ -293,77 +312,91 @@ def check(product: Product, profile: Profile, *, strict: bool = False) -> list[F
     reading: Reading = "strict" if strict else "overall"
     if product.period.end < profile.effective:
         for rule in profile.rules:
-            out.append(_finding(profile, product, rule, reading, None, "-", "-", None, "not_applicable",
-                                f"the profile takes effect {profile.effective}, after this version ends"))
+            out.append(_finding(profile, product, rule, reading, None, None, None, None, None, "not_applicable",
+                                f"the profile takes effect {profile.effective}, after this version ends",
+                                f"该规定自 {profile.effective} 起施行, 晚于本版本结束"))
         return out
     main = main_responsibility(product)
     d_rule = next((r for r in profile.rules if r.kind == "max_deductible"), None)
     c_rule = next((r for r in profile.rules if r.kind == "min_cap"), None)
     for rule in profile.rules:
         if rule.kind in ("max_deductible", "min_ratio", "min_cap") and (main is None and not strict):
-            out.append(_finding(profile, product, rule, reading, None, "no in-list responsibility", "-", None,
-                                _severity(rule, False, strict), "the product has no responsibility of the compliant bucket"))
+            out.append(_finding(profile, product, rule, reading, None, None, None, None, None,
+                                _severity(rule, False, strict), "the product has no responsibility of the compliant bucket",
+                                "产品没有合规自付类责任"))
             continue
         targets = list(product.responsibilities) if strict else [main]
         if rule.kind == "max_deductible":
             for r in targets:
                 d, who = _healthy_first_time_deductible(product, r)  # type: ignore[arg-type]
                 ok = d <= rule.bound  # type: ignore[operator]
-                out.append(_finding(profile, product, rule, reading, r.id, f"{d:.2f}", f"≤ {rule.bound:.2f}",  # type: ignore[union-attr]
+                out.append(_finding(profile, product, rule, reading, r.id, d, "<=", rule.bound,  # type: ignore[union-attr]
                                     None if ok else d - rule.bound, _severity(rule, ok, strict),  # type: ignore[operator]
                                     "the highest deductible a first-time enrollee without a pre-existing condition "
-                                    f"meets (both schemes, every special group the product names): {who}"))
+                                    f"meets (both schemes, every special group the product names): {who}",
+                                    "首次参保、无既往症的人适用的最高免赔额 (两种医保、产品列出的每个特殊人群): "
+                                    + _who_zh(who)))
         elif rule.kind == "min_ratio":
             if strict:
                 for r in targets:
                     rates = [x for x in _healthy_rates(r) if x > 0]  # type: ignore[arg-type]
                     low = min(rates) if rates else ZERO
                     ok = low >= rule.rate  # type: ignore[operator]
-                    out.append(_finding(profile, product, rule, reading, r.id, f"{low}", f"≥ {rule.rate}",  # type: ignore[union-attr]
+                    out.append(_finding(profile, product, rule, reading, r.id, low, ">=", rule.rate,  # type: ignore[union-attr]
                                         None if ok else rule.rate - low, _severity(rule, ok, strict),  # type: ignore[operator]
-                                        "lowest paying band rate for a person without a pre-existing condition"))
+                                        "lowest paying band rate for a person without a pre-existing condition",
+                                        "无既往症者可适用的最低赔付比例 (赔付的分段)"))
             else:
                 out.append(_ratio_overall(profile, product, rule, main, d_rule, c_rule))  # type: ignore[arg-type]
         elif rule.kind == "min_cap":
             for r in targets:
                 cap = _cap_of(product, r)  # type: ignore[arg-type]
                 ok = cap is None or cap >= rule.bound  # type: ignore[operator]
-                out.append(_finding(profile, product, rule, reading, r.id, "none" if cap is None else f"{cap:.2f}",  # type: ignore[union-attr]
-                                    f"≥ {rule.bound:.2f}", None if ok else rule.bound - cap,  # type: ignore[operator]
-                                    _severity(rule, ok, strict), "the responsibility's cap (or the total cap, if lower)"))
+                out.append(_finding(profile, product, rule, reading, r.id, cap, ">=", rule.bound,  # type: ignore[union-attr]
+                                    None if ok else rule.bound - cap,  # type: ignore[operator]
+                                    _severity(rule, ok, strict),
+                                    "the responsibility's cap (or the total cap, if lower)" if cap is not None
+                                    else "the responsibility has no cap",
+                                    "该责任的年度限额 (总限额更低时取总限额)" if cap is not None else "该责任不设限额"))
         elif rule.kind == "covers_buckets":
             have = {r.bucket for r in product.responsibilities}
             missing = [b for b in rule.buckets if b not in have]
-            out.append(_finding(profile, product, rule, reading, None, ", ".join(sorted(have)), ", ".join(rule.buckets),
-                                None, _severity(rule, not missing, strict),
-                                f"missing: {', '.join(missing)}" if missing else "every required bucket is covered"))
+            out.append(_finding(profile, product, rule, reading, None, ", ".join(sorted(have)), "covers",
+                                ", ".join(rule.buckets), None, _severity(rule, not missing, strict),
+                                f"missing: {', '.join(missing)}" if missing else "every required bucket is covered",
+                                f"缺少: {', '.join(missing)}" if missing else "要求的每类费用都有责任保障"))
         elif rule.kind == "no_enrollment_preconditions":
-            out.append(_finding(profile, product, rule, reading, None, "none", "none", None, "ok",
+            out.append(_finding(profile, product, rule, reading, None, "none", "==", "none", None, "ok",
                                 "the product format cannot refuse enrollment by age, health, history or occupation; "
-                                "pre-existing conditions change only ratios and deductibles"))
+                                "pre-existing conditions change only ratios and deductibles",
+                                "产品格式无法按年龄、健康状况、既往理赔或职业拒绝投保; 既往症只改变赔付比例和免赔额"))
         elif rule.kind == "name_contains":
             if product.period.start < profile.effective:
-                out.append(_finding(profile, product, rule, reading, None, product.name, rule.text, None,
-                                    "not_applicable", f"this version started before {profile.effective}"))
+                out.append(_finding(profile, product, rule, reading, None, product.name, "contains", rule.text, None,
+                                    "not_applicable", f"this version started before {profile.effective}",
+                                    f"本版本在 {profile.effective} 之前开始"))
             else:
                 ok = rule.text in product.name
-                out.append(_finding(profile, product, rule, reading, None, product.name, f"contains {rule.text}", None,
-                                    _severity(rule, ok, strict), "the product's name"))
+                out.append(_finding(profile, product, rule, reading, None, product.name, "contains", rule.text, None,
+                                    _severity(rule, ok, strict), "the product's name", "产品名称"))
         elif rule.kind == "no_midyear_change":
             a = product.amendment
             if a is None:
-                out.append(_finding(profile, product, rule, reading, None, "no amendment", "-", None, "ok",
-                                    "this version changes no other version"))
+                out.append(_finding(profile, product, rule, reading, None, None, None, None, None, "ok",
+                                    "this version changes no other version", "本版本不修订其他版本"))
             elif a.on < profile.effective:
-                out.append(_finding(profile, product, rule, reading, None, f"amends {a.amends} on {a.on}", "-", None,
-                                    "not_applicable", f"the change was made before {profile.effective}"))
+                out.append(_finding(profile, product, rule, reading, None, f"amends {a.amends} on {a.on}", None, None,
+                                    None, "not_applicable", f"the change was made before {profile.effective}",
+                                    f"修订在 {profile.effective} 之前作出"))
             else:
                 opens = product.enrollment.window.start if product.enrollment.window else product.period.start
                 ok = not (opens <= a.on <= product.period.end)
-                out.append(_finding(profile, product, rule, reading, None, f"amends {a.amends} on {a.on}",
-                                    "no change within a signed year", None, _severity(rule, ok, strict),
+                out.append(_finding(profile, product, rule, reading, None, f"amends {a.amends} on {a.on}", None,
+                                    None, None, _severity(rule, ok, strict),
                                     f"a change to payout terms announced between enrollment opening ({opens}) and the "
-                                    f"end of the policy year ({product.period.end}) changes signed contracts"))
+                                    f"end of the policy year ({product.period.end}) changes signed contracts",
+                                    f"在投保开始 ({opens}) 至保障年度结束 ({product.period.end}) 之间公布的赔付条件调整"
+                                    "会改变已签订的合同"))
     return out
 
 
@@ -396,14 +429,19 @@ def _ratio_overall(profile: Profile, product: Product, rule: Rule, main: Respons
         if gap > 0 and (short is None or gap > short[0]):
             short = (gap, f)
     if lowest is None:
-        return _finding(profile, product, rule, "overall", main.id, "-", f"≥ {rate}", None, "ok", "no amount to check")
+        return _finding(profile, product, rule, "overall", main.id, None, ">=", rate, None, "ok", "no amount to check",
+                        "没有需要检查的金额")
     shown = lowest[0].quantize(Decimal("0.0001"))
     detail = (f"lowest effective ratio P(F) / (F − {d_bound:.2f}) of the in-list benefit curve, at F = {lowest[1]:.2f} "
               f"({worst_who}); P(F) must be at least the floor rounded to the fen at every F, for both schemes, every "
               "special group the product names and every kind of in-list cost")
+    detail_zh = (f"目录内赔付曲线的最低有效赔付比例 P(F) / (F − {d_bound:.2f}), 在 F = {lowest[1]:.2f} 处 "
+                 f"({_who_zh(worst_who)}); 对两种医保、产品列出的每个特殊人群和每种目录内费用, 每个 F 的 P(F) "
+                 "都不得低于按底线计算并取整到分的金额")
     if short is None:
-        return _finding(profile, product, rule, "overall", main.id, f"{shown}", f"≥ {rate}", None, "ok", detail)
+        return _finding(profile, product, rule, "overall", main.id, shown, ">=", rate, None, "ok", detail, detail_zh)
     miss = (rate - lowest[0]).quantize(Decimal("0.0001"))  # type: ignore[operator]
-    return _finding(profile, product, rule, "overall", main.id, f"{shown}", f"≥ {rate}", miss,
+    return _finding(profile, product, rule, "overall", main.id, shown, ">=", rate, miss,
                     _severity(rule, False, False),
-                    detail + f"; it pays {short[0]:.2f} less than the floor at F = {short[1]:.2f}")
+                    detail + f"; it pays {short[0]:.2f} less than the floor at F = {short[1]:.2f}",
+                    detail_zh + f"; 在 F = {short[1]:.2f} 处比底线少赔 {short[0]:.2f} 元")
