@@ -57,7 +57,10 @@ def test_the_cli_prints_each_persons_decision(capsys) -> None:
     by_id = {p["person_id"]: p for p in result["persons"]}
     assert by_id["P-CHILD"]["premium"] == "100.00" and by_id["P-EMP"]["premium"] == "150.00"
     assert by_id["P-FATHER"]["eligible"] is False
-    assert result["account"] == {"balance_before": "1000.00", "used": "550.00", "balance_after": "450.00"}
+    # The mother is in the 低保 group and her other poverty insurance is not subsidised: the
+    # government pays her whole premium (docs/enrollment.md).
+    assert (by_id["P-MOTHER"]["payers"]["subsidy"], by_id["P-MOTHER"]["payers"]["personal_account"]) == ("150.00", "0.00")
+    assert result["account"] == {"balance_before": "1000.00", "used": "400.00", "balance_after": "600.00"}
     assert main(["enroll", str(path), "--product", "hangzhou-2022"]) == 0
     assert "可以投保" in capsys.readouterr().out
 

@@ -177,3 +177,61 @@ def test_the_year_to_date_written_by_one_run_is_read_by_the_next(tmp_path, capsy
     assert json.loads(capsys.readouterr().out) == together[1:]
     assert main(["adjudicate", str(a), str(b), "--product", "shenzhen-2023"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "本年度合计赔付 121,200.00 元"
+
+
+# ---- one language per run ----------------------------------------------------------------
+
+from huiminbao_rules import bundled_products, enroll, parse_application  # noqa: E402
+from huiminbao_rules.describe import decision_lines, describe  # noqa: E402
+
+_ID_KEYS = {"id", "amends", "groups_any", "groups", "deductible_pool", "in_list", "not_in_list", "institutions", "reference", "group",
+            "responsibilities"}
+
+
+def _identifiers(value: object, out: set[str], key: str = "") -> set[str]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if key in ("lists", "references", "sources"):
+                out.add(k)
+            _identifiers(v, out, k)
+    elif isinstance(value, list):
+        for v in value:
+            _identifiers(v, out, key)
+    elif isinstance(value, str) and key in _ID_KEYS:
+        out.add(value)
+    return out
+
+
+def _english_words(lines: list[str]) -> list[str]:
+    words = []
+    for line in lines:
+        text = re.sub(r"〔[^〕]*〕", "", line)  # clause paths and source titles are cited as they are
+        words += re.findall(r"[A-Za-z][A-Za-z_\-0-9]*", text)
+    return words
+
+
+def test_show_speaks_chinese_but_for_identifiers() -> None:
+    for p in bundled_products():
+        allowed = _identifiers(p.model_dump(mode="json"), {p.id, "A", "B", "C", "D", "MEM", "derived", "CAR-T", "PET-CT",
+                                                          "huiminbao", "show", "lang", "en"})
+        lines = [x for x in describe(p, "zh") if not x.startswith("  [")]  # the sources' own titles
+        stray = sorted(set(_english_words(lines)) - allowed)
+        assert not stray, (p.id, stray)
+
+
+def test_enrollment_decisions_speak_chinese_but_for_identifiers(monkeypatch) -> None:
+    from huiminbao_rules import get_product
+
+    data = json.loads((ROOT / "examples" / "applications" / "hangzhou-2022-family.json").read_text(encoding="utf-8"))
+    data["persons"].append({"id": "P-LATE", "relation": "child", "birth_date": "2010-01-01", "tier": "gold",
+                            "basic_insurance": {"scheme": "resident", "city": "hangzhou"}})
+    data["payer"]["account_balance"] = "420.00"
+    product = get_product("hangzhou-2022")
+    result = enroll(parse_application(data), product)
+    codes = {r.code for d in result.decisions for r in d.reasons}
+    assert {"eligible", "not_eligible_here", "subsidy", "balance_short", "cover_start", "premium"} <= codes, codes
+    assert all(r.detail_zh for d in result.decisions for r in d.reasons)
+    lines = decision_lines(result, product, "zh")
+    stray = set(_english_words(lines)) - {"P-EMP", "P-SPOUSE", "P-CHILD", "P-MOTHER", "P-FATHER", "P-LATE", "HZ22-A001",
+                                          "hangzhou-2022", "minimum_living", "A", "B", "C"}
+    assert not stray, stray

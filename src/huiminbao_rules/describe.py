@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .product import Condition, Product, Responsibility, Selector
+from .explain import grade_legend
 from .regulation import Finding
 
 if TYPE_CHECKING:
@@ -32,6 +33,47 @@ def _pct(r: Decimal) -> str:
     return f"{(r * 100).normalize():f}%"
 
 
+_SCHEME = {"employee": ("职工医保", "employee scheme"), "resident": ("居民医保", "resident scheme")}
+_BASIS = {"none": ("不区分既往症, 所有人同等赔付", "none: everyone is paid alike"),
+          "person": ("申报既往症的被保险人, 其每次就诊都按既往症条款", "person: every encounter of a person who declared one"),
+          "related_claim": ("申报既往症且本次就诊诊断与之相关时, 按既往症条款",
+                            "related_claim: an encounter whose diagnosis relates to a declared condition")}
+_CROSS = {"discharge_year": ("整次住院计入出院日所在保障年度", "discharge_year: the stay counts in the year of discharge"),
+          "to_discharge": ("计入入院年度, 保障至出院", "to_discharge: the admission year, covered until discharge"),
+          "ends_at_expiry": ("计入入院年度; 未续保则保障期满即止, 按天数分摊",
+                             "ends_at_expiry: the admission year; without renewal cover ends at expiry, pro-rated by days"),
+          "admission_year_tail": ("计入入院年度; 未续保则保障延续至期满后 {n} 天, 超出部分按天数分摊",
+                                  "admission_year_tail: the admission year; without renewal covered {n} days after "
+                                  "expiry, pro-rated beyond")}
+_WAITING = {"late_enrollment": ("逾期投保", "late enrollment"), "new_enrollee": ("新参保", "new enrollee"),
+            "gap_in_enrollment": ("断保后重新参保", "after a gap in enrollment")}
+_PER = {"year": ("每年", "per year"), "encounter": ("每次就诊", "per encounter"), "item_year": ("每项目每年", "per item per year")}
+_MEASURE = {"payable": ("限赔付金额", "limits the payable"), "eligible": ("限纳入计算金额", "limits the eligible amount"),
+            "count": ("限次数", "limits the count")}
+_ROUNDING = {"ROUND_HALF_UP": ("四舍五入", "half up"), "ROUND_HALF_EVEN": ("四舍六入五成双", "half to even"),
+             "ROUND_DOWN": ("舍去", "down")}
+
+
+def _premium_who(pr: Any, zh: bool) -> str:
+    """Who a premium applies to: the file's English label, or in Chinese its condition."""
+    if not zh:
+        return str(pr.applies_to)
+    w = pr.when
+    parts = []
+    if pr.tier:
+        parts.append(f"档位 {pr.tier}")
+    if w.min_age is not None or w.max_age is not None:
+        parts.append(f"{w.min_age if w.min_age is not None else 0}–{w.max_age if w.max_age is not None else ''}岁"
+                     if w.max_age is not None else f"{w.min_age}岁及以上")
+    if w.sex:
+        parts.append("女性" if w.sex == "female" else "男性")
+    if w.groups_any:
+        parts.append("人群 " + "/".join(w.groups_any))
+    if w.pre_existing is not None:
+        parts.append("既往症人群" if w.pre_existing else "非既往症人群")
+    return ", ".join(parts) if parts else ("所有人" if pr.applies_to == "everyone" else "其他人")
+
+
 def _when(c: Condition, zh: bool) -> str:
     parts = []
     if c.pre_existing is not None:
@@ -39,7 +81,7 @@ def _when(c: Condition, zh: bool) -> str:
     if c.groups_any:
         parts.append(("人群 " if zh else "groups ") + "/".join(c.groups_any))
     if c.scheme:
-        parts.append(c.scheme)
+        parts.append(_SCHEME[c.scheme][0 if zh else 1] if c.scheme in _SCHEME else c.scheme)
     if c.min_enrolled_years:
         parts.append(f"连续参保≥{c.min_enrolled_years}年" if zh else f"enrolled ≥{c.min_enrolled_years} years")
     if c.max_enrolled_years:
@@ -92,7 +134,8 @@ def _responsibility(product: Product, r: Responsibility, zh: bool) -> list[str]:
     for sl in r.sub_limits:
         what = _y(sl.limit) if sl.limit is not None else (f"{sl.count} 次" if zh else f"{sl.count} times")
         out.append(f"    {'分项限额' if zh else 'sub-limit'} {sl.name_zh if zh else sl.name_en or sl.name_zh}: "
-                   f"{what} / {sl.per} ({sl.measure})  〔{product.source_label(sl.source)}〕")
+                   f"{what} {_PER[sl.per][0 if zh else 1]} ({_MEASURE[sl.measure][0 if zh else 1]})  "
+                   f"〔{product.source_label(sl.source)}〕")
     return out
 
 
@@ -105,7 +148,7 @@ def describe(product: Product, lang: str = "zh") -> list[str]:
     if p.amendment:
         out.append(f"{'修订' if zh else 'Amends'}: {p.amendment.amends} ({p.amendment.on})")
     for pr in p.premiums:
-        out.append(f"{'保费' if zh else 'Premium'} ({pr.applies_to}): {_y(pr.amount)}"
+        out.append(f"{'保费' if zh else 'Premium'} ({_premium_who(pr, zh)}): {_y(pr.amount)}"
                    f"{'' if pr.verified else (' (未核实)' if zh else ' (unverified)')}  〔{p.source_label(pr.source)}〕")
     if p.total_cap:
         out.append(f"{'总保额' if zh else 'Total cap'}: {_y(p.total_cap.amount)}  〔{p.source_label(p.total_cap.source)}〕")
@@ -117,24 +160,35 @@ def describe(product: Product, lang: str = "zh") -> list[str]:
         out.append(f"{'合并限额' if zh else 'Combined cap'} {c.name_zh if zh else c.name_en or c.name_zh}: "
                    f"{'+'.join(c.responsibilities)} ≤ {_y(c.amount)} [{_when(c.when, zh)}]  〔{p.source_label(c.source)}〕")
     out.append("")
-    out.append(f"{'既往症' if zh else 'Pre-existing'}: {p.pre_existing.basis}"
+    out.append(f"{'既往症' if zh else 'Pre-existing'}: {_BASIS[p.pre_existing.basis][0 if zh else 1]}"
                + (" (" + ", ".join(c.name_zh for c in p.pre_existing.conditions) + ")" if p.pre_existing.conditions else ""))
     e = p.enrollment
     if e.window:
         out.append(f"{'投保期' if zh else 'Enrollment window'}: {e.window.start} – {e.window.end}")
     for w in e.waiting_periods:
-        out.append(f"{'等待期' if zh else 'Waiting period'} ({w.applies_to}): {w.days} {'天' if zh else 'days'}")
-    out.append(f"{'跨年住院' if zh else 'Cross-year stays'}: {p.cross_year.rule}"
-               + (f", {p.cross_year.tail_days} {'天' if zh else 'days'}" if p.cross_year.rule == "admission_year_tail" else ""))
-    out.append(f"{'取整' if zh else 'Rounding'}: {p.rounding.mode} {p.rounding.step}")
+        out.append(f"{'等待期' if zh else 'Waiting period'} ({_WAITING[w.applies_to][0 if zh else 1]}): "
+                   f"{w.days} {'天' if zh else 'days'}")
+    out.append(f"{'跨年住院' if zh else 'Cross-year stays'}: "
+               + _CROSS[p.cross_year.rule][0 if zh else 1].format(n=p.cross_year.tail_days))
+    step = ("分" if zh else "fen") if p.rounding.step == Decimal("0.01") else ("元" if zh else "yuan")
+    out.append(f"{'取整' if zh else 'Rounding'}: " + (f"{_ROUNDING[p.rounding.mode][0]}到{step}" if zh
+                                                     else f"{_ROUNDING[p.rounding.mode][1]} to the {step}"))
     out.append("")
     out.append("来源:" if zh else "Sources:")
+    grades = set()
     for sid, src in p.sources.items():
+        grades.add(src.grade)
         out.append(f"  [{sid}] {src.title} ({src.grade}){' ' + src.url if src.url else ''}")
-    if p.limitations.strip():
+    out.append(("来源等级: " if zh else "Source grades: ") + grade_legend(grades, "zh" if zh else "en"))
+    limitations = (p.limitations_zh if zh else p.limitations).strip()
+    if limitations:
         out.append("")
         out.append("局限:" if zh else "Limitations:")
-        out.extend("  " + line for line in p.limitations.strip().splitlines())
+        out.extend("  " + line for line in limitations.splitlines())
+    elif zh and p.limitations.strip():
+        out.append("")
+        out.append("局限:")
+        out.append(f"  本产品文件的局限说明只有英文版本: huiminbao show {p.id} --lang en")
     return out
 
 
@@ -150,7 +204,7 @@ def flatten(product: Product) -> dict[str, str]:
     def walk(prefix: str, value: Any) -> None:
         if isinstance(value, dict):
             for k, v in value.items():
-                if k in ("note", "limitations", "source", "verified"):
+                if k in ("note", "limitations", "limitations_zh", "source", "verified"):
                     continue
                 walk(f"{prefix}.{k}" if prefix else k, v)
         elif isinstance(value, list):
@@ -179,7 +233,7 @@ def flatten(product: Product) -> dict[str, str]:
     return out
 
 
-_SKIP = ("note", "limitations", "source", "verified")
+_SKIP = ("note", "limitations", "limitations_zh", "source", "verified")
 
 
 def _when_label(v: dict[str, Any]) -> str:
@@ -410,7 +464,7 @@ def decision_dict(result: ApplicationDecision, product: Product) -> dict[str, An
                 "premium": None if d.premium is None else f"{d.premium:.2f}",
                 "payers": {"subsidy": f"{d.subsidy:.2f}", "subsidy_payer": d.subsidy_payer,
                            "personal_account": f"{d.personal_account:.2f}", "cash": f"{d.cash:.2f}"},
-                "reasons": [{"code": r.code, "detail": r.detail, "clause": r.clause,
+                "reasons": [{"code": r.code, "detail": r.detail, "detail_zh": r.detail_zh, "clause": r.clause,
                              "source": product.source_label(r.source) or None} for r in d.reasons],
             }
             for d in result.decisions
@@ -421,7 +475,8 @@ def decision_dict(result: ApplicationDecision, product: Product) -> dict[str, An
 def decision_lines(result: ApplicationDecision, product: Product, lang: str = "zh") -> list[str]:
     """Each person's decision as lines a person reads."""
     zh = lang == "zh"
-    out = [f"{'投保审核' if zh else 'Enrollment decision'}  {product.name} ({product.id})  "
+    out = [f"{'投保审核' if zh else 'Enrollment decision'}  {product.name if zh else product.name_en or product.name} "
+           f"({product.id})  "
            f"{'申请' if zh else 'application'} {result.application_id}"]
     for d in result.decisions:
         out.append("")
@@ -432,14 +487,14 @@ def decision_lines(result: ApplicationDecision, product: Product, lang: str = "z
                 out.append(f"  {'保障开始' if zh else 'covered from'} {d.cover_start}"
                            + (f", {'等待期至' if zh else 'waiting period until'} {d.waiting_until}" if d.waiting_until else ""))
             if d.premium is not None:
-                out.append(f"  {'保费' if zh else 'premium'} {d.premium:,.2f}: "
+                out.append(f"  {'保费' if zh else 'premium'} {d.premium:,.2f}{' 元' if zh else ' yuan'}: "
                            f"{'政府资助' if zh else 'subsidy'} {d.subsidy:,.2f} + "
                            f"{'个人账户' if zh else 'personal account'} {d.personal_account:,.2f} + "
                            f"{'现金' if zh else 'cash'} {d.cash:,.2f}")
         for r in d.reasons:
             src = product.source_label(r.source)
             where = f" 〔{r.clause}{'; ' + src if src else ''}〕" if r.clause else ""
-            out.append(f"  - {r.code}: {r.detail}{where}")
+            out.append(f"  - {r.detail_zh or r.detail}{where}" if zh else f"  - {r.code}: {r.detail}{where}")
     if result.account_used:
         out.append("")
         out.append(f"{'个人账户' if zh else 'Personal account'}: {result.account_balance_before:,.2f} − "

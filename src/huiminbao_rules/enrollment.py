@@ -152,6 +152,7 @@ class Reason:
     detail: str
     clause: str = ""
     source: str | None = None
+    detail_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -221,22 +222,26 @@ def _eligibility(product: Product, p: Person) -> list[Reason]:
     bi = p.basic_insurance
     rules = product.enrollment.eligibility
     if bi is None and all(r.requires_basic_insurance for r in rules or (EligibilityRule(source="-"),)):
-        return [Reason("not_in_basic_insurance", "the person is in no basic medical insurance scheme", "enrollment.eligibility")]
+        return [Reason("not_in_basic_insurance", "the person is in no basic medical insurance scheme", "enrollment.eligibility",
+                       detail_zh="未参加基本医疗保险")]
     if bi is not None and bi.status != "active" and all(r.requires_basic_insurance for r in rules or (EligibilityRule(source="-"),)):
         return [Reason("basic_insurance_suspended",
                        f"the person's basic insurance is {bi.status}; enrollment needs it active (or the product's "
-                       "special case for restored insurance)", "enrollment.eligibility")]
+                       "special case for restored insurance)", "enrollment.eligibility",
+                       detail_zh=f"基本医保状态为 {bi.status}; 投保需要医保处于正常参保状态 (或符合产品恢复参保的特殊情形)")]
     if rules:
         if not any(_rule_holds(r, p) for r in rules):
             return [Reason("not_eligible_here", "the person meets none of the product's eligibility rules "
                            "(basic insurance, registration or residence)", "enrollment.eligibility",
-                           rules[0].source)]
+                           rules[0].source, "不符合产品的任何一条投保条件 (基本医保、户籍或居住证)")]
     elif bi is None or bi.city != product.city:
         return [Reason("not_in_city_basic_insurance",
-                       f"the person's basic insurance is not the city's ({product.city})", "enrollment.eligibility")]
+                       f"the person's basic insurance is not the city's ({product.city})", "enrollment.eligibility",
+                       detail_zh=f"基本医保不是本市 ({product.city_zh}) 的")]
     if product.enrollment.excludes_other_city_products and p.in_other_city_product:
         return [Reason("in_other_city_product", "the person is already in another city's 惠民保",
-                       "enrollment.excludes_other_city_products", product.enrollment.excludes_other_city_products_source)]
+                       "enrollment.excludes_other_city_products", product.enrollment.excludes_other_city_products_source,
+                       "已参加其他城市的惠民保")]
     return []
 
 
@@ -279,22 +284,26 @@ def enroll(application: Application, product: Product) -> ApplicationDecision:
         special = special_case_of(insured, product)
         if not refusal:
             if day > product.period.end:
-                refusal.append(Reason("after_period", f"the policy period ended {product.period.end}", "period"))
+                refusal.append(Reason("after_period", f"the policy period ended {product.period.end}", "period",
+                                      detail_zh=f"保障期间已于 {product.period.end} 结束"))
             elif e.window is not None and day < e.window.start:
                 refusal.append(Reason("window_not_open", f"enrollment opens {e.window.start}", "enrollment.window",
-                                      e.window_source))
+                                      e.window_source, f"投保期 {e.window.start} 才开始"))
             elif special is not None:
                 i, case = special
                 reasons.append(Reason("special_case", f"{case.group}: may enroll within {case.enroll_within_days} days "
                                       f"of the event; waiting {case.waiting_days} days",
-                                      f"enrollment.special_cases[{i}]", case.source))
+                                      f"enrollment.special_cases[{i}]", case.source,
+                                      f"特殊人群 {case.group}: 事件发生后 {case.enroll_within_days} 天内可投保; "
+                                      f"等待期 {case.waiting_days} 天"))
             elif e.window is not None and day > e.window.end:
                 if e.late_enrollment:
                     reasons.append(Reason("late_enrollment", f"after the window (closed {e.window.end}): "
-                                          "enrolled late", "enrollment.late_enrollment", e.late_enrollment_source))
+                                          "enrolled late", "enrollment.late_enrollment", e.late_enrollment_source,
+                                          f"投保期已于 {e.window.end} 结束: 按逾期投保处理"))
                 else:
                     refusal.append(Reason("window_closed", f"the enrollment window closed {e.window.end}",
-                                          "enrollment.window", e.window_source))
+                                          "enrollment.window", e.window_source, f"投保期已于 {e.window.end} 结束"))
         if refusal:
             decisions.append(Decision(person_id=p.id, eligible=False, reasons=tuple(refusal)))
             continue
@@ -302,11 +311,13 @@ def enroll(application: Application, product: Product) -> ApplicationDecision:
         reasons.insert(0, Reason(
             "eligible", "in basic insurance as the product requires; no age, health, history or occupation "
             "condition applies", "enrollment.eligibility" if rule_at is None else f"enrollment.eligibility[{rule_at}]",
-            None if rule_at is None else e.eligibility[rule_at].source))
+            None if rule_at is None else e.eligibility[rule_at].source,
+            "按产品要求参加了基本医保; 不设年龄、健康状况、既往理赔或职业限制"))
         cover = cover_of(insured, product)
         if cover.start > product.period.end:
             refusal = [Reason("cover_after_period", f"cover would start {cover.start}, after the policy period ends "
-                              f"{product.period.end}", "enrollment", e.cover_start_source)]
+                              f"{product.period.end}", "enrollment", e.cover_start_source,
+                              f"保障将于 {cover.start} 开始, 晚于保障期间结束日 {product.period.end}")]
             decisions.append(Decision(person_id=p.id, eligible=False, reasons=tuple(refusal)))
             continue
         cover_reasons: list[Reason] = []
@@ -314,8 +325,10 @@ def enroll(application: Application, product: Product) -> ApplicationDecision:
             clause = (f"enrollment.special_cases[{cover.special_index}]" if cover.special is not None
                       else f"enrollment.waiting_periods[{cover.waiting_index}]")
             cover_reasons.append(Reason("waiting_period", f"waiting period until {cover.waiting_until}", clause,
-                                        cover.waiting.source if cover.waiting else None))
-        cover_reasons.append(Reason("cover_start", f"covered from {cover.start}", "enrollment", e.cover_start_source))
+                                        cover.waiting.source if cover.waiting else None,
+                                        f"等待期至 {cover.waiting_until}"))
+        cover_reasons.append(Reason("cover_start", f"covered from {cover.start}", "enrollment", e.cover_start_source,
+                                    f"自 {cover.start} 起保障"))
         window_reasons = [r for r in reasons if r.code in ("late_enrollment", "special_case")]
         reasons = [r for r in reasons if r.code not in ("late_enrollment", "special_case")] + window_reasons
         # The premium.
@@ -323,16 +336,19 @@ def enroll(application: Application, product: Product) -> ApplicationDecision:
         if found is None:
             tiers = sorted({x.tier for x in product.premiums if x.tier})
             if p.tier is not None and p.tier not in tiers:
-                why = Reason("unknown_tier", f"no premium tier {p.tier!r}; tiers: {', '.join(tiers) or 'none'}", "premiums")
+                why = Reason("unknown_tier", f"no premium tier {p.tier!r}; tiers: {', '.join(tiers) or 'none'}", "premiums",
+                             detail_zh=f"没有保费档位 {p.tier}; 可选档位: {', '.join(tiers) or '无'}")
             else:
                 why = Reason("premium_unknown", "the product's premium for this person is not known "
-                             "(see the product's limitations)", "premiums")
+                             "(see the product's limitations)", "premiums",
+                             detail_zh="产品对此人的保费未知 (见产品文件的局限说明)")
             decisions.append(Decision(person_id=p.id, eligible=True, reasons=tuple(reasons + cover_reasons + [why]),
                                       cover_start=cover.start, waiting_until=cover.waiting_until, insured=insured))
             continue
         pi, prem = found
         premium = prem.amount
-        reasons.append(Reason("premium", f"{prem.applies_to}: {premium:.2f}", f"premiums[{pi}]", prem.source))
+        reasons.append(Reason("premium", f"{prem.applies_to}: {premium:.2f}", f"premiums[{pi}]", prem.source,
+                              f"保费 {premium:.2f} 元"))
         due = premium
         # Subsidy, once.
         subsidy, subsidy_payer = ZERO, None
@@ -343,12 +359,16 @@ def enroll(application: Application, product: Product) -> ApplicationDecision:
             other = [x.name for x in p.other_poverty_insurance if x.subsidised]
             if sub.once_with_other_poverty_insurance and other:
                 reasons.append(Reason("already_subsidised", f"already subsidised through {', '.join(other)}: "
-                                      "one subsidy only", clause, sub.source))
+                                      "one subsidy only", clause, sub.source,
+                                      f"已通过 {', '.join(other)} 获得资助: 只能资助一次"))
                 continue  # a later subsidy without the once rule may still apply
             subsidy = due if sub.amount is None else min(sub.amount, due)
             subsidy_payer = sub.payer
             reasons.append(Reason("subsidy", f"{sub.payer} pays {subsidy:.2f} for group "
-                                  f"{'/'.join(sorted(set(sub.groups) & set(p.groups)))}", clause, sub.source))
+                                  f"{'/'.join(sorted(set(sub.groups) & set(p.groups)))}", clause, sub.source,
+                                  f"{'政府' if sub.payer == 'government' else sub.payer} 为人群 "
+                                  f"{'/'.join(sorted(set(sub.groups) & set(p.groups)))} "
+                                  f"资助 {subsidy:.2f} 元"))
             break
         due -= subsidy
         # Personal account.
@@ -356,18 +376,20 @@ def enroll(application: Application, product: Product) -> ApplicationDecision:
         refused = False
         if due and application.payment == "personal_account":
             pa = e.personal_account
-            why = None
+            why = why_zh = None
             if pa is None:
-                why = "the product states no personal-account payment"
+                why, why_zh = "the product states no personal-account payment", "产品未规定可用个人账户支付"
             elif payer.scheme != "employee":
                 why = "only an employee-scheme member's personal account can pay"
+                why_zh = "只有职工医保参保人的个人账户可以支付"
             elif p.relation not in pa.relations:
                 why = f"the personal account may pay for {', '.join(pa.relations)}, not a {p.relation}"
+                why_zh = f"个人账户只能为 {', '.join(pa.relations)} 支付, 不能为 {p.relation} 支付"
             elif pa.consent_required and not payer.consent:
-                why = "the account holder has not consented to the deduction"
+                why, why_zh = "the account holder has not consented to the deduction", "账户持有人未同意划扣"
             if why is not None:
                 reasons.append(Reason("personal_account_not_allowed", why, "enrollment.personal_account",
-                                      pa.source if pa else None))
+                                      pa.source if pa else None, why_zh or ""))
             else:
                 left = balance - used
                 if left >= due:
@@ -375,14 +397,18 @@ def enroll(application: Application, product: Product) -> ApplicationDecision:
                 elif pa.insufficient_balance == "split":  # type: ignore[union-attr]
                     account = left
                     reasons.append(Reason("balance_split", f"the account holds {left:.2f}: it pays that, the rest in cash",
-                                          "enrollment.personal_account", pa.source))  # type: ignore[union-attr]
+                                          "enrollment.personal_account", pa.source,  # type: ignore[union-attr]
+                                          f"账户余额 {left:.2f} 元: 余额部分由账户支付, 其余付现金"))
                 elif pa.insufficient_balance == "cash":  # type: ignore[union-attr]
                     reasons.append(Reason("balance_short", f"the account holds {left:.2f}, less than {due:.2f}: "
-                                          "the premium is paid in cash", "enrollment.personal_account", pa.source))  # type: ignore[union-attr]
+                                          "the premium is paid in cash", "enrollment.personal_account",
+                                          pa.source,  # type: ignore[union-attr]
+                                          f"账户余额 {left:.2f} 元, 不足 {due:.2f} 元: 保费以现金支付"))
                 else:
                     refused = True
                     reasons.append(Reason("balance_refused", f"the account holds {left:.2f}, less than {due:.2f}: "
-                                          "not enrolled", "enrollment.personal_account", pa.source))  # type: ignore[union-attr]
+                                          "not enrolled", "enrollment.personal_account", pa.source,  # type: ignore[union-attr]
+                                          f"账户余额 {left:.2f} 元, 不足 {due:.2f} 元: 不予投保"))
                 used += account
         if refused:
             kept = [r for r in reasons if r.code not in ("late_enrollment", "special_case")]

@@ -521,6 +521,7 @@ class Product(_Strict):
     amendment: Amendment | None = None
     deviations: tuple[Deviation, ...] = ()
     limitations: str = ""
+    limitations_zh: str = Field(default="", description="the limitations in Chinese, for Chinese output")
 
     @model_validator(mode="after")
     def _references(self) -> Product:
