@@ -44,7 +44,7 @@ def test_statement_figures_have_two_decimals_and_a_currency() -> None:
     assert "   Sum at the ratios 133,300.00 yuan" in en
     assert "Total payable 364,700.00 yuan = 203,200.00 + 133,300.00 + 28,200.00" in en
     assert not [x for x in en if re.search(r"\d\.\d{3,}", x)]
-    assert en[2] == "First service 2022-05-20; amounts in yuan (CNY)"
+    assert en[2] == "Service date 2022-05-20; amounts in yuan (CNY)"
     assert en[-1] == "Source grades: (C) aggregator site"
 
 
@@ -52,7 +52,7 @@ def test_the_statement_shows_what_is_left_of_each_annual_cap_and_its_date_from_t
     product = get_product("shenzhen-2023")
     adj = adjudicate(parse_claim(_claim("shenzhen-2023-s1.json")), product)
     zh = statement(adj, product, on=date(2023, 12, 1))
-    assert zh[2] == "计算书日期 2023-12-01; 首次就诊 2023-09-25"
+    assert zh[2] == "计算书日期 2023-12-01; 服务日期 2023-09-25"
     assert "   年度限额 1,200,000.00 元, 本年已赔 4,080.00 元, 剩余 1,195,920.00 元" in zh
     assert "   年度限额 500,000.00 元, 本年已赔 9,250.00 元, 剩余 490,750.00 元" in zh
     assert zh[-1] == "来源等级: (B) 主流媒体"

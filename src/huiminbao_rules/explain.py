@@ -195,8 +195,8 @@ _T = {
     "zh": {
         "title": "理赔计算书",
         "claim": "赔案 {claim}  被保险人 {insured}  保障年度 {year} ({start} 至 {end})",
-        "dated": "计算书日期 {on}; 首次就诊 {service_on}",
-        "undated": "首次就诊 {service_on}",
+        "dated": "计算书日期 {on}; 服务日期 {service_on}",
+        "undated": "服务日期 {service_on}",
         "money": "医疗费用总额 {total} 元; 基本医保等公共支付方已付 {public} 元; 个人负担 {owed} 元",
         "other": "其他保险或慈善援助已付 {other} 元",
         "eligible": "纳入计算金额 {eligible} 元 (本年累计 {before} → {after})",
@@ -226,8 +226,8 @@ _T = {
     "en": {
         "title": "Claim statement",
         "claim": "Claim {claim}  insured {insured}  policy year {year} ({start} to {end})",
-        "dated": "Statement date {on}; first service {service_on}; amounts in yuan (CNY)",
-        "undated": "First service {service_on}; amounts in yuan (CNY)",
+        "dated": "Statement date {on}; service date {service_on}; amounts in yuan (CNY)",
+        "undated": "Service date {service_on}; amounts in yuan (CNY)",
         "money": "Medical total {total} yuan; paid by basic insurance and other public payers {public} yuan; "
                  "owed by the person {owed} yuan",
         "other": "Already paid by other insurance or charity {other} yuan",
@@ -293,7 +293,8 @@ def statement(adj: Adjudication, product: Product, lang: str = "zh", *, on: date
     the ratio arithmetic, rounding, caps, payable and what is left of its annual cap, each
     with its clause and source; then what was not paid and why, and what the grades of
     the cited sources mean. ``on`` is the statement's date (the library reads no clock:
-    without it the statement is dated by the claim's first service date only)."""
+    without it the statement shows only the claim's service date: its earliest encounter's,
+    a stay's being its discharge date)."""
     if lang not in _T:
         raise ValueError(f"lang is 'zh' or 'en', not {lang!r}")
     t = _T[lang]
