@@ -14,13 +14,18 @@ The result columns: ``claim_id``, ``insured_id``, ``product_id``, ``service_on``
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
 from .engine import replay
 from .population import Population
 from .product import Product
+from .progress import bar
+
+PROGRESS_MIN_CLAIMS = 5_000
+"""With ``progress=None``, a reference run of at least this many claims shows a progress
+bar (on a terminal)."""
 
 __all__ = ["BUCKETS", "adjudicate_population", "result_columns"]
 
@@ -34,35 +39,50 @@ def result_columns(product: Product) -> list[str]:
     return cols
 
 
-def _reference(population: Population, product: Product) -> pd.DataFrame:
+def _reference(population: Population, product: Product, progress: bool | None = None) -> pd.DataFrame:
     by_person = defaultdict(list)
-    for claim in population.to_claims():
+    claims_in = list(population.to_claims())
+    for claim in claims_in:
         by_person[claim.insured.id].append(claim)
     rows = []
-    for claims in by_person.values():
-        for adj in replay(claims, product).adjudications:
-            row = {"claim_id": adj.claim_id, "insured_id": adj.insured_id, "product_id": product.id,
-                   "service_on": pd.Timestamp(adj.service_on), "owed": int(adj.owed * 100),
-                   "eligible": int(adj.eligible * 100), "payable": int(adj.payable * 100),
-                   "indemnity_cut": int(adj.indemnity_cut * 100)}
-            for b in BUCKETS:
-                row[f"eligible_{b}"] = 0
-                row[f"payable_{b}"] = 0
-            for r in adj.responsibilities:
-                row[f"eligible_{r.bucket}"] += int(r.eligible * 100)
-                row[f"payable_{r.bucket}"] += int(r.payable * 100)
-                row[f"payable:{r.id}"] = int(r.payable * 100)
-            rows.append(row)
+    with bar(progress, large=len(claims_in) >= PROGRESS_MIN_CLAIMS, total=len(claims_in), unit="claim",
+             desc=f"adjudicating ({product.id})") as shown:
+        for claims in by_person.values():
+            rows += _rows(replay(claims, product).adjudications, product)
+            shown.update(len(claims))
     frame = pd.DataFrame(rows, columns=result_columns(product))
     return frame.sort_values(["insured_id", "service_on", "claim_id"], ignore_index=True)
 
 
+def _rows(adjudications: Any, product: Product) -> list[dict[str, Any]]:
+    rows = []
+    for adj in adjudications:
+        row = {"claim_id": adj.claim_id, "insured_id": adj.insured_id, "product_id": product.id,
+               "service_on": pd.Timestamp(adj.service_on), "owed": int(adj.owed * 100),
+               "eligible": int(adj.eligible * 100), "payable": int(adj.payable * 100),
+               "indemnity_cut": int(adj.indemnity_cut * 100)}
+        for b in BUCKETS:
+            row[f"eligible_{b}"] = 0
+            row[f"payable_{b}"] = 0
+        for r in adj.responsibilities:
+            row[f"eligible_{r.bucket}"] += int(r.eligible * 100)
+            row[f"payable_{r.bucket}"] += int(r.payable * 100)
+            row[f"payable:{r.id}"] = int(r.payable * 100)
+        rows.append(row)
+    return rows
+
+
 def adjudicate_population(population: Population, product: Product,
-                          engine: Literal["batch", "reference"] = "batch") -> pd.DataFrame:
+                          engine: Literal["batch", "reference"] = "batch", *,
+                          progress: bool | None = None) -> pd.DataFrame:
     """One row per claim: what ``product`` pays, each person's claims replayed in
-    service-date order as one policy year (money in int64 fen)."""
+    service-date order as one policy year (money in int64 fen).
+
+    ``progress``: a progress bar on stderr for the reference engine's claim-by-claim run
+    (True: always; None: from ``PROGRESS_MIN_CLAIMS`` claims, on a terminal; False: never).
+    The columnar engine works on whole columns at once and shows none."""
     if engine == "reference":
-        return _reference(population, product)
+        return _reference(population, product, progress)
     from .columnar import adjudicate_columns
 
     return adjudicate_columns(population, product)

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from .batch import BUCKETS, adjudicate_population, result_columns
+from .batch import BUCKETS, PROGRESS_MIN_CLAIMS, adjudicate_population, result_columns
+from .progress import bar
 from .errors import InputError, Problem
 from .money import parse_amount
 from .population import Population
@@ -196,9 +197,17 @@ def _tidy(frames: Mapping[str, pd.DataFrame], named: Mapping[str, Product]) -> p
     return out.drop(columns="_order")
 
 
-def _adjudicate(population: Population, named: Mapping[str, Product], engine: Engine | None) -> dict[str, pd.DataFrame]:
+def _adjudicate(population: Population, named: Mapping[str, Product], engine: Engine | None,
+                progress: bool | None = None) -> dict[str, pd.DataFrame]:
     kw: dict[str, Any] = {} if engine is None else {"engine": engine}
-    return {name: adjudicate_population(population, product, **kw) for name, product in named.items()}
+    out = {}
+    with bar(progress, large=len(population.claims) >= PROGRESS_MIN_CLAIMS, total=len(named), unit="variant",
+             desc="variants") as shown:
+        for name, product in named.items():
+            shown.set_description_str(f"variant {name}")
+            out[name] = adjudicate_population(population, product, progress=False, **kw)
+            shown.update(1)
+    return out
 
 
 # ---- results ----------------------------------------------------------------------------
@@ -373,7 +382,8 @@ def _result(frames: Mapping[str, pd.DataFrame], population: Population, named: d
 
 
 def run(population: Population, variants: Mapping[str, Product] | Sequence[Product], *,
-        premium_income: PremiumIncome = None, engine: Engine | None = None) -> ScenarioResult:
+        premium_income: PremiumIncome = None, engine: Engine | None = None,
+        progress: bool | None = None) -> ScenarioResult:
     """Adjudicate ``population`` under each variant (a mapping name → product, or products
     named by their ids) and gather the results.
 
@@ -381,9 +391,11 @@ def run(population: Population, variants: Mapping[str, Product] | Sequence[Produ
     for every variant or a mapping by variant name; a variant without one is taken to
     earn the insured count times its product's first premium, if it has premiums.
     ``engine`` is passed to :func:`~huiminbao_rules.batch.adjudicate_population` (``None``:
-    its default); the result does not depend on which engine ran."""
+    its default); the result does not depend on which engine ran. ``progress``: a progress
+    bar on stderr, one step per variant (True: always; None: from ``PROGRESS_MIN_CLAIMS``
+    claims, on a terminal; False: never)."""
     named = _named(variants)
-    return _result(_adjudicate(population, named, engine), population, named, premium_income)
+    return _result(_adjudicate(population, named, engine, progress), population, named, premium_income)
 
 
 # ---- scale-out on Dask ---------------------------------------------------------------------
@@ -429,7 +441,7 @@ def _adjudicate_part(part: Population, named: dict[str, Product], engine: Engine
     """One partition's rows under every variant (runs on a worker)."""
     if len(part) == 0:
         return {name: pd.DataFrame(columns=result_columns(p)) for name, p in named.items()}
-    return _adjudicate(part, named, engine)
+    return _adjudicate(part, named, engine, progress=False)
 
 
 def _default_partitions(population: Population, threads: int) -> int:

@@ -35,6 +35,7 @@ import pandas as pd
 from .models import Settlement
 from .population import ENCOUNTER_MONEY, LINE_MONEY, Population
 from .product import Product
+from .progress import bar
 
 __all__ = ["KINDS", "ByKind", "Lognormal", "SyntheticParams", "population"]
 
@@ -645,8 +646,14 @@ def _factorized(values: list[str], index: np.ndarray) -> pd.Categorical:
 
 # ---- the generator ------------------------------------------------------------------------
 
+PROGRESS_MIN_INSURED = 500_000
+"""With ``progress=None``, generating at least this many people shows a progress bar (on a terminal)."""
+_STAGES = ("people", "claimants and claims", "encounters", "amounts per encounter", "fee lines",
+           "other insurance per claim", "diagnoses", "institutions", "tables")
 
-def population(product: Product, params: SyntheticParams = SyntheticParams(), *, seed: int) -> Population:
+
+def population(product: Product, params: SyntheticParams = SyntheticParams(), *, seed: int,
+               progress: bool | None = None) -> Population:
     """A synthetic city-year under ``product``: ``params.insured`` people, some with claims,
     every encounter inside the product's period and every settlement consistent (see the
     module docstring). The same ``seed`` and ``params`` give identical tables.
@@ -654,7 +661,12 @@ def population(product: Product, params: SyntheticParams = SyntheticParams(), *,
     ID columns of the child tables (``claim_id``, ``encounter_id``) and the code-like text
     columns are pandas categoricals; money is int64 fen; ``encounter_id`` is unique within a
     claim ("E1", "E2" …), as in the claim format.
+
+    ``progress``: a progress bar on stderr over the generation's stages (True: always;
+    None: from ``PROGRESS_MIN_INSURED`` people, on a terminal; False: never).
     """
+    shown = bar(progress, large=params.insured >= PROGRESS_MIN_INSURED, total=len(_STAGES), unit="stage",
+                desc="generating")
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
     r_people, r_claims, r_enc, r_amount, r_lines, r_lists = streams
     p = params
@@ -662,6 +674,7 @@ def population(product: Product, params: SyntheticParams = SyntheticParams(), *,
     start, end = _day_array(product.period.start), _day_array(product.period.end)
     days = int((end - start).astype(np.int64)) + 1
 
+    shown.set_description_str("generating: people")
     # -- people -------------------------------------------------------------------------
     n = p.insured
     age = np.clip(np.rint(r_people.normal(p.age_mean, p.age_sd, n)), 1, 95).astype(np.int64)
@@ -700,6 +713,8 @@ def population(product: Product, params: SyntheticParams = SyntheticParams(), *,
     span = int((hi - lo).astype(np.int64)) + 1
     enrolled = np.maximum(lo + r_people.integers(0, span, n), birth)
 
+    shown.update(1)
+    shown.set_description_str("generating: claimants and claims")
     # -- claimants and claims -------------------------------------------------------------
     weight = p.age_claim_factor ** ((age - p.age_mean) / 10.0) * np.where(pre, p.pre_existing_claim_factor, 1.0)
     chance = np.minimum(1.0, p.claim_share * weight / weight.mean()) if n else weight
@@ -709,6 +724,8 @@ def population(product: Product, params: SyntheticParams = SyntheticParams(), *,
     claim_person = np.repeat(people, per_person)
     n_claims = len(claim_person)
 
+    shown.update(1)
+    shown.set_description_str("generating: encounters")
     # -- encounters ---------------------------------------------------------------------
     per_claim = 1 + r_enc.poisson(p.encounters_per_claim - 1, n_claims)
     enc_claim = np.repeat(np.arange(n_claims, dtype=np.int64), per_claim)
@@ -733,6 +750,8 @@ def population(product: Product, params: SyntheticParams = SyntheticParams(), *,
     service = np.where(inpatient, nat, begin)
     settled = ~(hospital & (r_enc.random(n_enc) < p.not_settled_share))
 
+    shown.update(1)
+    shown.set_description_str("generating: amounts per encounter (fen)")
     # -- amounts per encounter (fen) --------------------------------------------------------
     copay = _lognormal(r_amount, p.copay.values(), kind, severity, rho)
     presp = _lognormal(r_amount, p.preselfpay.values(), kind, severity, rho)
@@ -742,6 +761,8 @@ def population(product: Product, params: SyntheticParams = SyntheticParams(), *,
     scheme_share = np.where(employee[enc_person], p.public_share_employee, p.public_share_resident)
     share = np.clip(scheme_share + p.public_share_spread * (2 * r_amount.random(n_enc) - 1), 0.0, 0.95)
 
+    shown.update(1)
+    shown.set_description_str("generating: fee lines")
     # -- fee lines ------------------------------------------------------------------------
     means = np.array(p.lines_per_encounter.values(), dtype=float)
     per_enc = 1 + r_lines.poisson((means[kind] - 1) * lift)
@@ -840,6 +861,8 @@ def population(product: Product, params: SyntheticParams = SyntheticParams(), *,
     }
     assert set(money) == set(ENCOUNTER_MONEY) and set(Settlement.PUBLIC_PAYERS) <= set(money)
 
+    shown.update(1)
+    shown.set_description_str("generating: other insurance per claim")
     # -- other insurance per claim ------------------------------------------------------------
     owed_enc = money["medfee_sumamt"] - public
     owed = np.add.reduceat(owed_enc, enc_starts) if n_claims else np.zeros(0, dtype=np.int64)
@@ -848,6 +871,8 @@ def population(product: Product, params: SyntheticParams = SyntheticParams(), *,
     other = np.where(r_claims.random(n_claims) < p.other_insurance_share,
                      np.floor(owed * frac).astype(np.int64), 0)
 
+    shown.update(1)
+    shown.set_description_str("generating: diagnoses")
     # -- diagnoses ----------------------------------------------------------------------------
     n_icd = len(v.icd)
     main = _pick(r_enc, v.diagnosis_cdf(), kind, n_icd)
@@ -867,6 +892,8 @@ def population(product: Product, params: SyntheticParams = SyntheticParams(), *,
                for c in uniq.tolist()]
     diagnoses = _categorical(combo, dx_text)
 
+    shown.update(1)
+    shown.set_description_str("generating: institutions")
     # -- institutions -------------------------------------------------------------------------
     places = [product.city_zh + h for h in _HOSPITALS]
     pharmacies = [f"{product.city_zh}特药定点药房{i}" for i in range(1, _PHARMACIES + 1)]
@@ -881,6 +908,8 @@ def population(product: Product, params: SyntheticParams = SyntheticParams(), *,
         chosen = len(places) + _PHARMACIES + r_lists.integers(0, len(v.listed_institutions), n_enc)
         inst = np.where(listed, chosen, inst)
 
+    shown.update(1)
+    shown.set_description_str("generating: tables")
     # -- tables -------------------------------------------------------------------------------
     insured_ids = _ids("P", np.arange(n), n)
     claim_ids = _ids("C", np.arange(n_claims), n_claims)
@@ -930,4 +959,6 @@ def population(product: Product, params: SyntheticParams = SyntheticParams(), *,
         "med_chrgitm_type": _categorical(line_type, type_codes),
         **line_money,
     }, copy=False)
+    shown.update(1)
+    shown.close()
     return Population(insured=insured, claims=claims, encounters=encounters, fee_lines=fee_lines)
