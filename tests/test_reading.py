@@ -235,3 +235,22 @@ def test_enrollment_decisions_speak_chinese_but_for_identifiers(monkeypatch) -> 
     stray = set(_english_words(lines)) - {"P-EMP", "P-SPOUSE", "P-CHILD", "P-MOTHER", "P-FATHER", "P-LATE", "HZ22-A001",
                                           "hangzhou-2022", "minimum_living", "A", "B", "C"}
     assert not stray, stray
+
+
+def test_one_adjudication_is_a_dataframe_of_its_lines() -> None:
+    from decimal import Decimal
+
+    from huiminbao_rules.frames import LINE_COLUMNS, portions_frame
+
+    product = get_product("shenzhen-2023")
+    adj = adjudicate(parse_claim(_claim("shenzhen-2023-s1.json")), product)
+    frame = adj.to_frame()
+    assert tuple(frame.columns) == LINE_COLUMNS
+    assert frame[["encounter_id", "number", "payable", "excluded", "reasons"]].values.tolist() == [
+        ["E1", 1, Decimal("16800.00"), Decimal("0.00"), ""], ["E1", 2, Decimal("8470.00"), Decimal("0.00"), ""],
+        ["E1", 3, Decimal("0.00"), Decimal("0.00"), ""], ["E1", 4, Decimal("4080.00"), Decimal("0.00"), ""],
+        ["E2", 1, Decimal("9250.00"), Decimal("0.00"), ""], ["E2", 2, Decimal("0.00"), Decimal("14200.00"), "不属于任何保障责任"]]
+    assert sum(frame["payable"]) == adj.payable and all(isinstance(v, Decimal) for v in frame["amount"])
+    assert adj.to_frame("en")["reasons"].iloc[5] == "not covered by any responsibility"
+    portions = portions_frame(adj)
+    assert sum(portions["payable"]) == adj.payable and len(portions) == sum(len(x.portions) for x in adj.lines)

@@ -266,6 +266,13 @@ class Adjudication:
                 return r
         raise KeyError(rid)
 
+    def to_frame(self, lang: str = "zh") -> Any:
+        """The fee lines as a pandas DataFrame, one row per line, amounts exact Decimals
+        (see :func:`huiminbao_rules.frames.lines_frame`; needs pandas)."""
+        from .frames import lines_frame
+
+        return lines_frame(self, lang)
+
     def by_bucket(self) -> dict[str, tuple[Decimal, Decimal]]:
         """bucket -> (eligible, payable) summed over its responsibilities."""
         out: dict[str, tuple[Decimal, Decimal]] = {}
