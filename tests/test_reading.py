@@ -254,3 +254,11 @@ def test_one_adjudication_is_a_dataframe_of_its_lines() -> None:
     assert adj.to_frame("en")["reasons"].iloc[5] == "not covered by any responsibility"
     portions = portions_frame(adj)
     assert sum(portions["payable"]) == adj.payable and len(portions) == sum(len(x.portions) for x in adj.lines)
+
+
+def test_limitations_name_responsibilities_rather_than_number_them() -> None:
+    # `show` lists responsibilities in the file's order, which need not be the published
+    # numbering: a number in prose would point at the wrong one.
+    for p in bundled_products():
+        for text in (p.limitations, p.limitations_zh):
+            assert not re.search(r"[Rr]esponsibilit(y|ies) [0-9]|责任 ?[0-9一二三四五六七八九]", text), p.id
