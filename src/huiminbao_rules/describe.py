@@ -358,11 +358,13 @@ _OPS = {"<=": ("≤", "≤"), ">=": ("≥", "≥"), "==": ("=", "="), "contains"
 _READING = {"overall": ("总体口径", "overall"), "strict": ("严格口径", "strict")}
 
 
-def _figure(v: Any, zh: bool) -> str:
+def _figure(v: Any, zh: bool, buckets: bool = False) -> str:
     if v is None:
         return "-"
     if v == "none":
         return "无" if zh else "none"
+    if buckets and zh and isinstance(v, str):
+        return "、".join(_BUCKET[b.strip()][0] if b.strip() in _BUCKET else b for b in v.split(","))
     return str(v)
 
 
@@ -385,7 +387,8 @@ def findings_lines(product: Product, findings: list[Finding], lang: str = "zh", 
         if f.op is None and f.bound is None:
             compared = _figure(f.value, zh)
         else:
-            compared = (f"{_figure(f.value, zh)}, 要求 {_OPS[f.op][0] if f.op else ''} {_figure(f.bound, zh)}" if zh
+            bk = f.op == "covers"
+            compared = (f"{_figure(f.value, zh, bk)}, 要求 {_OPS[f.op][0] if f.op else ''} {_figure(f.bound, zh, bk)}" if zh
                         else f"{_figure(f.value, zh)} vs {_OPS[f.op][1] if f.op else ''} {_figure(f.bound, zh)}")
         miss = ""
         if f.miss is not None:

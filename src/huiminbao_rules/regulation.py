@@ -296,6 +296,9 @@ def _finding(profile: Profile, product: Product, rule: Rule, reading: Reading, s
                    bound=bound, miss=miss, severity=severity, recorded=recorded, detail=detail, detail_zh=detail_zh)
 
 
+_BUCKET_ZH = {"compliant": "合规自付", "reasonable": "合理自费", "special_drug": "目录外特药", "other": "其他"}
+
+
 def _who_zh(who: str) -> str:
     """``employee scheme, group x, copay`` in Chinese."""
     words = {"employee scheme": "职工医保", "resident scheme": "居民医保", "copay": "住院政策范围内自付",
@@ -364,7 +367,8 @@ def check(product: Product, profile: Profile, *, strict: bool = False) -> list[F
             out.append(_finding(profile, product, rule, reading, None, ", ".join(sorted(have)), "covers",
                                 ", ".join(rule.buckets), None, _severity(rule, not missing, strict),
                                 f"missing: {', '.join(missing)}" if missing else "every required bucket is covered",
-                                f"缺少: {', '.join(missing)}" if missing else "要求的每类费用都有责任保障"))
+                                f"缺少: {'、'.join(_BUCKET_ZH.get(b, b) for b in missing)}" if missing
+                                else "要求的每类费用都有责任保障"))
         elif rule.kind == "no_enrollment_preconditions":
             out.append(_finding(profile, product, rule, reading, None, "none", "==", "none", None, "ok",
                                 "the product format cannot refuse enrollment by age, health, history or occupation; "
