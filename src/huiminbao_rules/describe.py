@@ -116,6 +116,7 @@ def _selector(s: Selector, zh: bool) -> str:
 
 def _responsibility(product: Product, r: Responsibility, zh: bool) -> list[str]:
     i = 0 if zh else 1
+    lang = "zh" if zh else "en"
     out = [f"- {r.name_zh if zh else r.name_en} ({r.id}) [{_BUCKET[r.bucket][i]}]"]
     for s in r.takes:
         out.append(("    责任范围: " if zh else "    takes: ") + _selector(s, zh))
@@ -124,18 +125,18 @@ def _responsibility(product: Product, r: Responsibility, zh: bool) -> list[str]:
     for v in product.deductible_variants(r):
         amount = _y(v.amount) if v.amount is not None else f"{v.reference}"
         flag = "" if v.verified else (" (未核实)" if zh else " (unverified)")
-        out.append(f"    {'免赔额' if zh else 'deductible'} [{_when(v.when, zh)}]: {amount}{flag}  〔{product.source_label(v.source)}〕")
+        out.append(f"    {'免赔额' if zh else 'deductible'} [{_when(v.when, zh)}]: {amount}{flag}  〔{product.source_label(v.source, lang)}〕")
     for sched in r.ratio:
         flag = "" if sched.verified else (" (未核实)" if zh else " (unverified)")
         bands = ", ".join(f"{_y(a)}起 {_pct(rate)}" if zh else f"from {_y(a)} {_pct(rate)}" for a, _, rate in sched.band_list)
-        out.append(f"    {'赔付比例' if zh else 'ratio'} [{_when(sched.when, zh)}]: {bands}{flag}  〔{product.source_label(sched.source)}〕")
+        out.append(f"    {'赔付比例' if zh else 'ratio'} [{_when(sched.when, zh)}]: {bands}{flag}  〔{product.source_label(sched.source, lang)}〕")
     if r.cap:
-        out.append(f"    {'年度限额' if zh else 'annual cap'}: {_y(r.cap.amount)}  〔{product.source_label(r.cap.source)}〕")
+        out.append(f"    {'年度限额' if zh else 'annual cap'}: {_y(r.cap.amount)}  〔{product.source_label(r.cap.source, lang)}〕")
     for sl in r.sub_limits:
         what = _y(sl.limit) if sl.limit is not None else (f"{sl.count} 次" if zh else f"{sl.count} times")
         out.append(f"    {'分项限额' if zh else 'sub-limit'} {sl.name_zh if zh else sl.name_en or sl.name_zh}: "
                    f"{what} {_PER[sl.per][0 if zh else 1]} ({_MEASURE[sl.measure][0 if zh else 1]})  "
-                   f"〔{product.source_label(sl.source)}〕")
+                   f"〔{product.source_label(sl.source, lang)}〕")
     return out
 
 
@@ -149,16 +150,16 @@ def describe(product: Product, lang: str = "zh") -> list[str]:
         out.append(f"{'修订' if zh else 'Amends'}: {p.amendment.amends} ({p.amendment.on})")
     for pr in p.premiums:
         out.append(f"{'保费' if zh else 'Premium'} ({_premium_who(pr, zh)}): {_y(pr.amount)}"
-                   f"{'' if pr.verified else (' (未核实)' if zh else ' (unverified)')}  〔{p.source_label(pr.source)}〕")
+                   f"{'' if pr.verified else (' (未核实)' if zh else ' (unverified)')}  〔{p.source_label(pr.source, lang)}〕")
     if p.total_cap:
-        out.append(f"{'总保额' if zh else 'Total cap'}: {_y(p.total_cap.amount)}  〔{p.source_label(p.total_cap.source)}〕")
+        out.append(f"{'总保额' if zh else 'Total cap'}: {_y(p.total_cap.amount)}  〔{p.source_label(p.total_cap.source, lang)}〕")
     out.append("")
     out.append("保障责任:" if zh else "Responsibilities:")
     for r in p.responsibilities:
         out.extend(_responsibility(p, r, zh))
     for c in p.combined_caps:
         out.append(f"{'合并限额' if zh else 'Combined cap'} {c.name_zh if zh else c.name_en or c.name_zh}: "
-                   f"{'+'.join(c.responsibilities)} ≤ {_y(c.amount)} [{_when(c.when, zh)}]  〔{p.source_label(c.source)}〕")
+                   f"{'+'.join(c.responsibilities)} ≤ {_y(c.amount)} [{_when(c.when, zh)}]  〔{p.source_label(c.source, lang)}〕")
     out.append("")
     out.append(f"{'既往症' if zh else 'Pre-existing'}: {_BASIS[p.pre_existing.basis][0 if zh else 1]}"
                + (" (" + ", ".join(c.name_zh for c in p.pre_existing.conditions) + ")" if p.pre_existing.conditions else ""))
@@ -178,7 +179,8 @@ def describe(product: Product, lang: str = "zh") -> list[str]:
     grades = set()
     for sid, src in p.sources.items():
         grades.add(src.grade)
-        out.append(f"  [{sid}] {src.title} ({src.grade}){' ' + src.url if src.url else ''}")
+        out.append(f"  [{sid}] {src.title_zh if zh and src.title_zh else src.title} ({src.grade})"
+                   f"{' ' + src.url if src.url else ''}")
     out.append(("来源等级: " if zh else "Source grades: ") + grade_legend(grades, "zh" if zh else "en"))
     limitations = (p.limitations_zh if zh else p.limitations).strip()
     if limitations:
@@ -495,7 +497,7 @@ def decision_lines(result: ApplicationDecision, product: Product, lang: str = "z
                            f"{'个人账户' if zh else 'personal account'} {d.personal_account:,.2f} + "
                            f"{'现金' if zh else 'cash'} {d.cash:,.2f}")
         for r in d.reasons:
-            src = product.source_label(r.source)
+            src = product.source_label(r.source, lang)
             where = f" 〔{r.clause}{'; ' + src if src else ''}〕" if r.clause else ""
             out.append(f"  - {r.detail_zh or r.detail}{where}" if zh else f"  - {r.code}: {r.detail}{where}")
     if result.account_used:

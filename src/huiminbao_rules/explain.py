@@ -285,7 +285,7 @@ def _cite(product: Product, step: Step | None, lang: str, grades: set[str] | Non
     src = product.sources.get(step.source) if step.source else None
     if src is not None and grades is not None:
         grades.add(src.grade)
-    return " " + _T[lang]["source"].format(clause=step.clause, source=product.source_label(step.source) or "-")
+    return " " + _T[lang]["source"].format(clause=step.clause, source=product.source_label(step.source, lang) or "-")
 
 
 def statement(adj: Adjudication, product: Product, lang: str = "zh", *, on: date | None = None) -> list[str]:
@@ -417,7 +417,7 @@ def trace(adj: Adjudication, product: Product, lang: str = "zh") -> list[str]:
     for i, s in enumerate(adj.steps, 1):
         values = ", ".join(f"{_KEYS_ZH.get(k, k) if zh else k} {_show(v, k, lang)}"
                            for k, v in s.values.items() if v is not None)
-        src = product.source_label(s.source)
+        src = product.source_label(s.source, lang)
         where = f" [{s.clause}{'; ' + src if src else ''}]" if s.clause or src else ""
         kind = _KINDS.get(s.kind, (s.kind, s.kind))[0 if zh else 1]
         out.append(f"{i:>3}. {kind} {s.subject}: {values}{where}")

@@ -85,6 +85,7 @@ class Source(_Strict):
     """Where a number comes from."""
 
     title: str
+    title_zh: str = Field(default="", description="the title in Chinese, for Chinese output, when the title is not")
     url: str | None = None
     grade: Literal["A", "B", "C", "D", "MEM", "derived"] = Field(
         description="A government/wire, B mainstream media, C aggregator, D public code, MEM unverified memory, "
@@ -624,11 +625,14 @@ class Product(_Strict):
             return self.pool_by_id[responsibility.deductible_pool].deductible
         return responsibility.deductible
 
-    def source_label(self, source_id: str | None) -> str:
+    def source_label(self, source_id: str | None, lang: str = "en") -> str:
+        """A source's title and grade, for people (its Chinese title, if it has one, for ``lang="zh"``)."""
         if source_id is None:
             return ""
         src = self.sources.get(source_id)
-        return f"{src.title} ({src.grade})" if src else source_id
+        if src is None:
+            return source_id
+        return f"{src.title_zh if lang == 'zh' and src.title_zh else src.title} ({src.grade})"
 
     def with_changes(self, changes: Mapping[str, Any], *, id: str | None = None) -> Product:  # noqa: A002
         """A variant of this product with some clauses changed, for what-if runs.
