@@ -398,11 +398,18 @@ _KEYS_ZH = {
     "when": "条件", "bands": "分段", "pieces": "分段计算", "raw": "计算值", "rounded": "取整后", "mode": "方式",
     "step": "单位", "cut": "核减", "payable": "赔付", "used": "已用", "paid_before": "此前已赔", "paid_after": "累计已赔",
     "owed": "个人负担", "other_insurance_paid": "其他已付", "limit": "上限", "computed": "核减前",
+    "pre_existing": "既往症", "groups_any": "人群", "scheme": "医保类型", "min_enrolled_years": "最少连续参保年数",
+    "max_enrolled_years": "最多连续参保年数", "min_claim_free_years": "最少连续无赔付年数",
+    "settled_through_basic": "经基本医保结算",
 }
 _WORDS = {  # coded values a step may carry -> (中文, English)
     "inpatient": ("住院", "inpatient"), "outpatient": ("普通门诊", "outpatient"),
     "outpatient_special": ("门诊规定病种", "specified-disease outpatient"), "pharmacy": ("特药购药", "pharmacy"),
     "eligible": ("纳入计算金额", "eligible"), "after_deductible": ("免赔额后金额", "after deductible"),
+    "employee": ("职工医保", "employee scheme"), "resident": ("居民医保", "resident scheme"),
+    "person": ("按被保险人", "person"), "related_claim": ("按相关就诊", "related claim"),
+    "late_enrollment": ("逾期投保", "late enrollment"), "new_enrollee": ("新参保", "new enrollee"),
+    "gap_in_enrollment": ("断保后重新参保", "after a gap in enrollment"),
 }
 
 
@@ -446,10 +453,12 @@ def _show(v: Any, key: str, lang: str) -> str:
     if key == "when" and isinstance(v, dict):
         if not v:
             return "其他情形" if zh else "otherwise"
-        return "(" + ", ".join(f"{k} {_show(x, k, lang)}" for k, x in v.items()) + ")"
+        return "(" + ", ".join(f"{_KEYS_ZH.get(k, k) if zh else k} {_show(x, k, lang)}" for k, x in v.items()) + ")"
     if key == "bands" and isinstance(v, (list, tuple)):
         return "(" + "; ".join(
             (f"{_y(b[0])} 起 {_pct(b[2])}" if zh else f"from {_y(b[0])} {_pct(b[2])}") for b in v) + ")"
+    if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
+        return "/".join(v)
     if isinstance(v, (list, tuple)):
         return "(" + "; ".join(_show(x, key, lang) for x in v) + ")"
     if isinstance(v, dict):
