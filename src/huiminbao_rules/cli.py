@@ -206,6 +206,8 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--json", action="store_true")
     chk.add_argument("--lang", choices=("zh", "en"), default="zh")
     chk.set_defaults(run=_cmd_check)
+    from .ledger_cli import add_ledger_parser
+    add_ledger_parser(sub)
     return parser
 
 
