@@ -11,7 +11,6 @@ from typing import Any
 
 from .cli import _Bad, _product, _read_json_file
 from .errors import HuiminbaoError
-from .models import parse_claim
 
 __all__ = ["add_ledger_parser"]
 
@@ -47,7 +46,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
         for path in args.claims:
             data = _read_json_file(path, "claim")
             try:
-                submission = ledger.submit(parse_claim(data), product)
+                submission = ledger.submit(data, product)
             except HuiminbaoError as exc:
                 raise _Bad(f"{path}: {exc}") from None
             done.append(submission)
