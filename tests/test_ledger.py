@@ -299,6 +299,14 @@ def test_a_missing_ledger_is_refused_without_create(tmp_path) -> None:
         Ledger.open("mysql://x")
     with pytest.raises(LedgerError, match="synchronous='sometimes'"):
         Ledger.open(f"sqlite:///{tmp_path / 'x.sqlite'}?synchronous=sometimes")
+    with pytest.raises(LedgerError, match="timeout='soon' is not a number of seconds"):
+        Ledger.open(f"sqlite:///{tmp_path / 'x.sqlite'}?timeout=soon")
+    with pytest.raises(LedgerError, match="unknown option cache; accepted: synchronous, timeout"):
+        Ledger.open(f"sqlite:///{tmp_path / 'x.sqlite'}?cache=shared")
+    with Ledger.open(f"sqlite:///{tmp_path / 'x.sqlite'}?synchronous=full&timeout=2.5") as led:
+        assert led._db.synchronous == "full" and led._db._conn.execute("PRAGMA busy_timeout").fetchone() == (2500,)
+        assert led._db._conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+        assert led._db._conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 # ---- many processes ------------------------------------------------------------------------
@@ -313,7 +321,7 @@ def _worker(url: str, ops: list, path: Path) -> subprocess.Popen:
 
 def test_eight_processes_of_200_claims_end_in_the_state_of_a_serial_order(url, product, tmp_path) -> None:
     rng = random.Random(8)
-    claims = claim_years(160, 10, seed=8)  # 1,600 claims, 160 people
+    claims = claim_years(320, 5, seed=8)  # 1,600 claims, 320 people
     rng.shuffle(claims)
     reversed_ids = {c["claim_id"] for c in rng.sample(claims, 40)}
     jobs = []
@@ -330,7 +338,7 @@ def test_eight_processes_of_200_claims_end_in_the_state_of_a_serial_order(url, p
         assert job.returncode == 0, err[-3000:]
         assert out.split() == ["ready", "done"]
     with Ledger.open(url) as led:
-        assert len(led.person_years()) == 160
+        assert len(led.person_years()) == 320
         assert_equals_replay(led, product, [c for c in claims if c["claim_id"] not in reversed_ids])
 
 
@@ -472,7 +480,8 @@ def test_an_export_loads_with_the_loaders_and_replays_to_the_ledgers_results(url
         assert replayed == payable
 
 
-def test_the_example_backend_runs() -> None:
+def test_the_example_backend_pays_out_the_person_years_total(url) -> None:
     import runpy
 
-    runpy.run_path(str(ROOT / "examples" / "ledger_backend.py"), run_name="__main__")
+    example = runpy.run_path(str(ROOT / "examples" / "ledger_backend.py"), run_name="example")
+    assert example["main"](url) == Decimal("2400.00")

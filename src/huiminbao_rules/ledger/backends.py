@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
@@ -28,7 +29,7 @@ T = TypeVar("T")
 
 SQLITE_SYNCHRONOUS = ("full", "normal", "off")
 DEFAULT_SYNCHRONOUS = "normal"
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT_MS = 60_000
 _RETRIES = 20
 
 
@@ -78,15 +79,16 @@ class Backend:
 class SQLiteBackend(Backend):
     dialect = "sqlite"
 
-    def __init__(self, path: str, *, synchronous: str = DEFAULT_SYNCHRONOUS, timeout: float = DEFAULT_TIMEOUT,
+    def __init__(self, path: str, *, synchronous: str = DEFAULT_SYNCHRONOUS, timeout_ms: int = DEFAULT_TIMEOUT_MS,
                  create: bool = True):
         self.where = path
         self.synchronous = synchronous
         if not create and not Path(path).is_file():
             raise LedgerError(f"{path}: no ledger here; create one with `huiminbao ledger init --db {path}`")
         try:
-            self._conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
-            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            self._conn = sqlite3.connect(path, timeout=timeout_ms / 1000, isolation_level=None,
+                                         check_same_thread=False)
+            self._conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
             mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
             if mode.lower() != "wal":
                 mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -193,8 +195,10 @@ def connect(url: str, *, create: bool = True) -> Backend:
         if synchronous not in SQLITE_SYNCHRONOUS:
             raise LedgerError(f"{url}: synchronous={synchronous!r}; accepted: {', '.join(SQLITE_SYNCHRONOUS)}")
         try:
-            timeout = float(options.get("timeout", DEFAULT_TIMEOUT))
-        except ValueError:
+            seconds = Decimal(options.get("timeout", DEFAULT_TIMEOUT_MS // 1000))
+            if not seconds.is_finite() or seconds < 0:
+                raise InvalidOperation
+        except InvalidOperation:
             raise LedgerError(f"{url}: timeout={options['timeout']!r} is not a number of seconds") from None
-        return SQLiteBackend(path, synchronous=synchronous, timeout=timeout, create=create)
+        return SQLiteBackend(path, synchronous=synchronous, timeout_ms=int(seconds * 1000), create=create)
     raise LedgerError(f"{url}: not a ledger URL; accepted: sqlite:///PATH, postgresql://…")

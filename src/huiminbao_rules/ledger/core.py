@@ -574,8 +574,8 @@ class Ledger:
             for c in live:
                 want = to_dict(expected.of(c["claim_id"]), product)  # type: ignore[union-attr]
                 if c["result"] != json.loads(json.dumps(want, ensure_ascii=False)):
-                    problems.append(f"{where}: claim {c['claim_id']} v{c['current_version']} pays {c['payable']}, "
-                                    f"a replay pays {want['payable']}")
+                    problems.append(f"{where}: claim {c['claim_id']} v{c['current_version']}: the stored result "
+                                    f"(payable {c['payable']}) differs from a replay's (payable {want['payable']})")
                 total += Decimal(c["payable"])
             if _m(total) != state["payable_total"]:
                 problems.append(f"{where}: payable_total {state['payable_total']} but the live claims pay {_m(total)}")
