@@ -434,6 +434,8 @@ def test_the_ledger_commands(url, product, tmp_path, capsys) -> None:
     code, _, err = _cli(capsys, "ledger", "show", "P-0001", "--year", "2023", "--product", PRODUCT,
                         "--db", str(tmp_path / "missing.sqlite"))
     assert code == 2 and f"{tmp_path / 'missing.sqlite'}: no ledger here" in err
+    code, out, err = _cli(capsys, "ledger", "submit", str(files["C1"]), "--product", PRODUCT, "--db", str(files["C1"]))
+    assert (code, out) == (2, "") and err.startswith(f"huiminbao: error: {files['C1']}: ") and err.count("\n") == 1, err
     with Ledger.open(url if "://" in db else f"sqlite:///{db}") as led:
         assert_equals_replay(led, product, [C1, C3])
 

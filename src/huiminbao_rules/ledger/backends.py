@@ -108,12 +108,15 @@ class SQLiteBackend(Backend):
             raise LedgerError(f"{self.where}: the ledger stayed locked past the busy timeout: {exc}") from None
         try:
             yield Tx(cur, "?")
-        except BaseException:
+            cur.execute("COMMIT")
+        except BaseException as exc:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise  # the ledger's own checks come first: this is a bug
+            if isinstance(exc, sqlite3.Error):
+                raise LedgerError(f"{self.where}: SQLite: {exc}") from None
             raise
-        else:
-            cur.execute("COMMIT")
         finally:
             cur.close()
 
@@ -162,10 +165,19 @@ class PostgresBackend(Backend):
                 self._conn.rollback()
                 if attempt == _RETRIES - 1:
                     raise
+            except self._psycopg.OperationalError as exc:
+                self._rollback()
+                raise LedgerError(f"{self.where}: PostgreSQL: {str(exc).strip().splitlines()[0]}") from None
             except BaseException:
-                self._conn.rollback()
+                self._rollback()
                 raise
         raise AssertionError("unreachable")
+
+    def _rollback(self) -> None:
+        try:
+            self._conn.rollback()
+        except self._psycopg.Error:
+            pass  # the connection is gone: the server has rolled the transaction back
 
     def write(self, work: Callable[[Tx], T]) -> T:
         return self._run(work)
