@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from huiminbao_rules import adjudicate, get_product, parse_claim, replay, to_dict
+from huiminbao_rules import InputError, adjudicate, get_product, parse_claim, replay, to_dict
 from huiminbao_rules.cli import main
 from huiminbao_rules.ledger import (
     SCHEMA_VERSION,
@@ -196,8 +196,11 @@ def test_a_product_id_with_another_definition_is_refused(ledger, product) -> Non
 def test_an_invalid_claim_is_refused_and_nothing_is_written(ledger, product) -> None:
     bad = stay("X", "2023-08-01", "100.00")
     bad["encounters"][0]["settlement"]["medfee_sumamt"] = "101.00"
-    with pytest.raises(Exception, match="medfee_split"):
+    with pytest.raises(InputError, match="medfee_split"):
         ledger.submit(bad, product)
+    relaxed = parse_claim(bad, relax={"medfee_split", "lines_reconcile"})  # a Claim a caller checked less
+    with pytest.raises(LedgerError, match="records only claims that pass every check"):
+        ledger.submit(relaxed, product)
     assert ledger.person_years() == []
 
 
@@ -255,10 +258,20 @@ def test_a_reversal_removes_the_claim_and_readjudicates_the_later_ones(ledger, p
     # The reversed claim submitted again is the stored one: still reversed, nothing written.
     again = ledger.submit(C2, product)
     assert (again.recorded, again.status, again.version, again.payable, again.result) == (False, "reversed", 2, 0, None)
+    # Every claim reversed: the person-year pays nothing and has no accumulators.
+    ledger.reverse("C1", "billed twice")
+    ledger.reverse("C3", "billed twice")
+    empty = ledger.show("P-0001", 2023, PRODUCT)
+    assert (empty["payable_total"], empty["live_claims"], empty["accumulators"]) == ("0.00", 0, None)
+    assert ledger.verify() == []
+    for cid in ("C1", "C3"):
+        ledger.submit(dict(C1 if cid == "C1" else C3, claim_id=f"{cid}b"), product)
+    C1b, C3b = dict(C1, claim_id="C1b"), dict(C3, claim_id="C3b")
+    assert_equals_replay(ledger, product, [C1b, C3b])
     # Its encounter is free again: the same stay under a new claim id counts.
     ledger.submit(dict(C2, claim_id="C2b"), product)
     assert ledger.show("P-0001", 2023, PRODUCT)["payable_total"] == "8800.00"
-    assert_equals_replay(ledger, product, [C1, dict(C2, claim_id="C2b"), C3])
+    assert_equals_replay(ledger, product, [C1b, dict(C2, claim_id="C2b"), C3b])
 
 
 @pytest.mark.parametrize("seed", [1, 2])
