@@ -332,6 +332,8 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--json", action="store_true", help="print JSON: a summary and every finding")
     chk.add_argument("--lang", choices=("zh", "en"), default=None, help=_LANG_HELP)
     chk.set_defaults(run=_cmd_check)
+    from .ledger_cli import add_ledger_parser
+    add_ledger_parser(sub)
     return parser
 
 

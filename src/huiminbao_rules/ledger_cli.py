@@ -1,0 +1,156 @@
+"""``huiminbao ledger init|submit|reverse|show|export``: the claims ledger from the command
+line (see ``docs/ledger.md``). Part of the ``huiminbao`` command: same error
+discipline, one line ``huiminbao: error: …`` naming the file, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from .cli import _Bad, _product, _read_json_file
+from .errors import HuiminbaoError
+
+__all__ = ["add_ledger_parser"]
+
+DEFAULT_DB = "./huiminbao.sqlite"
+
+
+def _url(db: str) -> str:
+    """``--db``: a URL, or a path to a SQLite file."""
+    return db if "://" in db else f"sqlite:///{db}"
+
+
+def _open(args: argparse.Namespace, *, create: bool = False) -> Any:
+    from .ledger import Ledger
+
+    try:
+        return Ledger.open(_url(args.db), create=create)
+    except HuiminbaoError as exc:
+        raise _Bad(str(exc)) from None
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .ledger import SCHEMA_VERSION
+
+    with _open(args, create=True) as ledger:
+        print(f"ledger ready: {_url(args.db)} ({ledger.dialect}, schema version {SCHEMA_VERSION})")
+    return 0
+
+
+def _cmd_submit(args: argparse.Namespace) -> int:
+    product = _product(args.product)
+    with _open(args, create=True) as ledger:
+        done = []
+        for path in args.claims:
+            data = _read_json_file(path, "claim")
+            try:
+                submission = ledger.submit(data, product)
+            except HuiminbaoError as exc:
+                raise _Bad(f"{path}: {exc}") from None
+            done.append(submission)
+            if not args.json:
+                what = "recorded" if submission.recorded else f"already recorded ({submission.status})"
+                print(f"{path}: claim {submission.claim_id} v{submission.version} payable "
+                      f"{submission.payable:.2f} {what}")
+                for a in submission.adjustments:
+                    print(f"  adjustment: claim {a.claim_id} v{a.from_version} -> v{a.to_version}: "
+                          f"{a.previous_payable:.2f} -> {a.new_payable:.2f} ({a.difference:+.2f})")
+        if args.json:
+            print(json.dumps([s.to_dict() for s in done], ensure_ascii=False, indent=2))
+    return 0
+
+
+def _cmd_reverse(args: argparse.Namespace) -> int:
+    with _open(args) as ledger:
+        try:
+            reversal = ledger.reverse(args.claim_id, args.reason)
+        except HuiminbaoError as exc:
+            raise _Bad(str(exc)) from None
+        if args.json:
+            print(json.dumps(reversal.to_dict(), ensure_ascii=False, indent=2))
+            return 0
+        what = "reversed" if reversal.recorded else "already reversed"
+        print(f"claim {reversal.claim_id} {what} (v{reversal.version}): {reversal.reason}")
+        for a in reversal.adjustments:
+            print(f"  adjustment: claim {a.claim_id} v{a.from_version} -> v{a.to_version}: "
+                  f"{a.previous_payable:.2f} -> {a.new_payable:.2f} ({a.difference:+.2f})")
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    with _open(args) as ledger:
+        try:
+            state = ledger.show(args.insured_id, args.year, args.product)
+        except HuiminbaoError as exc:
+            raise _Bad(str(exc)) from None
+    if args.json:
+        print(json.dumps(state, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{state['insured_id']} · {state['product_id']} · policy year {state['policy_year']}: "
+          f"{state['live_claims']} live claim(s), payable total {state['payable_total']} (revision {state['revision']})")
+    for c in state["claims"]:
+        note = f" — reversed: {c['reversal_reason']}" if c["status"] == "reversed" else ""
+        print(f"  {c['service_on']}  {c['claim_id']}  v{c['current_version']}  payable {c['payable']}{note}")
+        for v in c["versions"]:
+            print(f"      v{v['version']} {v['cause']:<13} {v['payable']:>12}  (event {v['event']}, "
+                  f"library {v['library_version']})")
+    if state["adjustments"]:
+        print("  adjustments:")
+        for a in state["adjustments"]:
+            print(f"    event {a['event']}: claim {a['claim_id']} v{a['from_version']} -> v{a['to_version']}: "
+                  f"{a['previous_payable']} -> {a['new_payable']} ({a['difference']})")
+    acc = state["accumulators"] or {}
+    pools = ", ".join(f"{k} {v}" for k, v in sorted((acc.get("deductible_pools") or {}).items())) or "none"
+    print(f"  accumulators: paid {acc.get('total_paid', '0.00')}; deductible used: {pools}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .ledger.export import export
+
+    with _open(args) as ledger:
+        try:
+            done = export(ledger, args.format, args.out, product_id=args.product)
+        except HuiminbaoError as exc:
+            raise _Bad(str(exc)) from None
+    print(f"exported {done['claims']} live claim(s): {', '.join(done['files'])}")
+    return 0
+
+
+def add_ledger_parser(sub: Any) -> None:
+    """Add ``ledger`` and its verbs to the ``huiminbao`` command's subparsers."""
+    led = sub.add_parser("ledger", help="a claims ledger: submit, reverse, show, export (SQLite or PostgreSQL)")
+    verbs = led.add_subparsers(dest="ledger_command", required=True)
+
+    def verb(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = verbs.add_parser(name, help=help_text)
+        p.add_argument("--db", default=DEFAULT_DB, metavar="URL_OR_PATH",
+                       help=f"sqlite:///PATH, postgresql://… or a SQLite file (default {DEFAULT_DB})")
+        return p
+
+    init = verb("init", "create the ledger (or bring its schema up to date)")
+    init.set_defaults(run=_cmd_init)
+    sub_ = verb("submit", "adjudicate claims into their person-years and record them")
+    sub_.add_argument("claims", nargs="+", metavar="CLAIM.json")
+    sub_.add_argument("--product", required=True, metavar="ID|FILE.toml", help="bundled product id or a product file")
+    sub_.add_argument("--json", action="store_true", help="print a JSON array, one entry per claim")
+    sub_.set_defaults(run=_cmd_submit)
+    rev = verb("reverse", "reverse a claim: its effect removed, later claims re-adjudicated")
+    rev.add_argument("claim_id", metavar="CLAIM_ID")
+    rev.add_argument("--reason", required=True, metavar="TEXT")
+    rev.add_argument("--json", action="store_true")
+    rev.set_defaults(run=_cmd_reverse)
+    show = verb("show", "a person-year: claims, versions, adjustments, accumulators")
+    show.add_argument("insured_id", metavar="INSURED_ID")
+    show.add_argument("--year", required=True, type=int, metavar="POLICY_YEAR")
+    show.add_argument("--product", required=True, metavar="ID")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(run=_cmd_show)
+    exp = verb("export", "live claims and results in the loaders' formats")
+    exp.add_argument("--format", required=True, choices=("parquet", "jsonl"))
+    exp.add_argument("--out", required=True, metavar="PATH",
+                     help="jsonl: the claims file (results beside it); parquet: a directory of tables")
+    exp.add_argument("--product", metavar="ID", help="only this product's claims")
+    exp.set_defaults(run=_cmd_export)
