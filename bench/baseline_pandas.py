@@ -7,7 +7,7 @@ row per claim, and how many people went through the cap loop (below).
 The rules transcribed are in ``hangzhou_2022.py``; ``tests/test_baselines.py`` holds the
 result equal to the library's engines to the fen on generated populations.
 
-People whose year reaches a responsibility's cap (rare: 200,000 yuan paid under 2b) go
+People whose year adds up to more than a responsibility's cap (rare: 200,000 yuan under 2b) go
 through ``hangzhou_2022.settle_person``, a short loop in integers, because an indemnity cut
 on an earlier claim leaves room under a cap for a later one.
 """

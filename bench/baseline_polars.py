@@ -1,13 +1,15 @@
-"""An idiomatic Polars implementation of hangzhou-2022: lazy frames end to end (fee lines
-summed per encounter, each person's year by cumulative sums ``over`` the person, rounding
-per claim), exact in integer fen (no float money), collected once.
+"""An idiomatic Polars implementation of hangzhou-2022: lazy frames (fee lines summed per
+encounter, each person's year by cumulative sums ``over`` the person, rounding per claim),
+exact in integer fen (no float money). The plan is materialised after the fee lines are
+read and once the claims are in order: collected as one plan it ran two to three times
+slower, Polars apparently computing shared branches more than once.
 
 ``frames(population)`` turns a :class:`~huiminbao_rules.population.Population` into Polars
-frames (what a Polars user would already hold, read from Parquet); ``payable(frames) ->
-polars.DataFrame[claim_id, payable]`` (int64 fen), one row per claim, and how many
-people went through the cap loop (see ``baseline_pandas``). The rules
-transcribed are in ``hangzhou_2022.py``; ``tests/test_baselines.py`` holds the result equal
-to the library's engines to the fen on generated populations.
+frames (what a Polars user would already hold, read from Parquet); ``payable(frames)``
+returns a ``polars.DataFrame[claim_id, payable]`` (int64 fen), one row per claim, and how
+many people went through the cap loop (see ``baseline_pandas``). The rules transcribed
+are in ``hangzhou_2022.py``; ``tests/test_baselines.py`` holds the result equal to the
+library's engines to the fen on generated populations.
 
 Threads: Polars reads ``POLARS_MAX_THREADS`` when it is first imported; the benchmark sets
 it to 1 for the single-core comparison.
