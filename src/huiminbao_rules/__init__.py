@@ -7,35 +7,109 @@ explained line by line.
 The whole public API is :data:`__all__`.
 """
 
-from .catalog import bundled_ids, bundled_products, get_product, load_product, read_product
-from .coverage import Cover, cover_of
-from .engine import YearResult, adjudicate, fresh_year, replay
-from .enrollment import Application, ApplicationDecision, Decision, enroll, parse_application
-from .errors import (
-    AdjudicationError,
-    HuiminbaoError,
-    InputError,
-    Problem,
-    ProductError,
-    SettlementError,
-    UnknownProductError,
-)
-from .explain import SCHEMA, statement, to_dict, trace
-from .models import Claim, Encounter, EnrollmentYear, FeeLine, Insured, Settlement, parse_claim
-from .money import allocate, parse_amount, parse_rate, round_fen
-from .product import Product, parse_product
-from .reasons import REASONS
-from .result import (
-    Adjudication,
-    BandPiece,
-    Exclusion,
-    LineResult,
-    PortionResult,
-    ResponsibilityResult,
-    ResponsibilityToDate,
-    Step,
-    YearToDate,
-)
+import importlib as _importlib
+import typing as _typing
+
+if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; at run time names load on first use
+    from .catalog import bundled_ids, bundled_products, get_product, load_product, read_product
+    from .coverage import Cover, cover_of
+    from .engine import YearResult, adjudicate, fresh_year, replay
+    from .enrollment import Application, ApplicationDecision, Decision, enroll, parse_application
+    from .errors import (
+        AdjudicationError,
+        HuiminbaoError,
+        InputError,
+        Problem,
+        ProductError,
+        SettlementError,
+        UnknownProductError,
+    )
+    from .explain import SCHEMA, statement, to_dict, trace
+    from .models import Claim, Encounter, EnrollmentYear, FeeLine, Insured, Settlement, parse_claim
+    from .money import allocate, parse_amount, parse_rate, round_fen
+    from .product import Product, parse_product
+    from .reasons import REASONS
+    from .result import (
+        Adjudication,
+        BandPiece,
+        Exclusion,
+        LineResult,
+        PortionResult,
+        ResponsibilityResult,
+        ResponsibilityToDate,
+        Step,
+        YearToDate,
+    )
+
+# Importing the package loads nothing heavy: each public name is imported from its module
+# the first time it is used (PEP 562), so ``import huiminbao_rules`` and the command line
+# do not pay for pydantic models they never touch.
+_WHERE: dict[str, str] = {
+    "bundled_ids": "catalog",
+    "bundled_products": "catalog",
+    "get_product": "catalog",
+    "load_product": "catalog",
+    "read_product": "catalog",
+    "Cover": "coverage",
+    "cover_of": "coverage",
+    "YearResult": "engine",
+    "adjudicate": "engine",
+    "fresh_year": "engine",
+    "replay": "engine",
+    "Application": "enrollment",
+    "ApplicationDecision": "enrollment",
+    "Decision": "enrollment",
+    "enroll": "enrollment",
+    "parse_application": "enrollment",
+    "AdjudicationError": "errors",
+    "HuiminbaoError": "errors",
+    "InputError": "errors",
+    "Problem": "errors",
+    "ProductError": "errors",
+    "SettlementError": "errors",
+    "UnknownProductError": "errors",
+    "SCHEMA": "explain",
+    "statement": "explain",
+    "to_dict": "explain",
+    "trace": "explain",
+    "Claim": "models",
+    "Encounter": "models",
+    "EnrollmentYear": "models",
+    "FeeLine": "models",
+    "Insured": "models",
+    "Settlement": "models",
+    "parse_claim": "models",
+    "allocate": "money",
+    "parse_amount": "money",
+    "parse_rate": "money",
+    "round_fen": "money",
+    "Product": "product",
+    "parse_product": "product",
+    "REASONS": "reasons",
+    "Adjudication": "result",
+    "BandPiece": "result",
+    "Exclusion": "result",
+    "LineResult": "result",
+    "PortionResult": "result",
+    "ResponsibilityResult": "result",
+    "ResponsibilityToDate": "result",
+    "Step": "result",
+    "YearToDate": "result",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __version__ = "0.1.0"
 
