@@ -121,11 +121,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def add_ledger_parser(sub: Any) -> None:
     """Add ``ledger`` and its verbs to the ``huiminbao`` command's subparsers."""
-    led = sub.add_parser("ledger", help="a claims ledger: submit, reverse, show, export (SQLite or PostgreSQL)")
-    verbs = led.add_subparsers(dest="ledger_command", required=True)
+    about = "a claims ledger: submit, reverse, show, export (SQLite or PostgreSQL)"
+    led = sub.add_parser("ledger", help=about, description=(
+        "A claims ledger: each person-year's claims adjudicated in service-date order, stored with "
+        "their results, versions and adjustments, on SQLite (default) or PostgreSQL."))
+    verbs = led.add_subparsers(dest="ledger_command", required=True, metavar="VERB", help="what to do")
 
     def verb(name: str, help_text: str) -> argparse.ArgumentParser:
-        p = verbs.add_parser(name, help=help_text)
+        p = verbs.add_parser(name, help=help_text, description=help_text[:1].upper() + help_text[1:] + ".")
         p.add_argument("--db", default=DEFAULT_DB, metavar="URL_OR_PATH",
                        help=f"sqlite:///PATH, postgresql://… or a SQLite file (default {DEFAULT_DB})")
         return p
@@ -133,23 +136,23 @@ def add_ledger_parser(sub: Any) -> None:
     init = verb("init", "create the ledger (or bring its schema up to date)")
     init.set_defaults(run=_cmd_init)
     sub_ = verb("submit", "adjudicate claims into their person-years and record them")
-    sub_.add_argument("claims", nargs="+", metavar="CLAIM.json")
+    sub_.add_argument("claims", nargs="+", metavar="CLAIM.json", help="claim files (the claim JSON format)")
     sub_.add_argument("--product", required=True, metavar="ID|FILE.toml", help="bundled product id or a product file")
     sub_.add_argument("--json", action="store_true", help="print a JSON array, one entry per claim")
     sub_.set_defaults(run=_cmd_submit)
     rev = verb("reverse", "reverse a claim: its effect removed, later claims re-adjudicated")
-    rev.add_argument("claim_id", metavar="CLAIM_ID")
-    rev.add_argument("--reason", required=True, metavar="TEXT")
-    rev.add_argument("--json", action="store_true")
+    rev.add_argument("claim_id", metavar="CLAIM_ID", help="the id of a claim in the ledger")
+    rev.add_argument("--reason", required=True, metavar="TEXT", help="why the claim is reversed (kept in the audit trail)")
+    rev.add_argument("--json", action="store_true", help="print the reversal and its adjustments as JSON")
     rev.set_defaults(run=_cmd_reverse)
     show = verb("show", "a person-year: claims, versions, adjustments, accumulators")
-    show.add_argument("insured_id", metavar="INSURED_ID")
-    show.add_argument("--year", required=True, type=int, metavar="POLICY_YEAR")
-    show.add_argument("--product", required=True, metavar="ID")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("insured_id", metavar="INSURED_ID", help="the insured person's id")
+    show.add_argument("--year", required=True, type=int, metavar="POLICY_YEAR", help="the policy year")
+    show.add_argument("--product", required=True, metavar="ID", help="the product id the claims were submitted under")
+    show.add_argument("--json", action="store_true", help="print the person-year as JSON (with payable_total)")
     show.set_defaults(run=_cmd_show)
     exp = verb("export", "live claims and results in the loaders' formats")
-    exp.add_argument("--format", required=True, choices=("parquet", "jsonl"))
+    exp.add_argument("--format", required=True, choices=("parquet", "jsonl"), help="the loaders' format to write")
     exp.add_argument("--out", required=True, metavar="PATH",
                      help="jsonl: the claims file (results beside it); parquet: a directory of tables")
     exp.add_argument("--product", metavar="ID", help="only this product's claims")
