@@ -58,7 +58,8 @@ def _cmd_submit(args: argparse.Namespace) -> int:
                     print(f"  adjustment: claim {a.claim_id} v{a.from_version} -> v{a.to_version}: "
                           f"{a.previous_payable:.2f} -> {a.new_payable:.2f} ({a.difference:+.2f})")
         if args.json:
-            print(json.dumps([s.to_dict() for s in done], ensure_ascii=False, indent=2))
+            print(json.dumps([{"schema": "huiminbao_rules.ledger.submission/1", **s.to_dict()} for s in done],
+                             ensure_ascii=False, indent=2))
     return 0
 
 
@@ -69,7 +70,8 @@ def _cmd_reverse(args: argparse.Namespace) -> int:
         except HuiminbaoError as exc:
             raise _Bad(str(exc)) from None
         if args.json:
-            print(json.dumps(reversal.to_dict(), ensure_ascii=False, indent=2))
+            print(json.dumps({"schema": "huiminbao_rules.ledger.reversal/1", **reversal.to_dict()},
+                             ensure_ascii=False, indent=2))
             return 0
         what = "reversed" if reversal.recorded else "already reversed"
         print(f"claim {reversal.claim_id} {what} (v{reversal.version}): {reversal.reason}")
@@ -86,7 +88,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
         except HuiminbaoError as exc:
             raise _Bad(str(exc)) from None
     if args.json:
-        print(json.dumps(state, ensure_ascii=False, indent=2))
+        print(json.dumps({"schema": "huiminbao_rules.ledger.person_year/1", **state}, ensure_ascii=False, indent=2))
         return 0
     print(f"{state['insured_id']} · {state['product_id']} · policy year {state['policy_year']}: "
           f"{state['live_claims']} live claim(s), payable total {state['payable_total']} (revision {state['revision']})")
