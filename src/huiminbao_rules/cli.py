@@ -11,16 +11,18 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from .catalog import bundled_ids, bundled_products, bundled_profiles, get_profile, load_product
+from pydantic import ValidationError
+
+from .catalog import bundled_ids, bundled_products, bundled_profiles, load_product, load_profile
 from .describe import decision_dict, decision_lines, describe, diff, findings_lines
 from .enrollment import enroll, parse_application
 from .engine import replay
-from .errors import HuiminbaoError, InputError
+from .errors import AdjudicationError, HuiminbaoError, InputError
 from .explain import statement, to_dict, trace
-from .models import Claim, parse_claim
+from .inputs import DEFAULT_LIMITS, Limits, read_json
+from .models import Claim, parse_claim, problems_from_validation
 from .product import Product
 from .regulation import applicable_profiles, check
 from .result import YearToDate
@@ -34,47 +36,68 @@ class _Bad(Exception):
     """Bad input, already phrased for the user."""
 
 
-def _read_json_file(path: str, what: str) -> Any:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise _Bad(f"{path}: cannot read {what}: {exc.strerror}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _Bad(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(max_bytes=getattr(args, "max_bytes", None) or DEFAULT_LIMITS.max_bytes,
+                  max_fee_lines=getattr(args, "max_fee_lines", None) or DEFAULT_LIMITS.max_fee_lines)
 
 
-def _claims(paths: Sequence[str]) -> list[Claim]:
+def _read_json_file(path: str, what: str, limits: Limits = DEFAULT_LIMITS) -> Any:
+    try:
+        return read_json(path, what, limits)
+    except InputError as exc:
+        raise _Bad(str(exc)) from None
+
+
+def _claims(paths: Sequence[str], limits: Limits) -> list[tuple[str, Claim]]:
     claims = []
     for path in paths:
-        data = _read_json_file(path, "claim")
+        data = _read_json_file(path, "claim", limits)
         try:
-            claims.append(parse_claim(data))
+            claims.append((path, parse_claim(data, limits=limits)))
         except InputError as exc:
             raise _Bad(f"{path}: {exc}") from None
     return claims
 
 
-def _product(ref: str) -> Product:
+def _product(ref: str, limits: Limits = DEFAULT_LIMITS) -> Product:
     try:
-        return load_product(ref)
+        return load_product(ref, limits=limits)
     except HuiminbaoError as exc:
         raise _Bad(str(exc)) from None
 
 
+def _year_to_date(path: str, limits: Limits) -> YearToDate:
+    data = _read_json_file(path, "year-to-date record", limits)
+    try:
+        return YearToDate.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(str(p) for p in problems_from_validation(exc)[:20])
+        raise _Bad(f"{path}: invalid year-to-date record: {problems}") from None
+
+
+def _files_of(exc: AdjudicationError, paths: dict[str, str], ytd: str | None) -> str:
+    """The files an adjudication error is about: its claims' files, and the year-to-date record's."""
+    files = list(dict.fromkeys(paths[c] for c in exc.claims if c in paths))
+    if exc.year_to_date and ytd:
+        files.append(ytd)
+    return ", ".join(files or [*paths.values(), *([ytd] if ytd else [])])
+
+
 def _cmd_adjudicate(args: argparse.Namespace) -> int:
-    product = _product(args.product)
-    claims = _claims(args.claims)
-    ytd = None
-    if args.year_to_date:
-        data = _read_json_file(args.year_to_date, "year-to-date record")
-        try:
-            ytd = YearToDate.model_validate(data)
-        except ValueError as exc:
-            raise _Bad(f"{args.year_to_date}: invalid year-to-date record: {exc}") from None
+    limits = _limits(args)
+    product = _product(args.product, limits)
+    named = _claims(args.claims, limits)
+    claims = [c for _, c in named]
+    paths: dict[str, str] = {}
+    for path, c in named:
+        if c.claim_id in paths:
+            raise _Bad(f"{paths[c.claim_id]}, {path}: both hold claim {c.claim_id!r}; a claim is adjudicated once")
+        paths[c.claim_id] = path
+    ytd = _year_to_date(args.year_to_date, limits) if args.year_to_date else None
     try:
         year = replay(claims, product, ytd)
+    except AdjudicationError as exc:
+        raise _Bad(f"{_files_of(exc, paths, args.year_to_date)}: {exc}") from None
     except HuiminbaoError as exc:
         raise _Bad(str(exc)) from None
     if args.json:
@@ -129,10 +152,11 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_enroll(args: argparse.Namespace) -> int:
-    product = _product(args.product)
-    data = _read_json_file(args.application, "application")
+    limits = _limits(args)
+    product = _product(args.product, limits)
+    data = _read_json_file(args.application, "application", limits)
     try:
-        application = parse_application(data)
+        application = parse_application(data, limits=limits)
     except InputError as exc:
         raise _Bad(f"{args.application}: {exc}") from None
     result = enroll(application, product)
@@ -147,7 +171,7 @@ def _cmd_enroll(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     refs = args.products or bundled_ids()
     try:
-        chosen = [get_profile(args.profile)] if args.profile else None
+        chosen = [load_profile(args.profile)] if args.profile else None
         every = bundled_profiles()
     except HuiminbaoError as exc:
         raise _Bad(str(exc)) from None
@@ -170,6 +194,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 1 if violations else 0
 
 
+def _positive(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) < 1 or len(text) > 12:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def _limit_flags(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--max-bytes", type=_positive, metavar="N",
+                     help=f"refuse an input file larger than N bytes (default {DEFAULT_LIMITS.max_bytes})")
+    sub.add_argument("--max-fee-lines", type=_positive, metavar="N",
+                     help=f"refuse a claim with more than N fee lines (default {DEFAULT_LIMITS.max_fee_lines})")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="huiminbao", description="惠民保 benefit adjudication")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -180,6 +217,7 @@ def _parser() -> argparse.ArgumentParser:
     adj.add_argument("--lang", choices=("zh", "en"), default="zh", help="statement language (default zh)")
     adj.add_argument("--trace", action="store_true", help="also print every step with its clause and source")
     adj.add_argument("--year-to-date", metavar="YTD.json", help="accumulators from earlier claims of the year")
+    _limit_flags(adj)
     adj.set_defaults(run=_cmd_adjudicate)
     prods = sub.add_parser("products", help="list the bundled products")
     prods.add_argument("--json", action="store_true")
@@ -197,10 +235,12 @@ def _parser() -> argparse.ArgumentParser:
     enr.add_argument("--product", required=True, metavar="ID|FILE.toml")
     enr.add_argument("--json", action="store_true")
     enr.add_argument("--lang", choices=("zh", "en"), default="zh")
+    _limit_flags(enr)
     enr.set_defaults(run=_cmd_enroll)
     chk = sub.add_parser("check", help="check products against regulatory profiles (exit 1 on a violation)")
     chk.add_argument("products", nargs="*", metavar="ID|FILE.toml", help="default: every bundled product")
-    chk.add_argument("--profile", metavar="ID", help="default: the profiles that govern each product's city")
+    chk.add_argument("--profile", metavar="ID|FILE.toml",
+                     help="bundled profile id or a profile file; default: the profiles that govern each product's city")
     chk.add_argument("--strict", action="store_true",
                      help="apply each bound to every responsibility and treat in-principle rules as binding")
     chk.add_argument("--json", action="store_true")

@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .engine import adjudicate
 from .errors import ProductError
 from .models import Claim, Encounter, FeeLine, Insured, Settlement, problems_from_validation
+from .fields import Bool, Day
 from .money import ZERO, Amount, Rate, round_fen
 from .product import Product, Responsibility, Source
 
@@ -74,7 +75,7 @@ class Rule(BaseModel):
     rate: Rate | None = None
     buckets: tuple[str, ...] = ()
     text: str = ""
-    in_principle: bool = False
+    in_principle: Bool = False
     clause: str
     source: str
     note: str = ""
@@ -88,8 +89,8 @@ class Profile(BaseModel):
     id: str
     name_zh: str
     name_en: str
-    issued: date
-    effective: date
+    issued: Day
+    effective: Day
     status: str = Field(default="in force", description="e.g. 'in force', 'draft for comment'")
     cities: tuple[str, ...] = Field(description="cities it governs; ['*'] for every city")
     sources: dict[str, Source]
