@@ -91,7 +91,8 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
     paths: dict[str, str] = {}
     for path, c in named:
         if c.claim_id in paths:
-            raise _Bad(f"{paths[c.claim_id]}, {path}: both hold claim {c.claim_id!r}; a claim is adjudicated once")
+            raise _Bad(f"{paths[c.claim_id]}, {path}: claim ids repeat: both hold claim {c.claim_id!r}; "
+                       "a claim is adjudicated once")
         paths[c.claim_id] = path
     ytd = _year_to_date(args.year_to_date, limits) if args.year_to_date else None
     try:

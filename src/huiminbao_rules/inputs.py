@@ -25,12 +25,13 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import FileError
 from .fields import JsonInt
 
-__all__ = ["DEFAULT_LIMITS", "INT_DIGITS", "Limits", "check_tree", "parse_json", "read_file", "read_text"]
+__all__ = ["DEFAULT_LIMITS", "INT_DIGITS", "Limits", "check_tree", "open_regular", "parse_json", "read_file", "read_json",
+           "read_text"]
 
 INT_DIGITS = 30
 """The most digits a JSON integer may have (years and counts need four or five)."""
@@ -58,6 +59,35 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+def open_regular(path: str | os.PathLike[str], what: str) -> BinaryIO:
+    """A regular file opened for reading in binary; :class:`FileError` for anything else
+    (missing, a directory, a pipe, a device), without waiting on it."""
+    name = str(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(name, flags)
+    except OSError as exc:
+        raise FileError(name, f"cannot read {what} file: {exc.strerror or exc}") from None
+    try:
+        _regular(fd, name, what)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def _regular(fd: int, name: str, what: str) -> os.stat_result:
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a directory" if stat.S_ISDIR(info.st_mode) else "a named pipe" if stat.S_ISFIFO(info.st_mode)
+                else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+                else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+        raise FileError(name, f"cannot read {what} file: it is {kind}, not a regular file")
+    return info
+
+
 def read_file(path: str | os.PathLike[str], what: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """The bytes of a regular file, refused when larger than ``limits.max_bytes``."""
     name = str(path)
@@ -67,12 +97,7 @@ def read_file(path: str | os.PathLike[str], what: str, limits: Limits = DEFAULT_
     except OSError as exc:
         raise FileError(name, f"cannot read {what} file: {exc.strerror or exc}") from None
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            kind = ("a directory" if stat.S_ISDIR(info.st_mode) else "a named pipe" if stat.S_ISFIFO(info.st_mode)
-                    else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
-                    else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
-            raise FileError(name, f"cannot read {what} file: it is {kind}, not a regular file")
+        info = _regular(fd, name, what)
         if info.st_size > limits.max_bytes:
             raise FileError(name, f"{what} file has {info.st_size} bytes, more than the limit of "
                                   f"{limits.max_bytes} bytes per file (--max-bytes)")

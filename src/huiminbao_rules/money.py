@@ -76,9 +76,9 @@ def _why_not(text: str, what: str, places: int) -> str:
     if text[:1] in "+-":
         return (f"{what} {shown} is negative; amounts are zero or more" if text[:1] == "-" and text.strip("-0.")
                 else f"{what} {shown} has a sign; write the digits alone")
-    if "," in text or "_" in text or "'" in text or " " in text:
+    if re.fullmatch(r"[0-9]+([,_' ][0-9]+)+(\.[0-9]*)?|[0-9]+,[0-9]*", text):
         return f"{what} {shown} has a separator; write the digits alone, with a '.' before the decimals"
-    if "e" in text.lower():
+    if re.fullmatch(r"[0-9.]+[eE][+-]?[0-9]+", text):
         return f"{what} {shown} has an exponent; write every digit"
     if any(ch.isdigit() and not ch.isascii() for ch in text):
         return f"{what} {shown} has digits of another script; use ASCII digits 0-9"
