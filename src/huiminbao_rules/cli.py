@@ -78,8 +78,8 @@ def _year_to_date(path: str, limits: Limits) -> YearToDate:
 def _files_of(exc: AdjudicationError, paths: dict[str, str], ytd: str | None) -> str:
     """The files an adjudication error is about: its claims' files, and the year-to-date record's."""
     files = list(dict.fromkeys(paths[c] for c in exc.claims if c in paths))
-    if exc.year_to_date and ytd:
-        files.append(ytd)
+    if ytd and (exc.year_to_date or any(c not in paths for c in exc.claims)):
+        files.append(ytd)  # the record is what counted the claims no file holds
     return ", ".join(files or [*paths.values(), *([ytd] if ytd else [])])
 
 

@@ -73,7 +73,7 @@ def _why_not(text: str, what: str, places: int) -> str:
     shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
     if text != text.strip():
         return f"{what} {shown} has spaces around it"
-    if text[:1] in "+-":
+    if text[:1] and text[:1] in "+-":
         return (f"{what} {shown} is negative; amounts are zero or more" if text[:1] == "-" and text.strip("-0.")
                 else f"{what} {shown} has a sign; write the digits alone")
     if re.fullmatch(r"[0-9]+([,_' ][0-9]+)+(\.[0-9]*)?|[0-9]+,[0-9]*", text):
