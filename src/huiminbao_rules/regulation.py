@@ -80,6 +80,18 @@ class Rule(BaseModel):
     source: str
     note: str = ""
 
+    @model_validator(mode="after")
+    def _sane(self) -> Rule:
+        if self.bound is not None and self.bound > MAX_BOUND:
+            raise ValueError(f"rule {self.id}: bound {self.bound} is above {MAX_BOUND}, more than any product pays")
+        if self.kind == "min_ratio" and self.rate is not None and not self.rate > 0:
+            raise ValueError(f"rule {self.id}: a minimum ratio is above 0, not {self.rate}")
+        return self
+
+
+MAX_BOUND = Decimal("1000000000.00")
+"""The largest deductible or cap bound a profile may set (one billion yuan)."""
+
 
 class Profile(BaseModel):
     """A jurisdiction's rules for 惠民保 products."""
