@@ -13,6 +13,7 @@ from .engine import YearResult, adjudicate, fresh_year, replay
 from .enrollment import Application, ApplicationDecision, Decision, enroll, parse_application
 from .errors import (
     AdjudicationError,
+    FileError,
     HuiminbaoError,
     InputError,
     Problem,
@@ -21,6 +22,7 @@ from .errors import (
     UnknownProductError,
 )
 from .explain import SCHEMA, statement, to_dict, trace
+from .inputs import Limits
 from .models import Claim, Encounter, EnrollmentYear, FeeLine, Insured, Settlement, parse_claim
 from .money import allocate, parse_amount, parse_rate, round_fen
 from .product import Product, parse_product
@@ -54,9 +56,11 @@ __all__ = [
     "EnrollmentYear",
     "Exclusion",
     "FeeLine",
+    "FileError",
     "HuiminbaoError",
     "InputError",
     "Insured",
+    "Limits",
     "LineResult",
     "PortionResult",
     "Problem",
