@@ -21,7 +21,6 @@ product's rule); then cash.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date

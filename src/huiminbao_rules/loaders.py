@@ -20,7 +20,6 @@ exactly what was validated. A claim with any problem is rejected whole.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ProductError
 from .models import CatalogueLevel, EncounterKind, Scheme, problems_from_validation
-from .fields import Bool, Day, Int, shown
+from .fields import Bool, Day, Int
 from .money import ONE, ZERO, Amount, Rate
 
 MAX_DAYS = 3660
