@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from huiminbao_rules import adjudicate, get_product, parse_claim
@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CLAIMS = sorted((ROOT / "examples" / "claims").glob("*.json"))
 APPLICATION = ROOT / "examples" / "applications" / "hangzhou-2022-family.json"
 PRODUCT = ROOT / "src" / "huiminbao_rules" / "products" / "shenzhen" / "2023.toml"
+HANGZHOU = ROOT / "src" / "huiminbao_rules" / "products" / "hangzhou" / "2022.toml"
 PROFILE = ROOT / "src" / "huiminbao_rules" / "profiles" / "hangzhou-2020.toml"
 EXAMPLES = int(os.environ.get("HUIMINBAO_FUZZ_EXAMPLES", "60"))
 """Examples per surface; set ``HUIMINBAO_FUZZ_EXAMPLES`` for a longer run."""
@@ -230,6 +231,7 @@ def test_fuzz_claims_by_value(tmp_path_factory, data) -> None:
     target.write_bytes(_dump(mutated))
     code, out, err = run(["adjudicate", str(target), "--product", PRODUCT_OF[path], "--json"])
     check_outcome(code, out, err, [str(target)])
+    event(f"exit {code}")
     if invalid:
         assert code == 2, f"an invalid value was accepted: {out[:300]}"
     if code == 0:
@@ -316,7 +318,10 @@ def toml_mutation(draw: st.DrawFn, raw: bytes) -> bytes:
     return data
 
 
-_PRODUCT_RAW = PRODUCT.read_bytes().replace(b'id = "shenzhen-2023"', b'id = "shenzhen-2023~fuzz"')
+_PRODUCTS_RAW = [
+    PRODUCT.read_bytes().replace(b'id = "shenzhen-2023"', b'id = "shenzhen-2023~fuzz"'),
+    HANGZHOU.read_bytes().replace(b'id = "hangzhou-2022"', b'id = "hangzhou-2022~fuzz"'),
+]
 
 
 @FUZZ
@@ -324,18 +329,24 @@ _PRODUCT_RAW = PRODUCT.read_bytes().replace(b'id = "shenzhen-2023"', b'id = "she
 def test_fuzz_product_files(tmp_path_factory, data) -> None:
     folder = tmp_path_factory.mktemp("product")
     product = folder / "product.toml"
-    product.write_bytes(data.draw(toml_mutation(_PRODUCT_RAW)))
+    product.write_bytes(data.draw(toml_mutation(data.draw(st.sampled_from(_PRODUCTS_RAW)))))
     claim = CLAIMS[[p.name for p in CLAIMS].index("shenzhen-2023-s1.json")]
     code, out, err = run(["show", str(product), "--lang", "en"])
     check_outcome(code, out, err, [str(product)])
     loaded = code == 0
+    event(f"product loads: {loaded}")
+    # A product that loads can always adjudicate and enroll.
     code, out, err = run(["adjudicate", str(claim), "--product", str(product), "--json", "--trace"])
     check_outcome(code, out, err, [str(product)])
-    assert (code == 0) == loaded  # a product that loads can always adjudicate
-    if code == 0:
-        check_json_result(out)
+    assert (code == 0) == loaded, err
+    code, out, err = run(["enroll", str(APPLICATION), "--product", str(product), "--json"])
+    check_outcome(code, out, err, [str(product)])
+    assert (code == 0) == loaded, err
+    if loaded:
         code, out, err = run(["check", str(product), "--profile", "national-2025"])
         check_outcome(code, out, err, [str(product)], may_find_violations=True)
+        code, out, err = run(["diff", "shenzhen-2023", str(product)])
+        check_outcome(code, out, err, [str(product)])
 
 
 @FUZZ
