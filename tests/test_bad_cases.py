@@ -103,3 +103,41 @@ def test_a_claim_over_the_fee_line_limit_is_refused_quickly(tmp_path, capsys) ->
                    "limit of 20000 per claim")
     assert_refused(*run(["adjudicate", str(EXAMPLE), "--product", "shenzhen-2023", "--max-fee-lines", "2"], capsys),
                    [str(EXAMPLE)], "limit of 2 per claim")
+
+
+# --- the loaders: file-level problems raise the typed error naming the file; rows are rejections ---
+
+LOADERS = HERE / "loaders"
+
+
+@pytest.mark.parametrize("name, says", [
+    ("encounters-not-utf8.csv", "not UTF-8"),
+    ("encounters-ragged.csv", "not a readable CSV file"),
+    ("encounters-empty.csv", "empty"),
+    ("encounters-repeated-column.csv", "repeated column names: claim_id"),
+    ("encounters-corrupt.parquet", "not a readable Parquet file"),
+    ("encounters-missing.csv", "No such file"),
+])
+def test_a_table_file_that_cannot_be_read_is_a_typed_error_naming_it(name, says) -> None:
+    from huiminbao_rules import InputError
+    from huiminbao_rules.loaders import load_tables
+
+    with pytest.raises(InputError) as err:
+        load_tables(LOADERS / name, LOADERS / "fee_lines.csv")
+    assert str(LOADERS / name) in str(err.value) and says in str(err.value), str(err.value)
+
+
+def test_hostile_jsonl_lines_are_rejections_and_the_others_load(tmp_path) -> None:
+    from huiminbao_rules.loaders import load_jsonl
+
+    loaded = load_jsonl(LOADERS / "claims-hostile-lines.jsonl")
+    assert loaded.counts == {"read": 9, "loaded": 1, "rejected": 8, "unattributed_rows": 0}
+    assert list(loaded.population.claims["claim_id"]) == ["SZ23-0001"]
+    reasons = {row: reason for row, reason in zip(loaded.rejected["row"], loaded.rejected["reason"])}
+    assert [k for k in sorted(reasons)] == [2, 3, 4, 5, 6, 7, 8, 9]
+    for row, says in {2: "5000 digits", 3: "nest more than", 4: "lone surrogate", 5: "'claim_id' appears twice",
+                      6: "supported years", 7: "same encounter", 8: "not UTF-8", 9: "separator"}.items():
+        assert says in reasons[row], (row, reasons[row])
+    path = tmp_path / "rejected.csv"
+    loaded.rejected.to_csv(path, index=False)  # the report can always be written
+    assert path.read_text(encoding="utf-8").count("\n") == len(loaded.rejected) + 1
