@@ -42,8 +42,8 @@ class Limits:
     """How much one input may hold. The command line sets them with ``--max-bytes`` and
     ``--max-fee-lines``; the API takes them as a ``limits`` argument."""
 
-    max_bytes: int = 32 * 2**20
-    """Bytes per file (32 MiB)."""
+    max_bytes: int = 16 * 2**20
+    """Bytes per file (16 MiB: a claim of 20,000 fee lines takes about 8)."""
     max_fee_lines: int = 20_000
     """Fee lines per claim, over all its encounters."""
     max_depth: int = 64
