@@ -255,7 +255,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except _Bad as exc:
-        print(f"huiminbao: error: {exc}", file=sys.stderr)
+        # One line, whatever a file name or a value holds.
+        line = str(exc)
+        for ch in ("\r", "\n", "\u2028", "\u2029"):
+            line = line.replace(ch, ch.encode("unicode_escape").decode("ascii"))
+        print(f"huiminbao: error: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # the reader (e.g. `head`) stopped reading: not an error
         sys.stderr.close()

@@ -470,8 +470,10 @@ class Rounding(Cited):
 
         if isinstance(v, bool) or not isinstance(v, (int, str, Decimal)):
             raise ValueError("rounding step is 0.01 (fen) or 1 (yuan)")
+        if isinstance(v, str) and v not in ("0.01", "1"):
+            raise ValueError(f"rounding step {v!r} is not \"0.01\" (fen) or \"1\" (yuan)")
         try:
-            d = Decimal(str(v).strip())
+            d = Decimal(v)
         except InvalidOperation:
             raise ValueError(f"rounding step {v!r} is not a number; it is 0.01 (fen) or 1 (yuan)") from None
         # Normalised, so 1.0 or "0.010" mean what they say and not a finer quantum.
