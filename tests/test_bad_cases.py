@@ -141,3 +141,10 @@ def test_hostile_jsonl_lines_are_rejections_and_the_others_load(tmp_path) -> Non
     path = tmp_path / "rejected.csv"
     loaded.rejected.to_csv(path, index=False)  # the report can always be written
     assert path.read_text(encoding="utf-8").count("\n") == len(loaded.rejected) + 1
+
+
+def test_the_error_is_one_line_whatever_the_file_name_holds(tmp_path, capsys) -> None:
+    path = tmp_path / "bad\nname.json"
+    path.write_text("{", encoding="utf-8")
+    code, out, err = run(["adjudicate", str(path), "--product", "shenzhen-2023"], capsys)
+    assert_refused(code, out, err, [str(path).replace("\n", "\\n")], "malformed JSON")
