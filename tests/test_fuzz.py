@@ -210,6 +210,8 @@ def check_outcome(code: int, out: str, err: str, files: list[str], *, may_find_v
     assert err.count("\n") == 1 and err.endswith("\n"), err
     assert err.startswith("huiminbao: error: "), err
     assert any(f in err for f in files), (files, err)
+    for leak in ("Decimal(", "errors.pydantic.dev", "input_value=", "Traceback"):
+        assert leak not in err, err  # values as written, no library internals
 
 
 def check_json_result(out: str) -> None:
