@@ -8,7 +8,8 @@ names they keep (see ``docs/scenarios.md``):
 - ``claims``: ``claim_id``, ``insured_id``, ``other_insurance_paid``;
 - ``encounters``: ``claim_id``, ``encounter_id``, ``kind``, ``admitted_on``,
   ``discharged_on``, ``service_date``, ``institution``, ``diagnoses`` (``;``-joined),
-  ``settled_through_basic``, and the settlement amounts;
+  ``settled_through_basic``, the settlement amounts, and ``setl_id`` and ``mdtrt_id`` (None
+  where the claim has none: they identify the encounter);
 - ``fee_lines``: ``claim_id``, ``encounter_id``, ``line_no``, ``med_list_codg``, ``name``,
   ``chrgitm_lv``, ``med_chrgitm_type``, and the line amounts.
 
