@@ -430,3 +430,20 @@ def test_the_published_example_under_a_six_digit_context() -> None:
     assert decision == enroll(parse_application(APPLICATION.read_text(encoding="utf-8")), get_product("hangzhou-2022"))
     assert date(2023, 1, 1)  # the context is restored: nothing leaks out
     assert decimal.getcontext().prec == 28
+
+
+def test_loading_and_batch_adjudication_ignore_the_callers_context_too(tmp_path) -> None:
+    from huiminbao_rules.batch import adjudicate_population
+
+    path = tmp_path / "claims.jsonl"
+    path.write_text(json.dumps(claim_data()) + "\n", encoding="utf-8")
+
+    def run() -> list:
+        loaded = load_jsonl(path)
+        return [loaded.population.encounters.to_dict("records")] + [
+            adjudicate_population(loaded.population, SZ, engine=e).to_dict("records") for e in ("batch", "reference")]
+
+    expected = run()
+    with decimal.localcontext(decimal.Context(prec=3, rounding=decimal.ROUND_DOWN, traps=[decimal.Inexact])):
+        assert run() == expected
+    assert expected[1][0]["payable"] == 3_860_000

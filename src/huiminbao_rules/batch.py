@@ -19,6 +19,7 @@ from typing import Literal
 import pandas as pd
 
 from .engine import replay
+from .money import exact
 from .population import Population
 from .product import Product
 
@@ -57,10 +58,12 @@ def _reference(population: Population, product: Product) -> pd.DataFrame:
     return frame.sort_values(["insured_id", "service_on", "claim_id"], ignore_index=True)
 
 
+@exact
 def adjudicate_population(population: Population, product: Product,
                           engine: Literal["batch", "reference"] = "batch") -> pd.DataFrame:
     """One row per claim: what ``product`` pays, each person's claims replayed in
-    service-date order as one policy year (money in int64 fen)."""
+    service-date order as one policy year (money in int64 fen). Computed in the library's own
+    decimal context, whatever the caller's."""
     if engine == "reference":
         return _reference(population, product)
     from .columnar import adjudicate_columns

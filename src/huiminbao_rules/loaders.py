@@ -38,7 +38,7 @@ from pydantic import ValidationError
 from .errors import AdjudicationError, FileError, InputError, Problem, SettlementError
 from .inputs import DEFAULT_LIMITS, Limits, open_regular, parse_json
 from .models import Claim, count_fee_lines, parse_claim, problems_from_validation
-from .money import FEN, parse_amount
+from .money import FEN, exact, parse_amount
 from .population import ENCOUNTER_IDS, ENCOUNTER_MONEY, LINE_MONEY, Population, _yuan
 
 __all__ = [
@@ -467,6 +467,7 @@ def _ids(table: _Table, column: str, report: _Report) -> dict[str, list[int]]:
     return out
 
 
+@exact
 def load_tables(encounters: TableInput, fee_lines: TableInput, claims: TableInput | None = None,
                 insured: TableInput | None = None, *, progress: bool | None = None,
                 limits: Limits = DEFAULT_LIMITS) -> Loaded:
@@ -810,6 +811,7 @@ def _population(claims: list[Claim]) -> Population:
 # --- JSONL ------------------------------------------------------------------------------------------
 
 
+@exact
 def load_jsonl(path: str | PathLike[str], *, progress: bool | None = None,
                limits: Limits = DEFAULT_LIMITS) -> Loaded:
     """Load one claim per line (the interchange format of ``docs/claim-format.md``).

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .models import Claim, Settlement
+from .money import exact
 
 __all__ = ["ENCOUNTER_IDS", "ENCOUNTER_MONEY", "LINE_MONEY", "Population"]
 
@@ -74,6 +75,7 @@ class Population:
         return len(self.claims)
 
     @classmethod
+    @exact
     def from_claims(cls, claims: Iterable[Claim]) -> Population:
         """Tables from validated claims (the insured table keeps each person's first record)."""
         people: dict[str, dict[str, Any]] = {}
