@@ -3,7 +3,13 @@
 Money is yuan as ``Decimal`` with at most two places (fen). Rates are ``Decimal``
 fractions between 0 and 1 with at most four places (the national platform carries
 ratios as ``5,4``). Binary floats are refused everywhere: ``0.1`` has no exact
-binary value, so a float amount would already be wrong before any rule ran.
+binary value, so a float amount would already be wrong before any rule ran. Text is
+read strictly: ASCII digits and one ``.``, nothing else (no sign, separator, exponent,
+space or other script), so ``"1,50"`` is never taken as 150.
+
+The library computes in its own decimal context (:data:`CONTEXT`, through :func:`exact`
+on every public entry point), so a caller's ``decimal`` context (a low precision, a
+trap on ``Inexact``) changes no result.
 
 Every rounding in the library goes through :func:`quantize`, which always names its
 mode instead of inheriting the context's banker's rounding; :func:`round_fen` is the
