@@ -247,6 +247,7 @@ def test_a_stored_record_round_trips_and_checks_clean() -> None:
     (lambda r: r["combined_caps"].update(nowhere="1.00"), "combined_caps nowhere"),
     (lambda r: r["sub_limits"].update({"x.y": "1.00"}), "names no sub-limit"),
     (lambda r: r["encounters"].update({"setl_id:9": "C-NOT-COUNTED"}), "C-NOT-COUNTED"),
+    (lambda r: r.update(encounters={}), "no encounter in encounters"),
 ])
 def test_a_record_is_checked_against_its_product(change, says) -> None:
     record = json.loads(_year().model_dump_json())

@@ -127,6 +127,11 @@ def check_year_to_date(ytd: YearToDate, product: Any) -> list[str]:
         problems.append(f"encounters are counted under claims {', '.join(stray)}, which claims does not list")
     if len(counted) != len(ytd.claims):
         problems.append("claims lists a claim more than once")
+    remembered = set(ytd.encounters.values())
+    bare = [c for c in ytd.claims if c not in remembered]
+    if bare:
+        problems.append(f"claims {', '.join(bare[:5])} have no encounter in encounters: every counted claim "
+                        "counted at least one, and the record must remember it")
     return problems
 
 
