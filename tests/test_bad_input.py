@@ -210,7 +210,7 @@ def test_a_product_file_with_an_unsourced_reference_is_refused(tmp_path) -> None
 
 def test_an_amount_beyond_the_national_format_is_refused_clearly(tmp_path, capsys) -> None:
     data = claim_data()
-    _settlement(data)["medfee_sumamt"] = "1e30"
+    _settlement(data)["medfee_sumamt"] = "1" + "0" * 30
     with pytest.raises(InputError, match="too large"):
         parse_claim(data)
     path = tmp_path / "huge.json"

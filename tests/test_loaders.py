@@ -45,6 +45,8 @@ def _example_dicts() -> list[dict[str, Any]]:
         for k in (1, 2, 3):
             copy = json.loads(json.dumps(base))
             copy["claim_id"] = f"{base['claim_id']}-{k}"
+            for e in copy["encounters"]:  # other encounters than the base claim's
+                e["settlement"]["setl_id"] = f"{copy['claim_id']}/{e['id']}"
             out.append(copy)
     return out
 

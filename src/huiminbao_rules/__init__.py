@@ -17,6 +17,7 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; at run time names 
     from .enrollment import Application, ApplicationDecision, Decision, enroll, parse_application
     from .errors import (
         AdjudicationError,
+        FileError,
         HuiminbaoError,
         InputError,
         Problem,
@@ -25,6 +26,7 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; at run time names 
         UnknownProductError,
     )
     from .explain import SCHEMA, statement, to_dict, trace
+    from .inputs import Limits
     from .models import Claim, Encounter, EnrollmentYear, FeeLine, Insured, Settlement, parse_claim
     from .money import allocate, parse_amount, parse_rate, round_fen
     from .product import Product, parse_product
@@ -62,6 +64,7 @@ _WHERE: dict[str, str] = {
     "enroll": "enrollment",
     "parse_application": "enrollment",
     "AdjudicationError": "errors",
+    "FileError": "errors",
     "HuiminbaoError": "errors",
     "InputError": "errors",
     "Problem": "errors",
@@ -72,6 +75,7 @@ _WHERE: dict[str, str] = {
     "statement": "explain",
     "to_dict": "explain",
     "trace": "explain",
+    "Limits": "inputs",
     "Claim": "models",
     "Encounter": "models",
     "EnrollmentYear": "models",
@@ -128,9 +132,11 @@ __all__ = [
     "EnrollmentYear",
     "Exclusion",
     "FeeLine",
+    "FileError",
     "HuiminbaoError",
     "InputError",
     "Insured",
+    "Limits",
     "LineResult",
     "PortionResult",
     "Problem",

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from .engine import replay
+from .money import exact
 from .population import Population
 from .product import Product
 from .progress import bar
@@ -72,11 +73,13 @@ def _rows(adjudications: Any, product: Product) -> list[dict[str, Any]]:
     return rows
 
 
+@exact
 def adjudicate_population(population: Population, product: Product,
                           engine: Literal["batch", "reference"] = "batch", *,
                           progress: bool | None = None) -> pd.DataFrame:
     """One row per claim: what ``product`` pays, each person's claims replayed in
-    service-date order as one policy year (money in int64 fen).
+    service-date order as one policy year (money in int64 fen). Computed in the library's own
+    decimal context, whatever the caller's.
 
     ``progress``: a progress bar on stderr for the reference engine's claim-by-claim run
     (True: always; None: from ``PROGRESS_MIN_CLAIMS`` claims, on a terminal; False: never).

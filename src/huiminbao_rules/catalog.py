@@ -7,13 +7,15 @@ is loaded by path with :func:`read_product`.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .errors import ProductError, UnknownProductError
+from .errors import FileError, ProductError, UnknownProductError
+from .inputs import DEFAULT_LIMITS, Limits, check_tree, read_text
 from .product import Product, parse_product
 from .regulation import Profile, parse_profile
 
@@ -24,6 +26,7 @@ __all__ = [
     "get_product",
     "get_profile",
     "load_product",
+    "load_profile",
     "product_path",
     "read_product",
     "read_profile",
@@ -34,41 +37,95 @@ def _root(folder: str = "products") -> Path:
     return Path(str(resources.files("huiminbao_rules") / folder))
 
 
-def _read_toml(path: str | Path, what: str) -> dict:  # type: ignore[type-arg]
+_PLAIN_FLOAT = re.compile(r"-?[0-9]+\.[0-9]+")
+
+
+class _NotPlain(ValueError):
+    pass
+
+
+def _decimal(text: str) -> Decimal:
+    """A TOML float read exactly, as written: digits, a point, digits. Exponents,
+    underscores, ``inf`` and ``nan`` are refused (a sign is left to the field to refuse)."""
+    if not _PLAIN_FLOAT.fullmatch(text):
+        raise _NotPlain(text)
+    return Decimal(text)
+
+
+def _read_toml(path: str | Path, what: str, limits: Limits = DEFAULT_LIMITS) -> dict:  # type: ignore[type-arg]
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProductError(f"cannot read {what} file: {exc.strerror}", str(p)) from None
+        text = read_text(p, what, limits)
+    except FileError as exc:
+        raise ProductError(exc.problems[0].message, str(p)) from None
     try:
-        return tomllib.loads(text, parse_float=Decimal)
+        data = tomllib.loads(text, parse_float=_decimal)
     except tomllib.TOMLDecodeError as exc:
         raise ProductError(f"not valid TOML: {exc}", str(p)) from None
+    except _NotPlain as exc:
+        raise ProductError(f"the number {exc} is not written as plain decimal digits (like 0.70 or 15000); "
+                           "exponents, underscores, inf and nan are refused", str(p)) from None
+    except RecursionError:
+        raise ProductError(f"tables and arrays nest more than {limits.max_depth} deep", str(p)) from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise ProductError(f"not valid TOML: {str(exc)[:200]}", str(p)) from None
+    reason = check_tree(data, limits.max_depth)
+    if reason is not None:
+        raise ProductError(reason, str(p))
+    return data
 
 
-def read_product(path: str | Path) -> Product:
-    """Load a product from a TOML file (floats are read as ``Decimal``)."""
-    return parse_product(_read_toml(path, "product"), str(path))
+def read_product(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Product:
+    """Load a product from a TOML file (floats are read as ``Decimal``, exactly as written).
+
+    A file that is not the bundled file of its id may not take a bundled product's id: a
+    variant declares its own (``shenzhen-2023~mine``; see :meth:`Product.with_changes`).
+    """
+    product = parse_product(_read_toml(path, "product", limits), str(path))
+    bundled = _index().get(product.id)
+    if bundled is not None and _same_file(bundled, Path(path)) is False:
+        raise ProductError(f"id {product.id!r} is a bundled product's id; a file of your own declares its own id, "
+                           f"e.g. {product.id + '~variant'!r}", str(path))
+    return product
 
 
-def read_profile(path: str | Path) -> Profile:
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or a.samefile(b)
+    except OSError:
+        return False
+
+
+def read_profile(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Profile:
     """Load a regulatory profile from a TOML file."""
-    return parse_profile(_read_toml(path, "profile"), str(path))
+    return parse_profile(_read_toml(path, "profile", limits), str(path))
+
+
+@lru_cache(maxsize=1)
+def _profile_index() -> dict[str, Path]:
+    return {f.stem: f for f in sorted(_root("profiles").glob("*.toml"))}
 
 
 @lru_cache(maxsize=None)
 def get_profile(profile_id: str) -> Profile:
-    """A bundled regulatory profile by id."""
-    path = _root("profiles") / f"{profile_id}.toml"
-    if not path.is_file():
-        known = sorted(p.stem for p in _root("profiles").glob("*.toml"))
-        raise UnknownProductError(profile_id, known, what="profile")
+    """A bundled regulatory profile by id (only the bundled ids: nothing is joined onto a folder)."""
+    path = _profile_index().get(profile_id)
+    if path is None:
+        raise UnknownProductError(profile_id, sorted(_profile_index()), what="profile")
     return read_profile(path)
+
+
+def load_profile(id_or_path: str | Path) -> Profile:
+    """A bundled profile by id, or a profile file by path (a name ending in ``.toml``)."""
+    text = str(id_or_path)
+    if text.endswith(".toml"):
+        return read_profile(text)
+    return get_profile(text)
 
 
 def bundled_profiles() -> list[Profile]:
     """Every bundled regulatory profile, by id."""
-    return [get_profile(p.stem) for p in sorted(_root("profiles").glob("*.toml"))]
+    return [get_profile(i) for i in sorted(_profile_index())]
 
 
 @lru_cache(maxsize=1)
@@ -105,9 +162,12 @@ def bundled_products() -> list[Product]:
     return [get_product(i) for i in bundled_ids()]
 
 
-def load_product(id_or_path: str | Path) -> Product:
-    """A bundled product by id, or a product file by path (anything ending in ``.toml``)."""
+def load_product(id_or_path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Product:
+    """A bundled product by id, or a product file by path (a name ending in ``.toml``, or
+    one that names an existing file)."""
     text = str(id_or_path)
-    if text.endswith(".toml") or Path(text).is_file():
-        return read_product(text)
+    if text in _index():
+        return get_product(text)
+    if text.endswith(".toml") or Path(text).exists():
+        return read_product(text, limits=limits)
     return get_product(text)

@@ -17,8 +17,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from . import __version__
-from .catalog import bundled_ids, bundled_products, bundled_profiles, get_profile, load_product
+from .catalog import bundled_ids, bundled_products, bundled_profiles, load_product, load_profile
 from .describe import (
     decision_dict,
     decision_lines,
@@ -33,9 +35,10 @@ from .describe import (
 )
 from .enrollment import enroll, parse_application
 from .engine import replay
-from .errors import HuiminbaoError, InputError
+from .errors import AdjudicationError, HuiminbaoError, InputError
 from .explain import statement, to_dict, trace
-from .models import Claim, parse_claim
+from .inputs import DEFAULT_LIMITS, Limits, read_json
+from .models import Claim, parse_claim, problems_from_validation
 from .product import Product
 from .regulation import applicable_profiles, check
 from .result import YearToDate
@@ -49,33 +52,51 @@ class _Bad(Exception):
     """Bad input, already phrased for the user."""
 
 
-def _read_json_file(path: str, what: str) -> Any:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise _Bad(f"{path}: cannot read {what}: {exc.strerror}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _Bad(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(max_bytes=getattr(args, "max_bytes", None) or DEFAULT_LIMITS.max_bytes,
+                  max_fee_lines=getattr(args, "max_fee_lines", None) or DEFAULT_LIMITS.max_fee_lines)
 
 
-def _claims(paths: Sequence[str]) -> list[Claim]:
+def _read_json_file(path: str, what: str, limits: Limits = DEFAULT_LIMITS) -> Any:
+    try:
+        return read_json(path, what, limits)
+    except InputError as exc:
+        raise _Bad(str(exc)) from None
+
+
+def _claims(paths: Sequence[str], limits: Limits) -> list[tuple[str, Claim]]:
     claims = []
     for path in paths:
-        data = _read_json_file(path, "claim")
+        data = _read_json_file(path, "claim", limits)
         try:
-            claims.append(parse_claim(data))
+            claims.append((path, parse_claim(data, limits=limits)))
         except InputError as exc:
             raise _Bad(f"{path}: {exc}") from None
     return claims
 
 
-def _product(ref: str) -> Product:
+def _product(ref: str, limits: Limits = DEFAULT_LIMITS) -> Product:
     try:
-        return load_product(ref)
+        return load_product(ref, limits=limits)
     except HuiminbaoError as exc:
         raise _Bad(str(exc)) from None
+
+
+def _year_to_date(path: str, limits: Limits) -> YearToDate:
+    data = _read_json_file(path, "year-to-date record", limits)
+    try:
+        return YearToDate.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(str(p) for p in problems_from_validation(exc)[:20])
+        raise _Bad(f"{path}: invalid year-to-date record: {problems}") from None
+
+
+def _files_of(exc: AdjudicationError, paths: dict[str, str], ytd: str | None) -> str:
+    """The files an adjudication error is about: its claims' files, and the year-to-date record's."""
+    files = list(dict.fromkeys(paths[c] for c in exc.claims if c in paths))
+    if ytd and (exc.year_to_date or any(c not in paths for c in exc.claims)):
+        files.append(ytd)  # the record is what counted the claims no file holds
+    return ", ".join(files or [*paths.values(), *([ytd] if ytd else [])])
 
 
 def _lang(args: argparse.Namespace) -> str:
@@ -108,17 +129,21 @@ def _date_arg(text: str) -> date:
 def _cmd_adjudicate(args: argparse.Namespace) -> int:
     _refuse_with_json(args, "--lang", "--trace", "--on")
     lang = _lang(args)
-    product = _product(args.product)
-    claims = _claims(args.claims)
-    ytd = None
-    if args.year_to_date:
-        data = _read_json_file(args.year_to_date, "year-to-date record")
-        try:
-            ytd = YearToDate.model_validate(data)
-        except ValueError as exc:
-            raise _Bad(f"{args.year_to_date}: invalid year-to-date record: {exc}") from None
+    limits = _limits(args)
+    product = _product(args.product, limits)
+    named = _claims(args.claims, limits)
+    claims = [c for _, c in named]
+    paths: dict[str, str] = {}
+    for path, c in named:
+        if c.claim_id in paths:
+            raise _Bad(f"{paths[c.claim_id]}, {path}: claim ids repeat: both hold claim {c.claim_id!r}; "
+                       "a claim is adjudicated once")
+        paths[c.claim_id] = path
+    ytd = _year_to_date(args.year_to_date, limits) if args.year_to_date else None
     try:
         year = replay(claims, product, ytd)
+    except AdjudicationError as exc:
+        raise _Bad(f"{_files_of(exc, paths, args.year_to_date)}: {exc}") from None
     except HuiminbaoError as exc:
         raise _Bad(str(exc)) from None
     if args.save_year_to_date:
@@ -195,10 +220,11 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 def _cmd_enroll(args: argparse.Namespace) -> int:
     _refuse_with_json(args, "--lang")
-    product = _product(args.product)
-    data = _read_json_file(args.application, "application")
+    limits = _limits(args)
+    product = _product(args.product, limits)
+    data = _read_json_file(args.application, "application", limits)
     try:
-        application = parse_application(data)
+        application = parse_application(data, limits=limits)
     except InputError as exc:
         raise _Bad(f"{args.application}: {exc}") from None
     result = enroll(application, product)
@@ -215,7 +241,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     lang = _lang(args)
     refs = args.products or bundled_ids()
     try:
-        chosen = [get_profile(args.profile)] if args.profile else None
+        chosen = [load_profile(args.profile)] if args.profile else None
         every = bundled_profiles()
     except HuiminbaoError as exc:
         raise _Bad(str(exc)) from None
@@ -258,6 +284,19 @@ _PRODUCT_HELP = "a bundled product id (see `huiminbao products`) or a product fi
 _LANG_HELP = "output language: zh (Chinese, the default) or en (English); not with --json"
 
 
+def _positive(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) < 1 or len(text) > 12:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def _limit_flags(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--max-bytes", type=_positive, metavar="N",
+                     help=f"refuse an input file larger than N bytes (default {DEFAULT_LIMITS.max_bytes})")
+    sub.add_argument("--max-fee-lines", type=_positive, metavar="N",
+                     help=f"refuse a claim with more than N fee lines (default {DEFAULT_LIMITS.max_fee_lines})")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="huiminbao", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG,
@@ -286,6 +325,7 @@ def _parser() -> argparse.ArgumentParser:
                           "as written by --save-year-to-date")
     adj.add_argument("--save-year-to-date", metavar="YTD.json",
                      help="write the accumulators after the last claim to this file, for the person's next claim")
+    _limit_flags(adj)
     adj.set_defaults(run=_cmd_adjudicate)
     prods = sub.add_parser("products", help="list the bundled products",
                            description="List the bundled products: id, policy period, city and name (docs/products.md).")
@@ -316,6 +356,7 @@ def _parser() -> argparse.ArgumentParser:
     enr.add_argument("--product", required=True, metavar="ID|FILE.toml", help=_PRODUCT_HELP)
     enr.add_argument("--json", action="store_true", help="print the decision as JSON (docs/enrollment.md)")
     enr.add_argument("--lang", choices=("zh", "en"), default=None, help=_LANG_HELP)
+    _limit_flags(enr)
     enr.set_defaults(run=_cmd_enroll)
     chk = sub.add_parser("check", help="check products against regulatory profiles (exit 1 on a violation)",
                          description="Check products against the regulatory profiles of their city "
@@ -323,8 +364,9 @@ def _parser() -> argparse.ArgumentParser:
                                      "file does not record.")
     chk.add_argument("products", nargs="*", metavar="ID|FILE.toml", help="products to check (default: every bundled "
                                                                          "product)")
-    chk.add_argument("--profile", metavar="ID", help="check against this profile only (default: the profiles that "
-                                                     "govern each product's city)")
+    chk.add_argument("--profile", metavar="ID|FILE.toml",
+                     help="check against this profile only: a bundled profile id or a profile file (default: the "
+                          "profiles that govern each product's city)")
     chk.add_argument("--strict", action="store_true",
                      help="apply each bound to every responsibility and treat in-principle rules as binding")
     chk.add_argument("--all", action="store_true", help="also list the rules that do not apply (不适用); not with "
@@ -342,7 +384,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except _Bad as exc:
-        print(f"huiminbao: error: {exc}", file=sys.stderr)
+        # One line, whatever a file name or a value holds.
+        line = str(exc)
+        for ch in ("\r", "\n", "\u2028", "\u2029"):
+            line = line.replace(ch, ch.encode("unicode_escape").decode("ascii"))
+        print(f"huiminbao: error: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # the reader (e.g. `head`) stopped reading: not an error
         sys.stderr.close()

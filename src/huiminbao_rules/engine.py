@@ -41,7 +41,7 @@ from .classify import Entry
 from .coverage import Cover, Facts, cover_of, facts_of, holds
 from .errors import AdjudicationError
 from .models import Claim, Encounter, FeeLine, Insured
-from .money import ZERO, allocate, quantize, round_fen
+from .money import ZERO, allocate, exact, quantize, round_fen
 from .product import DeductibleVariant, Product, RatioSchedule, Responsibility
 from .result import (
     Adjudication,
@@ -52,7 +52,9 @@ from .result import (
     ResponsibilityResult,
     ResponsibilityToDate,
     Step,
+    YTD_VERSION,
     YearToDate,
+    check_year_to_date,
 )
 
 __all__ = ["YearResult", "adjudicate", "fresh_year", "replay"]
@@ -63,7 +65,8 @@ _PARTS = ("preselfpay", "inscp_copay", "fulamt", "overlmt")
 def fresh_year(product: Product, insured_id: str | None = None) -> YearToDate:
     """Empty accumulators for a person's first claim of the policy year."""
     return YearToDate.model_construct(
-        version=1, product_id=product.id, insured_id=insured_id, claims=(), responsibilities={},
+        version=YTD_VERSION, product_id=product.id, product_hash=product.content_hash, insured_id=insured_id,
+        claims=(), encounters={}, responsibilities={},
         deductible_pools={}, sub_limits={}, sub_limit_counts={}, combined_caps={}, total_paid=ZERO,
     )
 
@@ -90,17 +93,24 @@ class _Group:
 
 
 def _check_inputs(claim: Claim, product: Product, ytd: YearToDate) -> None:
-    if ytd.product_id != product.id:
-        raise AdjudicationError(
-            f"year_to_date is for product {ytd.product_id!r}, not {product.id!r}: accumulators do not carry "
-            "across product versions"
-        )
+    problems = check_year_to_date(ytd, product)
+    if problems:
+        raise AdjudicationError(f"year_to_date refused: {'; '.join(problems)}", year_to_date=True)
     if ytd.insured_id is not None and ytd.insured_id != claim.insured.id:
-        raise AdjudicationError(f"year_to_date belongs to insured {ytd.insured_id!r}, the claim to {claim.insured.id!r}")
+        raise AdjudicationError(f"year_to_date belongs to insured {ytd.insured_id!r}, the claim to {claim.insured.id!r}",
+                                claims=(claim.claim_id,), year_to_date=True)
     if claim.claim_id in ytd.claims:
         raise AdjudicationError(
-            f"claim {claim.claim_id!r} is already counted in year_to_date; to re-adjudicate, replay the year without it"
-        )
+            f"claim {claim.claim_id!r} is already counted in year_to_date; to re-adjudicate, replay the year without it",
+            claims=(claim.claim_id,), year_to_date=True)
+    if ytd.encounters:
+        for e in claim.encounters:
+            other = ytd.encounters.get(e.identity)
+            if other is not None:
+                raise AdjudicationError(
+                    f"encounter {e.id} of claim {claim.claim_id!r} is the same encounter ({e.identity}) as one claim "
+                    f"{other!r} already counted; an encounter is paid once in a person-year",
+                    claims=(other, claim.claim_id))
 
 
 def _encounter_verdict(
@@ -240,13 +250,16 @@ def _share(total: Decimal, weights: list[Decimal], ties: list | None = None) -> 
     return allocate(total, weights, ties)
 
 
+@exact
 def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None = None) -> Adjudication:
     """What ``product`` pays on ``claim``, given the person's ``year_to_date`` (fresh if None).
 
     Returns an :class:`~huiminbao_rules.result.Adjudication` with per-responsibility and
     per-line figures, the ordered steps with their clauses and sources, and the new
     year-to-date accumulators. Raises :class:`~huiminbao_rules.errors.AdjudicationError`
-    when the year-to-date belongs to another product or person, or already counts the claim.
+    when the year-to-date belongs to another product or person, or already counts the claim
+    or one of its encounters (by :attr:`~huiminbao_rules.models.Encounter.identity`).
+    Computed in the library's own decimal context, whatever the caller's.
     """
     ytd = year_to_date if year_to_date is not None else fresh_year(product, claim.insured.id)
     _check_inputs(claim, product, ytd)
@@ -530,7 +543,9 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
         for cid in g.combined:
             combined_final[cid] = combined_final.get(cid, ZERO) + g.payable
     new_ytd = YearToDate.model_construct(
-        version=1, product_id=product.id, insured_id=insured.id, claims=(*ytd.claims, claim.claim_id),
+        version=YTD_VERSION, product_id=product.id, product_hash=product.content_hash, insured_id=insured.id,
+        claims=(*ytd.claims, claim.claim_id),
+        encounters={**ytd.encounters, **{e.identity: claim.claim_id for e in claim.encounters}},
         responsibilities=resp_ytd, deductible_pools=pools, sub_limits=sub_final, sub_limit_counts=sub_counts,
         combined_caps=combined_final, total_paid=ytd.total_paid + payable,
     )
@@ -590,6 +605,7 @@ class _Detail:
         for g in self.groups:
             g.portions = [p for p in g.portions if p[1]]
 
+    @exact
     def lines(self) -> tuple[LineResult, ...]:
         self._settle_deferred()
         made: dict[int, PortionResult] = {}
@@ -606,6 +622,7 @@ class _Detail:
             for enc, n, line, public, parts in self.line_rows
         )
 
+    @exact
     def steps(self, adj: Adjudication) -> tuple[Step, ...]:
         return tuple(_steps(self, adj))
 
@@ -744,6 +761,7 @@ class YearResult:
     year_to_date: YearToDate
 
     @property
+    @exact
     def payable(self) -> Decimal:
         return sum((a.payable for a in self.adjudications), ZERO)
 
@@ -754,6 +772,7 @@ class YearResult:
         raise KeyError(claim_id)
 
 
+@exact
 def replay(claims: Iterable[Claim], product: Product, year_to_date: YearToDate | None = None) -> YearResult:
     """Adjudicate one person's claims of a policy year in service-date order (then claim id),
     whatever order they are given in, carrying the accumulators from claim to claim.
@@ -763,10 +782,15 @@ def replay(claims: Iterable[Claim], product: Product, year_to_date: YearToDate |
     ordered = sorted(claims, key=lambda c: (c.service_on, c.claim_id))
     ids = [c.claim_id for c in ordered]
     if len(set(ids)) != len(ids):
-        raise AdjudicationError(f"claim ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
-    people = {c.insured.id for c in ordered}
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        raise AdjudicationError(f"claim ids repeat: {', '.join(dup)}; a claim is adjudicated once", claims=dup)
+    people: dict[str, str] = {}
+    for c in ordered:
+        people.setdefault(c.insured.id, c.claim_id)
     if len(people) > 1:
-        raise AdjudicationError(f"a replay is one person's year; got insured ids {sorted(people)}")
+        raise AdjudicationError(
+            f"a replay is one person's year; got insured ids {', '.join(sorted(people))} "
+            f"(claims {', '.join(people[p] for p in sorted(people))})", claims=[people[p] for p in sorted(people)])
     ytd = year_to_date
     out = []
     for c in ordered:

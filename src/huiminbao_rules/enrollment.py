@@ -21,7 +21,6 @@ product's rule); then cash.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,8 +31,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .coverage import cover_of, special_case_of
 from .errors import InputError
+from .fields import Bool, Code, Day, Id, Int, Text
+from .inputs import DEFAULT_LIMITS, Limits
 from .models import EnrollmentYear, Insured, Scheme, json_object, problems_from_validation
-from .money import ZERO, Amount
+from .money import ZERO, Amount, exact
 from .product import EligibilityRule, Premium, Product, Relation
 
 __all__ = [
@@ -50,14 +51,14 @@ __all__ = [
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
 
 class BasicInsurance(_Frozen):
     """The person's basic medical insurance."""
 
     scheme: Scheme
-    city: str = Field(description="the city (pinyin) whose scheme it is")
+    city: Text = Field(description="the city (pinyin) whose scheme it is")
     level: Literal["city", "provincial", "industry"] = "city"
     status: Literal["active", "suspended", "terminated"] = "active"
 
@@ -65,34 +66,26 @@ class BasicInsurance(_Frozen):
 class PovertyInsurance(_Frozen):
     """Another policy-type poverty insurance (政策性扶贫类商业补充医疗保险) the person holds."""
 
-    name: str
-    subsidised: bool = Field(description="whether the government subsidises the person's premium for it")
+    name: Text
+    subsidised: Bool = Field(description="whether the government subsidises the person's premium for it")
 
 
 class Person(_Frozen):
     """A person to be insured, and how they relate to the payer."""
 
-    id: str = Field(min_length=1)
+    id: Id
     relation: Relation
-    birth_date: date
+    birth_date: Day
     sex: Literal["female", "male"] | None = None
     basic_insurance: BasicInsurance | None = Field(default=None, description="none: not in any basic insurance")
-    household_city: str | None = Field(default=None, description="户籍 city (pinyin)")
-    residence_permit_city: str | None = None
-    residence_permit_years: int = Field(default=0, ge=0)
-    groups: tuple[str, ...] = ()
-    event_on: date | None = Field(default=None, description="date of a special-case event (a newborn: birth)")
-    other_poverty_insurance: tuple[PovertyInsurance, ...] = ()
-    in_other_city_product: bool = Field(default=False, description="already in another city's 惠民保")
-    tier: str | None = Field(default=None, description="the premium tier asked for, if the product has tiers")
-
-    @field_validator("groups", "pre_existing")
-    @classmethod
-    def _identifiers(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        for v in values:
-            if not re.match(r"^[a-z][a-z0-9_]*$", v):
-                raise ValueError(f"{v!r} is not an identifier: use lower-case letters, digits and _ (e.g. minimum_living)")
-        return values
+    household_city: Text | None = Field(default=None, description="户籍 city (pinyin)")
+    residence_permit_city: Text | None = None
+    residence_permit_years: Int = Field(default=0, ge=0, le=150)
+    groups: tuple[Code, ...] = Field(default=(), max_length=100)
+    event_on: Day | None = Field(default=None, description="date of a special-case event (a newborn: birth)")
+    other_poverty_insurance: tuple[PovertyInsurance, ...] = Field(default=(), max_length=100)
+    in_other_city_product: Bool = Field(default=False, description="already in another city's 惠民保")
+    tier: Text | None = Field(default=None, description="the premium tier asked for, if the product has tiers")
 
     @field_validator("history")
     @classmethod
@@ -101,28 +94,28 @@ class Person(_Frozen):
         if len(years) != len(set(years)):
             raise ValueError("history lists a year more than once")
         return values
-    pre_existing: tuple[str, ...] = Field(default=(), description="never a reason to refuse")
-    occupation: str | None = Field(default=None, description="never a reason to refuse")
-    history: tuple[EnrollmentYear, ...] = ()
+    pre_existing: tuple[Code, ...] = Field(default=(), max_length=100, description="never a reason to refuse")
+    occupation: Text | None = Field(default=None, description="never a reason to refuse")
+    history: tuple[EnrollmentYear, ...] = Field(default=(), max_length=101)
 
 
 class Payer(_Frozen):
     """Who applies and pays: their employee-scheme personal account, if they have one."""
 
-    id: str = Field(min_length=1)
+    id: Id
     scheme: Scheme | None = None
     account_balance: Amount = ZERO
-    consent: bool = Field(default=False, description="consent to deduct the premium from the personal account")
+    consent: Bool = Field(default=False, description="consent to deduct the premium from the personal account")
 
 
 class Application(_Frozen):
     """One application: the payer, the people to insure, the date, how to pay."""
 
-    application_id: str = Field(min_length=1)
-    applied_on: date
+    application_id: Id
+    applied_on: Day
     payer: Payer
     payment: Literal["personal_account", "cash"] = "cash"
-    persons: tuple[Person, ...] = Field(min_length=1)
+    persons: tuple[Person, ...] = Field(min_length=1, max_length=1000)
 
     @model_validator(mode="after")
     def _unique(self) -> Application:
@@ -135,9 +128,11 @@ class Application(_Frozen):
         return self
 
 
-def parse_application(data: Mapping[str, Any] | str | bytes) -> Application:
-    """Validate an application from a mapping or JSON text; :class:`InputError` on any problem."""
-    data = json_object(data, "application")
+@exact
+def parse_application(data: Mapping[str, Any] | str | bytes, *, limits: Limits = DEFAULT_LIMITS) -> Application:
+    """Validate an application from a mapping or JSON text; :class:`InputError` on any problem.
+    ``limits`` bounds JSON text's size and nesting (see :class:`~huiminbao_rules.inputs.Limits`)."""
+    data = json_object(data, "application", limits)
     try:
         return Application.model_validate(data)
     except ValidationError as exc:
@@ -265,6 +260,7 @@ def _premium(product: Product, p: Person) -> tuple[int, Premium] | None:
     return None
 
 
+@exact
 def enroll(application: Application, product: Product) -> ApplicationDecision:
     """Decide, for each person on ``application``, whether they may enroll in ``product``,
     from when they are covered, the premium and who pays it."""

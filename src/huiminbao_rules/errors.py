@@ -5,7 +5,9 @@ an outcome with a reason code (see :mod:`huiminbao_rules.reasons`).
 
     HuiminbaoError                 base of everything this library raises on purpose
     ├── InputError                 a claim, year-to-date record or application is malformed
-    │   └── SettlementError        an encounter's settlement amounts do not add up
+    │   ├── SettlementError        an encounter's settlement amounts do not add up
+    │   └── FileError              a file cannot be read as the input it should be (not a regular
+    │                              file, too large, not UTF-8, malformed or too deeply nested JSON …)
     ├── ProductError               a product file or definition is malformed
     │   └── UnknownProductError    no bundled product (or profile) has the requested id
     └── AdjudicationError          inputs are each valid but do not belong together
@@ -23,6 +25,7 @@ from decimal import Decimal
 
 __all__ = [
     "AdjudicationError",
+    "FileError",
     "HuiminbaoError",
     "InputError",
     "Problem",
@@ -30,6 +33,10 @@ __all__ = [
     "SettlementError",
     "UnknownProductError",
 ]
+
+
+MAX_PROBLEMS = 20
+"""An error's message lists at most this many problems (``problems`` holds them all)."""
 
 
 class HuiminbaoError(Exception):
@@ -53,7 +60,10 @@ class InputError(HuiminbaoError, ValueError):
     def __init__(self, what: str, problems: Sequence[Problem]):
         self.what = what
         self.problems = tuple(problems)
-        lines = "; ".join(str(p) for p in self.problems)
+        shown = self.problems[:MAX_PROBLEMS]
+        lines = "; ".join(str(p) for p in shown)
+        if len(self.problems) > len(shown):
+            lines += f"; and {len(self.problems) - len(shown)} more problems"
         super().__init__(f"invalid {what}: {lines}")
 
 
@@ -70,6 +80,17 @@ class SettlementError(InputError):
         self.fields = tuple(fields)
         self.difference = difference
         super().__init__("claim", [Problem(f"encounter {encounter}", detail)])
+
+
+class FileError(InputError):
+    """A whole file is refused before its fields are read; ``source`` names the file and
+    ``str(error)`` starts with it."""
+
+    def __init__(self, source: str, message: str):
+        self.source = source
+        self.what = "file"
+        self.problems = (Problem("", message),)
+        ValueError.__init__(self, f"{source}: {message}")
 
 
 class ProductError(HuiminbaoError, ValueError):
@@ -90,4 +111,11 @@ class UnknownProductError(ProductError, LookupError):
 
 
 class AdjudicationError(HuiminbaoError, ValueError):
-    """Inputs are each valid but do not belong together."""
+    """Inputs are each valid but do not belong together. ``claims`` names the claims
+    involved and ``year_to_date`` whether the year-to-date record is, so a caller can name
+    the files they came from."""
+
+    def __init__(self, message: str, *, claims: Sequence[str] = (), year_to_date: bool = False):
+        self.claims = tuple(claims)
+        self.year_to_date = year_to_date
+        super().__init__(message)

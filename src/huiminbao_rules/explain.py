@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from .money import exact
 from .product import Product
 from .reasons import label
 from .result import Adjudication, BandPiece, ResponsibilityResult, Step
@@ -91,6 +92,7 @@ def _responsibility(r: ResponsibilityResult, after: Any) -> dict[str, Any]:
     }
 
 
+@exact
 def to_dict(adj: Adjudication, product: Product | None = None) -> dict[str, Any]:
     """The adjudication as JSON-ready data (strings for money); pass the product to have
     each step's source spelled out rather than named by id."""
@@ -288,6 +290,7 @@ def _cite(product: Product, step: Step | None, lang: str, grades: set[str] | Non
     return " " + _T[lang]["source"].format(clause=step.clause, source=product.source_label(step.source, lang) or "-")
 
 
+@exact
 def statement(adj: Adjudication, product: Product, lang: str = "zh", *, on: date | None = None) -> list[str]:
     """The claim statement as lines: per responsibility the eligible amount, deductible,
     the ratio arithmetic, rounding, caps, payable and what is left of its annual cap, each
@@ -413,6 +416,7 @@ _WORDS = {  # coded values a step may carry -> (中文, English)
 }
 
 
+@exact
 def trace(adj: Adjudication, product: Product, lang: str = "zh") -> list[str]:
     """Every step in order, one line each, with its clause and source, under a heading
     that sets the steps apart from the statement."""

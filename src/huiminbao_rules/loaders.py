@@ -20,9 +20,10 @@ exactly what was validated. A claim with any problem is rejected whole.
 
 from __future__ import annotations
 
-import json
 import math
+import os
 import sys
+from datetime import datetime, time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -34,10 +35,11 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from .errors import AdjudicationError, InputError, Problem, SettlementError
-from .models import Claim, parse_claim, problems_from_validation
-from .money import FEN, parse_amount
-from .population import ENCOUNTER_MONEY, LINE_MONEY, Population, _yuan
+from .errors import AdjudicationError, FileError, InputError, Problem, SettlementError
+from .inputs import DEFAULT_LIMITS, Limits, open_regular, parse_json
+from .models import Claim, count_fee_lines, parse_claim, problems_from_validation
+from .money import FEN, exact, parse_amount
+from .population import ENCOUNTER_IDS, ENCOUNTER_MONEY, LINE_MONEY, Population, _yuan
 
 __all__ = [
     "CLAIM_COLUMNS",
@@ -59,11 +61,13 @@ INSURED_COLUMNS = ("insured_id", "birth_date", "scheme", "enrolled_on", "pre_exi
                    "event_on")
 CLAIM_COLUMNS = ("claim_id", "insured_id", "other_insurance_paid")
 ENCOUNTER_COLUMNS = ("claim_id", "encounter_id", "kind", "admitted_on", "discharged_on", "service_date",
-                     "institution", "diagnoses", "settled_through_basic", *ENCOUNTER_MONEY)
+                     "institution", "diagnoses", "settled_through_basic", *ENCOUNTER_MONEY, *ENCOUNTER_IDS)
 FEE_LINE_COLUMNS = ("claim_id", "encounter_id", "line_no", "med_list_codg", "name", "chrgitm_lv",
                     "med_chrgitm_type", *LINE_MONEY)
 # Read and checked when present, but a Population does not keep them.
 _ENCOUNTER_CHECKED = ("psn_part_amt",)
+# Optional, kept when given: what identifies an encounter (docs/claim-format.md#encounter-identity).
+_ENCOUNTER_IDS = ENCOUNTER_IDS
 _LINE_CHECKED = ("inscp_scp_amt", "feedetl_sn")
 
 REJECTED_COLUMNS = ("source", "row", "claim_id", "field", "reason")
@@ -185,9 +189,24 @@ def _text(v: Any) -> Any:
 
 
 def _date(v: Any) -> Any:
+    """A date cell: text as it is (stripped); a timestamp at midnight as its date."""
     if _is_missing(v):
         return _MISSING
-    return v.strip() if isinstance(v, str) else v
+    if isinstance(v, str):
+        return v.strip()
+    if isinstance(v, datetime) and v.tzinfo is None and v.time() == time(0):
+        return v.date()
+    return v
+
+
+def _bool(v: Any) -> Any:
+    """A boolean cell: a boolean, or the text true/false (any case); anything else is
+    passed on to be refused."""
+    if isinstance(v, str) and v.strip().lower() in ("true", "false"):
+        return v.strip().lower() == "true"
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
 
 
 def _list(v: Any) -> Any:
@@ -205,9 +224,9 @@ def _history(v: Any) -> tuple[Any, str | None]:
         return [], None
     if isinstance(v, str):
         try:
-            return json.loads(v), None
-        except json.JSONDecodeError as exc:
-            return v, f"not valid JSON ({exc.msg} at character {exc.pos}); write a JSON array of history entries"
+            return parse_json(v, "history", "history"), None
+        except FileError as exc:
+            return v, f"{exc.problems[0].message}; write a JSON array of history entries"
     if hasattr(v, "tolist"):
         v = v.tolist()
     return (list(v) if isinstance(v, (list, tuple)) else v), None
@@ -288,25 +307,52 @@ class _Table:
                              [Problem(self.source, f"column {c!r} is missing") for c in missing])
 
 
-def _read(obj: TableInput, role: str) -> _Table:
+_COMPRESSION = {"gz": "gzip", "bz2": "bz2", "xz": "xz", "zst": "zstd", "zip": "zip"}
+
+
+def _read(obj: TableInput, role: str, limits: Limits = DEFAULT_LIMITS) -> _Table:
+    """A table from a DataFrame or a file; a file that cannot be read as a table raises
+    :class:`FileError` naming it."""
     if isinstance(obj, pd.DataFrame):
         names = [str(c).strip() for c in obj.columns]
         return _Table(role, role, names, [obj.iloc[:, i].tolist() for i in range(obj.shape[1])])
     path = Path(obj)
     name = path.name.lower()
+    source = str(path)
     if name.endswith((".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zst", ".csv.zip")):
-        # Every cell as text: amounts are never parsed as binary floats, and "" is a missing value.
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig")
-        names = [str(c).strip() for c in frame.columns]
-        return _Table(role, str(path), names, [frame.iloc[:, i].tolist() for i in range(frame.shape[1])])
+        with open_regular(path, f"{role} table") as fh:
+            try:
+                # Every cell as text: amounts are never parsed as binary floats, and "" is a missing value.
+                # The header is read as a row, so a repeated column name is seen, not renamed.
+                frame = pd.read_csv(fh, header=None, dtype=str, keep_default_na=False, na_filter=False,
+                                    encoding="utf-8-sig", compression=_COMPRESSION.get(name.rsplit(".", 1)[1]))
+            except UnicodeDecodeError as exc:
+                raise FileError(source, f"{role} table is not UTF-8 text (byte offset {exc.start}: {exc.reason}); "
+                                        "save it as UTF-8") from None
+            except pd.errors.EmptyDataError:
+                raise FileError(source, f"{role} table is empty: it needs a header row naming its columns") from None
+            except (pd.errors.ParserError, ValueError, OSError, EOFError) as exc:
+                raise FileError(source, f"{role} table is not a readable CSV file: "
+                                        f"{' '.join(str(exc).split())[:200]}") from None
+        if frame.shape[0] == 0:
+            raise FileError(source, f"{role} table is empty: it needs a header row naming its columns")
+        names = [str(c).strip() for c in frame.iloc[0].tolist()]
+        body = frame.iloc[1:]
+        return _Table(role, source, names, [body.iloc[:, i].tolist() for i in range(body.shape[1])])
     if name.endswith((".parquet", ".pq")):
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pq.read_table(path)
-        # to_pylist keeps decimals as Decimal, strings as str, floats as float: converted exactly below.
-        return _Table(role, str(path), [str(c).strip() for c in table.column_names],
-                      [table.column(i).to_pylist() for i in range(table.num_columns)])
-    raise InputError(f"{role} table", [Problem(str(path), "unknown file type; use .csv or .parquet")])
+        with open_regular(path, f"{role} table") as fh:
+            try:
+                table = pq.read_table(fh)
+                # to_pylist keeps decimals as Decimal, strings as str, floats as float: converted exactly below.
+                columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+            except (pa.ArrowException, OSError, ValueError, OverflowError) as exc:
+                raise FileError(source, f"{role} table is not a readable Parquet file: "
+                                        f"{' '.join(str(exc).split())[:200]}") from None
+        return _Table(role, source, [str(c).strip() for c in table.column_names], columns)
+    raise FileError(source, f"{role} table: unknown file type; use .csv or .parquet")
 
 
 class _NoBar:
@@ -337,14 +383,25 @@ def _bar(progress: bool | None, large: bool, **kwargs: Any) -> Any:
     return tqdm(file=sys.stderr, **kwargs)
 
 
+def _writable(text: str | None) -> str | None:
+    """Text that any UTF-8 writer can write: a lone surrogate becomes its escape."""
+    if text is None:
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 class _Report:
-    """Rejected rows, in the order found."""
+    """Rejected rows, in the order found (every text writable as UTF-8)."""
 
     def __init__(self) -> None:
         self.rows: list[tuple[str, int, str | None, str, str]] = []
 
     def add(self, source: str, row: int, claim_id: str | None, column: str, reason: str) -> None:
-        self.rows.append((source, row, claim_id, column, reason))
+        self.rows.append((_writable(source), row, _writable(claim_id), _writable(column), _writable(reason)))  # type: ignore[arg-type]
 
     def frame(self) -> pd.DataFrame:
         frame = pd.DataFrame(self.rows, columns=list(REJECTED_COLUMNS))
@@ -410,8 +467,10 @@ def _ids(table: _Table, column: str, report: _Report) -> dict[str, list[int]]:
     return out
 
 
+@exact
 def load_tables(encounters: TableInput, fee_lines: TableInput, claims: TableInput | None = None,
-                insured: TableInput | None = None, *, progress: bool | None = None) -> Loaded:
+                insured: TableInput | None = None, *, progress: bool | None = None,
+                limits: Limits = DEFAULT_LIMITS) -> Loaded:
     """Load claims from tables (CSV or Parquet files, by extension, or DataFrames).
 
     ``encounters`` (one row per encounter) and ``fee_lines`` (one row per fee line) are
@@ -420,12 +479,17 @@ def load_tables(encounters: TableInput, fee_lines: TableInput, claims: TableInpu
     and must agree between the rows of a claim. ``insured`` holds one row per person;
     without it the insured columns are read from the claim rows (the claims table, or the
     encounter rows). Amounts are yuan. See ``docs/loading.md``.
+
+    A file that cannot be read as a table (missing, not a regular file, not UTF-8, ragged,
+    empty, corrupt, repeated column names) raises :class:`~huiminbao_rules.errors.FileError`
+    naming it; every problem of a row is a rejection. A claim with more fee lines than
+    ``limits.max_fee_lines`` is rejected.
     """
     report = _Report()
-    enc = _read(encounters, "encounters")
-    lines = _read(fee_lines, "fee_lines")
-    cl = _read(claims, "claims") if claims is not None else None
-    ins = _read(insured, "insured") if insured is not None else None
+    enc = _read(encounters, "encounters", limits)
+    lines = _read(fee_lines, "fee_lines", limits)
+    cl = _read(claims, "claims", limits) if claims is not None else None
+    ins = _read(insured, "insured", limits) if insured is not None else None
     claim_level = cl if cl is not None else enc
     insured_level = ins if ins is not None else claim_level
 
@@ -453,7 +517,11 @@ def load_tables(encounters: TableInput, fee_lines: TableInput, claims: TableInpu
             _gather(p, enc, lines, cl, ins, claim_level, enc_by_claim, lines_by_claim, claims_by_id,
                     insured_by_id, insured_checked)
             claim = None
-            if p.claim_src is not None and p.insured_src is not None and p.encounters:
+            n_lines = sum(len(lp) for _, _, lp in p.encounters)
+            if n_lines > limits.max_fee_lines:
+                p.problem(p.encounters[0][1], "claim_id", f"claim {cid} has {n_lines} fee lines, more than the "
+                          f"limit of {limits.max_fee_lines} per claim")
+            elif p.claim_src is not None and p.insured_src is not None and p.encounters:
                 data = _claim_dict(p, enc, lines, claim_level, insured_level)
                 claim, issues = _validate(data)
                 for issue in issues:
@@ -470,6 +538,8 @@ def load_tables(encounters: TableInput, fee_lines: TableInput, claims: TableInpu
     for (_, p), column, reason in _insured_conflicts(loaded):
         assert p.insured_src is not None
         p.problem(p.insured_src, column, reason)
+    for (claim, p), index, reason in _encounter_repeats(loaded):
+        p.problem(p.encounters[index][1], "encounter_id", reason)
     rejected += [p for _, p in loaded if p.problems]
     keep = [c for c, p in loaded if not p.problems]
 
@@ -667,10 +737,12 @@ def _claim_dict(p: _Pending, enc: _Table, lines: _Table, claim_level: _Table,
         put(e, "institution", _text(enc.get("institution", r)))
         e["diagnoses"] = _list(enc.get("diagnoses", r))
         if not _is_missing(b := enc.get("settled_through_basic", r)):
-            e["settled_through_basic"] = b.strip() if isinstance(b, str) else b
+            e["settled_through_basic"] = _bool(b)
         settlement: dict[str, Any] = {}
         for k in (*ENCOUNTER_MONEY, *_ENCOUNTER_CHECKED):
             money(settlement, k, enc.get(k, r), ("encounters", i, "settlement", k))
+        for k in _ENCOUNTER_IDS:
+            put(settlement, k, _text(enc.get(k, r)))
         e["settlement"] = settlement
         e["fee_lines"] = []
         for j, lp in enumerate(line_places):
@@ -705,6 +777,22 @@ def _insured_conflicts(loaded: list[tuple[Claim, Any]]) -> Iterable[tuple[tuple[
             yield item, column, reason
 
 
+def _encounter_repeats(loaded: list[tuple[Claim, Any]]) -> Iterable[tuple[tuple[Claim, Any], int, str]]:
+    """Claims that present an encounter an earlier claim of the same person already presents
+    (by :attr:`~huiminbao_rules.models.Encounter.identity`): each later one, with the
+    encounter's index and a reason naming both claims. An encounter is paid once."""
+    seen: dict[tuple[str, str], str] = {}
+    for item in loaded:
+        claim = item[0]
+        for index, e in enumerate(claim.encounters):
+            key = (claim.insured.id, e.identity)
+            first = seen.setdefault(key, claim.claim_id)
+            if first != claim.claim_id:
+                yield item, index, (f"encounter {e.id} of claim {claim.claim_id} is the same encounter ({e.identity}) "
+                                    f"as one of claim {first}; an encounter is paid once in a person-year")
+                break
+
+
 def _population(claims: list[Claim]) -> Population:
     if claims:
         return Population.from_claims(claims)
@@ -723,46 +811,72 @@ def _population(claims: list[Claim]) -> Population:
 # --- JSONL ------------------------------------------------------------------------------------------
 
 
-def load_jsonl(path: str | PathLike[str], *, progress: bool | None = None) -> Loaded:
+@exact
+def load_jsonl(path: str | PathLike[str], *, progress: bool | None = None,
+               limits: Limits = DEFAULT_LIMITS) -> Loaded:
     """Load one claim per line (the interchange format of ``docs/claim-format.md``).
 
     Each line is validated by :func:`parse_claim`; a line with a problem is rejected (with
     its line number, field and reason) and the others load. Blank lines are skipped.
-    A claim id on more than one line rejects all of them.
+    A claim id on more than one line rejects all of them. Each line is read as strict JSON
+    (see :mod:`.inputs`), at most ``limits.max_bytes`` bytes and ``limits.max_fee_lines``
+    fee lines; a file that cannot be opened as a regular file raises
+    :class:`~huiminbao_rules.errors.FileError`.
     """
     path = Path(path)
     source = str(path)
     report = _Report()
     lines_read = 0
     entries: list[tuple[int, Claim | None, str | None, list[tuple[str, str]]]] = []
-    with path.open("rb") as fh, _bar(progress, path.stat().st_size >= PROGRESS_MIN_BYTES,
-                                     total=path.stat().st_size, unit="B", unit_scale=True,
-                                     desc="loading claims") as bar:
-        for lineno, raw in enumerate(fh, 1):
-            bar.update(len(raw))
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
+    with open_regular(path, "claims") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        with _bar(progress, size >= PROGRESS_MIN_BYTES, total=size, unit="B", unit_scale=True,
+                  desc="loading claims") as bar:
+            lineno = 0
+            while True:
+                raw = fh.readline(limits.max_bytes + 1)
+                if not raw:
+                    break
+                lineno += 1
+                bar.update(len(raw))
+                if len(raw) > limits.max_bytes and not raw.endswith(b"\n"):
+                    while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+                        bar.update(len(rest))
+                    bar.update(len(rest))
+                    lines_read += 1
+                    entries.append((lineno, None, None, [("", f"line has more than the limit of {limits.max_bytes} "
+                                                                  "bytes")]))
+                    continue
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    lines_read += 1
+                    entries.append((lineno, None, None, [("", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]))
+                    continue
+                if lineno == 1:
+                    text = text.removeprefix("\ufeff")
+                if not text.strip():
+                    continue
                 lines_read += 1
-                entries.append((lineno, None, None, [("", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]))
-                continue
-            if lineno == 1:
-                text = text.removeprefix("\ufeff")
-            if not text.strip():
-                continue
-            lines_read += 1
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                entries.append((lineno, None, None, [("", f"not valid JSON: {exc.msg} (column {exc.colno})")]))
-                continue
-            if not isinstance(data, dict):
-                entries.append((lineno, None, None, [("", f"expected a JSON object, got {type(data).__name__}")]))
-                continue
-            cid = data.get("claim_id")
-            cid = cid.strip() if isinstance(cid, str) and cid.strip() else None
-            claim, issues = _validate(data)
-            entries.append((lineno, claim, cid, [(".".join(str(x) for x in i.loc), i.reason) for i in issues]))
+                try:
+                    data = parse_json(text, source, "line", limits)
+                except FileError as exc:
+                    message = exc.problems[0].message
+                    if message.startswith("malformed JSON"):
+                        message = "not valid JSON: " + message.split(": ", 1)[1]
+                    entries.append((lineno, None, None, [("", message)]))
+                    continue
+                if not isinstance(data, dict):
+                    entries.append((lineno, None, None, [("", f"expected a JSON object, got {type(data).__name__}")]))
+                    continue
+                cid = data.get("claim_id")
+                cid = cid.strip() if isinstance(cid, str) and cid.strip() else None
+                if count_fee_lines(data) > limits.max_fee_lines:
+                    entries.append((lineno, None, cid, [("encounters", f"more than the limit of {limits.max_fee_lines} "
+                                                                       "fee lines per claim")]))
+                    continue
+                claim, issues = _validate(data)
+                entries.append((lineno, claim, cid, [(".".join(str(x) for x in i.loc), i.reason) for i in issues]))
 
     by_id: dict[str, list[int]] = {}
     for k, (_, _, cid, _) in enumerate(entries):
@@ -776,6 +890,8 @@ def load_jsonl(path: str | PathLike[str], *, progress: bool | None = None) -> Lo
     loaded = [(claim, k) for k, (_, claim, _, problems) in enumerate(entries) if claim is not None and not problems]
     for (_, k), column, reason in _insured_conflicts(loaded):
         entries[k][3].append(("insured" if column == "insured_id" else f"insured.{column}", reason))
+    for (_, k), index, reason in _encounter_repeats(loaded):
+        entries[k][3].append((f"encounters.{index}", reason))
 
     keep = []
     rejected = 0

@@ -20,9 +20,11 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from .errors import InputError, Problem, SettlementError
+from .errors import FileError, InputError, Problem, SettlementError
+from .fields import Bool, Code, Day, Id, Int, Text, shown
 from .identities import check_encounter
-from .money import ZERO, Amount
+from .inputs import DEFAULT_LIMITS, Limits, parse_json
+from .money import ZERO, Amount, exact
 
 __all__ = [
     "Claim",
@@ -51,38 +53,28 @@ _ICD10 = r"^[A-Z][0-9]{2}(\.[0-9A-Za-z+]{1,10})?$"
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
 
 class EnrollmentYear(_Frozen):
     """One policy year of the person's history with this city's product."""
 
-    year: int = Field(ge=2000, le=2100, description="policy year (the year coverage starts)")
-    enrolled: bool
+    year: Int = Field(ge=2000, le=2100, description="policy year (the year coverage starts)")
+    enrolled: Bool
     paid: Amount = Field(default=ZERO, description="benefit the product paid the person that year")
 
 
 class Insured(_Frozen):
     """The insured person, as far as adjudication needs to know them."""
 
-    id: str = Field(min_length=1)
-    birth_date: date
+    id: Id
+    birth_date: Day
     scheme: Scheme
-    enrolled_on: date = Field(description="date the enrollment (premium payment) was made")
-    pre_existing: tuple[str, ...] = Field(default=(), description="declared pre-existing condition ids")
-    groups: tuple[str, ...] = Field(default=(), description="special groups (minimum_living, newborn …)")
-    history: tuple[EnrollmentYear, ...] = Field(default=(), description="enrollment by policy year")
-    event_on: date | None = Field(default=None, description="date of a special-case event (a newborn: birth)")
-
-    @field_validator("pre_existing", "groups")
-    @classmethod
-    def _identifiers(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        import re
-
-        for v in values:
-            if not re.match(_IDENT, v):
-                raise ValueError(f"{v!r} is not an identifier: use lower-case letters, digits and _")
-        return values
+    enrolled_on: Day = Field(description="date the enrollment (premium payment) was made")
+    pre_existing: tuple[Code, ...] = Field(default=(), max_length=100, description="declared pre-existing condition ids")
+    groups: tuple[Code, ...] = Field(default=(), max_length=100, description="special groups (minimum_living, newborn …)")
+    history: tuple[EnrollmentYear, ...] = Field(default=(), max_length=101, description="enrollment by policy year")
+    event_on: Day | None = Field(default=None, description="date of a special-case event (a newborn: birth)")
 
     @model_validator(mode="after")
     def _dates(self) -> Insured:
@@ -140,8 +132,8 @@ class Settlement(_Frozen):
     hifes_pay: Amount = Field(default=ZERO, description="企业补充医疗保险基金支出")
     oth_pay: Amount = Field(default=ZERO, description="其他支出")
     psn_part_amt: Amount | None = Field(default=None, description="个人负担总金额 (checked when given)")
-    setl_id: str | None = Field(default=None, min_length=1, max_length=64, description="结算ID: the national settlement id")
-    mdtrt_id: str | None = Field(default=None, min_length=1, max_length=64, description="就诊ID: the national encounter (treatment) id")
+    setl_id: Id | None = Field(default=None, description="结算ID: the national settlement id")
+    mdtrt_id: Id | None = Field(default=None, description="就诊ID: the national encounter (treatment) id")
 
     @cached_property
     def public_paid(self) -> Decimal:
@@ -162,9 +154,9 @@ class Settlement(_Frozen):
 class FeeLine(_Frozen):
     """One fee line (national ``feedetl``)."""
 
-    feedetl_sn: str | None = Field(default=None, description="费用明细流水号")
-    med_list_codg: str = Field(default="", description="national catalogue code")
-    name: str = Field(default="", description="item name as billed")
+    feedetl_sn: Text | None = Field(default=None, description="费用明细流水号")
+    med_list_codg: Text = Field(default="", description="national catalogue code")
+    name: Text = Field(default="", description="item name as billed")
     chrgitm_lv: CatalogueLevel = Field(description="收费项目等级: 01 甲, 02 乙, 03 丙")
     med_chrgitm_type: str = Field(pattern=r"^[0-9]{2}$", description="医疗收费项目类别, e.g. 09 西药费")
     det_item_fee_sumamt: Amount = Field(description="明细项目费用总额")
@@ -196,14 +188,14 @@ class FeeLine(_Frozen):
 class Encounter(_Frozen):
     """One medical encounter already settled by basic insurance."""
 
-    id: str = Field(min_length=1)
+    id: Id
     kind: EncounterKind
-    admitted_on: date | None = None
-    discharged_on: date | None = None
-    service_date: date | None = None
-    institution: str = ""
-    diagnoses: tuple[str, ...] = Field(default=(), description="ICD-10 codes, main diagnosis first")
-    settled_through_basic: bool = Field(default=True, description="settled through the city's basic insurance")
+    admitted_on: Day | None = None
+    discharged_on: Day | None = None
+    service_date: Day | None = None
+    institution: Text = ""
+    diagnoses: tuple[str, ...] = Field(default=(), max_length=100, description="ICD-10 codes, main diagnosis first")
+    settled_through_basic: Bool = Field(default=True, description="settled through the city's basic insurance")
     settlement: Settlement
     fee_lines: tuple[FeeLine, ...] = Field(min_length=1)
 
@@ -213,7 +205,7 @@ class Encounter(_Frozen):
         import re
 
         for v in values:
-            if not re.match(_ICD10, v):
+            if not re.fullmatch(_ICD10, v):
                 raise ValueError(f"{v!r} is not an ICD-10 code like 'C34.9'")
         return values
 
@@ -272,7 +264,7 @@ class Encounter(_Frozen):
 class Claim(_Frozen):
     """One claim: a person, their settled encounters, and what others already paid."""
 
-    claim_id: str = Field(min_length=1)
+    claim_id: Id
     insured: Insured
     encounters: tuple[Encounter, ...] = Field(min_length=1)
     other_insurance_paid: Amount = Field(default=ZERO, description="paid by other insurers or charity aid")
@@ -286,6 +278,12 @@ class Claim(_Frozen):
         for e in self.encounters:
             if e.starts_on < self.insured.birth_date:
                 raise ValueError(f"encounter {e.id} starts before the insured's birth_date")
+        seen: dict[str, str] = {}
+        for e in self.encounters:
+            other = seen.setdefault(e.identity, e.id)
+            if other != e.id:
+                raise ValueError(f"encounters {other} and {e.id} are the same encounter ({e.identity}); "
+                                 "an encounter is claimed once")
         return self
 
     @cached_property
@@ -319,30 +317,67 @@ def problems_from_validation(error: ValidationError) -> list[Problem]:
             msg = "required field is missing"
         elif err["type"] == "extra_forbidden":
             msg = "unknown field"
+        elif err["type"] not in ("value_error", "assertion_error") and _scalar(err.get("input")):
+            msg = f"{msg} (got {shown(err['input'])})"
         problems.append(Problem(loc, msg))
     return problems
 
 
-def json_object(data: Mapping[str, Any] | str | bytes, what: str) -> Mapping[str, Any]:
-    """``data`` as a mapping: parsed when it is JSON text; :class:`InputError` (naming
-    ``what``, with the line and column of a JSON error) when it is not an object."""
-    if isinstance(data, (str, bytes)):
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, Decimal, bool, date)) or value is None
+
+
+def json_object(data: Mapping[str, Any] | str | bytes, what: str, limits: Limits = DEFAULT_LIMITS) -> Mapping[str, Any]:
+    """``data`` as a mapping: parsed strictly when it is JSON text (see :mod:`.inputs`);
+    :class:`InputError` (naming ``what``) when it is not valid JSON or not an object."""
+    if isinstance(data, (str, bytes, bytearray)):
+        if len(data) > limits.max_bytes:
+            raise InputError(f"{what} JSON", [Problem("", f"more than the limit of {limits.max_bytes} bytes")])
         try:
-            data = json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{what} JSON", [Problem(f"line {exc.lineno} column {exc.colno}", exc.msg)]) from None
+            data = parse_json(data, what, what, limits)
+        except FileError as exc:
+            message = exc.problems[0].message
+            raise InputError(f"{what} JSON", [Problem("", message)]) from None
     if not isinstance(data, Mapping):
-        raise InputError(what, [Problem("", f"expected a JSON object, got {type(data).__name__}")])
+        raise InputError(what, [Problem("", f"expected a JSON object, got {_json_type(data)}")])
     return data
 
 
-def parse_claim(data: Mapping[str, Any] | str | bytes, *, relax: Iterable[str] = ()) -> Claim:
+def _json_type(data: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null", float: "number"}.get(
+        type(data), "number" if isinstance(data, int) else type(data).__name__)
+
+
+def count_fee_lines(data: Mapping[str, Any]) -> int:
+    """How many fee lines a claim's raw data lists over its encounters, before it is validated."""
+    encounters = data.get("encounters")
+    if not isinstance(encounters, (list, tuple)):
+        return 0
+    return sum(len(e["fee_lines"]) for e in encounters
+               if isinstance(e, Mapping) and isinstance(e.get("fee_lines"), (list, tuple)))
+
+
+def check_fee_lines(data: Mapping[str, Any], limits: Limits, what: str = "claim") -> None:
+    """Refuse a claim with more fee lines (or encounters) than ``limits.max_fee_lines``."""
+    encounters = data.get("encounters")
+    n_enc = len(encounters) if isinstance(encounters, (list, tuple)) else 0
+    n = count_fee_lines(data)
+    if n > limits.max_fee_lines or n_enc > limits.max_fee_lines:
+        raise InputError(what, [Problem("encounters", f"{max(n, n_enc)} fee lines, more than the limit of "
+                                        f"{limits.max_fee_lines} per claim (--max-fee-lines)")])
+
+
+@exact
+def parse_claim(data: Mapping[str, Any] | str | bytes, *, relax: Iterable[str] = (),
+                limits: Limits = DEFAULT_LIMITS) -> Claim:
     """Validate a claim from a mapping or JSON text; raise :class:`InputError` on any problem.
 
     ``relax`` names settlement identities not to check (see :mod:`.identities`).
-    JSON numbers with a fraction are read as floats and refused: amounts are strings.
+    ``limits`` bounds the text's size and nesting and the claim's fee lines (see
+    :class:`~huiminbao_rules.inputs.Limits`). Amounts are JSON strings: JSON numbers are refused.
     """
-    data = json_object(data, "claim")
+    data = json_object(data, "claim", limits)
+    check_fee_lines(data, limits)
     try:
         return Claim.model_validate(data, context={"relax": tuple(relax)})
     except ValidationError as exc:

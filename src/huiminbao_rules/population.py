@@ -8,7 +8,8 @@ names they keep (see ``docs/scenarios.md``):
 - ``claims``: ``claim_id``, ``insured_id``, ``other_insurance_paid``;
 - ``encounters``: ``claim_id``, ``encounter_id``, ``kind``, ``admitted_on``,
   ``discharged_on``, ``service_date``, ``institution``, ``diagnoses`` (``;``-joined),
-  ``settled_through_basic``, and the settlement amounts;
+  ``settled_through_basic``, the settlement amounts, and ``setl_id`` and ``mdtrt_id`` (None
+  where the claim has none: they identify the encounter);
 - ``fee_lines``: ``claim_id``, ``encounter_id``, ``line_no``, ``med_list_codg``, ``name``,
   ``chrgitm_lv``, ``med_chrgitm_type``, and the line amounts.
 
@@ -30,12 +31,16 @@ import numpy as np
 import pandas as pd
 
 from .models import Claim, Settlement
+from .money import exact
 
-__all__ = ["ENCOUNTER_MONEY", "LINE_MONEY", "Population"]
+__all__ = ["ENCOUNTER_IDS", "ENCOUNTER_MONEY", "LINE_MONEY", "Population"]
 
 ENCOUNTER_MONEY = ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
                    *Settlement.PUBLIC_PAYERS)
 LINE_MONEY = ("det_item_fee_sumamt", "fulamt_ownpay_amt", "overlmt_amt", "preselfpay_amt")
+ENCOUNTER_IDS = ("setl_id", "mdtrt_id")
+"""The national settlement and encounter ids, kept when a claim has them (they identify the
+encounter: ``docs/claim-format.md#encounter-identity``)."""
 
 
 def _fen(d: Decimal) -> int:
@@ -53,7 +58,7 @@ def _day(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
         return None
     if isinstance(value, (pd.Timestamp, date)):
-        return value.strftime("%Y-%m-%d")
+        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
     return str(value)[:10]
 
 
@@ -70,6 +75,7 @@ class Population:
         return len(self.claims)
 
     @classmethod
+    @exact
     def from_claims(cls, claims: Iterable[Claim]) -> Population:
         """Tables from validated claims (the insured table keeps each person's first record)."""
         people: dict[str, dict[str, Any]] = {}
@@ -90,6 +96,8 @@ class Population:
                        "diagnoses": ";".join(e.diagnoses), "settled_through_basic": e.settled_through_basic}
                 for f in ENCOUNTER_MONEY:
                     row[f] = _fen(getattr(e.settlement, f))
+                for f in ENCOUNTER_IDS:
+                    row[f] = getattr(e.settlement, f)
                 rows_e.append(row)
                 for n, line in enumerate(e.fee_lines, 1):
                     lrow = {"claim_id": c.claim_id, "encounter_id": e.id, "line_no": n,
@@ -129,6 +137,9 @@ class Population:
             for k in ("admitted_on", "discharged_on", "service_date"):
                 if (v := _day(r.get(k))) is not None:
                     e[k] = v
+            for k in ENCOUNTER_IDS:
+                if isinstance(v := r.get(k), str):
+                    e["settlement"][k] = v
             encs.setdefault(r["claim_id"], []).append(e)
         for r in self.claims.to_dict("records"):
             p = people[r["insured_id"]]

@@ -23,7 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ProductError
 from .models import CatalogueLevel, EncounterKind, Scheme, problems_from_validation
+from .fields import Bool, Day, Int
 from .money import ONE, ZERO, Amount, Rate
+
+MAX_DAYS = 3660
+"""The most days any day count in a product may be (ten years): waiting periods, enrollment
+and cover delays, cross-year tails."""
 
 if TYPE_CHECKING:
     from .classify import Classifier
@@ -99,20 +104,28 @@ class Cited(_Strict):
     """Anything that carries numbers carries ``source`` (an id in ``product.sources``)."""
 
     source: str
-    verified: bool = Field(default=True, description="false where the figure could not be confirmed")
+    verified: Bool = Field(default=True, description="false where the figure could not be confirmed")
     note: str = ""
 
 
 class Condition(_Strict):
     """``when``: every key that is set must hold (an empty condition always holds)."""
 
-    pre_existing: bool | None = None
+    pre_existing: Bool | None = None
     groups_any: tuple[str, ...] | None = None
     scheme: Scheme | None = None
-    min_enrolled_years: int | None = Field(default=None, ge=1, description="consecutive years incl. this one")
-    max_enrolled_years: int | None = Field(default=None, ge=1)
-    min_claim_free_years: int | None = Field(default=None, ge=1, description="consecutive prior years, none paid")
-    settled_through_basic: bool | None = None
+    min_enrolled_years: Int | None = Field(default=None, ge=1, le=100, description="consecutive years incl. this one")
+    max_enrolled_years: Int | None = Field(default=None, ge=1, le=100)
+    min_claim_free_years: Int | None = Field(default=None, ge=1, le=100, description="consecutive prior years, none paid")
+    settled_through_basic: Bool | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> Condition:
+        if (self.min_enrolled_years is not None and self.max_enrolled_years is not None
+                and self.min_enrolled_years > self.max_enrolled_years):
+            raise ValueError(f"min_enrolled_years {self.min_enrolled_years} is above max_enrolled_years "
+                             f"{self.max_enrolled_years}")
+        return self
 
     @property
     def is_always(self) -> bool:
@@ -120,13 +133,15 @@ class Condition(_Strict):
 
 
 class Period(_Strict):
-    start: date
-    end: date
+    start: Day
+    end: Day
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:
         if self.end < self.start:
             raise ValueError(f"period end {self.end} is before start {self.start}")
+        if (self.end - self.start).days > 2 * 366:
+            raise ValueError(f"period {self.start} to {self.end} is longer than two years")
         return self
 
     def __contains__(self, day: object) -> bool:
@@ -160,7 +175,7 @@ class NamedList(_Strict):
     name_en: str = ""
     kind: Literal["drugs", "items", "institutions"] = "drugs"
     source: str
-    verified: bool = True
+    verified: Bool = True
     note: str = ""
     items: tuple[ListItem, ...] = ()
 
@@ -175,7 +190,7 @@ class Selector(_Strict):
     in_list: str | None = Field(default=None, description="positive list: the line must be on it, on-indication")
     not_in_list: str | None = Field(default=None, description="negative list: the line must not be on it")
     institutions: str | None = Field(default=None, description="list of institutions the encounter must be at")
-    settled_through_basic: bool | None = None
+    settled_through_basic: Bool | None = None
     weight: Rate = Field(default=ONE, description="share of the portion that counts as eligible")
     source: str | None = Field(default=None, description="required when weight is not 1")
 
@@ -246,7 +261,7 @@ class SubLimit(Cited):
     per: Literal["year", "encounter", "item_year"] = Field(description="item_year: per national code per year")
     measure: Literal["payable", "eligible", "count"]
     limit: Amount | None = None
-    count: int | None = Field(default=None, ge=0)
+    count: Int | None = Field(default=None, ge=0, le=1_000_000)
 
     @model_validator(mode="after")
     def _shape(self) -> SubLimit:
@@ -322,6 +337,14 @@ class CombinedCap(Cited):
     amount: Amount
     when: Condition = Condition()
 
+    @field_validator("responsibilities")
+    @classmethod
+    def _once(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        dup = sorted({v for v in values if values.count(v) > 1})
+        if dup:
+            raise ValueError(f"names responsibility {', '.join(dup)} more than once; name each once")
+        return values
+
 
 class ConditionDefinition(_Strict):
     id: str = Field(pattern=_ID)
@@ -351,7 +374,7 @@ class WaitingPeriod(Cited):
     """
 
     applies_to: Literal["late_enrollment", "new_enrollee", "gap_in_enrollment"]
-    days: int = Field(ge=1)
+    days: Int = Field(ge=1, le=MAX_DAYS)
     exempt_groups: tuple[str, ...] = ()
 
 
@@ -365,8 +388,8 @@ class EligibilityRule(Cited):
     basic_insurance_levels: tuple[Literal["city", "provincial", "industry"], ...] | None = None
     household_cities: tuple[str, ...] | None = Field(default=None, description="户籍 in one of these cities")
     residence_permit_city: str | None = None
-    min_residence_permit_years: int | None = Field(default=None, ge=0)
-    requires_basic_insurance: bool = Field(default=True, description="must be in some basic insurance scheme")
+    min_residence_permit_years: Int | None = Field(default=None, ge=0, le=150)
+    requires_basic_insurance: Bool = Field(default=True, description="must be in some basic insurance scheme")
 
 
 class SpecialCase(Cited):
@@ -374,15 +397,15 @@ class SpecialCase(Cited):
     (newborns, transferred military, household migration, basic insurance restored)."""
 
     group: str = Field(description="the insured's group that marks the event, e.g. newborn")
-    enroll_within_days: int = Field(ge=0, description="days after the event (a newborn's birth) to enroll in")
-    waiting_days: int = Field(default=0, ge=0, description="0: no waiting period; else this one instead of the product's")
+    enroll_within_days: Int = Field(ge=0, le=MAX_DAYS, description="days after the event (a newborn's birth) to enroll in")
+    waiting_days: Int = Field(default=0, ge=0, le=MAX_DAYS, description="0: no waiting period; else this one instead of the product's")
 
 
 class PersonalAccount(Cited):
     """Who an employee-scheme member's personal account (个人账户/历年账户) may pay for."""
 
     relations: tuple[Relation, ...] = Field(min_length=1)
-    consent_required: bool = True
+    consent_required: Bool = True
     insufficient_balance: Literal["split", "cash", "refuse"] = Field(
         description="split: the account pays what it holds, cash the rest; cash: the account pays nothing; "
         "refuse: the person is not enrolled"
@@ -395,23 +418,23 @@ class Subsidy(Cited):
     groups: tuple[str, ...] = Field(min_length=1)
     amount: Amount | None = Field(default=None, description="per person; none = the whole premium")
     payer: str = "government"
-    once_with_other_poverty_insurance: bool = Field(
+    once_with_other_poverty_insurance: Bool = Field(
         default=True, description="a person subsidised for another policy-type poverty insurance is not subsidised again")
 
 
 class Enrollment(_Strict):
     window: Period | None = None
     window_source: str | None = None
-    cover_starts_days_after_enrollment: int = Field(
-        default=1, ge=0, description="for an enrollment on or after the period start; 1 = the next day"
+    cover_starts_days_after_enrollment: Int = Field(
+        default=1, ge=0, le=366, description="for an enrollment on or after the period start; 1 = the next day"
     )
     cover_start_source: str | None = None
     waiting_periods: tuple[WaitingPeriod, ...] = ()
-    late_enrollment: bool = Field(default=False, description="enrollment after the window (until the period ends)")
+    late_enrollment: Bool = Field(default=False, description="enrollment after the window (until the period ends)")
     late_enrollment_source: str | None = None
     eligibility: tuple[EligibilityRule, ...] = Field(
         default=(), description="empty: anyone in the product city's basic insurance")
-    excludes_other_city_products: bool = False
+    excludes_other_city_products: Bool = False
     excludes_other_city_products_source: str | None = None
     special_cases: tuple[SpecialCase, ...] = ()
     personal_account: PersonalAccount | None = None
@@ -430,7 +453,7 @@ class CrossYear(Cited):
     """
 
     rule: Literal["discharge_year", "to_discharge", "ends_at_expiry", "admission_year_tail"]
-    tail_days: int = Field(default=0, ge=0)
+    tail_days: Int = Field(default=0, ge=0, le=MAX_DAYS)
 
     @property
     def by_admission(self) -> bool:
@@ -448,8 +471,10 @@ class Rounding(Cited):
 
         if isinstance(v, bool) or not isinstance(v, (int, str, Decimal)):
             raise ValueError("rounding step is 0.01 (fen) or 1 (yuan)")
+        if isinstance(v, str) and v not in ("0.01", "1"):
+            raise ValueError(f"rounding step {v!r} is not \"0.01\" (fen) or \"1\" (yuan)")
         try:
-            d = Decimal(str(v).strip())
+            d = Decimal(v)
         except InvalidOperation:
             raise ValueError(f"rounding step {v!r} is not a number; it is 0.01 (fen) or 1 (yuan)") from None
         # Normalised, so 1.0 or "0.010" mean what they say and not a finer quantum.
@@ -463,11 +488,17 @@ class Rounding(Cited):
 class PremiumCondition(_Strict):
     """Who a premium applies to: every key that is set must hold (ages at the period start)."""
 
-    min_age: int | None = Field(default=None, ge=0)
-    max_age: int | None = Field(default=None, ge=0)
+    min_age: Int | None = Field(default=None, ge=0, le=150)
+    max_age: Int | None = Field(default=None, ge=0, le=150)
     sex: Literal["female", "male"] | None = None
     groups_any: tuple[str, ...] | None = None
-    pre_existing: bool | None = None
+    pre_existing: Bool | None = None
+
+    @model_validator(mode="after")
+    def _ages(self) -> PremiumCondition:
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            raise ValueError(f"min_age {self.min_age} is above max_age {self.max_age}")
+        return self
 
 
 class Premium(Cited):
@@ -492,7 +523,7 @@ class Amendment(Cited):
     deductible cut); ``on`` is when the change was announced."""
 
     amends: str = Field(description="id of the version it changes")
-    on: date
+    on: Day
 
 
 class Product(_Strict):
@@ -503,8 +534,8 @@ class Product(_Strict):
     city_zh: str
     name: str
     name_en: str = ""
-    policy_year: int = Field(ge=2015, le=2100)
-    first_year: int | None = Field(default=None, description="the product's first policy year")
+    policy_year: Int = Field(ge=2015, le=2100)
+    first_year: Int | None = Field(default=None, ge=2000, le=2100, description="the product's first policy year")
     period: Period
     premiums: tuple[Premium, ...] = ()
     sources: dict[str, Source] = Field(min_length=1)
@@ -574,6 +605,13 @@ class Product(_Strict):
                 problems.append(f"{name}: {src!r} is not in [sources]")
         if self.first_year is not None and self.first_year > self.policy_year:
             problems.append("first_year is after policy_year")
+        if self.amendment is not None and self.amendment.amends == self.id:
+            problems.append(f"amendment.amends {self.amendment.amends!r} is this product's own id; an amendment "
+                            "changes another version")
+        windows = [("enrollment.window", self.enrollment.window)] if self.enrollment.window is not None else []
+        for name, w in windows:
+            if w.start > self.period.end:  # type: ignore[union-attr]
+                problems.append(f"{name} starts {w.start} after the policy period ends {self.period.end}")  # type: ignore[union-attr]
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -655,6 +693,17 @@ class Product(_Strict):
             _set_path(data, path, value)
         data["id"] = id or f"{self.id}~variant"
         return parse_product(data, f"{self.id} with changes")
+
+    @cached_property
+    def content_hash(self) -> str:
+        """SHA-256 of the product's content (every clause and number, canonically written): two
+        files with the same id but any difference have different hashes. A year-to-date record
+        carries it, so accumulators made under one file are never used with another."""
+        import hashlib
+        import json
+
+        text = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     @cached_property
     def classifier(self) -> Classifier:

@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .engine import adjudicate
 from .errors import ProductError
 from .models import Claim, Encounter, FeeLine, Insured, Settlement, problems_from_validation
+from .fields import Bool, Day
 from .money import ZERO, Amount, Rate, round_fen
 from .product import Product, Responsibility, Source
 
@@ -74,10 +75,22 @@ class Rule(BaseModel):
     rate: Rate | None = None
     buckets: tuple[str, ...] = ()
     text: str = ""
-    in_principle: bool = False
+    in_principle: Bool = False
     clause: str
     source: str
     note: str = ""
+
+    @model_validator(mode="after")
+    def _sane(self) -> Rule:
+        if self.bound is not None and self.bound > MAX_BOUND:
+            raise ValueError(f"rule {self.id}: bound {self.bound} is above {MAX_BOUND}, more than any product pays")
+        if self.kind == "min_ratio" and self.rate is not None and not self.rate > 0:
+            raise ValueError(f"rule {self.id}: a minimum ratio is above 0, not {self.rate}")
+        return self
+
+
+MAX_BOUND = Decimal("1000000000.00")
+"""The largest deductible or cap bound a profile may set (one billion yuan)."""
 
 
 class Profile(BaseModel):
@@ -88,8 +101,8 @@ class Profile(BaseModel):
     id: str
     name_zh: str
     name_en: str
-    issued: date
-    effective: date
+    issued: Day
+    effective: Day
     status: str = Field(default="in force", description="e.g. 'in force', 'draft for comment'")
     cities: tuple[str, ...] = Field(description="cities it governs; ['*'] for every city")
     sources: dict[str, Source]

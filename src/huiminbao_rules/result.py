@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .money import ZERO, Amount
+from .fields import Id, Int
+from .money import ZERO, Amount, exact
 
 __all__ = [
     "Adjudication",
@@ -26,9 +27,10 @@ __all__ = [
     "ResponsibilityToDate",
     "Step",
     "YearToDate",
+    "check_year_to_date",
 ]
 
-YTD_VERSION = 1
+YTD_VERSION = 2
 
 
 class ResponsibilityToDate(BaseModel):
@@ -43,23 +45,94 @@ class ResponsibilityToDate(BaseModel):
 
 class YearToDate(BaseModel):
     """Accumulators for one person under one product version: store it after each claim
-    and hand it back with the next. ``claims`` lists the claim ids already counted."""
+    and hand it back with the next. ``claims`` lists the claim ids already counted and
+    ``encounters`` the encounters (by :attr:`~huiminbao_rules.models.Encounter.identity`)
+    with the claim that counted each; ``product_hash`` is the
+    :attr:`~huiminbao_rules.product.Product.content_hash` of the product it was made under."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    version: int = YTD_VERSION
-    product_id: str
-    insured_id: str | None = None
-    claims: tuple[str, ...] = ()
+    version: Int = YTD_VERSION
+    product_id: Id
+    product_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    insured_id: Id | None = None
+    claims: tuple[Id, ...] = ()
+    encounters: dict[str, Id] = Field(default={}, description="encounter identity -> the claim that counted it")
     responsibilities: dict[str, ResponsibilityToDate] = {}
     deductible_pools: dict[str, Amount] = Field(default={}, description="deductible used per pool")
     sub_limits: dict[str, Amount] = Field(default={}, description="amount used per sub-limit key")
-    sub_limit_counts: dict[str, int] = {}
+    sub_limit_counts: dict[str, Annotated[Int, Field(ge=0, le=10**9)]] = {}
     combined_caps: dict[str, Amount] = {}
     total_paid: Amount = ZERO
 
     def responsibility(self, rid: str) -> ResponsibilityToDate:
         return self.responsibilities.get(rid) or ResponsibilityToDate()
+
+
+def check_year_to_date(ytd: YearToDate, product: Any) -> list[str]:
+    """What is wrong with a year-to-date record handed in for ``product``: its version, the
+    product (id and content hash), keys the product does not have, and figures that
+    cannot have come from adjudication. Empty when nothing is."""
+    problems: list[str] = []
+    if ytd.version != YTD_VERSION:
+        problems.append(f"version {ytd.version} is not {YTD_VERSION}, the version this library writes")
+    if ytd.product_id != product.id:
+        problems.append(f"it is for product {ytd.product_id!r}, not {product.id!r}: accumulators do not carry "
+                        "across product versions")
+        return problems
+    if ytd.product_hash is None:
+        problems.append("product_hash is missing: a record names the content hash of the product it was made under")
+    elif ytd.product_hash != product.content_hash:
+        problems.append(f"it was made under another file with the id {product.id!r} (product_hash "
+                        f"{ytd.product_hash[:12]}… is not this file's {product.content_hash[:12]}…)")
+    resp = product.responsibility_by_id
+    unknown = sorted(set(ytd.responsibilities) - set(resp))
+    if unknown:
+        problems.append(f"responsibilities {', '.join(unknown)} are not in the product")
+    pools = set(resp) | set(product.pool_by_id)
+    unknown = sorted(set(ytd.deductible_pools) - pools)
+    if unknown:
+        problems.append(f"deductible_pools {', '.join(unknown)} are not in the product")
+    combined = {c.id for c in product.combined_caps}
+    unknown = sorted(set(ytd.combined_caps) - combined)
+    if unknown:
+        problems.append(f"combined_caps {', '.join(unknown)} are not in the product")
+    subs = {f"{r.id}.{s.id}" for r in product.responsibilities for s in r.sub_limits}
+    for key in (*ytd.sub_limits, *ytd.sub_limit_counts):
+        if key.split("@")[0].split("#")[0] not in subs:
+            problems.append(f"sub-limit key {key!r} names no sub-limit of the product")
+            break
+    for rid, r in ytd.responsibilities.items():
+        if r.deductible > r.eligible:
+            problems.append(f"responsibilities.{rid}: deductible {r.deductible} is more than eligible {r.eligible}")
+    if ytd.responsibilities or ytd.total_paid:
+        paid = sum((r.paid for r in ytd.responsibilities.values()), ZERO)
+        if paid != ytd.total_paid:
+            problems.append(f"total_paid {ytd.total_paid} is not the sum of the responsibilities' paid ({paid})")
+    used: dict[str, Decimal] = {}
+    for rid, r in ytd.responsibilities.items():
+        if rid in resp:
+            pool = resp[rid].deductible_pool or rid
+            used[pool] = used.get(pool, ZERO) + r.deductible
+    for pool in pools:
+        if ytd.deductible_pools.get(pool, ZERO) != used.get(pool, ZERO):
+            problems.append(f"deductible_pools.{pool} {ytd.deductible_pools.get(pool, ZERO)} is not the deductible "
+                            f"its responsibilities took ({used.get(pool, ZERO)})")
+            break
+    if product.total_cap is not None and ytd.total_paid > product.total_cap.amount:
+        problems.append(f"total_paid {ytd.total_paid} is more than the product's total cap {product.total_cap.amount}")
+    counted = set(ytd.claims)
+    stray = sorted({c for c in ytd.encounters.values() if c not in counted})
+    if stray:
+        problems.append(f"encounters are counted under claims {', '.join(stray)}, which claims does not list")
+    if len(counted) != len(ytd.claims):
+        problems.append("claims lists a claim more than once")
+    remembered = set(ytd.encounters.values())
+    bare = [c for c in ytd.claims if c not in remembered]
+    if bare:
+        problems.append(f"claims {', '.join(bare[:5])} have no encounter in encounters: every counted claim "
+                        "counted at least one, and the record must remember it")
+    return problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +197,7 @@ class PortionResult:
         self.payable = ZERO
 
     @property
+    @exact
     def excluded(self) -> Decimal:
         return sum((e.amount for e in self.exclusions), ZERO)
 
@@ -146,14 +220,17 @@ class LineResult:
     portions: tuple[PortionResult, ...]
 
     @property
+    @exact
     def eligible(self) -> Decimal:
         return sum((p.eligible for p in self.portions), ZERO)
 
     @property
+    @exact
     def payable(self) -> Decimal:
         return sum((p.payable for p in self.portions), ZERO)
 
     @property
+    @exact
     def excluded(self) -> Decimal:
         return sum((p.excluded for p in self.portions), ZERO)
 
@@ -187,16 +264,19 @@ class ResponsibilityResult:
     paid_before: Decimal
 
     @property
+    @exact
     def cap_cut(self) -> Decimal:
         """What the caps (sub-limits, the responsibility's cap, combined and total caps) cut."""
         return sum((c for clause, c in self.cuts if clause != "indemnity"), ZERO)
 
     @property
+    @exact
     def indemnity_cut(self) -> Decimal:
         """What the indemnity principle cut (see ``Adjudication.indemnity_cut``)."""
         return sum((c for clause, c in self.cuts if clause == "indemnity"), ZERO)
 
     @property
+    @exact
     def rounding(self) -> Decimal:
         """What rounding added (positive) or took away (negative)."""
         return self.rounded - self.raw
@@ -253,10 +333,12 @@ class Adjudication:
         return self._steps
 
     @property
+    @exact
     def eligible(self) -> Decimal:
         return sum((r.eligible for r in self.responsibilities), ZERO)
 
     @property
+    @exact
     def excluded(self) -> Decimal:
         return sum((line.excluded for line in self.lines), ZERO)
 
@@ -273,6 +355,7 @@ class Adjudication:
 
         return lines_frame(self, lang)
 
+    @exact
     def by_bucket(self) -> dict[str, tuple[Decimal, Decimal]]:
         """bucket -> (eligible, payable) summed over its responsibilities."""
         out: dict[str, tuple[Decimal, Decimal]] = {}

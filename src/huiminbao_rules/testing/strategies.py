@@ -213,14 +213,16 @@ def claims(
     """A valid claim: one person, 1..``max_encounters`` encounters inside ``period``."""
     person = draw(insured if insured is not None else insureds(policy_year=period.start.year))
     n = draw(st.integers(min_value=1, max_value=max_encounters))
+    cid = claim_id or draw(st.from_regex(r"C[0-9]{5}", fullmatch=True))
     encs = []
     for i in range(n):
         enc_strategy = encounter if encounter is not None else encounters(period=period, id=f"E{i + 1}")
         e = draw(enc_strategy)
-        encs.append(e.model_copy(update={"id": f"E{i + 1}"}))
+        # Each encounter is its own settlement, with its own national settlement id.
+        settlement = e.settlement.model_copy(update={"setl_id": f"{cid}/E{i + 1}"})
+        encs.append(e.model_copy(update={"id": f"E{i + 1}", "settlement": settlement}))
     other = draw(other_insurance_paid) if other_insurance_paid is not None else Decimal("0.00")
-    return Claim(claim_id=claim_id or draw(st.from_regex(r"C[0-9]{5}", fullmatch=True)), insured=person,
-                 encounters=tuple(encs), other_insurance_paid=other)
+    return Claim(claim_id=cid, insured=person, encounters=tuple(encs), other_insurance_paid=other)
 
 
 @st.composite
