@@ -7,7 +7,7 @@ explained line by line.
 The whole public API is :data:`__all__`.
 """
 
-from .catalog import bundled_ids, bundled_products, get_product, load_product, read_product
+from .catalog import bundled_ids, bundled_products, get_product, load_product, read_product, read_user_list, with_user_list
 from .coverage import Cover, cover_of
 from .engine import YearResult, adjudicate, fresh_year, replay
 from .enrollment import Application, ApplicationDecision, Decision, enroll, parse_application
@@ -28,6 +28,7 @@ from .reasons import REASONS
 from .result import (
     Adjudication,
     BandPiece,
+    Caveat,
     Exclusion,
     LineResult,
     PortionResult,
@@ -47,6 +48,7 @@ __all__ = [
     "Application",
     "ApplicationDecision",
     "BandPiece",
+    "Caveat",
     "Claim",
     "Cover",
     "Decision",
@@ -85,9 +87,11 @@ __all__ = [
     "parse_product",
     "parse_rate",
     "read_product",
+    "read_user_list",
     "replay",
     "round_fen",
     "statement",
     "to_dict",
     "trace",
+    "with_user_list",
 ]

@@ -7,7 +7,7 @@ default) uses the columnar engine of :mod:`huiminbao_rules.columnar`, which must
 with it to the fen on every claim (a differential property test holds it to that).
 
 The result columns: ``claim_id``, ``insured_id``, ``product_id``, ``service_on``,
-``owed``, ``eligible``, ``payable``, ``indemnity_cut`` (int64 fen); per bucket
+``owed``, ``eligible``, ``payable``, ``indemnity_cut``, ``pending`` (held for review) (int64 fen); per bucket
 ``eligible_<bucket>`` and ``payable_<bucket>``; per responsibility ``payable:<id>``.
 """
 
@@ -28,7 +28,8 @@ BUCKETS = ("compliant", "reasonable", "special_drug", "other")
 
 
 def result_columns(product: Product) -> list[str]:
-    cols = ["claim_id", "insured_id", "product_id", "service_on", "owed", "eligible", "payable", "indemnity_cut"]
+    cols = ["claim_id", "insured_id", "product_id", "service_on", "owed", "eligible", "payable", "indemnity_cut",
+            "pending"]
     cols += [f"eligible_{b}" for b in BUCKETS] + [f"payable_{b}" for b in BUCKETS]
     cols += [f"payable:{r.id}" for r in product.responsibilities]
     return cols
@@ -44,7 +45,7 @@ def _reference(population: Population, product: Product) -> pd.DataFrame:
             row = {"claim_id": adj.claim_id, "insured_id": adj.insured_id, "product_id": product.id,
                    "service_on": pd.Timestamp(adj.service_on), "owed": int(adj.owed * 100),
                    "eligible": int(adj.eligible * 100), "payable": int(adj.payable * 100),
-                   "indemnity_cut": int(adj.indemnity_cut * 100)}
+                   "indemnity_cut": int(adj.indemnity_cut * 100), "pending": int(adj.pending_amount * 100)}
             for b in BUCKETS:
                 row[f"eligible_{b}"] = 0
                 row[f"payable_{b}"] = 0

@@ -7,6 +7,10 @@ is loaded by path with :func:`read_product`.
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
+import re
 import tomllib
 from decimal import Decimal
 from functools import lru_cache
@@ -14,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import ProductError, UnknownProductError
-from .product import Product, parse_product
+from .product import ListItem, Product, parse_product
 from .regulation import Profile, parse_profile
 
 __all__ = [
@@ -27,7 +31,16 @@ __all__ = [
     "product_path",
     "read_product",
     "read_profile",
+    "read_user_list",
+    "with_user_list",
 ]
+
+_APPROVAL = re.compile(r"^(国药准字|进口药品注册证号|医药产品注册证号|注册证号)?[A-Z]{1,2}\d{8}$")
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{2,49}\*?$")
+_ICD = re.compile(r"^[A-Z][0-9A-Z.]{0,7}$")
+_NAME_COLUMNS = ("name", "名称", "通用名")
+_ID_COLUMNS = ("approval_number", "批准文号", "code", "national_code", "医保代码")
+_IND_COLUMNS = ("indications", "适应症")
 
 
 def _root(folder: str = "products") -> Path:
@@ -111,3 +124,90 @@ def load_product(id_or_path: str | Path) -> Product:
     if text.endswith(".toml") or Path(text).is_file():
         return read_product(text)
     return get_product(text)
+
+
+def read_user_list(path: str | Path) -> tuple[tuple[ListItem, ...], str]:
+    """A list supplied by the user, from a UTF-8 CSV file with a header row, and the sha256
+    of its bytes. Columns: ``name`` (required, the name a billed line starts with), then
+    ``approval_number`` (批准文号: 国药准字H20183387, a 进口 registration number) and/or
+    ``code`` (the national 医保 code, ``*`` at the end for a prefix), and optionally
+    ``indications`` (ICD-10 prefixes separated by ``;``). Every row names the item and
+    gives an approval number or a code. Raises :class:`ProductError` naming the file, the
+    row and the field."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ProductError(f"cannot read list file: {exc.strerror}", str(p)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProductError("list file is not UTF-8 text (save the CSV as UTF-8)", str(p)) from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise ProductError("list file is empty: expected a header row name,approval_number,code,indications", str(p))
+    header = [h.strip().lower() for h in rows[0]]
+    known = set(_NAME_COLUMNS + _ID_COLUMNS + _IND_COLUMNS)
+    odd = [h for h in header if h not in known]
+    if odd:
+        raise ProductError(f"list file header: unknown column {odd[0]!r}; accepted: name, approval_number, code, "
+                           "indications", str(p))
+    if len(set(header)) != len(header):
+        raise ProductError("list file header: a column repeats", str(p))
+    col = {h: i for i, h in enumerate(header)}
+    name_col = next((col[h] for h in _NAME_COLUMNS if h in col), None)
+    if name_col is None:
+        raise ProductError("list file header has no 'name' column; accepted: name, approval_number, code, "
+                           "indications", str(p))
+    if not any(h in col for h in _ID_COLUMNS):
+        raise ProductError("list file header has neither 'approval_number' nor 'code': every item needs one", str(p))
+    items: list[ListItem] = []
+    for n, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise ProductError(f"row {n}: {len(row)} fields, the header has {len(header)}", str(p))
+        cell = {h: row[i].strip() for h, i in col.items()}
+        name = row[name_col].strip()
+        if not name:
+            raise ProductError(f"row {n}: name is empty; every item is named as billed lines name it", str(p))
+        approvals, codes = [], []
+        for h in _ID_COLUMNS:
+            value = cell.get(h, "")
+            if not value:
+                continue
+            if h in ("approval_number", "批准文号"):
+                if not _APPROVAL.match(value):
+                    raise ProductError(f"row {n}: approval_number {value!r} is not an approval number; accepted: "
+                                       "国药准字 followed by a letter and 8 digits (国药准字H20183387), or an import "
+                                       "registration number such as H20150001", str(p))
+                approvals.append(value)
+            else:
+                if not _CODE.match(value):
+                    raise ProductError(f"row {n}: code {value!r} is not a national code; accepted: letters and "
+                                       "digits (e.g. XL01XX123A001010100001), '*' at the end for a prefix", str(p))
+                codes.append(value)
+        if not approvals and not codes:
+            raise ProductError(f"row {n}: {name!r} has neither an approval number nor a code", str(p))
+        indications: list[str] = []
+        for h in _IND_COLUMNS:
+            for part in re.split(r"[;；]", cell.get(h, "")):
+                part = part.strip()
+                if not part:
+                    continue
+                if not _ICD.match(part):
+                    raise ProductError(f"row {n}: indication {part!r} is not an ICD-10 prefix (e.g. C34 or C83.3); "
+                                       "separate several with ';'", str(p))
+                indications.append(part)
+        items.append(ListItem(name=name, codes=tuple(codes), approval_numbers=tuple(approvals),
+                              indications=tuple(indications)))
+    if not items:
+        raise ProductError("list file has a header but no items", str(p))
+    return tuple(items), hashlib.sha256(raw).hexdigest()
+
+
+def with_user_list(product: Product, name: str, path: str | Path) -> Product:
+    """``product`` with its list ``name`` replaced by the list in the CSV file ``path``
+    (see :func:`read_user_list` and :meth:`Product.with_list`)."""
+    items, digest = read_user_list(path)
+    return product.with_list(name, items, file=Path(path).name, sha256=digest)

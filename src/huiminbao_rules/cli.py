@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .catalog import bundled_ids, bundled_products, bundled_profiles, get_profile, load_product
+from .catalog import bundled_ids, bundled_products, bundled_profiles, get_profile, load_product, with_user_list
 from .describe import decision_dict, decision_lines, describe, diff, findings_lines
 from .enrollment import enroll, parse_application
 from .engine import replay
@@ -56,15 +56,21 @@ def _claims(paths: Sequence[str]) -> list[Claim]:
     return claims
 
 
-def _product(ref: str) -> Product:
+def _product(ref: str, lists: Sequence[str] | None = None) -> Product:
     try:
-        return load_product(ref)
+        product = load_product(ref)
+        for spec in lists or ():
+            name, sep, path = spec.partition("=")
+            if not sep or not name or not path:
+                raise _Bad(f"--list {spec!r}: expected NAME=FILE.csv (a list name of the product, then its file)")
+            product = with_user_list(product, name, path)
+        return product
     except HuiminbaoError as exc:
         raise _Bad(str(exc)) from None
 
 
 def _cmd_adjudicate(args: argparse.Namespace) -> int:
-    product = _product(args.product)
+    product = _product(args.product, args.list)
     claims = _claims(args.claims)
     ytd = None
     if args.year_to_date:
@@ -74,7 +80,7 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise _Bad(f"{args.year_to_date}: invalid year-to-date record: {exc}") from None
     try:
-        year = replay(claims, product, ytd)
+        year = replay(claims, product, ytd, unknown_lists=args.unknown_lists)
     except HuiminbaoError as exc:
         raise _Bad(str(exc)) from None
     if args.json:
@@ -117,7 +123,7 @@ def _cmd_products(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    for line in describe(_product(args.product), args.lang):
+    for line in describe(_product(args.product, args.list), args.lang):
         print(line)
     return 0
 
@@ -154,7 +160,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     violations = 0
     rows = []
     for ref in refs:
-        product = _product(ref)
+        product = _product(ref, args.list)
         profiles = chosen if chosen is not None else applicable_profiles(product, every)
         for profile in profiles:
             findings = check(product, profile, strict=args.strict)
@@ -180,6 +186,11 @@ def _parser() -> argparse.ArgumentParser:
     adj.add_argument("--lang", choices=("zh", "en"), default="zh", help="statement language (default zh)")
     adj.add_argument("--trace", action="store_true", help="also print every step with its clause and source")
     adj.add_argument("--year-to-date", metavar="YTD.json", help="accumulators from earlier claims of the year")
+    adj.add_argument("--unknown-lists", choices=("pend", "member", "non-member"), default="pend",
+                     help="a line not found on a list that is not complete: held for review (pend, the default), "
+                          "or taken as a member or a non-member for a what-if run")
+    adj.add_argument("--list", action="append", metavar="NAME=FILE.csv",
+                     help="replace the product's list NAME by the list in FILE.csv (repeatable)")
     adj.set_defaults(run=_cmd_adjudicate)
     prods = sub.add_parser("products", help="list the bundled products")
     prods.add_argument("--json", action="store_true")
@@ -187,6 +198,8 @@ def _parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print a product's terms")
     show.add_argument("product", metavar="ID|FILE.toml")
     show.add_argument("--lang", choices=("zh", "en"), default="zh")
+    show.add_argument("--list", action="append", metavar="NAME=FILE.csv",
+                      help="replace the product's list NAME by the list in FILE.csv (repeatable)")
     show.set_defaults(run=_cmd_show)
     dif = sub.add_parser("diff", help="what changed between two product versions")
     dif.add_argument("old", metavar="ID|FILE.toml")
@@ -204,6 +217,8 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--strict", action="store_true",
                      help="apply each bound to every responsibility and treat in-principle rules as binding")
     chk.add_argument("--json", action="store_true")
+    chk.add_argument("--list", action="append", metavar="NAME=FILE.csv",
+                     help="replace the product's list NAME by the list in FILE.csv (repeatable)")
     chk.add_argument("--lang", choices=("zh", "en"), default="zh")
     chk.set_defaults(run=_cmd_check)
     return parser

@@ -19,6 +19,7 @@ from .money import ZERO, Amount
 __all__ = [
     "Adjudication",
     "BandPiece",
+    "Caveat",
     "Exclusion",
     "LineResult",
     "PortionResult",
@@ -88,6 +89,24 @@ class BandPiece:
     @property
     def amount(self) -> Decimal:
         return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class Caveat:
+    """Something a result rests on that the data does not know for sure: ``code`` is one of
+    ``list_unknown``, ``unverified_term``, ``assumed_period``, ``user_list`` (see
+    ``docs/result-json.md``); ``message`` in English, ``message_zh`` in Chinese; the rest
+    say where, when relevant (``line`` is ``<encounter id>#<line number>``; ``amount`` is
+    what a pended line holds)."""
+
+    code: str
+    message: str
+    message_zh: str
+    responsibility: str | None = None
+    line: str | None = None
+    list: str | None = None
+    clause: str | None = None
+    amount: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,13 +231,15 @@ class Adjudication:
 
     __slots__ = ("claim_id", "insured_id", "product_id", "policy_year", "service_on", "medical_total",
                  "public_paid", "owed", "other_insurance_paid", "indemnity_limit", "indemnity_cut", "payable",
-                 "responsibilities", "year_to_date_before", "year_to_date", "_detail", "_lines", "_steps")
+                 "responsibilities", "year_to_date_before", "year_to_date", "_detail", "_lines", "_steps",
+                 "pending_amount", "caveats", "unknown_lists")
 
     def __init__(self, *, claim_id: str, insured_id: str, product_id: str, policy_year: int, service_on: date,
                  medical_total: Decimal, public_paid: Decimal, owed: Decimal, other_insurance_paid: Decimal,
                  indemnity_limit: Decimal, indemnity_cut: Decimal, payable: Decimal,
                  responsibilities: tuple[ResponsibilityResult, ...], year_to_date_before: YearToDate,
-                 year_to_date: YearToDate, detail: Any):
+                 year_to_date: YearToDate, detail: Any, pending_amount: Decimal = ZERO,
+                 caveats: tuple[Caveat, ...] = (), unknown_lists: str = "pend"):
         self.claim_id = claim_id
         self.insured_id = insured_id
         self.product_id = product_id
@@ -235,6 +256,11 @@ class Adjudication:
         self.year_to_date_before = year_to_date_before
         self.year_to_date = year_to_date
         self._detail = detail
+        #: the owed amount held for review (lines pended on lists that are not complete); not in ``payable``
+        self.pending_amount = pending_amount
+        self.caveats = caveats
+        #: how unknown list membership was treated: ``pend``, ``member`` or ``non-member``
+        self.unknown_lists = unknown_lists
         self._lines: tuple[LineResult, ...] | None = None
         self._steps: tuple[Step, ...] | None = None
 
