@@ -200,7 +200,8 @@ class Classifier:
     def classify_full(self, part: str, line: FeeLine, enc: Encounter
                       ) -> tuple[Entry | None, tuple[str, str], tuple[str, ...]]:
         """(entry or None, the most telling miss, the lists of unknown membership the outcome
-        depended on). Pended: (None, ("pending_review", "lists.<id>"), lists).
+        depended on). Pended: (None, ("pending_review", "lists.<id>", responsibility id), lists),
+        the responsibility being the first that would take the line.
 
         Misses rank: off-indication > on a negative list > not on a positive list > not covered.
         """
@@ -227,7 +228,9 @@ class Classifier:
                 entry, miss = next(iter(outcomes.values()))
                 found = (entry, miss, ())
             else:
-                found = (None, ("pending_review", f"lists.{lists[0]}"), lists)
+                # (reason, clause, the responsibility that takes the line if it is a member)
+                first = next(e for e in outcomes.values() if e[0] is not None)[0]
+                found = (None, ("pending_review", f"lists.{lists[0]}", first.resp.id), lists)  # type: ignore[union-attr]
         else:
             member = self.unknown_lists == "member"
             best = NOT_COVERED
@@ -247,7 +250,7 @@ class Classifier:
                 elif state == _PASS:
                     found = (e, best, tuple(dict.fromkeys(assumed)))
                     break
-                if _MISS_RANK[miss[0]] > _MISS_RANK[best[0]]:  # type: ignore[index]
+                if _better(miss, best):  # type: ignore[arg-type]
                     best = miss  # type: ignore[assignment]
             if found is None:
                 found = (None, best, tuple(dict.fromkeys(assumed)))
@@ -274,10 +277,15 @@ class Classifier:
                 else:
                     outcomes.setdefault((e.resp.id, e.weight), (e, best))
                     miss = ("not_on_list", f"lists.{unknown[0]}")
-            if _MISS_RANK[miss[0]] > _MISS_RANK[best[0]]:
+            if _better(miss, best):
                 best = miss
             i += 1
         outcomes.setdefault(("excluded",), (None, best))
+
+
+def _better(miss: tuple[str, str], best: tuple[str, str]) -> bool:
+    """A more telling miss: a higher rank, or a named selector's not_covered over the generic one."""
+    return _MISS_RANK[miss[0]] > _MISS_RANK[best[0]] or (best is NOT_COVERED and miss[0] == "not_covered")
 
 
 def _passes_as_non_member(e: Entry, unknown: tuple[str, ...]) -> bool:

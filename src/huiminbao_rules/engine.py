@@ -357,7 +357,8 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
                     continue
             entry, miss, unknown = classify(p[0], line, enc)
             if unknown:
-                list_notes.append((enc.id, line_no, p[0], entry.resp.id if entry is not None else None, unknown,
+                list_notes.append((enc.id, line_no, p[0], entry.resp.id if entry is not None else  # type: ignore[union-attr]
+                                   (miss[2] if len(miss) > 2 else None), unknown,  # type: ignore[misc]
                                    covered if entry is None and miss[0] == "pending_review" else None))
             if entry is None:
                 p[4] = (*exclusions, Exclusion(miss[0], covered, miss[1]))

@@ -1,0 +1,207 @@
+"""Lists that are not complete: a line whose place depends on one is held for review, never
+paid by a broader responsibility nor refused as "not on the list"; results say what they
+rest on (caveats); lists supplied by the user decide, and are recorded."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from huiminbao_rules import (
+    ProductError,
+    adjudicate,
+    get_product,
+    parse_claim,
+    statement,
+    to_dict,
+    with_user_list,
+)
+from huiminbao_rules.cli import main
+
+D = Decimal
+
+
+def _claim(*, start: str, kind: str = "inpatient", institution: str = "某三甲医院", lines: list[dict],
+           diagnoses: tuple[str, ...] = ("C34.9",), settled: bool = True) -> object:
+    """One encounter whose lines are all wholly self-paid (nothing settled by basic insurance)."""
+    total = sum(D(x["amount"]) for x in lines)
+    enc: dict = {"id": "E1", "kind": kind, "institution": institution, "diagnoses": list(diagnoses),
+                 "settled_through_basic": settled,
+                 "settlement": {"medfee_sumamt": f"{total:.2f}", "fulamt_ownpay_amt": f"{total:.2f}",
+                                "preselfpay_amt": "0", "inscp_scp_amt": "0"},
+                 "fee_lines": [{"med_list_codg": x.get("code", "X-1"), "name": x["name"], "chrgitm_lv": "03",
+                                "med_chrgitm_type": x["type"], "det_item_fee_sumamt": x["amount"],
+                                "fulamt_ownpay_amt": x["amount"]} for x in lines]}
+    if kind == "inpatient":
+        enc["admitted_on"], enc["discharged_on"] = start, start[:-2] + "28"
+    else:
+        enc["service_date"] = start
+    return parse_claim({"claim_id": "C1", "insured": {"id": "P1", "birth_date": "1970-01-01", "scheme": "employee",
+                                                      "enrolled_on": start[:4] + "-01-01", "history": []},
+                        "encounters": [enc], "other_insurance_paid": "0"})
+
+
+PROTON = {"name": "质子治疗", "type": "05", "amount": "1000000.00"}
+
+
+@pytest.mark.parametrize("pid,start", [("shanghai-2024", "2024-09-02"), ("shanghai-2025", "2025-09-02")])
+def test_a_proton_course_at_the_carried_forward_institution_is_capped_by_its_own_responsibility(pid, start) -> None:
+    product = get_product(pid)
+    adj = adjudicate(_claim(start=start, institution="上海市质子重离子医院", lines=[PROTON]), product)
+    # 1,000,000 × 70% = 700,000, capped at the proton responsibility's 300,000
+    assert adj.payable == D("300000.00")
+    assert adj.responsibility("proton_heavy_ion").cap_cut == D("400000.00")
+    assert adj.responsibility("inpatient_self_pay").eligible == 0
+    assert any(c.code == "unverified_term" and c.list == "proton_heavy_ion_institutions" for c in adj.caveats)
+
+
+@pytest.mark.parametrize("pid,start", [("shanghai-2024", "2024-09-02"), ("shanghai-2025", "2025-09-02")])
+def test_a_proton_course_elsewhere_is_held_for_review_not_paid_as_inpatient_self_pay(pid, start) -> None:
+    adj = adjudicate(_claim(start=start, institution="上海某医院质子中心", lines=[PROTON]), get_product(pid))
+    assert (adj.payable, adj.pending_amount) == (D("0.00"), D("1000000.00"))
+    [line] = adj.lines
+    assert [(e.reason, e.amount, e.clause) for e in line.portions[0].exclusions] == [
+        ("pending_review", D("1000000.00"), "lists.proton_heavy_ion_institutions")]
+    [c] = [c for c in adj.caveats if c.code == "list_unknown"]
+    assert (c.line, c.list, c.responsibility, c.amount) == ("E1#1", "proton_heavy_ion_institutions",
+                                                           "proton_heavy_ion", D("1000000.00"))
+
+
+def test_hangzhou_2022_selects_proton_therapy_by_the_item_at_any_institution() -> None:
+    adj = adjudicate(_claim(start="2022-09-02", institution="浙江某医院", lines=[PROTON]), get_product("hangzhou-2022"))
+    # 1,000,000 × 50%, no deductible, capped at 150,000; the out-of-list items responsibility takes nothing
+    assert adj.payable == D("150000.00")
+    assert adj.responsibility("proton_heavy_ion").payable == D("150000.00")
+    assert adj.responsibility("out_of_list_items").eligible == 0
+    assert adj.pending_amount == 0
+
+
+def test_car_t_on_shanghai_2025_needs_the_designated_hospital_list_and_pays_its_own_cap_with_it(tmp_path) -> None:
+    product = get_product("shanghai-2025")
+    claim = _claim(start="2025-09-02", institution="上海交通大学医学院附属瑞金医院",
+                   lines=[{"name": "阿基仑赛注射液", "type": "09", "amount": "1200000.00"}])
+    adj = adjudicate(claim, product)
+    assert (adj.payable, adj.pending_amount) == (D("0.00"), D("1200000.00"))
+    assert {c.list for c in adj.caveats if c.code == "list_unknown"} == {"car_t_hospitals"}
+    hospitals = tmp_path / "hospitals.csv"
+    hospitals.write_text("name,code\n上海交通大学医学院附属瑞金医院,H31010100001\n", encoding="utf-8")
+    adj = adjudicate(claim, with_user_list(product, "car_t_hospitals", hospitals))
+    # CAR-T: 100%, no deductible, capped at 500,000 (never the 1,000,000 of inpatient self-pay)
+    assert (adj.payable, adj.pending_amount) == (D("500000.00"), D("0.00"))
+    assert adj.responsibility("car_t").cap_cut == D("700000.00")
+    assert [c.code for c in adj.caveats if c.list == "car_t_hospitals"] == ["user_list"]
+
+
+@pytest.mark.parametrize("pid,start", [("beijing-2021", "2021-09-02"), ("beijing-2024", "2024-09-02"),
+                                       ("xian-2021", "2021-09-02"), ("zhengzhou-2023", "2023-09-02"),
+                                       ("jieyang-2023", "2023-09-02")])
+def test_a_special_drug_bought_at_a_pharmacy_is_held_for_review_not_refused(pid, start) -> None:
+    claim = _claim(start=start, kind="pharmacy", lines=[{"name": "某靶向药", "type": "09", "amount": "50000.00"}])
+    adj = adjudicate(claim, get_product(pid))
+    assert adj.pending_amount == D("50000.00")
+    reasons = {e.reason for line in adj.lines for p in line.portions for e in p.exclusions}
+    assert reasons == {"pending_review"}
+    assert "list_unknown" in {c.code for c in adj.caveats}
+
+
+def test_what_if_runs_take_unknown_membership_as_member_or_non_member_and_say_so() -> None:
+    product = get_product("shanghai-2024")
+    claim = _claim(start="2024-09-02", institution="上海某医院质子中心", lines=[PROTON])
+    member = adjudicate(claim, product, unknown_lists="member")
+    assert (member.payable, member.pending_amount, member.unknown_lists) == (D("300000.00"), 0, "member")
+    non = adjudicate(claim, product, unknown_lists="non-member")
+    # falls to responsibility 1: (1,000,000 − 12,000) × 70% = 691,600
+    assert non.responsibility("inpatient_self_pay").payable == D("691600.00")
+    assert all(c.list == "proton_heavy_ion_institutions" for c in non.caveats if c.code == "list_unknown")
+    assert to_dict(non, product)["unknown_lists"] == "non-member"
+
+
+def test_a_line_of_a_fee_type_the_list_cannot_hold_is_not_pended_and_says_what_excluded_it() -> None:
+    # A stent (materials, 08) in a Xi'an stay: the only responsibility taking 全自费 is the special-drug
+    # one, whose drug list cannot hold a material: not covered, not "not on the list", not pended.
+    claim = _claim(start="2021-09-02", lines=[{"name": "支架", "type": "08", "amount": "30000.00"}])
+    adj = adjudicate(claim, get_product("xian-2021"))
+    [e] = adj.lines[0].portions[0].exclusions
+    assert (e.reason, e.clause) == ("not_covered", "responsibilities.special_drugs.takes[0]")
+    assert adj.pending_amount == 0 and not [c for c in adj.caveats if c.code == "list_unknown"]
+
+
+def test_membership_that_changes_nothing_pends_nothing() -> None:
+    # mianyang-2022: a self-paid drug in a stay not on the (partial) special-drug list, with the
+    # list's member found: 英飞凡 is a member, so it is paid, no pend
+    claim = _claim(start="2022-09-02", lines=[{"name": "英飞凡", "type": "09", "amount": "10000.00"}])
+    adj = adjudicate(claim, get_product("mianyang-2022"))
+    assert adj.pending_amount == 0 and adj.responsibility("special_drugs").payable == D("7000.00")
+
+
+def test_every_result_says_its_period_is_assumed_where_it_is() -> None:
+    claim = _claim(start="2021-09-02", lines=[{"name": "支架", "type": "08", "amount": "30000.00"}])
+    assert [c.code for c in adjudicate(claim, get_product("xian-2021")).caveats] == ["assumed_period"]
+    claim = _claim(start="2023-09-02", kind="outpatient", lines=[{"name": "检查", "type": "03", "amount": "100.00"}])
+    assert "assumed_period" not in [c.code for c in adjudicate(claim, get_product("shenzhen-2023")).caveats]
+
+
+def test_the_statement_has_a_notes_section_and_the_pended_lines_in_both_languages() -> None:
+    product = get_product("shanghai-2024")
+    adj = adjudicate(_claim(start="2024-09-02", institution="上海某医院质子中心", lines=[PROTON]), product)
+    zh, en = statement(adj, product, "zh"), statement(adj, product, "en")
+    assert "说明:" in zh and any("待人工审核" in x for x in zh) and any("1,000,000.00" in x for x in zh)
+    assert "Notes (说明):" in en and any(x.startswith("Held for review") for x in en)
+    assert any("[list_unknown]" in x for x in en)
+
+
+def test_user_list_files_are_checked_and_recorded_by_content_hash(tmp_path, capsys) -> None:
+    good = tmp_path / "drugs.csv"
+    good.write_text("name,approval_number,code,indications\n癌症特效药,国药准字H20183387,X-DRUG,C22\n", encoding="utf-8")
+    product = with_user_list(get_product("xian-2021"), "special_drugs", good)
+    lst = product.lists["special_drugs"]
+    assert (lst.completeness, lst.user_file, len(lst.user_sha256 or "")) == ("complete", "drugs.csv", 64)
+    assert product.id == "xian-2021~special_drugs"
+    bad = {"no header": "", "unknown column": "name,price\nx,1\n", "no id": "name,code\n某药,\n",
+           "bad approval": "name,approval_number\n某药,准字123\n", "bad icd": "name,code,indications\n某药,X1,肺癌\n",
+           "short row": "name,code\n某药\n"}
+    for what, text in bad.items():
+        path = tmp_path / f"{what}.csv"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(ProductError, match=str(path)):
+            with_user_list(get_product("xian-2021"), "special_drugs", path)
+        assert main(["show", "xian-2021", "--list", f"special_drugs={path}"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("huiminbao: error: ") and err.count("\n") == 1 and str(path) in err, (what, err)
+    with pytest.raises(ProductError, match="no list 'nope'"):
+        with_user_list(get_product("xian-2021"), "nope", good)
+    assert main(["check", "xian-2021", "--list", f"nope={good}"]) == 2
+    assert "no list 'nope'" in capsys.readouterr().err
+    assert main(["adjudicate", "x.json", "--product", "xian-2021", "--list", "special_drugs"]) == 2
+    assert "NAME=FILE.csv" in capsys.readouterr().err
+
+
+def test_the_cli_records_the_run_choice_and_the_user_list(tmp_path, capsys) -> None:
+    claim = tmp_path / "c.json"
+    claim.write_text(json.dumps({
+        "claim_id": "C1", "insured": {"id": "P1", "birth_date": "1970-01-01", "scheme": "employee",
+                                      "enrolled_on": "2021-08-20", "history": []},
+        "encounters": [{"id": "E1", "kind": "pharmacy", "service_date": "2021-12-20", "diagnoses": ["C22.0"],
+                        "settlement": {"medfee_sumamt": "91000.00", "fulamt_ownpay_amt": "91000.00",
+                                       "preselfpay_amt": "0", "inscp_scp_amt": "0"},
+                        "fee_lines": [{"med_list_codg": "X-DRUG", "name": "癌症特效药", "chrgitm_lv": "03",
+                                       "med_chrgitm_type": "09", "det_item_fee_sumamt": "91000.00",
+                                       "fulamt_ownpay_amt": "91000.00"}]}]}), encoding="utf-8")
+    drugs = tmp_path / "drugs.csv"
+    drugs.write_text("name,code\n癌症特效药,X-DRUG\n", encoding="utf-8")
+    assert main(["adjudicate", str(claim), "--product", "xian-2021", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)[0]
+    assert (out["payable"], out["pending_amount"], out["unknown_lists"]) == ("0.00", "91000.00", "pend")
+    assert out["lines"][0]["pending"] == "91000.00"
+    assert main(["adjudicate", str(claim), "--product", "xian-2021", "--json", "--list", f"special_drugs={drugs}"]) == 0
+    out = json.loads(capsys.readouterr().out)[0]
+    assert (out["payable"], out["pending_amount"]) == ("72800.00", "0.00")  # 91,000 × 80%
+    [user] = [c for c in out["caveats"] if c["code"] == "user_list"]
+    assert "drugs.csv" in user["message"] and user["list"] == "special_drugs"
+    import hashlib
+    assert hashlib.sha256(drugs.read_bytes()).hexdigest() in user["message"]
+    assert main(["adjudicate", str(claim), "--product", "xian-2021", "--unknown-lists", "member"]) == 0
+    text = capsys.readouterr().out
+    assert "说明:" in text and "member" in text
