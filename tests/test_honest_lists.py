@@ -205,3 +205,36 @@ def test_the_cli_records_the_run_choice_and_the_user_list(tmp_path, capsys) -> N
     assert main(["adjudicate", str(claim), "--product", "xian-2021", "--unknown-lists", "member"]) == 0
     text = capsys.readouterr().out
     assert "说明:" in text and "member" in text
+
+
+def test_a_product_can_take_its_list_from_the_bundled_national_innovative_drug_list(tmp_path) -> None:
+    from pathlib import Path
+
+    from huiminbao_rules import read_product
+    from huiminbao_rules.catalog import bundled_list
+
+    national, sources = bundled_list("cn-commercial-innovative-drugs-2025")
+    assert national.completeness == "complete" and "nhsa-2025-33" in sources
+    generic = [i.name for i in national.items if "brand of" not in i.note]
+    assert len(generic) == 19
+    assert {"阿基仑赛注射液", "瑞基奥仑赛注射液", "纳基奥仑赛注射液", "伊基奥仑赛注射液", "泽沃基奥仑赛注射液"} <= set(generic)
+    text = (Path(__file__).parent / "cases" / "products" / "test-simple.toml").read_text(encoding="utf-8")
+    start = text.index("[lists.special_drugs]")
+    end = text.index("[[responsibilities]]", start)
+    text = text[:start] + '[lists.special_drugs]\nbundled = "cn-commercial-innovative-drugs-2025"\n\n' + text[end:]
+    path = tmp_path / "national.toml"
+    path.write_text(text, encoding="utf-8")
+    product = read_product(path)
+    lst = product.lists["special_drugs"]
+    assert (lst.completeness, lst.source, len(lst.items)) == ("complete", "nhsa-2025-33", 38)
+    paid = adjudicate(_claim(start="2024-03-02", kind="pharmacy", lines=[
+        {"name": "纳基奥仑赛注射液", "type": "09", "amount": "999000.00"},
+        {"name": "某靶向药", "type": "09", "amount": "1000.00"}]), product)
+    # 999,000 × 70% = 699,300, capped at 500,000; the other drug is surely not on the complete list
+    assert (paid.payable, paid.pending_amount) == (D("500000.00"), 0)
+    assert [e.reason for e in paid.lines[1].portions[0].exclusions] == ["not_on_list"]
+    assert [c.code for c in paid.caveats] == ["unverified_term"]  # the list's rows are not all confirmed
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("cn-commercial-innovative-drugs-2025", "no-such-list"), encoding="utf-8")
+    with pytest.raises(ProductError, match="no bundled list 'no-such-list'"):
+        read_product(bad)

@@ -18,11 +18,13 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import ProductError, UnknownProductError
-from .product import ListItem, Product, parse_product
+from .product import ListItem, NamedList, Product, Source, parse_product
 from .regulation import Profile, parse_profile
 
 __all__ = [
     "bundled_ids",
+    "bundled_list",
+    "bundled_list_ids",
     "bundled_products",
     "bundled_profiles",
     "get_product",
@@ -60,8 +62,62 @@ def _read_toml(path: str | Path, what: str) -> dict:  # type: ignore[type-arg]
 
 
 def read_product(path: str | Path) -> Product:
-    """Load a product from a TOML file (floats are read as ``Decimal``)."""
-    return parse_product(_read_toml(path, "product"), str(path))
+    """Load a product from a TOML file (floats are read as ``Decimal``). A list with
+    ``bundled = "<id>"`` takes the members, completeness and sources of that bundled list."""
+    data = _read_toml(path, "product")
+    _resolve_bundled_lists(data, str(path))
+    return parse_product(data, str(path))
+
+
+def _lists_root() -> Path:
+    return _root("lists")
+
+
+def bundled_list_ids() -> list[str]:
+    """Ids of the bundled national lists (e.g. ``cn-commercial-innovative-drugs-2025``)."""
+    return sorted(p.stem for p in _lists_root().glob("*.toml"))
+
+
+@lru_cache(maxsize=None)
+def _bundled_list_data(list_id: str) -> dict:  # type: ignore[type-arg]
+    path = _lists_root() / f"{list_id}.toml"
+    if not path.is_file():
+        raise UnknownProductError(list_id, bundled_list_ids(), what="bundled list")
+    return _read_toml(path, "list")
+
+
+def bundled_list(list_id: str) -> tuple[NamedList, dict[str, Source]]:
+    """A bundled national list and the sources it cites (see ``docs/product-format.md``)."""
+    data = dict(_bundled_list_data(list_id))
+    sources = {k: Source.model_validate(v) for k, v in data.pop("sources", {}).items()}
+    for key in ("id", "valid_from", "valid_to"):
+        data.pop(key, None)
+    try:
+        return NamedList.model_validate(data), sources
+    except ValueError as exc:
+        raise ProductError(f"invalid bundled list: {exc}", str(_lists_root() / f"{list_id}.toml")) from None
+
+
+def _resolve_bundled_lists(data: dict, origin: str) -> None:  # type: ignore[type-arg]
+    """Fill each list that names a bundled list: its members first, then the file's own;
+    the bundled list's completeness, verification and source unless the file states them."""
+    for lid, lst in (data.get("lists") or {}).items():
+        if not isinstance(lst, dict) or not lst.get("bundled"):
+            continue
+        try:
+            named, sources = bundled_list(str(lst["bundled"]))
+        except UnknownProductError as exc:
+            raise ProductError(f"list {lid}: {exc}", origin) from None
+        data.setdefault("sources", {})
+        for sid, src in sources.items():
+            data["sources"].setdefault(sid, src.model_dump(mode="python"))
+        own = list(lst.get("items", []))
+        lst["items"] = [i.model_dump(mode="python") for i in named.items] + own
+        lst.setdefault("completeness", named.completeness)
+        lst.setdefault("verified", named.verified)
+        lst.setdefault("source", named.source)
+        lst.setdefault("name_zh", named.name_zh)
+        lst.setdefault("name_en", named.name_en)
 
 
 def read_profile(path: str | Path) -> Profile:

@@ -193,6 +193,8 @@ class NamedList(_Strict):
     fee_types: tuple[str, ...] | None = Field(default=None, description="fee types a member can be billed as")
     note: str = ""
     items: tuple[ListItem, ...] = ()
+    bundled: str | None = Field(default=None, description="id of a bundled national list (huiminbao_rules/lists) whose "
+                                "members this list takes; resolved when the catalogue reads the product file")
     user_file: str | None = Field(default=None, description="set on a list supplied by the user: the file it came from")
     user_sha256: str | None = Field(default=None, description="set on a list supplied by the user: sha256 of its content")
 
