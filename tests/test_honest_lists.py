@@ -238,3 +238,36 @@ def test_a_product_can_take_its_list_from_the_bundled_national_innovative_drug_l
     bad.write_text(text.replace("cn-commercial-innovative-drugs-2025", "no-such-list"), encoding="utf-8")
     with pytest.raises(ProductError, match="no bundled list 'no-such-list'"):
         read_product(bad)
+
+
+def test_check_reports_data_findings_apart_from_regulatory_ones(capsys) -> None:
+    assert main(["check", "xian-2021", "--json"]) in (0, 1)
+    rows = json.loads(capsys.readouterr().out)
+    data = [r for r in rows if r["kind"] == "data"]
+    assert {r["kind"] for r in rows} == {"regulatory", "data"}
+    assert {(r["code"], r["clause"]) for r in data} >= {("assumed_period", "period"),
+                                                       ("list_not_complete", "lists.special_drugs")}
+    [lst] = [r for r in data if r["code"] == "list_not_complete"]
+    assert lst["responsibilities"] == ["special_drugs"] and lst["detail"].startswith("unknown: 0 members")
+    assert main(["check", "xian-2021", "--lang", "en"]) in (0, 1)
+    text = capsys.readouterr().out
+    assert "data  xian-2021:" in text and "list not complete  lists.special_drugs" in text
+
+
+def test_a_user_list_shows_in_check_and_a_complete_product_has_no_list_findings(tmp_path, capsys) -> None:
+    drugs = tmp_path / "drugs.csv"
+    drugs.write_text("name,code\n癌症特效药,X-DRUG\n", encoding="utf-8")
+    assert main(["check", "xian-2021", "--json", "--list", f"special_drugs={drugs}"]) in (0, 1)
+    data = [r for r in json.loads(capsys.readouterr().out) if r["kind"] == "data"]
+    assert "user_list" in {r["code"] for r in data} and "list_not_complete" not in {r["code"] for r in data}
+
+
+def test_products_json_carries_a_completeness_summary(capsys) -> None:
+    assert main(["products", "--json"]) == 0
+    rows = {r["id"]: r["completeness"] for r in json.loads(capsys.readouterr().out)}
+    assert rows["xian-2021"]["lists_not_complete"] == ["special_drugs"] and rows["xian-2021"]["period_assumed"]
+    assert rows["shanghai-2025"]["lists"]["car_t_drugs"] == {"completeness": "complete", "members": 8,
+                                                               "verified": False}
+    assert rows["shanghai-2025"]["lists_not_complete"] == ["car_t_hospitals", "proton_heavy_ion_institutions"]
+    assert all(set(c) == {"lists", "lists_not_complete", "unverified_terms", "period_assumed", "complete"}
+               for c in rows.values())

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import bundled_ids, bundled_products, bundled_profiles, get_profile, load_product, with_user_list
+from .completeness import completeness_summary, data_findings, data_findings_lines
 from .describe import decision_dict, decision_lines, describe, diff, findings_lines
 from .enrollment import enroll, parse_application
 from .engine import replay
@@ -110,7 +111,7 @@ def _cmd_products(args: argparse.Namespace) -> int:
     rows = [
         {"id": p.id, "city": p.city, "city_zh": p.city_zh, "name": p.name, "name_en": p.name_en,
          "policy_year": p.policy_year, "period": {"start": p.period.start.isoformat(), "end": p.period.end.isoformat()},
-         "responsibilities": [r.id for r in p.responsibilities]}
+         "responsibilities": [r.id for r in p.responsibilities], "completeness": completeness_summary(p)}
         for p in products
     ]
     if args.json:
@@ -166,11 +167,21 @@ def _cmd_check(args: argparse.Namespace) -> int:
             findings = check(product, profile, strict=args.strict)
             violations += sum(1 for f in findings if f.severity == "violation" and not f.recorded)
             if args.json:
-                rows += [{"product": product.id, **{k: (str(v) if v is not None and not isinstance(v, (bool, str)) else v)
-                                                    for k, v in vars(f).items()}} for f in findings]
+                rows += [{"product": product.id, "kind": "regulatory",
+                          **{k: (str(v) if v is not None and not isinstance(v, (bool, str)) else v)
+                             for k, v in vars(f).items()}} for f in findings]
             else:
                 for line in findings_lines(product, findings, args.lang):
                     print(line)
+        # What the data does not know, apart from the regulatory findings (never a violation).
+        found = data_findings(product)
+        if args.json:
+            rows += [{"product": product.id, "kind": "data", "severity": "data", "recorded": False, "code": d.code,
+                      "clause": d.clause, "detail": d.detail, "responsibilities": list(d.responsibilities)}
+                     for d in found]
+        else:
+            for line in data_findings_lines(product, found, args.lang):
+                print(line)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     return 1 if violations else 0
