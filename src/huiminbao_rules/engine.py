@@ -363,10 +363,10 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
             if entry is None:
                 p[4] = (*exclusions, Exclusion(miss[0], covered, miss[1]))
                 if miss[1].startswith("lists."):
-                    placed.append((enc.id, line_no, p[0], miss[1][6:]))  # type: ignore[arg-type]
+                    placed.append((enc.id, line_no, p[0], miss[1][6:], unknown))  # type: ignore[arg-type]
                 continue
             if not entry.plain:
-                placed.append((enc.id, line_no, p[0], entry))  # type: ignore[arg-type]
+                placed.append((enc.id, line_no, p[0], entry, unknown))  # type: ignore[arg-type]
             r = entry.resp
             p[2] = r.id  # type: ignore[union-attr]
             weight = entry.weight
@@ -856,8 +856,10 @@ def _caveats(product: Product, claim: Claim, unknown_lists: str, verdicts, group
         add(Caveat("list_unknown", msg, zh, responsibility=resp, line=where, list=lid, clause=f"lists.{lid}",
                    amount=amount if pended else None))
     # Lists that decided a placement: unverified members, lists supplied by the user.
-    for enc_id, n, _part, what in placed:
-        ids = [what] if isinstance(what, str) else [x for x in (what.pos_id, what.neg_id, what.inst_id) if x]
+    for enc_id, n, _part, what, assumed in placed:
+        # lists whose membership was assumed (not found) are the list_unknown caveats' business
+        ids = [what] if isinstance(what, str) else [x for x in (what.pos_id, what.neg_id, what.inst_id)
+                                                    if x and x not in assumed]
         resp = None if isinstance(what, str) else what.resp.id
         for lid in ids:
             lst = product.lists[lid]
