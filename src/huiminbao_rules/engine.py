@@ -12,7 +12,9 @@ of work (each step is written down in the result's ``steps``):
    co-pay is shared over its lines by their in-scope amounts (largest remainder).
 4. **Responsibilities.** Each owed portion goes to the first responsibility with a
    selector that takes it (weighted where the selector says; eligible-amount and count
-   sub-limits applied in line order), or is excluded with a reason.
+   sub-limits applied in line order), or is excluded with a reason. Where that depends on
+   a list that is not complete, it is held for review (``pending_review``) unless the run
+   says to take unknown membership as member or non-member.
 5. **Deductible and ratio.** Within an encounter, each responsibility's eligible amount
    (in the product's order of responsibilities) first uses what is left of its deductible
    (pool), then is paid at the rate of the band(s) it falls in on the responsibility's
@@ -25,6 +27,9 @@ of work (each step is written down in the result's ``steps``):
 8. **Indemnity.** The claim never pays more than the person still owed after public
    payers and what other insurers or charity already paid; any excess is taken off the
    last encounter's last responsibility first.
+9. **Caveats.** What the figures rest on that the data does not know for sure: lists that
+   are not complete, unverified clauses that an amount depended on, an assumed period,
+   lists supplied by the user.
 
 Within one encounter and responsibility, the per-line figures (``Adjudication.lines``)
 follow line order: earlier lines use the deductible first, later lines bear cuts first.
