@@ -201,7 +201,8 @@ def test_the_cli_records_the_run_choice_and_the_user_list(tmp_path, capsys) -> N
     [user] = [c for c in out["caveats"] if c["code"] == "user_list"]
     assert "drugs.csv" in user["message"] and user["list"] == "special_drugs"
     import hashlib
-    assert hashlib.sha256(drugs.read_bytes()).hexdigest() in user["message"]
+    assert hashlib.sha256(drugs.read_bytes()).hexdigest() == user["sha256"]
+    assert user["sha256"] in user["message"]
     assert main(["adjudicate", str(claim), "--product", "xian-2021", "--unknown-lists", "member"]) == 0
     text = capsys.readouterr().out
     assert "说明:" in text and "member" in text

@@ -874,7 +874,8 @@ def _caveats(product: Product, claim: Claim, unknown_lists: str, verdicts, group
                            f"decided where line {enc_id}#{n} goes",
                            f"用户提供的清单「{lst.name_zh}」({lst.user_file}, sha256 {lst.user_sha256}) "
                            f"决定了费用明细 {enc_id}#{n} 的归属",
-                           responsibility=resp, line=f"{enc_id}#{n}", list=lid, clause=f"lists.{lid}"))
+                           responsibility=resp, line=f"{enc_id}#{n}", list=lid, clause=f"lists.{lid}",
+                           sha256=lst.user_sha256))
             elif not lst.verified and not isinstance(what, str) and lid != what.neg_id:
                 add(Caveat("unverified_term",
                            f"line {enc_id}#{n} is placed by the list {lid}, whose members are not verified",

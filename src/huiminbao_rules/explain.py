@@ -105,6 +105,8 @@ def _caveat(c: Caveat) -> dict[str, Any]:
             out[key] = value
     if c.amount is not None:
         out["amount"] = _m(c.amount)
+    if c.sha256 is not None:
+        out["sha256"] = c.sha256
     return out
 
 

@@ -97,7 +97,7 @@ class Caveat:
     ``list_unknown``, ``unverified_term``, ``assumed_period``, ``user_list`` (see
     ``docs/result-json.md``); ``message`` in English, ``message_zh`` in Chinese; the rest
     say where, when relevant (``line`` is ``<encounter id>#<line number>``; ``amount`` is
-    what a pended line holds)."""
+    what a pended line holds; ``sha256`` the content hash of a list supplied by the user)."""
 
     code: str
     message: str
@@ -107,6 +107,7 @@ class Caveat:
     list: str | None = None
     clause: str | None = None
     amount: Decimal | None = None
+    sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
