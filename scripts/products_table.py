@@ -47,13 +47,13 @@ version references it: no city was found that announced 惠民保 terms covering
 The catalogue is meant for current use, so the 2025 and 2026 versions of every bundled
 city were looked for in the stored research (products-2026.md, gathered up to 2026-11):
 
-- **Added or upgraded**: 沪惠保 2025 (`shanghai-2025`) now follows the insurer's 2025 product
-  description (deductibles, ratios, caps and the complete drug lists); 北京普惠健康保 2025
-  (`beijing-2025`) gained its special-drug responsibility (106 drugs) and total cap.
-- **Sourced but not yet encoded**: 北京普惠健康保 2026 (195元, 350万; 医保内 15,000 with
-  25% up to 30,404 and 80% above; 医保外 15,000/20,000 with 5,000/15,000 after three
-  claim-free years, 70%/35%; 特药 159 drugs, 65%/35%, 150万; member names not published
-  outside WeChat); 天津惠民保 2022 and 2023 (first-year terms are those of `tianjin-2021`'s
+- **Added or upgraded**: 北京普惠健康保 2026 (`beijing-2026`, from its launch reports; the
+  159-drug list is published only on WeChat, so its members are unknown); 沪惠保 2025
+  (`shanghai-2025`) now follows the insurer's 2025 product description (deductibles, ratios,
+  caps and the complete drug lists); 北京普惠健康保 2025 (`beijing-2025`) gained its
+  special-drug responsibility (106 drugs) and total cap; 沪惠保 2024's deductibles now cite
+  its 2024 report.
+- **Sourced but not yet encoded**: 天津惠民保 2022 and 2023 (first-year terms are those of `tianjin-2021`'s
   cited page; 2023 tiered deductibles 18,000/17,000/16,000, special drugs 0); 穗岁康 2024
   and 2025 premium, total and the 85% ratio (deductibles and caps not found); 惠绵保 2023
   ratios (13-class names and total cap not found). They are left for a later version of
