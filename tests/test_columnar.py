@@ -83,3 +83,20 @@ def test_the_core_library_imports_no_numpy_pandas_or_numba() -> None:
             "print(sorted(m for m in ('numpy', 'pandas', 'numba') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_engines_agree_under_every_choice_for_unknown_lists() -> None:
+    from huiminbao_rules.synthetic import SyntheticParams, population as synthetic
+
+    for pid in ("shenzhen-2023", "hangzhou-2022", "shanghai-2024"):
+        product = get_product(pid)
+        population = synthetic(product, SyntheticParams(insured=1_500), seed=5)
+        totals = {}
+        for mode in ("pend", "member", "non-member"):
+            reference = adjudicate_population(population, product, engine="reference", unknown_lists=mode)
+            batch = adjudicate_population(population, product, unknown_lists=mode)
+            columns = [c for c in reference.columns if c != "service_on"]
+            pd.testing.assert_frame_equal(reference[columns], batch[columns], check_dtype=False)
+            totals[mode] = (int(batch["payable"].sum()), int(batch["pending"].sum()))
+        # pended amounts exist by default and vanish when the run decides
+        assert totals["pend"][1] > 0 and totals["member"][1] == totals["non-member"][1] == 0, (pid, totals)

@@ -35,13 +35,13 @@ def result_columns(product: Product) -> list[str]:
     return cols
 
 
-def _reference(population: Population, product: Product) -> pd.DataFrame:
+def _reference(population: Population, product: Product, unknown_lists: str = "pend") -> pd.DataFrame:
     by_person = defaultdict(list)
     for claim in population.to_claims():
         by_person[claim.insured.id].append(claim)
     rows = []
     for claims in by_person.values():
-        for adj in replay(claims, product).adjudications:
+        for adj in replay(claims, product, unknown_lists=unknown_lists).adjudications:
             row = {"claim_id": adj.claim_id, "insured_id": adj.insured_id, "product_id": product.id,
                    "service_on": pd.Timestamp(adj.service_on), "owed": int(adj.owed * 100),
                    "eligible": int(adj.eligible * 100), "payable": int(adj.payable * 100),
@@ -59,11 +59,13 @@ def _reference(population: Population, product: Product) -> pd.DataFrame:
 
 
 def adjudicate_population(population: Population, product: Product,
-                          engine: Literal["batch", "reference"] = "batch") -> pd.DataFrame:
+                          engine: Literal["batch", "reference"] = "batch",
+                          unknown_lists: Literal["pend", "member", "non-member"] = "pend") -> pd.DataFrame:
     """One row per claim: what ``product`` pays, each person's claims replayed in
-    service-date order as one policy year (money in int64 fen)."""
+    service-date order as one policy year (money in int64 fen). ``unknown_lists`` as for
+    :func:`huiminbao_rules.engine.adjudicate`; ``pending`` is what is held for review."""
     if engine == "reference":
-        return _reference(population, product)
+        return _reference(population, product, unknown_lists)
     from .columnar import adjudicate_columns
 
-    return adjudicate_columns(population, product)
+    return adjudicate_columns(population, product, unknown_lists)

@@ -380,14 +380,14 @@ def _round(raw: np.ndarray, mode: str, step: Decimal) -> np.ndarray:
 # ---- the engine ------------------------------------------------------------------------
 
 
-def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame:
+def adjudicate_columns(population: Population, product: Product, unknown_lists: str = "pend") -> pd.DataFrame:
     """One row per claim, as :func:`huiminbao_rules.batch.adjudicate_population`."""
     claims = population.claims
     if claims["claim_id"].duplicated().any():
         dup = sorted(claims.loc[claims["claim_id"].duplicated(), "claim_id"].unique())[:5]
         raise AdjudicationError(f"claim ids repeat: {dup}")
     if any(r.sub_limits for r in product.responsibilities):
-        out = _reference(population, product)
+        out = _reference(population, product, unknown_lists)
         out["engine"] = "reference"
         return out
 
@@ -530,7 +530,10 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
                                                       "hifes_pay", "oth_pay") if f in enc)
     copay_total = np.maximum(enc["inscp_scp_amt"].to_numpy(np.int64) - public, 0)
 
-    classifier = product.classifier
+    try:
+        classifier = product.classifier_for(unknown_lists)
+    except ValueError as exc:
+        raise AdjudicationError(str(exc)) from None
     kind_c, kind_u = _codes(enc["kind"])
     inst_c, inst_u = _codes(enc["institution"])
     diag_c, diag_u = _codes(enc["diagnoses"])
@@ -734,7 +737,7 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
     out["engine"] = "batch"
     if fallback_person.any():
         slow_ids = set(ins["insured_id"].to_numpy()[fallback_person])
-        slow = _reference(population.subset(slow_ids), product)
+        slow = _reference(population.subset(slow_ids), product, unknown_lists)
         slow["engine"] = "reference"
         out = pd.concat([out[~out["insured_id"].isin(slow_ids)], slow], ignore_index=True)
     return out.sort_values(["insured_id", "service_on", "claim_id"], ignore_index=True)
