@@ -272,3 +272,23 @@ def test_products_json_carries_a_completeness_summary(capsys) -> None:
     assert rows["shanghai-2025"]["lists_not_complete"] == ["car_t_hospitals", "proton_heavy_ion_institutions"]
     assert all(set(c) == {"lists", "lists_not_complete", "unverified_terms", "period_assumed", "complete"}
                for c in rows.values())
+
+
+def test_unverified_terms_an_amount_depended_on_are_named(tmp_path) -> None:
+    drugs = tmp_path / "drugs.csv"
+    drugs.write_text("name,code\n某靶向药,XL01-T\n", encoding="utf-8")
+    product = with_user_list(get_product("beijing-2025"), "special_drugs", drugs)
+    claim = _claim(start="2025-03-02", kind="pharmacy", lines=[{"name": "某靶向药", "code": "XL01-T", "type": "09",
+                                                               "amount": "2000000.00"}])
+    adj = adjudicate(claim, product)
+    # 2,000,000 × 60% = 1,200,000, capped at the unverified 1,000,000 (the 2023 structure carried)
+    assert (adj.payable, adj.responsibility("special_drugs").cap_cut) == (D("1000000.00"), D("200000.00"))
+    codes = [(c.code, c.clause) for c in adj.caveats]
+    assert ("unverified_term", "responsibilities.special_drugs.cap") in codes
+    assert ("user_list", "lists.special_drugs") in codes and ("assumed_period", "period") in codes
+    # the verified deductible and ratio of that responsibility give no caveat
+    assert not [c for c in adj.caveats if c.clause and c.clause.startswith("responsibilities.special_drugs.")
+                and c.clause != "responsibilities.special_drugs.cap"]
+    small = adjudicate(_claim(start="2025-03-02", kind="pharmacy", lines=[
+        {"name": "某靶向药", "code": "XL01-T", "type": "09", "amount": "1000.00"}]), product)
+    assert small.payable == D("600.00") and "unverified_term" not in [c.code for c in small.caveats]

@@ -565,7 +565,7 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
         public_paid += e.settlement.public_paid
     detail = _Detail(product, claim, cover, verdicts, line_rows, groups, limit, indemnity_cut, deferrals)
     pending = sum((n[5] for n in list_notes if n[5] is not None), ZERO)
-    caveats = _caveats(product, claim, unknown_lists, verdicts, groups, list_notes, placed, indemnity_cut)
+    caveats = _caveats(product, claim, unknown_lists, verdicts, groups, list_notes, placed, line_rows)
     return Adjudication(
         claim_id=claim.claim_id, insured_id=insured.id, product_id=product.id, policy_year=product.policy_year,
         service_on=claim.service_on, medical_total=medical_total, public_paid=public_paid, owed=claim.owed,
@@ -816,7 +816,7 @@ _COMPLETENESS = {"partial": ("部分已知", "partly known"), "unknown": ("成�
 
 
 def _caveats(product: Product, claim: Claim, unknown_lists: str, verdicts, groups: list[_Group],  # type: ignore[no-untyped-def]
-             list_notes, placed, indemnity_cut: Decimal) -> tuple[Caveat, ...]:
+             list_notes, placed, line_rows) -> tuple[Caveat, ...]:
     """What the result rests on that the data does not know for sure (see ``docs/result-json.md``)."""
     out: list[Caveat] = []
     seen: set[tuple] = set()  # type: ignore[type-arg]
@@ -899,6 +899,13 @@ def _caveats(product: Product, claim: Claim, unknown_lists: str, verdicts, group
             cited = _cited_at(product, clause)
             if cited is not None and not cited.verified:
                 add(_unverified(r.id, clause, "limit", "限额", cited.note))
+    for _enc, _n, _line, _public, parts in line_rows:
+        for part in parts:
+            for e in part[4]:
+                if e.reason in ("sub_limit", "count_limit"):
+                    cited = _cited_at(product, e.clause)
+                    if cited is not None and not cited.verified:
+                        add(_unverified(e.clause.split(".")[1], e.clause, "limit", "限额", cited.note))
     if claim.insured.pre_existing and not product.pre_existing.verified and any(g.eligible for g in groups):
         add(_unverified(None, "pre_existing", "pre-existing rule", "既往症规则", product.pre_existing.note))
     period = product.period
