@@ -86,7 +86,7 @@ def test_car_t_on_shanghai_2025_needs_the_designated_hospital_list_and_pays_its_
     assert (adj.payable, adj.pending_amount) == (D("0.00"), D("1200000.00"))
     assert {c.list for c in adj.caveats if c.code == "list_unknown"} == {"car_t_hospitals"}
     hospitals = tmp_path / "hospitals.csv"
-    hospitals.write_text("name,code\n上海交通大学医学院附属瑞金医院,H31010100001\n", encoding="utf-8")
+    hospitals.write_text("name\n上海交通大学医学院附属瑞金医院\n", encoding="utf-8")  # institutions: names alone
     adj = adjudicate(claim, with_user_list(product, "car_t_hospitals", hospitals))
     # CAR-T: 100%, no deductible, capped at 500,000 (never the 1,000,000 of inpatient self-pay)
     assert (adj.payable, adj.pending_amount) == (D("500000.00"), D("0.00"))

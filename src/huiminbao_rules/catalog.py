@@ -182,13 +182,14 @@ def load_product(id_or_path: str | Path) -> Product:
     return get_product(text)
 
 
-def read_user_list(path: str | Path) -> tuple[tuple[ListItem, ...], str]:
+def read_user_list(path: str | Path, kind: str = "drugs") -> tuple[tuple[ListItem, ...], str]:
     """A list supplied by the user, from a UTF-8 CSV file with a header row, and the sha256
     of its bytes. Columns: ``name`` (required, the name a billed line starts with), then
     ``approval_number`` (批准文号: 国药准字H20183387, a 进口 registration number) and/or
     ``code`` (the national 医保 code, ``*`` at the end for a prefix), and optionally
     ``indications`` (ICD-10 prefixes separated by ``;``). Every row names the item and
-    gives an approval number or a code. Raises :class:`ProductError` naming the file, the
+    gives an approval number or a code, except in a list of ``institutions`` (matched by
+    name: the name column alone will do). Raises :class:`ProductError` naming the file, the
     row and the field."""
     p = Path(path)
     try:
@@ -215,7 +216,8 @@ def read_user_list(path: str | Path) -> tuple[tuple[ListItem, ...], str]:
     if name_col is None:
         raise ProductError("list file header has no 'name' column; accepted: name, approval_number, code, "
                            "indications", str(p))
-    if not any(h in col for h in _ID_COLUMNS):
+    needs_id = kind != "institutions"
+    if needs_id and not any(h in col for h in _ID_COLUMNS):
         raise ProductError("list file header has neither 'approval_number' nor 'code': every item needs one", str(p))
     items: list[ListItem] = []
     for n, row in enumerate(rows[1:], start=2):
@@ -243,7 +245,7 @@ def read_user_list(path: str | Path) -> tuple[tuple[ListItem, ...], str]:
                     raise ProductError(f"row {n}: code {value!r} is not a national code; accepted: letters and "
                                        "digits (e.g. XL01XX123A001010100001), '*' at the end for a prefix", str(p))
                 codes.append(value)
-        if not approvals and not codes:
+        if needs_id and not approvals and not codes:
             raise ProductError(f"row {n}: {name!r} has neither an approval number nor a code", str(p))
         indications: list[str] = []
         for h in _IND_COLUMNS:
@@ -265,5 +267,6 @@ def read_user_list(path: str | Path) -> tuple[tuple[ListItem, ...], str]:
 def with_user_list(product: Product, name: str, path: str | Path) -> Product:
     """``product`` with its list ``name`` replaced by the list in the CSV file ``path``
     (see :func:`read_user_list` and :meth:`Product.with_list`)."""
-    items, digest = read_user_list(path)
+    named = product.lists.get(name)
+    items, digest = read_user_list(path, named.kind if named is not None else "drugs")
     return product.with_list(name, items, file=Path(path).name, sha256=digest)
