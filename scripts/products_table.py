@@ -52,9 +52,9 @@ city were looked for in the stored research (products-2026.md, gathered up to 20
   (`shanghai-2025`) now follows the insurer's 2025 product description (deductibles, ratios,
   caps and the complete drug lists); 北京普惠健康保 2025 (`beijing-2025`) gained its
   special-drug responsibility (106 drugs) and total cap; 沪惠保 2024's deductibles now cite
-  its 2024 report.
-- **Sourced but not yet encoded**: 天津惠民保 2022 and 2023 (first-year terms are those of `tianjin-2021`'s
-  cited page; 2023 tiered deductibles 18,000/17,000/16,000, special drugs 0); 穗岁康 2024
+  its 2024 report; 天津惠民保 2022 (`tianjin-2022`, its first year, with the sourced period)
+  and 2023 (`tianjin-2023`, tiered deductibles 18,000 / 17,000 / 16,000, special drugs 0).
+- **Sourced but not yet encoded**: 穗岁康 2024
   and 2025 premium, total and the 85% ratio (deductibles and caps not found); 惠绵保 2023
   ratios (13-class names and total cap not found). They are left for a later version of
   the catalogue, not guessed.
