@@ -53,10 +53,11 @@ city were looked for in the stored research (products-2026.md, gathered up to 20
   caps and the complete drug lists); 北京普惠健康保 2025 (`beijing-2025`) gained its
   special-drug responsibility (106 drugs) and total cap; 沪惠保 2024's deductibles now cite
   its 2024 report; 天津惠民保 2022 (`tianjin-2022`, its first year, with the sourced period)
-  and 2023 (`tianjin-2023`, tiered deductibles 18,000 / 17,000 / 16,000, special drugs 0).
+  and 2023 (`tianjin-2023`, tiered deductibles 18,000 / 17,000 / 16,000, special drugs 0);
+  惠绵保 2023 (`mianyang-2023`, five responsibilities; the 13 pre-existing class names, the
+  premium, the total and the drug responsibilities' caps were not found).
 - **Sourced but not yet encoded**: 穗岁康 2024
-  and 2025 premium, total and the 85% ratio (deductibles and caps not found); 惠绵保 2023
-  ratios (13-class names and total cap not found). They are left for a later version of
+  and 2025 premium, total and the 85% ratio (deductibles and caps not found). They are left for a later version of
   the catalogue, not guessed.
 - **Not found in any stored source**: 沪惠保 2026; 深圳惠民保 2025 and 2026; 西湖益联保 2023,
   2025 and 2026 benefit terms and its drug-list names; 穗岁康 2026; 郑州医惠保 2024-2026;
