@@ -849,9 +849,9 @@ def _caveats(product: Product, claim: Claim, unknown_lists: str, verdicts, group
         where = f"{enc_id}#{n}"
         if pended:
             msg = (f"held for review (pending): whether line {where} is on the list {lst.name_en or lst.name_zh} "
-                   f"({lid}, {en_c}) decides which responsibility pays it, if any; {amount} held")
+                   f"({lid}, {en_c}) decides which responsibility pays it, if any; {amount:,.2f} held")
             zh = (f"待人工审核: 费用明细 {where} 是否属于「{lst.name_zh}」({zh_c}) 决定由哪项责任赔付, "
-                  f"暂缓 {amount} 元")
+                  f"暂缓 {amount:,.2f} 元")
         else:
             taken = "a member" if unknown_lists == "member" else "not a member"
             msg = (f"line {where} is not found on the list {lst.name_en or lst.name_zh} ({lid}, {en_c}); for this "
