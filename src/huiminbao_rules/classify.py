@@ -269,14 +269,14 @@ class Classifier:
                 return
             state, miss, unknown = t
             if state == _UNKNOWN:
+                # One way this selector takes the portion, the other it does not and the next is
+                # tried: for a positive list or institutions membership takes it, for a negative
+                # list non-membership does.
                 used.extend(unknown)
-                if e.neg_id in unknown and (e.pos_id not in unknown and e.inst_id not in unknown):
-                    # only a negative list is unknown: member -> excluded here, non-member -> taken here
-                    outcomes.setdefault((e.resp.id, e.weight), (e, best))
-                    miss = ("negative_list", f"lists.{e.neg_id}")
-                else:
-                    outcomes.setdefault((e.resp.id, e.weight), (e, best))
-                    miss = ("not_on_list", f"lists.{unknown[0]}")
+                outcomes.setdefault((e.resp.id, e.weight), (e, best))
+                only_negative = e.neg_id in unknown and e.pos_id not in unknown and e.inst_id not in unknown
+                miss = (("negative_list", f"lists.{e.neg_id}") if only_negative
+                        else ("not_on_list", f"lists.{unknown[0]}"))
             if _better(miss, best):
                 best = miss
             i += 1
