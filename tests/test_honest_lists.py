@@ -292,3 +292,40 @@ def test_unverified_terms_an_amount_depended_on_are_named(tmp_path) -> None:
     small = adjudicate(_claim(start="2025-03-02", kind="pharmacy", lines=[
         {"name": "某靶向药", "code": "XL01-T", "type": "09", "amount": "1000.00"}]), product)
     assert small.payable == D("600.00") and "unverified_term" not in [c.code for c in small.caveats]
+
+
+def test_unknown_membership_is_pended_only_where_it_would_change_the_outcome() -> None:
+    from pathlib import Path
+
+    from huiminbao_rules import read_product
+
+    base = read_product(Path(__file__).parent / "cases" / "products" / "test-simple.toml")
+    on_list = {"portions": ["fulamt"], "encounter_kinds": ["pharmacy"], "in_list": "special_drugs"}
+    anyway = {"portions": ["fulamt"], "encounter_kinds": ["pharmacy"]}
+    claim = _claim(start="2024-03-02", kind="pharmacy", lines=[{"name": "某药", "type": "09", "amount": "1000.00"}])
+    # member or not, the same responsibility takes it at the same weight: nothing pended
+    same = base.with_changes({"lists.special_drugs.completeness": "partial",
+                              "responsibilities.special_drug.takes": [on_list, anyway]})
+    adj = adjudicate(claim, same)
+    assert (adj.payable, adj.pending_amount, adj.caveats) == (D("700.00"), 0, ())
+    # a non-member would count at half: membership changes the amount, so it is pended
+    half = base.with_changes({"lists.special_drugs.completeness": "partial",
+                              "responsibilities.special_drug.takes": [on_list, {**anyway, "weight": "0.5",
+                                                                                 "source": "hand-made"}]})
+    adj = adjudicate(claim, half)
+    assert (adj.payable, adj.pending_amount) == (D("0.00"), D("1000.00"))
+    # the same product with its list complete: a definite non-member, weighted
+    done = half.with_changes({"lists.special_drugs.completeness": "complete"}, id="done")
+    adj = adjudicate(claim, done)
+    assert (adj.payable, adj.pending_amount) == (D("350.00"), 0)
+
+
+def test_pending_adds_up_over_lines_and_is_never_payable() -> None:
+    product = get_product("shenzhen-2023")
+    claim = _claim(start="2023-09-02", lines=[{"name": "某自费药", "type": "09", "amount": "30000.00"},
+                                              {"name": "某检查", "type": "03", "amount": "20000.00"}])
+    adj = adjudicate(claim, product)
+    assert [line.pending for line in adj.lines] == [D("30000.00"), D("0.00")]
+    assert adj.pending_amount == sum(line.pending for line in adj.lines) == D("30000.00")
+    # (20,000 − 16,000) × 70%: the pended drug takes no deductible and pays nothing
+    assert adj.payable == D("2800.00") and adj.eligible + adj.excluded == adj.owed

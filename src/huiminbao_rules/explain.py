@@ -13,7 +13,7 @@ from typing import Any
 
 from .product import Product
 from .reasons import label
-from .result import Adjudication, BandPiece, Caveat, LineResult, ResponsibilityResult, Step
+from .result import Adjudication, BandPiece, Caveat, ResponsibilityResult, Step
 
 __all__ = ["SCHEMA", "statement", "to_dict", "trace"]
 
@@ -57,12 +57,6 @@ def _plain(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return [_plain(x) for x in v]
     return v
-
-
-def _pending(line: LineResult) -> Decimal:
-    """What of a line is held for review (``pending_review`` exclusions)."""
-    return sum((e.amount for p in line.portions for e in p.exclusions if e.reason == "pending_review"),
-               Decimal("0.00"))
 
 
 def _band(b: BandPiece) -> dict[str, str]:
@@ -148,7 +142,7 @@ def to_dict(adj: Adjudication, product: Product | None = None) -> dict[str, Any]
                 "eligible": _m(line.eligible),
                 "payable": _m(line.payable),
                 "excluded": _m(line.excluded),
-                "pending": _m(_pending(line)),
+                "pending": _m(line.pending),
                 "portions": [
                     {
                         "part": p.part,

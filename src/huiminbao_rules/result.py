@@ -178,6 +178,11 @@ class LineResult:
         return sum((p.excluded for p in self.portions), ZERO)
 
     @property
+    def pending(self) -> Decimal:
+        """The part held for review (its ``pending_review`` exclusions)."""
+        return sum((e.amount for p in self.portions for e in p.exclusions if e.reason == "pending_review"), ZERO)
+
+    @property
     def responsibilities(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(p.responsibility for p in self.portions if p.responsibility))
 
