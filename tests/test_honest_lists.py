@@ -67,6 +67,9 @@ def test_a_proton_course_elsewhere_is_held_for_review_not_paid_as_inpatient_self
     [c] = [c for c in adj.caveats if c.code == "list_unknown"]
     assert (c.line, c.list, c.responsibility, c.amount) == ("E1#1", "proton_heavy_ion_institutions",
                                                            "proton_heavy_ion", D("1000000.00"))
+    [step] = [s for s in adj.steps if s.kind == "pending"]
+    assert (step.subject, step.clause, step.values["amount"], step.values["responsibility"]) == (
+        "E1#1", "lists.proton_heavy_ion_institutions", D("1000000.00"), "proton_heavy_ion")
 
 
 def test_hangzhou_2022_selects_proton_therapy_by_the_item_at_any_institution() -> None:

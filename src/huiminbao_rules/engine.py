@@ -564,6 +564,7 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
         medical_total += e.settlement.medfee_sumamt
         public_paid += e.settlement.public_paid
     detail = _Detail(product, claim, cover, verdicts, line_rows, groups, limit, indemnity_cut, deferrals)
+    detail.pended = [n for n in list_notes if n[5] is not None]
     pending = sum((n[5] for n in list_notes if n[5] is not None), ZERO)
     caveats = _caveats(product, claim, unknown_lists, verdicts, groups, list_notes, placed, line_rows)
     return Adjudication(
@@ -593,12 +594,13 @@ class _Detail:
     """What :class:`Adjudication` needs to work out its lines and steps when first asked."""
 
     __slots__ = ("product", "claim", "cover", "verdicts", "line_rows", "groups", "limit", "indemnity_cut",
-                 "deferrals")
+                 "deferrals", "pended")
 
     def __init__(self, product, claim, cover, verdicts, line_rows, groups, limit, indemnity_cut, deferrals):  # type: ignore[no-untyped-def]
         self.product, self.claim, self.cover, self.verdicts = product, claim, cover, verdicts
         self.line_rows, self.groups, self.limit, self.indemnity_cut = line_rows, groups, limit, indemnity_cut
         self.deferrals = deferrals
+        self.pended: list = []  # type: ignore[type-arg]
 
     def _settle_deferred(self) -> None:
         """Share each deferred encounter co-pay over its lines (largest remainder)."""
@@ -706,6 +708,10 @@ def _steps(detail: _Detail, adj: Adjudication) -> list[Step]:
         if product.pre_existing.basis != "none":
             steps.append(Step("pre_existing", enc.id, "pre_existing", product.pre_existing.source,
                               {"basis": product.pre_existing.basis, "applies": facts.pre_existing}))
+    for enc_id, n, part, resp, lists, amount in detail.pended:
+        steps.append(Step("pending", f"{enc_id}#{n}", f"lists.{lists[0]}", product.lists[lists[0]].source, {
+            "part": part, "amount": amount, "lists": list(lists), "responsibility": resp,
+            "unknown_lists": adj.unknown_lists}))
     for res in adj.responsibilities:
         gs = [g for g in detail.groups if g.resp.id == res.id]
         if not gs:
