@@ -91,11 +91,13 @@ def snapshot(product: Product) -> dict[str, Any]:
                     excluded[e.reason] = str(Decimal(excluded.get(e.reason, "0")) + e.amount)
         out["claims"][adj.claim_id] = {
             "payable": f"{adj.payable:.2f}",
+            "pending": f"{adj.pending_amount:.2f}",
+            "caveats": sorted({c.code for c in adj.caveats}),
             "responsibilities": {r.id: {"eligible": f"{r.eligible:.2f}", "payable": f"{r.payable:.2f}"}
                                  for r in adj.responsibilities if r.eligible},
             "excluded": dict(sorted(excluded.items())),
         }
     year = replay([parse_claim(c) for c in claims[:6]], product)
-    out["year"] = {"payable": f"{year.payable:.2f}",
+    out["year"] = {"payable": f"{year.payable:.2f}", "pending": f"{year.pending_amount:.2f}",
                    "claims": {a.claim_id: f"{a.payable:.2f}" for a in year.adjudications}}
     return out

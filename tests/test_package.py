@@ -120,11 +120,21 @@ def test_every_example_claim_adjudicates_from_the_command_line(path: Path, produ
     assert isinstance(results[0]["payable"], str)
 
 
-def test_the_readme_example_claim_pays_the_published_figures(capsys) -> None:
+def test_the_readme_example_claim_holds_its_drugs_for_review_by_default(capsys) -> None:
     assert main(["adjudicate", str(EXAMPLES / "claims" / "shenzhen-2023-s1.json"), "--product", "shenzhen-2023",
                  "--json"]) == 0
     result = json.loads(capsys.readouterr().out)[0]
+    assert (result["payable"], result["pending_amount"], result["unknown_lists"]) == ("4080.00", "98500.00", "pend")
+    assert {c["code"] for c in result["caveats"]} == {"list_unknown"}
+    assert sorted({c["line"] for c in result["caveats"]}) == ["E1#1", "E2#1"]
+
+
+def test_the_readme_example_claim_pays_the_published_figures(capsys) -> None:
+    assert main(["adjudicate", str(EXAMPLES / "claims" / "shenzhen-2023-s1.json"), "--product", "shenzhen-2023",
+                 "--json", "--unknown-lists", "non-member"]) == 0
+    result = json.loads(capsys.readouterr().out)[0]
     assert result["payable"] == "38600.00"
+    assert result["unknown_lists"] == "non-member"
     paid = {r["id"]: r["payable"] for r in result["responsibilities"]}
     assert (paid["in_list"], paid["inpatient_self_pay"], paid["outpatient_drugs"]) == ("4080.00", "25270.00", "9250.00")
 
@@ -140,7 +150,8 @@ def test_several_claim_files_are_one_persons_year_in_service_date_order(tmp_path
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     first.write_text(json.dumps(later), encoding="utf-8")
     second.write_text(json.dumps(data), encoding="utf-8")
-    assert main(["adjudicate", str(first), str(second), "--product", "shenzhen-2023", "--json"]) == 0
+    assert main(["adjudicate", str(first), str(second), "--product", "shenzhen-2023", "--json",
+                 "--unknown-lists", "non-member"]) == 0
     results = json.loads(capsys.readouterr().out)
     assert [r["claim_id"] for r in results] == ["SZ23-0001", "SZ23-0002"]
     # The second claim's deductibles were used up by the first: it pays ratio × eligible.

@@ -221,7 +221,9 @@ def test_the_worked_example_of_the_docs_pays_what_the_docs_show() -> None:
 
     root = Path(__file__).resolve().parent.parent
     claim = parse_claim((root / "examples" / "claims" / "shenzhen-2023-s1.json").read_text(encoding="utf-8"))
-    base = get_product("shenzhen-2023")
+    base = get_product("shenzhen-2023").with_changes({"lists.rare_disease_drugs.completeness": "complete",
+                                                      "lists.gba_drugs_devices.completeness": "complete"},
+                                                     id="shenzhen-2023-as-published")
     what_if = base.with_changes({"responsibilities.in_list.deductible[0].amount": "10000",
                                  "responsibilities.in_list.ratio[0].rate": "0.90"}, id="sz-what-if")
     result = run(Population.from_claims([claim]), {"published": base, "what if": what_if}, premium_income="100")

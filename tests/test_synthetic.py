@@ -263,15 +263,20 @@ def test_history_follows_the_prior_year_share() -> None:
 
 
 def test_listed_drugs_appear_with_their_indications() -> None:
-    product = get_product("shanghai-2025")  # two listed names for osimertinib, indication C34
-    pop = build(product, listed_share=1.0, claim_share=0.02)
+    from pathlib import Path
+
+    from huiminbao_rules import read_product
+
+    # test-simple lists 测试靶向药甲 for breast cancer (C50) and 测试罕见病药乙 for anything
+    product = read_product(Path(__file__).parent / "cases" / "products" / "test-simple.toml")
+    pop = build(product, listed_share=1.0, claim_share=0.2)
     lines = pop.fee_lines
-    on_list = lines[lines["name"].isin(["甲磺酸奥希替尼片", "泰瑞沙"])]
+    on_list = lines[lines["name"] == "测试靶向药甲"]
     assert len(on_list) > 0 and (on_list["chrgitm_lv"] == "03").all()
     keys = on_list[["claim_id", "encounter_id"]].drop_duplicates()
     dx = pop.encounters.merge(keys, on=["claim_id", "encounter_id"])["diagnoses"].astype(str)
-    assert dx.str.startswith("C34").mean() >= 0.8
-    assert len(build(product, listed_share=0.0).fee_lines.query("name == '泰瑞沙'")) == 0
+    assert dx.str.startswith("C50").mean() >= 0.8
+    assert len(build(product, listed_share=0.0).fee_lines.query("name == '测试靶向药甲'")) == 0
 
 
 def test_a_listed_institution_appears_in_proportion() -> None:

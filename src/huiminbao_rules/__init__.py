@@ -11,7 +11,15 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; at run time names load on first use
-    from .catalog import bundled_ids, bundled_products, get_product, load_product, read_product
+    from .catalog import (
+        bundled_ids,
+        bundled_products,
+        get_product,
+        load_product,
+        read_product,
+        read_user_list,
+        with_user_list,
+    )
     from .coverage import Cover, cover_of
     from .engine import YearResult, adjudicate, fresh_year, replay
     from .enrollment import Application, ApplicationDecision, Decision, enroll, parse_application
@@ -34,6 +42,7 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; at run time names 
     from .result import (
         Adjudication,
         BandPiece,
+        Caveat,
         Exclusion,
         LineResult,
         PortionResult,
@@ -52,6 +61,8 @@ _WHERE: dict[str, str] = {
     "get_product": "catalog",
     "load_product": "catalog",
     "read_product": "catalog",
+    "read_user_list": "catalog",
+    "with_user_list": "catalog",
     "Cover": "coverage",
     "cover_of": "coverage",
     "YearResult": "engine",
@@ -92,6 +103,7 @@ _WHERE: dict[str, str] = {
     "REASONS": "reasons",
     "Adjudication": "result",
     "BandPiece": "result",
+    "Caveat": "result",
     "Exclusion": "result",
     "LineResult": "result",
     "PortionResult": "result",
@@ -125,6 +137,7 @@ __all__ = [
     "Application",
     "ApplicationDecision",
     "BandPiece",
+    "Caveat",
     "Claim",
     "Cover",
     "Decision",
@@ -165,9 +178,11 @@ __all__ = [
     "parse_product",
     "parse_rate",
     "read_product",
+    "read_user_list",
     "replay",
     "round_fen",
     "statement",
     "to_dict",
     "trace",
+    "with_user_list",
 ]

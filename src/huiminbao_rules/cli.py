@@ -20,7 +20,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import __version__
-from .catalog import bundled_ids, bundled_products, bundled_profiles, load_product, load_profile
+from .catalog import bundled_ids, bundled_products, bundled_profiles, load_product, load_profile, with_user_list
+from .completeness import completeness_summary, data_findings, data_findings_lines
 from .describe import (
     decision_dict,
     decision_lines,
@@ -75,9 +76,15 @@ def _claims(paths: Sequence[str], limits: Limits) -> list[tuple[str, Claim]]:
     return claims
 
 
-def _product(ref: str, limits: Limits = DEFAULT_LIMITS) -> Product:
+def _product(ref: str, limits: Limits = DEFAULT_LIMITS, lists: Sequence[str] | None = None) -> Product:
     try:
-        return load_product(ref, limits=limits)
+        product = load_product(ref, limits=limits)
+        for spec in lists or ():
+            name, sep, path = spec.partition("=")
+            if not sep or not name or not path:
+                raise _Bad(f"--list {spec!r}: expected NAME=FILE.csv (a list name of the product, then its file)")
+            product = with_user_list(product, name, path, limits=limits)
+        return product
     except HuiminbaoError as exc:
         raise _Bad(str(exc)) from None
 
@@ -130,7 +137,7 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
     _refuse_with_json(args, "--lang", "--trace", "--on")
     lang = _lang(args)
     limits = _limits(args)
-    product = _product(args.product, limits)
+    product = _product(args.product, limits, args.list)
     named = _claims(args.claims, limits)
     claims = [c for _, c in named]
     paths: dict[str, str] = {}
@@ -141,7 +148,7 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
         paths[c.claim_id] = path
     ytd = _year_to_date(args.year_to_date, limits) if args.year_to_date else None
     try:
-        year = replay(claims, product, ytd)
+        year = replay(claims, product, ytd, unknown_lists=args.unknown_lists)
     except AdjudicationError as exc:
         raise _Bad(f"{_files_of(exc, paths, args.year_to_date)}: {exc}") from None
     except HuiminbaoError as exc:
@@ -184,7 +191,7 @@ def _cmd_products(args: argparse.Namespace) -> int:
     rows = [
         {"id": p.id, "city": p.city, "city_zh": p.city_zh, "name": p.name, "name_en": p.name_en,
          "policy_year": p.policy_year, "period": {"start": p.period.start.isoformat(), "end": p.period.end.isoformat()},
-         "responsibilities": [r.id for r in p.responsibilities]}
+         "responsibilities": [r.id for r in p.responsibilities], "completeness": completeness_summary(p)}
         for p in products
     ]
     if args.json:
@@ -198,7 +205,7 @@ def _cmd_products(args: argparse.Namespace) -> int:
 
 def _cmd_show(args: argparse.Namespace) -> int:
     _refuse_with_json(args, "--lang")
-    product = _product(args.product)
+    product = _product(args.product, lists=args.list)
     if args.json:
         _print_json(product_dict(product))
         return 0
@@ -246,22 +253,34 @@ def _cmd_check(args: argparse.Namespace) -> int:
     except HuiminbaoError as exc:
         raise _Bad(str(exc)) from None
     every_finding = []
+    data_count = 0
     rows = []
     for ref in refs:
-        product = _product(ref)
+        product = _product(ref, args.list)
         profiles = chosen if chosen is not None else applicable_profiles(product, every)
         for profile in profiles:
             findings = check(product, profile, strict=args.strict)
             every_finding += findings
             if args.json:
-                rows += [finding_dict(product, f) for f in findings]
+                rows += [{**finding_dict(product, f), "kind": "regulatory"} for f in findings]
             else:
                 for line in findings_lines(product, findings, lang, not_applicable=args.all):
                     print(line)
+        # What the data does not know, apart from the regulatory findings (never a violation).
+        found = data_findings(product)
+        data_count += len(found)
+        if args.json:
+            rows += [{"product": product.id, "kind": "data", "severity": "data", "recorded": False, "code": d.code,
+                      "clause": d.clause, "detail": d.detail, "responsibilities": list(d.responsibilities)}
+                     for d in found]
+        else:
+            for line in data_findings_lines(product, found, lang):
+                print(line)
     counts = findings_summary(every_finding)
     if args.json:
         _print_json({"schema": "huiminbao_rules.check/1", "reading": "strict" if args.strict else "overall",
-                     "summary": {"products": len(refs), **counts}, "findings": rows})
+                     "summary": {"products": len(refs), **counts, "data_findings": data_count},
+                     "findings": rows})
     else:
         print()
         print(summary_line(len(refs), counts, lang, shown_not_applicable=args.all))
@@ -326,6 +345,11 @@ def _parser() -> argparse.ArgumentParser:
     adj.add_argument("--save-year-to-date", metavar="YTD.json",
                      help="write the accumulators after the last claim to this file, for the person's next claim")
     _limit_flags(adj)
+    adj.add_argument("--unknown-lists", choices=("pend", "member", "non-member"), default="pend",
+                     help="a line not found on a list that is not complete: held for review (pend, the default), "
+                          "or taken as a member or a non-member for a what-if run")
+    adj.add_argument("--list", action="append", metavar="NAME=FILE.csv",
+                     help="replace the product's list NAME by the list in FILE.csv (docs/product-format.md; repeatable)")
     adj.set_defaults(run=_cmd_adjudicate)
     prods = sub.add_parser("products", help="list the bundled products",
                            description="List the bundled products: id, policy period, city and name (docs/products.md).")
@@ -338,6 +362,8 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("product", metavar="ID|FILE.toml", help=_PRODUCT_HELP)
     show.add_argument("--lang", choices=("zh", "en"), default=None, help=_LANG_HELP)
     show.add_argument("--json", action="store_true", help="print the product's terms as JSON (the product file's keys)")
+    show.add_argument("--list", action="append", metavar="NAME=FILE.csv",
+                      help="replace the product's list NAME by the list in FILE.csv (docs/product-format.md; repeatable)")
     show.set_defaults(run=_cmd_show)
     dif = sub.add_parser("diff", help="what changed between two product versions",
                          description="What changed between two product versions, one line per change: - removed, "
@@ -373,6 +399,8 @@ def _parser() -> argparse.ArgumentParser:
                                                         "--json, which always has them")
     chk.add_argument("--json", action="store_true", help="print JSON: a summary and every finding")
     chk.add_argument("--lang", choices=("zh", "en"), default=None, help=_LANG_HELP)
+    chk.add_argument("--list", action="append", metavar="NAME=FILE.csv",
+                     help="replace the product's list NAME by the list in FILE.csv (docs/product-format.md; repeatable)")
     chk.set_defaults(run=_cmd_check)
     from .ledger_cli import add_ledger_parser
     add_ledger_parser(sub)

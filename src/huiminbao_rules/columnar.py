@@ -21,8 +21,9 @@ The work, and where each part of the reference lives here:
 7. **Caps and indemnity** (numba, in the same order).
 
 People the fast path does not cover are adjudicated by the reference engine, claim by
-claim, and their rows merged in: those with a stay pro-rated across the end of cover, and
-every person under a product with sub-limits. The result's ``engine`` column says which
+claim, and their rows merged in: those with a stay pro-rated across the end of cover,
+those with a line held for review (its list not complete, membership deciding the
+outcome), and every person under a product with sub-limits. The result's ``engine`` column says which
 computed each row.
 """
 
@@ -379,14 +380,14 @@ def _round(raw: np.ndarray, mode: str, step: Decimal) -> np.ndarray:
 # ---- the engine ------------------------------------------------------------------------
 
 
-def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame:
+def adjudicate_columns(population: Population, product: Product, unknown_lists: str = "pend") -> pd.DataFrame:
     """One row per claim, as :func:`huiminbao_rules.batch.adjudicate_population`."""
     claims = population.claims
     if claims["claim_id"].duplicated().any():
         dup = sorted(claims.loc[claims["claim_id"].duplicated(), "claim_id"].unique())[:5]
         raise AdjudicationError(f"claim ids repeat: {dup}")
     if any(r.sub_limits for r in product.responsibilities):
-        out = _reference(population, product)
+        out = _reference(population, product, unknown_lists)
         out["engine"] = "reference"
         return out
 
@@ -529,7 +530,10 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
                                                       "hifes_pay", "oth_pay") if f in enc)
     copay_total = np.maximum(enc["inscp_scp_amt"].to_numpy(np.int64) - public, 0)
 
-    classifier = product.classifier
+    try:
+        classifier = product.classifier_for(unknown_lists)
+    except ValueError as exc:
+        raise AdjudicationError(str(exc)) from None
     kind_c, kind_u = _codes(enc["kind"])
     inst_c, inst_u = _codes(enc["institution"])
     diag_c, diag_u = _codes(enc["diagnoses"])
@@ -567,7 +571,9 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
     if by_diag:
         columns.append(diag_c[l_enc])
     combo, combo_first = _factor(*columns)
+    pend_any = np.zeros(len(lines), bool)  # a portion held for review: its person goes to the reference engine
     for part_i, part in enumerate(_PARTS):
+        lut_pend = np.zeros(len(combo_first), bool)
         lut = np.full(len(combo_first), -1, np.int16)
         lut_w = np.zeros(len(combo_first), np.int32)
         for j, row in enumerate(combo_first):
@@ -576,11 +582,16 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
                                       med_list_codg=code_u[code_c[row]], name=name_u[name_c[row]])
             enc_ns = SimpleNamespace(kind=kind_u[u_kind[u]], settled_through_basic=bool(u_set[u]),
                                      institution=inst_u[inst_c[e_i]], diagnoses=_split(diag_u[diag_c[e_i]]))
-            entry, _ = classifier.classify(part, line_ns, enc_ns)  # type: ignore[arg-type]
+            entry, miss = classifier.classify(part, line_ns, enc_ns)  # type: ignore[arg-type]
+            if miss[0] == "pending_review":
+                lut_pend[j] = True
             if entry is not None:
                 lut[j] = entry.r_index
                 lut_w[j] = _rate(entry.weight) if entry.weight is not None else 0
         dest[part_i] = lut[combo]
+        if lut_pend.any():
+            amount = (pre, inscp, ful, over)[part_i]
+            pend_any |= lut_pend[combo] & (amount > 0)
         if lut_w.any():
             weight[part_i] = lut_w[combo]
             any_weight = True
@@ -620,6 +631,8 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
                 copay_line[members] = allocate_units(int(copay_total[l_enc[members[0]]]), weights, ties)
 
     live = ~excluded
+    if pend_any.any():
+        fallback_person[e_person[l_enc[pend_any & live[l_enc]]]] = True
     n_enc = len(enc)
     g_all = np.zeros(n_enc * n_resp, np.int64)
     _eligible_sums(l_enc.astype(np.int64), dest, weight, pre, copay_line, ful, over, live, n_resp, g_all)
@@ -712,7 +725,7 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
         "claim_id": claims["claim_id"].to_numpy(), "insured_id": claims["insured_id"].to_numpy(),
         "product_id": product.id, "service_on": pd.to_datetime(claim_service, unit="D"),
         "owed": claim_owed, "eligible": per_resp_elig.sum(axis=1), "payable": per_resp_pay.sum(axis=1),
-        "indemnity_cut": ind,
+        "indemnity_cut": ind, "pending": np.zeros(n_claims, np.int64),
     })
     bucket_of = np.array([BUCKETS.index(r.bucket) for r in resps])
     for b_i, b in enumerate(BUCKETS):
@@ -724,7 +737,7 @@ def adjudicate_columns(population: Population, product: Product) -> pd.DataFrame
     out["engine"] = "batch"
     if fallback_person.any():
         slow_ids = set(ins["insured_id"].to_numpy()[fallback_person])
-        slow = _reference(population.subset(slow_ids), product)
+        slow = _reference(population.subset(slow_ids), product, unknown_lists)
         slow["engine"] = "reference"
         out = pd.concat([out[~out["insured_id"].isin(slow_ids)], slow], ignore_index=True)
     return out.sort_values(["insured_id", "service_on", "claim_id"], ignore_index=True)

@@ -12,7 +12,9 @@ of work (each step is written down in the result's ``steps``):
    co-pay is shared over its lines by their in-scope amounts (largest remainder).
 4. **Responsibilities.** Each owed portion goes to the first responsibility with a
    selector that takes it (weighted where the selector says; eligible-amount and count
-   sub-limits applied in line order), or is excluded with a reason.
+   sub-limits applied in line order), or is excluded with a reason. Where that depends on
+   a list that is not complete, it is held for review (``pending_review``) unless the run
+   says to take unknown membership as member or non-member.
 5. **Deductible and ratio.** Within an encounter, each responsibility's eligible amount
    (in the product's order of responsibilities) first uses what is left of its deductible
    (pool), then is paid at the rate of the band(s) it falls in on the responsibility's
@@ -25,6 +27,9 @@ of work (each step is written down in the result's ``steps``):
 8. **Indemnity.** The claim never pays more than the person still owed after public
    payers and what other insurers or charity already paid; any excess is taken off the
    last encounter's last responsibility first.
+9. **Caveats.** What the figures rest on that the data does not know for sure: lists that
+   are not complete, unverified clauses that an amount depended on, an assumed period,
+   lists supplied by the user.
 
 Within one encounter and responsibility, the per-line figures (``Adjudication.lines``)
 follow line order: earlier lines use the deductible first, later lines bear cuts first.
@@ -51,6 +56,7 @@ from .result import (
     PortionResult,
     ResponsibilityResult,
     ResponsibilityToDate,
+    Caveat,
     Step,
     YTD_VERSION,
     YearToDate,
@@ -251,8 +257,14 @@ def _share(total: Decimal, weights: list[Decimal], ties: list | None = None) -> 
 
 
 @exact
-def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None = None) -> Adjudication:
+def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None = None, *,
+               unknown_lists: str = "pend") -> Adjudication:
     """What ``product`` pays on ``claim``, given the person's ``year_to_date`` (fresh if None).
+
+    ``unknown_lists`` says what a line of unknown membership of a list that is not complete
+    means: ``pend`` (held for review where membership would change the outcome; the
+    default), ``member`` or ``non-member`` (what-if runs). The choice and every list it
+    touched are recorded in the result's ``caveats``.
 
     Returns an :class:`~huiminbao_rules.result.Adjudication` with per-responsibility and
     per-line figures, the ordered steps with their clauses and sources, and the new
@@ -264,7 +276,12 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
     ytd = year_to_date if year_to_date is not None else fresh_year(product, claim.insured.id)
     _check_inputs(claim, product, ytd)
     insured = claim.insured
-    classifier = product.classifier
+    try:
+        classifier = product.classifier_for(unknown_lists)
+    except ValueError as exc:
+        raise AdjudicationError(str(exc)) from None
+    list_notes: list[tuple[str, int, str, str | None, tuple[str, ...], Decimal | None]] = []
+    placed: list[tuple[str, int, str, Entry]] = []
     responsibilities = product.responsibilities
     cover = cover_of(insured, product)
 
@@ -338,7 +355,7 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
         else:
             covered_all = None
         here: dict[object, _Group] = {}
-        classify = classifier.classify
+        classify = classifier.classify_full
         for k, (line, p, line_no) in enumerate(flat):
             if p[1] is None:
                 order = deferred.r_index  # type: ignore[union-attr]
@@ -356,10 +373,18 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
                 if not covered:
                     p[4] = exclusions
                     continue
-            entry, miss = classify(p[0], line, enc)
+            entry, miss, unknown = classify(p[0], line, enc)
+            if unknown:
+                list_notes.append((enc.id, line_no, p[0], entry.resp.id if entry is not None else  # type: ignore[union-attr]
+                                   (miss[2] if len(miss) > 2 else None), unknown,  # type: ignore[misc]
+                                   covered if entry is None and miss[0] == "pending_review" else None))
             if entry is None:
                 p[4] = (*exclusions, Exclusion(miss[0], covered, miss[1]))
+                if miss[1].startswith("lists."):
+                    placed.append((enc.id, line_no, p[0], miss[1][6:], unknown))  # type: ignore[arg-type]
                 continue
+            if not entry.plain:
+                placed.append((enc.id, line_no, p[0], entry, unknown))  # type: ignore[arg-type]
             r = entry.resp
             p[2] = r.id  # type: ignore[union-attr]
             weight = entry.weight
@@ -554,12 +579,15 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
         medical_total += e.settlement.medfee_sumamt
         public_paid += e.settlement.public_paid
     detail = _Detail(product, claim, cover, verdicts, line_rows, groups, limit, indemnity_cut, deferrals)
+    detail.pended = [n for n in list_notes if n[5] is not None]
+    pending = sum((n[5] for n in list_notes if n[5] is not None), ZERO)
+    caveats = _caveats(product, claim, unknown_lists, verdicts, groups, list_notes, placed, line_rows)
     return Adjudication(
         claim_id=claim.claim_id, insured_id=insured.id, product_id=product.id, policy_year=product.policy_year,
         service_on=claim.service_on, medical_total=medical_total, public_paid=public_paid, owed=claim.owed,
         other_insurance_paid=claim.other_insurance_paid, indemnity_limit=limit, indemnity_cut=indemnity_cut,
         payable=payable, responsibilities=tuple(results), year_to_date_before=ytd, year_to_date=new_ytd,
-        detail=detail,
+        detail=detail, pending_amount=pending, caveats=caveats, unknown_lists=unknown_lists,
     )
 
 
@@ -581,12 +609,13 @@ class _Detail:
     """What :class:`Adjudication` needs to work out its lines and steps when first asked."""
 
     __slots__ = ("product", "claim", "cover", "verdicts", "line_rows", "groups", "limit", "indemnity_cut",
-                 "deferrals")
+                 "deferrals", "pended")
 
     def __init__(self, product, claim, cover, verdicts, line_rows, groups, limit, indemnity_cut, deferrals):  # type: ignore[no-untyped-def]
         self.product, self.claim, self.cover, self.verdicts = product, claim, cover, verdicts
         self.line_rows, self.groups, self.limit, self.indemnity_cut = line_rows, groups, limit, indemnity_cut
         self.deferrals = deferrals
+        self.pended: list = []  # type: ignore[type-arg]
 
     def _settle_deferred(self) -> None:
         """Share each deferred encounter co-pay over its lines (largest remainder)."""
@@ -696,6 +725,10 @@ def _steps(detail: _Detail, adj: Adjudication) -> list[Step]:
         if product.pre_existing.basis != "none":
             steps.append(Step("pre_existing", enc.id, "pre_existing", product.pre_existing.source,
                               {"basis": product.pre_existing.basis, "applies": facts.pre_existing}))
+    for enc_id, n, part, resp, lists, amount in detail.pended:
+        steps.append(Step("pending", f"{enc_id}#{n}", f"lists.{lists[0]}", product.lists[lists[0]].source, {
+            "part": part, "amount": amount, "lists": list(lists), "responsibility": resp,
+            "unknown_lists": adj.unknown_lists}))
     for res in adj.responsibilities:
         gs = [g for g in detail.groups if g.resp.id == res.id]
         if not gs:
@@ -765,6 +798,10 @@ class YearResult:
     def payable(self) -> Decimal:
         return sum((a.payable for a in self.adjudications), ZERO)
 
+    @property
+    def pending_amount(self) -> Decimal:
+        return sum((a.pending_amount for a in self.adjudications), ZERO)
+
     def of(self, claim_id: str) -> Adjudication:
         for a in self.adjudications:
             if a.claim_id == claim_id:
@@ -773,9 +810,11 @@ class YearResult:
 
 
 @exact
-def replay(claims: Iterable[Claim], product: Product, year_to_date: YearToDate | None = None) -> YearResult:
+def replay(claims: Iterable[Claim], product: Product, year_to_date: YearToDate | None = None, *,
+           unknown_lists: str = "pend") -> YearResult:
     """Adjudicate one person's claims of a policy year in service-date order (then claim id),
     whatever order they are given in, carrying the accumulators from claim to claim.
+    ``unknown_lists`` as for :func:`adjudicate`.
 
     Undoing a claim is replaying the year without it.
     """
@@ -794,9 +833,136 @@ def replay(claims: Iterable[Claim], product: Product, year_to_date: YearToDate |
     ytd = year_to_date
     out = []
     for c in ordered:
-        a = adjudicate(c, product, ytd)
+        a = adjudicate(c, product, ytd, unknown_lists=unknown_lists)
         out.append(a)
         ytd = a.year_to_date
     if ytd is None:
         ytd = fresh_year(product)
     return YearResult(tuple(out), ytd)
+
+
+_COMPLETENESS = {"partial": ("部分已知", "partly known"), "unknown": ("成员未知", "members unknown"),
+                 "complete": ("完整", "complete")}
+
+
+def _caveats(product: Product, claim: Claim, unknown_lists: str, verdicts, groups: list[_Group],  # type: ignore[no-untyped-def]
+             list_notes, placed, line_rows) -> tuple[Caveat, ...]:
+    """What the result rests on that the data does not know for sure (see ``docs/result-json.md``)."""
+    out: list[Caveat] = []
+    seen: set[tuple] = set()  # type: ignore[type-arg]
+
+    def add(c: Caveat) -> None:
+        key = (c.code, c.responsibility, c.line, c.list, c.clause)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+
+    if product.period.assumed:
+        p = product.period
+        add(Caveat("assumed_period",
+                   f"the cover period {p.start} to {p.end} is assumed, not stated by a source"
+                   + (f": {p.note}" if p.note else ""),
+                   f"保障期间 {p.start} 至 {p.end} 系推定, 无来源明确载明", clause="period"))
+    # Lists of unknown membership, line by line (portions of one line merged).
+    merged: dict[tuple[str, int, str], list] = {}  # type: ignore[type-arg]
+    for enc_id, n, part, resp, lists, pend in list_notes:
+        for lid in lists:
+            m = merged.setdefault((enc_id, n, lid), [resp, ZERO, False])
+            if pend is not None:
+                m[1] += pend
+                m[2] = True
+            elif resp is not None:
+                m[0] = resp
+    for (enc_id, n, lid), (resp, amount, pended) in merged.items():
+        lst = product.lists[lid]
+        zh_c, en_c = _COMPLETENESS[lst.completeness]
+        where = f"{enc_id}#{n}"
+        if pended:
+            msg = (f"held for review (pending): whether line {where} is on the list {lst.name_en or lst.name_zh} "
+                   f"({lid}, {en_c}) decides which responsibility pays it, if any; {amount:,.2f} held")
+            zh = (f"待人工审核: 费用明细 {where} 是否属于「{lst.name_zh}」({zh_c}) 决定由哪项责任赔付, "
+                  f"暂缓 {amount:,.2f} 元")
+        else:
+            taken = "a member" if unknown_lists == "member" else "not a member"
+            msg = (f"line {where} is not found on the list {lst.name_en or lst.name_zh} ({lid}, {en_c}); for this "
+                   f"run it is taken as {taken} (unknown_lists={unknown_lists})")
+            zh = (f"费用明细 {where} 未见于「{lst.name_zh}」({zh_c}); 本次按"
+                  f"{'属于' if unknown_lists == 'member' else '不属于'}该清单计算 (unknown_lists={unknown_lists})")
+        add(Caveat("list_unknown", msg, zh, responsibility=resp, line=where, list=lid, clause=f"lists.{lid}",
+                   amount=amount if pended else None))
+    # Lists that decided a placement: unverified members, lists supplied by the user.
+    for enc_id, n, _part, what, assumed in placed:
+        # lists whose membership was assumed (not found) are the list_unknown caveats' business
+        ids = [what] if isinstance(what, str) else [x for x in (what.pos_id, what.neg_id, what.inst_id)
+                                                    if x and x not in assumed]
+        resp = None if isinstance(what, str) else what.resp.id
+        for lid in ids:
+            lst = product.lists[lid]
+            if lst.supplied_by_user:
+                add(Caveat("user_list",
+                           f"the list {lid} supplied by the user ({lst.user_file}, sha256 {lst.user_sha256}) "
+                           f"decided where line {enc_id}#{n} goes",
+                           f"用户提供的清单「{lst.name_zh}」({lst.user_file}, sha256 {lst.user_sha256}) "
+                           f"决定了费用明细 {enc_id}#{n} 的归属",
+                           responsibility=resp, line=f"{enc_id}#{n}", list=lid, clause=f"lists.{lid}",
+                           sha256=lst.user_sha256))
+            elif not lst.verified and not isinstance(what, str) and lid != what.neg_id:
+                add(Caveat("unverified_term",
+                           f"line {enc_id}#{n} is placed by the list {lid}, whose members are not verified",
+                           f"费用明细 {enc_id}#{n} 依据未经核实的清单「{lst.name_zh}」归属",
+                           responsibility=resp, line=f"{enc_id}#{n}", list=lid, clause=f"lists.{lid}"))
+    # Terms an amount depended on.
+    for g in groups:
+        if not g.eligible:
+            continue
+        r = g.resp
+        i, v = _first(product.deductible_variants(r), g.facts)
+        ref = product.references.get(v.reference) if v.reference else None  # type: ignore[attr-defined]
+        if not v.verified or (ref is not None and not ref.verified):
+            add(_unverified(r.id, g.d_clause, "deductible", "免赔额", v.note or (ref.note if ref else "")))
+        if not g.schedule.verified:
+            add(_unverified(r.id, f"responsibilities.{r.id}.ratio[{g.s_index}]", "ratio", "赔付比例",
+                            g.schedule.note))
+        for clause, cut in g.cuts:
+            if not cut or clause == "indemnity":
+                continue
+            cited = _cited_at(product, clause)
+            if cited is not None and not cited.verified:
+                add(_unverified(r.id, clause, "limit", "限额", cited.note))
+    for _enc, _n, _line, _public, parts in line_rows:
+        for part in parts:
+            for e in part[4]:
+                if e.reason in ("sub_limit", "count_limit"):
+                    cited = _cited_at(product, e.clause)
+                    if cited is not None and not cited.verified:
+                        add(_unverified(e.clause.split(".")[1], e.clause, "limit", "限额", cited.note))
+    if claim.insured.pre_existing and not product.pre_existing.verified and any(g.eligible for g in groups):
+        add(_unverified(None, "pre_existing", "pre-existing rule", "既往症规则", product.pre_existing.note))
+    period = product.period
+    for enc, *_ in verdicts:
+        if enc.kind == "inpatient" and (enc.admitted_on < period.start or enc.discharged_on > period.end) \
+                and not product.cross_year.verified:
+            add(_unverified(None, "cross_year", "cross-year rule", "跨年度住院规则", product.cross_year.note))
+    return tuple(out)
+
+
+def _unverified(resp: str | None, clause: str, what: str, what_zh: str, note: str) -> Caveat:
+    return Caveat("unverified_term",
+                  f"the {what} at {clause} is not verified against a source" + (f" ({note})" if note else ""),
+                  f"{what_zh} ({clause}) 未经来源核实", responsibility=resp, clause=clause)
+
+
+def _cited_at(product: Product, clause: str):  # type: ignore[no-untyped-def]
+    if clause == "total_cap":
+        return product.total_cap
+    parts = clause.split(".")
+    if parts[0] == "combined_caps":
+        return next((c for c in product.combined_caps if c.id == parts[1]), None)
+    r = product.responsibility_by_id.get(parts[1]) if len(parts) > 2 else None
+    if r is None:
+        return None
+    if parts[2] == "cap":
+        return r.cap
+    if parts[2] == "sub_limits":
+        return next((s for s in r.sub_limits if s.id == parts[3]), None)
+    return None

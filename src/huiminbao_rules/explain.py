@@ -14,7 +14,7 @@ from typing import Any
 from .money import exact
 from .product import Product
 from .reasons import label
-from .result import Adjudication, BandPiece, ResponsibilityResult, Step
+from .result import Adjudication, BandPiece, Caveat, ResponsibilityResult, Step
 
 __all__ = ["SCHEMA", "statement", "to_dict", "trace"]
 
@@ -92,6 +92,19 @@ def _responsibility(r: ResponsibilityResult, after: Any) -> dict[str, Any]:
     }
 
 
+def _caveat(c: Caveat) -> dict[str, Any]:
+    out: dict[str, Any] = {"code": c.code, "message": c.message, "message_zh": c.message_zh}
+    for key in ("responsibility", "line", "list", "clause"):
+        value = getattr(c, key)
+        if value is not None:
+            out[key] = value
+    if c.amount is not None:
+        out["amount"] = _m(c.amount)
+    if c.sha256 is not None:
+        out["sha256"] = c.sha256
+    return out
+
+
 @exact
 def to_dict(adj: Adjudication, product: Product | None = None) -> dict[str, Any]:
     """The adjudication as JSON-ready data (strings for money); pass the product to have
@@ -105,6 +118,9 @@ def to_dict(adj: Adjudication, product: Product | None = None) -> dict[str, Any]
         "policy_year": adj.policy_year,
         "service_on": adj.service_on.isoformat(),
         "payable": _m(adj.payable),
+        "pending_amount": _m(adj.pending_amount),
+        "unknown_lists": adj.unknown_lists,
+        "caveats": [_caveat(c) for c in adj.caveats],
         "medical_total": _m(adj.medical_total),
         "public_paid": _m(adj.public_paid),
         "owed": _m(adj.owed),
@@ -128,6 +144,7 @@ def to_dict(adj: Adjudication, product: Product | None = None) -> dict[str, Any]
                 "eligible": _m(line.eligible),
                 "payable": _m(line.payable),
                 "excluded": _m(line.excluded),
+                "pending": _m(line.pending),
                 "portions": [
                     {
                         "part": p.part,
@@ -224,6 +241,11 @@ _T = {
         "yuan": "元",
         "indemnity_what": "补偿原则",
         "total_cap": "产品总限额",
+        "pending": "待人工审核 (暂缓, 不计入本次赔付):",
+        "pending_line": "  {where} {name} {amount} 元: {why}",
+        "pending_total": "待人工审核金额合计 {amount} 元",
+        "notes": "说明:",
+        "mode": "  清单成员未知时按: {mode}",
     },
     "en": {
         "title": "Claim statement",
@@ -256,6 +278,11 @@ _T = {
         "yuan": "yuan",
         "indemnity_what": "Indemnity",
         "total_cap": "Product total cap",
+        "pending": "Held for review (pending, not in this payable):",
+        "pending_line": "  {where} {name} {amount}: {why}",
+        "pending_total": "Held for review in total {amount}",
+        "notes": "Notes (说明):",
+        "mode": "  Unknown list membership treated as: {mode}",
     },
 }
 
@@ -363,8 +390,13 @@ def statement(adj: Adjudication, product: Product, lang: str = "zh", *, on: date
     if product.total_cap is not None:
         cap, paid = product.total_cap.amount, adj.year_to_date.total_paid
         out.append(t["total_cap_left"].format(cap=_y(cap), paid=_y(paid), left=_y(max(cap - paid, Decimal("0.00")))))
+    if adj.pending_amount:
+        out.append(t["pending_total"].format(amount=_y(adj.pending_amount)))
     public = sum((line.public_paid for line in adj.lines), Decimal("0.00"))
-    excluded = [(line, p, e) for line in adj.lines for p in line.portions for e in p.exclusions]
+    pended = [(line, p, e) for line in adj.lines for p in line.portions for e in p.exclusions
+              if e.reason == "pending_review"]
+    excluded = [(line, p, e) for line in adj.lines for p in line.portions for e in p.exclusions
+                if e.reason != "pending_review"]
     if excluded or public:
         out.append("")
         out.append(t["excluded"])
@@ -375,6 +407,24 @@ def statement(adj: Adjudication, product: Product, lang: str = "zh", *, on: date
             out.append(t["excl_line"].format(where=f"{line.encounter_id}#{line.number}",
                                              name=f"{line.name} ({part})".strip(), amount=_y(e.amount),
                                              reason=label(e.reason, lang)))
+    if pended:
+        out.append("")
+        out.append(t["pending"])
+        for line, p, e in pended:
+            part = _PORTIONS[p.part][0 if zh else 1]
+            lid = e.clause[6:] if e.clause.startswith("lists.") else e.clause
+            named = product.lists.get(lid)
+            why = label(e.reason, lang) + (f" (「{named.name_zh}」)" if zh and named else
+                                           f" ({named.name_en or named.name_zh})" if named else "")
+            out.append(t["pending_line"].format(where=f"{line.encounter_id}#{line.number}",
+                                                name=f"{line.name} ({part})".strip(), amount=_y(e.amount), why=why))
+    if adj.caveats or adj.unknown_lists != "pend":
+        out.append("")
+        out.append(t["notes"])
+        if adj.unknown_lists != "pend":
+            out.append(t["mode"].format(mode=adj.unknown_lists))
+        for c in adj.caveats:
+            out.append(f"  [{c.code}] {c.message_zh if zh else c.message}")
     if grades:
         out.append("")
         out.append(t["grades"].format(legend=grade_legend(grades, lang)))

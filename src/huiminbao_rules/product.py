@@ -51,6 +51,8 @@ __all__ = [
     "Enrollment",
     "ListItem",
     "NamedList",
+    "Completeness",
+    "DRUG_FEE_TYPES",
     "Period",
     "PORTIONS",
     "PreExisting",
@@ -92,9 +94,9 @@ class Source(_Strict):
     title: str
     title_zh: str = Field(default="", description="the title in Chinese, for Chinese output, when the title is not")
     url: str | None = None
-    grade: Literal["A", "B", "C", "D", "MEM", "derived"] = Field(
+    grade: Literal["A", "B", "C", "D", "MEM", "derived", "user"] = Field(
         description="A government/wire, B mainstream media, C aggregator, D public code, MEM unverified memory, "
-        "derived: computed from other cited figures"
+        "derived: computed from other cited figures, user: supplied by the user at run time"
     )
     clause: str = ""
     note: str = ""
@@ -135,6 +137,9 @@ class Condition(_Strict):
 class Period(_Strict):
     start: Day
     end: Day
+    assumed: Bool = Field(default=False, description="true where no source states the cover period: every result "
+                          "on this product then carries an assumed_period caveat")
+    note: str = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:
@@ -166,18 +171,59 @@ class ListItem(_Strict):
 
     name: str
     codes: tuple[str, ...] = ()
+    approval_numbers: tuple[str, ...] = Field(default=(), description="批准文号 (国药准字/进口注册证号), for people; "
+                                              "lines are matched by code and name")
     indications: tuple[str, ...] = Field(default=(), description="ICD-10 prefixes; empty = any")
     note: str = ""
 
 
+Completeness = Literal["complete", "partial", "unknown"]
+DRUG_FEE_TYPES: tuple[str, ...] = ("09", "10", "11")
+"""Fee types (``med_chrgitm_type``) of drugs: 西药, 中药饮片, 中成药."""
+
+
 class NamedList(_Strict):
+    """A named list of drugs, items or institutions, and how much of it is known.
+
+    ``completeness`` says what a line that is *not* found on the list means:
+
+    - ``complete``: every member is here; a line not found is not a member
+    - ``partial``: the members here are members, others may be too
+    - ``unknown``: the source does not name the members (the list may be empty here)
+
+    A line not found on a list that is not complete has unknown membership; the engine
+    pends it where membership would change the outcome (see ``docs/computation.md``).
+    ``fee_types`` are the fee types a member can be billed as: a line of another fee type
+    is never a member, whatever the completeness (default: drugs for ``drugs`` lists, any
+    for ``items``).
+    """
+
     name_zh: str
     name_en: str = ""
     kind: Literal["drugs", "items", "institutions"] = "drugs"
     source: str
     verified: Bool = True
+    completeness: Completeness = Field(description="complete, partial or unknown: required, never assumed")
+    completeness_source: str | None = Field(default=None, description="source id saying how complete it is; "
+                                            "default: the list's source")
+    fee_types: tuple[str, ...] | None = Field(default=None, description="fee types a member can be billed as")
     note: str = ""
     items: tuple[ListItem, ...] = ()
+    bundled: str | None = Field(default=None, description="id of a bundled national list (huiminbao_rules/lists) whose "
+                                "members this list takes; resolved when the catalogue reads the product file")
+    user_file: str | None = Field(default=None, description="set on a list supplied by the user: the file it came from")
+    user_sha256: str | None = Field(default=None, description="set on a list supplied by the user: sha256 of its content")
+
+    @property
+    def member_fee_types(self) -> frozenset[str] | None:
+        """Fee types a member can have (None: any)."""
+        if self.fee_types is not None:
+            return frozenset(self.fee_types)
+        return frozenset(DRUG_FEE_TYPES) if self.kind == "drugs" else None
+
+    @property
+    def supplied_by_user(self) -> bool:
+        return self.user_sha256 is not None
 
 
 class Selector(_Strict):
@@ -595,6 +641,8 @@ class Product(_Strict):
         for lid, lst in self.lists.items():
             if lst.source not in self.sources:
                 problems.append(f"list {lid}: source {lst.source!r} is not in [sources]")
+            if lst.completeness_source is not None and lst.completeness_source not in self.sources:
+                problems.append(f"list {lid}: completeness_source {lst.completeness_source!r} is not in [sources]")
         for name, src in (("enrollment.window_source", self.enrollment.window_source),
                           ("enrollment.cover_start_source", self.enrollment.cover_start_source),
                           ("enrollment.late_enrollment_source", self.enrollment.late_enrollment_source),
@@ -694,6 +742,26 @@ class Product(_Strict):
         data["id"] = id or f"{self.id}~variant"
         return parse_product(data, f"{self.id} with changes")
 
+    def with_list(self, name: str, items: tuple[ListItem, ...], *, file: str, sha256: str,
+                  id: str | None = None) -> Product:  # noqa: A002
+        """A variant of this product whose list ``name`` holds ``items``, supplied by the user
+        (e.g. an insurer's real special-drug list, read by
+        :func:`huiminbao_rules.catalog.read_user_list`). The list is then ``complete``; every
+        result it decides carries a ``user_list`` caveat naming ``file`` and ``sha256``.
+        The variant's id is ``<id>~<name>`` unless ``id`` is given."""
+        if name not in self.lists:
+            raise ProductError(f"product {self.id} has no list {name!r}; its lists: {', '.join(self.lists) or 'none'}")
+        data = _lists(self.model_dump(mode="python", by_alias=True))
+        src_id = f"user-list-{name}"
+        data["sources"][src_id] = {"title": f"list supplied by the user: {file}", "grade": "user",
+                                   "note": f"sha256 {sha256}"}
+        lst = data["lists"][name]
+        lst.update(items=[i.model_dump(mode="python") for i in items], completeness="complete",
+                   completeness_source=src_id, source=src_id, verified=True, user_file=file, user_sha256=sha256,
+                   note=f"supplied by the user ({file}); replaces the bundled list")
+        data["id"] = id or f"{self.id}~{name}"
+        return parse_product(data, f"{self.id} with list {name} from {file}")
+
     @cached_property
     def content_hash(self) -> str:
         """SHA-256 of the product's content (every clause and number, canonically written): two
@@ -707,10 +775,24 @@ class Product(_Strict):
 
     @cached_property
     def classifier(self) -> Classifier:
-        """The responsibilities' selectors compiled for fast matching (built on first use)."""
+        """The responsibilities' selectors compiled for fast matching (built on first use):
+        unknown list membership pended."""
+        return self.classifier_for("pend")
+
+    def classifier_for(self, unknown_lists: str) -> Classifier:
+        """The compiled selectors for one way of treating unknown list membership:
+        ``pend``, ``member`` or ``non-member``."""
         from .classify import Classifier
 
-        return Classifier(self)
+        cache = self.compiled_classifiers
+        found = cache.get(unknown_lists)
+        if found is None:
+            found = cache[unknown_lists] = Classifier(self, unknown_lists)
+        return found
+
+    @cached_property
+    def compiled_classifiers(self) -> dict[str, Classifier]:
+        return {}
 
 
 def _lists(node: Any) -> Any:

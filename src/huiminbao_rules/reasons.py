@@ -22,6 +22,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "sub_limit": ("超出分项限额", "above a sub-limit"),
     "count_limit": ("超出次数限制", "above a count limit"),
     "not_covered": ("不属于任何保障责任", "not covered by any responsibility"),
+    "pending_review": ("待人工审核: 所依据的清单不完整, 是否属于清单决定赔付", "held for review: it depends on a list "
+                       "that is not complete whether and by which responsibility it is paid"),
 }
 """code -> (中文, English)."""
 

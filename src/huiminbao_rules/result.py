@@ -20,6 +20,7 @@ from .money import ZERO, Amount, exact
 __all__ = [
     "Adjudication",
     "BandPiece",
+    "Caveat",
     "Exclusion",
     "LineResult",
     "PortionResult",
@@ -164,6 +165,25 @@ class BandPiece:
 
 
 @dataclass(frozen=True, slots=True)
+class Caveat:
+    """Something a result rests on that the data does not know for sure: ``code`` is one of
+    ``list_unknown``, ``unverified_term``, ``assumed_period``, ``user_list`` (see
+    ``docs/result-json.md``); ``message`` in English, ``message_zh`` in Chinese; the rest
+    say where, when relevant (``line`` is ``<encounter id>#<line number>``; ``amount`` is
+    what a pended line holds; ``sha256`` the content hash of a list supplied by the user)."""
+
+    code: str
+    message: str
+    message_zh: str
+    responsibility: str | None = None
+    line: str | None = None
+    list: str | None = None
+    clause: str | None = None
+    amount: Decimal | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Exclusion:
     reason: str
     amount: Decimal
@@ -235,6 +255,11 @@ class LineResult:
         return sum((p.excluded for p in self.portions), ZERO)
 
     @property
+    def pending(self) -> Decimal:
+        """The part held for review (its ``pending_review`` exclusions)."""
+        return sum((e.amount for p in self.portions for e in p.exclusions if e.reason == "pending_review"), ZERO)
+
+    @property
     def responsibilities(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(p.responsibility for p in self.portions if p.responsibility))
 
@@ -292,13 +317,15 @@ class Adjudication:
 
     __slots__ = ("claim_id", "insured_id", "product_id", "policy_year", "service_on", "medical_total",
                  "public_paid", "owed", "other_insurance_paid", "indemnity_limit", "indemnity_cut", "payable",
-                 "responsibilities", "year_to_date_before", "year_to_date", "_detail", "_lines", "_steps")
+                 "responsibilities", "year_to_date_before", "year_to_date", "_detail", "_lines", "_steps",
+                 "pending_amount", "caveats", "unknown_lists")
 
     def __init__(self, *, claim_id: str, insured_id: str, product_id: str, policy_year: int, service_on: date,
                  medical_total: Decimal, public_paid: Decimal, owed: Decimal, other_insurance_paid: Decimal,
                  indemnity_limit: Decimal, indemnity_cut: Decimal, payable: Decimal,
                  responsibilities: tuple[ResponsibilityResult, ...], year_to_date_before: YearToDate,
-                 year_to_date: YearToDate, detail: Any):
+                 year_to_date: YearToDate, detail: Any, pending_amount: Decimal = ZERO,
+                 caveats: tuple[Caveat, ...] = (), unknown_lists: str = "pend"):
         self.claim_id = claim_id
         self.insured_id = insured_id
         self.product_id = product_id
@@ -315,6 +342,11 @@ class Adjudication:
         self.year_to_date_before = year_to_date_before
         self.year_to_date = year_to_date
         self._detail = detail
+        #: the owed amount held for review (lines pended on lists that are not complete); not in ``payable``
+        self.pending_amount = pending_amount
+        self.caveats = caveats
+        #: how unknown list membership was treated: ``pend``, ``member`` or ``non-member``
+        self.unknown_lists = unknown_lists
         self._lines: tuple[LineResult, ...] | None = None
         self._steps: tuple[Step, ...] | None = None
 

@@ -59,7 +59,7 @@ PERCENTILES = (50, 90, 99)
 """The payout percentiles of :meth:`ScenarioResult.summary` (``payout_p50`` …)."""
 
 _KEYS = ("variant", "insured_id", "service_on", "claim_id")
-_MONEY_NAMES = {"owed", "eligible", "payable", "indemnity_cut", "premium_income", "payable_per_insured",
+_MONEY_NAMES = {"owed", "eligible", "payable", "indemnity_cut", "pending", "premium_income", "payable_per_insured",
                 "payout_max", "payable_a", "payable_b", "difference"}
 _MONEY_PREFIXES = ("eligible_", "payable_", "payable:", "payout_p")
 
@@ -274,6 +274,7 @@ class ScenarioResult:
             for b in BUCKETS:
                 row[f"payable_{b}"] = int(c[f"payable_{b}"].sum())
             row["indemnity_cut"] = int(c["indemnity_cut"].sum())
+            row["pending"] = int(c["pending"].sum())
             row["payable_per_insured"] = _round_half_up_div(row["payable"], n_insured) if n_insured else pd.NA
             prem = self._premium[name]
             row["premium_income"] = pd.NA if prem.fen is None else prem.fen
