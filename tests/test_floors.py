@@ -6,6 +6,7 @@ generated products within the profile's bounds."""
 from __future__ import annotations
 
 from decimal import Decimal
+from random import Random
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,9 @@ RULES = {r.kind: r for r in HANGZHOU.rules}
 RATE, DEDUCTIBLE, CAP = RULES["min_ratio"].rate, RULES["max_deductible"].bound, RULES["min_cap"].bound
 COVERED = [p for p in bundled_products() if p.city in HANGZHOU.cities and p.period.end >= HANGZHOU.effective]
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-# Looking for a claim below the floor: any one will do, so no shrinking.
-SEARCH = settings(max_examples=600, deadline=None, database=None, phases=[Phase.generate],
+# Looking for a claim below the floor: any one will do, so no shrinking; a fixed seed, so
+# that a product below the floor in a narrow region is found on every run, not most.
+SEARCH = settings(max_examples=3000, deadline=None, database=None, phases=[Phase.generate],
                   suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -86,7 +88,7 @@ def test_a_bundled_product_pays_the_floor_exactly_when_the_check_says_it_passes(
         never_below_the_floor()
     else:
         found = find(in_list_claims(product), lambda c: shortfall(product, c) > 0,
-                     settings=SEARCH)
+                     settings=SEARCH, random=Random(20261129))
         assert shortfall(product, found) > 0
 
 
@@ -111,7 +113,7 @@ def test_a_product_that_misses_a_floor_is_caught_by_the_same_property(tmp_path: 
     assert not passes(product)
     try:
         found = find(in_list_claims(product), lambda c: shortfall(product, c) > 0,
-                     settings=SEARCH)
+                     settings=SEARCH, random=Random(20261129))
     except NoSuchExample:  # pragma: no cover - a failure of the property test itself
         pytest.fail("the floor property did not catch a product the check fails")
     assert shortfall(product, found) > 0

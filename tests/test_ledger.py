@@ -175,7 +175,7 @@ def test_the_same_encounter_under_another_claim_id_is_refused(ledger, product) -
     assert caught.value.identity == parse_claim(C2).encounters[0].identity
     two = json.loads(json.dumps(C3))
     two["encounters"].append(dict(two["encounters"][0], id="E2"))
-    with pytest.raises(DuplicateEncounter, match="of the same claim"):
+    with pytest.raises(InputError, match="encounters E1 and E2 are the same encounter"):
         ledger.submit(two, product)
     # Another person may have a settlement with the same fingerprint: the identity is per person-year.
     ledger.submit(stay("D", "2023-11-15", "8000.00", person="P-0002"), product)
