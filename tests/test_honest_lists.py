@@ -246,7 +246,7 @@ def test_a_product_can_take_its_list_from_the_bundled_national_innovative_drug_l
 
 def test_check_reports_data_findings_apart_from_regulatory_ones(capsys) -> None:
     assert main(["check", "xian-2021", "--json"]) in (0, 1)
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["findings"]
     data = [r for r in rows if r["kind"] == "data"]
     assert {r["kind"] for r in rows} == {"regulatory", "data"}
     assert {(r["code"], r["clause"]) for r in data} >= {("assumed_period", "period"),
@@ -262,13 +262,13 @@ def test_a_user_list_shows_in_check_and_a_complete_product_has_no_list_findings(
     drugs = tmp_path / "drugs.csv"
     drugs.write_text("name,code\n癌症特效药,X-DRUG\n", encoding="utf-8")
     assert main(["check", "xian-2021", "--json", "--list", f"special_drugs={drugs}"]) in (0, 1)
-    data = [r for r in json.loads(capsys.readouterr().out) if r["kind"] == "data"]
+    data = [r for r in json.loads(capsys.readouterr().out)["findings"] if r["kind"] == "data"]
     assert "user_list" in {r["code"] for r in data} and "list_not_complete" not in {r["code"] for r in data}
 
 
 def test_products_json_carries_a_completeness_summary(capsys) -> None:
     assert main(["products", "--json"]) == 0
-    rows = {r["id"]: r["completeness"] for r in json.loads(capsys.readouterr().out)}
+    rows = {r["id"]: r["completeness"] for r in json.loads(capsys.readouterr().out)["products"]}
     assert rows["xian-2021"]["lists_not_complete"] == ["special_drugs"] and rows["xian-2021"]["period_assumed"]
     assert rows["shanghai-2025"]["lists"]["car_t_drugs"] == {"completeness": "complete", "members": 8,
                                                                "verified": False}

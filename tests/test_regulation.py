@@ -162,8 +162,9 @@ def test_check_without_arguments_reports_every_bundled_product(capsys) -> None:
 
     data = json.loads(capsys.readouterr().out)
     assert data["schema"] == "huiminbao_rules.check/1"
-    rows = data["findings"]
-    assert {r["product"] for r in rows} == {p.id for p in bundled_products()}
+    assert {r["product"] for r in data["findings"]} == {p.id for p in bundled_products()}
+    rows = [r for r in data["findings"] if r["kind"] == "regulatory"]
+    assert len(data["findings"]) - len(rows) == data["summary"]["data_findings"]
     assert code == (1 if any(r["severity"] == "violation" and not r["recorded"] for r in rows) else 0)
     summary = data["summary"]
     assert summary["products"] == len(bundled_products())

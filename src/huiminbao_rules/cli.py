@@ -256,7 +256,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     data_count = 0
     rows = []
     for ref in refs:
-        product = _product(ref, args.list)
+        product = _product(ref, lists=args.list)
         profiles = chosen if chosen is not None else applicable_profiles(product, every)
         for profile in profiles:
             findings = check(product, profile, strict=args.strict)
