@@ -283,8 +283,11 @@ def test_the_same_encounter_under_another_claim_id_is_refused_naming_both_claims
     # One claim at a time, with the record of the first: refused too.
     with pytest.raises(AdjudicationError, match="'SZ23-0001' already counted"):
         adjudicate(twin, SZ, adjudicate(first, SZ).year_to_date)
-    # The year pays the one claim, 38,600.00, not twice.
-    assert replay([first], SZ).payable == Decimal("38600.00")
+    # The year pays the one claim, 38,600.00 (the published figure, whose drugs are on
+    # neither unknown list), not twice.
+    assert replay([first], SZ, unknown_lists="non-member").payable == Decimal("38600.00")
+    with pytest.raises(AdjudicationError, match="same encounter"):
+        replay([twin, first], SZ, unknown_lists="non-member")
 
 
 def test_identity_follows_setl_id_then_mdtrt_id_then_the_fingerprint() -> None:
@@ -423,11 +426,11 @@ def test_results_are_identical_under_any_decimal_context(case, context) -> None:
 def test_the_published_example_under_a_six_digit_context() -> None:
     claim = parse_claim(EXAMPLE.read_text(encoding="utf-8"))
     with decimal.localcontext(decimal.Context(prec=6, traps=[decimal.Inexact, decimal.Rounded])):
-        adj = adjudicate(parse_claim(EXAMPLE.read_text(encoding="utf-8")), SZ)
+        adj = adjudicate(parse_claim(EXAMPLE.read_text(encoding="utf-8")), SZ, unknown_lists="non-member")
         data = to_dict(adj, SZ)
         decision = enroll(parse_application(APPLICATION.read_text(encoding="utf-8")), get_product("hangzhou-2022"))
     assert adj.payable == Decimal("38600.00")
-    assert data == to_dict(adjudicate(claim, SZ), SZ)
+    assert data == to_dict(adjudicate(claim, SZ, unknown_lists="non-member"), SZ)
     assert decision == enroll(parse_application(APPLICATION.read_text(encoding="utf-8")), get_product("hangzhou-2022"))
     assert date(2023, 1, 1)  # the context is restored: nothing leaks out
     assert decimal.getcontext().prec == 28
@@ -442,7 +445,8 @@ def test_loading_and_batch_adjudication_ignore_the_callers_context_too(tmp_path)
     def run() -> list:
         loaded = load_jsonl(path)
         return [loaded.population.encounters.to_dict("records")] + [
-            adjudicate_population(loaded.population, SZ, engine=e).to_dict("records") for e in ("batch", "reference")]
+            adjudicate_population(loaded.population, SZ, engine=e, unknown_lists="non-member").to_dict("records")
+            for e in ("batch", "reference")]
 
     expected = run()
     with decimal.localcontext(decimal.Context(prec=3, rounding=decimal.ROUND_DOWN, traps=[decimal.Inexact])):

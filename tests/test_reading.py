@@ -30,16 +30,17 @@ def _below_deductible() -> dict:
 
 def test_a_deductible_that_takes_everything_leaves_no_citation_without_its_figures() -> None:
     product = get_product("shenzhen-2023")
-    adj = adjudicate(parse_claim(_below_deductible()), product)
+    adj = adjudicate(parse_claim(_below_deductible()), product, unknown_lists="non-member")
     for lang, nothing in (("zh", "免赔额扣除后无余额, 不按比例赔付"), ("en", "Nothing is left after the deductible")):
         lines = statement(adj, product, lang)
-        assert not [x for x in lines if x.strip().startswith(("〔", "["))], lines
+        caveats = re.compile(r"\s*\[(list_unknown|unverified_term|assumed_period|user_list)\]")
+        assert not [x for x in lines if x.strip().startswith(("〔", "[")) and not caveats.match(x)], lines
         assert any(nothing in x for x in lines)
 
 
 def test_statement_figures_have_two_decimals_and_a_currency() -> None:
     product = get_product("weifang-2022")
-    adj = adjudicate(parse_claim(_claim("weifang-2022-w1.json")), product)
+    adj = adjudicate(parse_claim(_claim("weifang-2022-w1.json")), product, unknown_lists="member")  # as W1 reads its drug
     en = statement(adj, product, "en")
     assert "   Sum at the ratios 133,300.00 yuan" in en
     assert "Total payable 364,700.00 yuan = 203,200.00 + 133,300.00 + 28,200.00" in en
@@ -50,7 +51,7 @@ def test_statement_figures_have_two_decimals_and_a_currency() -> None:
 
 def test_the_statement_shows_what_is_left_of_each_annual_cap_and_its_date_from_the_caller() -> None:
     product = get_product("shenzhen-2023")
-    adj = adjudicate(parse_claim(_claim("shenzhen-2023-s1.json")), product)
+    adj = adjudicate(parse_claim(_claim("shenzhen-2023-s1.json")), product, unknown_lists="non-member")
     zh = statement(adj, product, on=date(2023, 12, 1))
     assert zh[2] == "计算书日期 2023-12-01; 服务日期 2023-09-25"
     assert "   年度限额 1,200,000.00 元, 本年已赔 4,080.00 元, 剩余 1,195,920.00 元" in zh
@@ -63,8 +64,8 @@ def test_the_trace_has_a_heading_and_no_python_reprs() -> None:
     for name, pid in (("shenzhen-2023-s1.json", "shenzhen-2023"), ("weifang-2022-w1.json", "weifang-2022"),
                       ("mianyang-2022-m1.json", "mianyang-2022")):
         product = get_product(pid)
-        adj = adjudicate(parse_claim(_claim(name)), product)
-        for lang in ("zh", "en"):
+        for mode, lang in [(m, lg) for m in ("pend", "non-member") for lg in ("zh", "en")]:
+            adj = adjudicate(parse_claim(_claim(name)), product, unknown_lists=mode)
             lines = trace(adj, product, lang)
             assert lines[0] in ("计算步骤 (每一步及其条款与来源)", "Steps (each with its clause and source)")
             text = "\n".join(lines)
@@ -72,7 +73,7 @@ def test_the_trace_has_a_heading_and_no_python_reprs() -> None:
                 assert python not in text, (pid, lang, python)
             assert not re.search(r"\d\.\d{3,}", text), (pid, lang)
     product = get_product("shenzhen-2023")
-    zh = trace(adjudicate(parse_claim(_claim("shenzhen-2023-s1.json")), product), product)
+    zh = trace(adjudicate(parse_claim(_claim("shenzhen-2023-s1.json")), product, unknown_lists="non-member"), product)
     assert zh[2] == "  1. 保障生效 P-0001: 投保日 2023-05-10, 保障开始 2023-07-01, 逾期投保 否, 投保后生效天数 1 [enrollment]"
     assert any(x.startswith("  9. 分段计算 in_list: 分段计算 ((21,100.00 − 16,000.00) × 80% = 4,080.00), 计算值 4,080.00")
                for x in zh)
@@ -141,20 +142,41 @@ def test_every_verb_that_prints_can_print_json_with_a_schema(monkeypatch, capsys
     assert [r["schema"] for r in json.loads(capsys.readouterr().out)] == ["huiminbao_rules.adjudication/1"]
 
 
-def test_diff_pairs_list_items_by_what_they_are(capsys) -> None:
+def _without_rare_disease_drugs(tmp_path: Path) -> Path:
+    """Shenzhen 2023 with its rare-disease drug responsibility and list taken out."""
+    import re as _re
+
+    text = (ROOT / "src/huiminbao_rules/products/shenzhen/2023.toml").read_text(encoding="utf-8")
+    text = text.replace('id = "shenzhen-2023"', 'id = "shenzhen-2023~no-rare"', 1)
+    text = _re.sub(r"\[lists\.rare_disease_drugs\]\n.*?(?=\n\[)", "", text, count=1, flags=_re.S)
+    text = _re.sub(r"\[\[responsibilities\]\]\nid = \"rare_disease_drugs\"\n.*?(?=\[\[responsibilities\]\])", "", text,
+                   count=1, flags=_re.S)
+    path = tmp_path / "no-rare.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_diff_pairs_list_items_by_what_they_are(capsys, tmp_path) -> None:
     assert main(["diff", "shenzhen-2023", "shenzhen-2024"]) == 0
     lines = capsys.readouterr().out.splitlines()
     fee_types = [x for x in lines if "inpatient_self_pay.takes" in x]
     assert fee_types == ["+ responsibilities.inpatient_self_pay.takes[0].fee_types[08]: 08"]
-    assert [x for x in lines if "rare_disease_drugs" in x] == [
+    assert main(["diff", "shenzhen-2023", str(_without_rare_disease_drugs(tmp_path))]) == 0
+    removed_lines = capsys.readouterr().out.splitlines()
+    assert [x for x in removed_lines if "rare_disease_drugs" in x] == [
         "- lists.rare_disease_drugs: 罕见病自费药品清单", "- responsibilities.rare_disease_drugs: 罕见病自费药品费用"]
-    assert main(["diff", "shenzhen-2023", "shenzhen-2024", "--json"]) == 0
+    assert main(["diff", "shenzhen-2023", str(_without_rare_disease_drugs(tmp_path)), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     removed = next(c for c in data["changes"] if c["path"] == "responsibilities.rare_disease_drugs")
     assert removed["op"] == "removed" and removed["new"] is None
     assert removed["old"]["cap"] == {"amount": "500000.00"} and removed["old"]["takes"][0]["fee_types"] == [
         "09", "10", "11"]
-    assert len(data["changes"]) == len(lines) - 1
+    assert len(data["changes"]) == len(removed_lines) - 1
+    assert main(["diff", "shenzhen-2023", "shenzhen-2024", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["changes"]) == len(lines) - 1
+
+
+PUBLISHED = ["--unknown-lists", "non-member"]  # as the published example reads its drugs
 
 
 def test_the_year_to_date_written_by_one_run_is_read_by_the_next(tmp_path, capsys) -> None:
@@ -168,14 +190,14 @@ def test_the_year_to_date_written_by_one_run_is_read_by_the_next(tmp_path, capsy
     a, b, ytd = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "ytd.json"
     a.write_text(json.dumps(first), encoding="utf-8")
     b.write_text(json.dumps(second), encoding="utf-8")
-    assert main(["adjudicate", str(a), str(b), "--product", "shenzhen-2023", "--json"]) == 0
+    assert main(["adjudicate", str(a), str(b), "--product", "shenzhen-2023", "--json", *PUBLISHED]) == 0
     together = json.loads(capsys.readouterr().out)
-    assert main(["adjudicate", str(a), "--product", "shenzhen-2023", "--save-year-to-date", str(ytd)]) == 0
+    assert main(["adjudicate", str(a), "--product", "shenzhen-2023", "--save-year-to-date", str(ytd), *PUBLISHED]) == 0
     capsys.readouterr()
     assert json.loads(ytd.read_text(encoding="utf-8"))["total_paid"] == "38600.00"
-    assert main(["adjudicate", str(b), "--product", "shenzhen-2023", "--year-to-date", str(ytd), "--json"]) == 0
+    assert main(["adjudicate", str(b), "--product", "shenzhen-2023", "--year-to-date", str(ytd), "--json", *PUBLISHED]) == 0
     assert json.loads(capsys.readouterr().out) == together[1:]
-    assert main(["adjudicate", str(a), str(b), "--product", "shenzhen-2023"]) == 0
+    assert main(["adjudicate", str(a), str(b), "--product", "shenzhen-2023", *PUBLISHED]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "本年度合计赔付 121,200.00 元"
 
 
@@ -213,7 +235,7 @@ def _english_words(lines: list[str]) -> list[str]:
 def test_show_speaks_chinese_but_for_identifiers() -> None:
     for p in bundled_products():
         allowed = _identifiers(p.model_dump(mode="json"), {p.id, "A", "B", "C", "D", "MEM", "derived", "CAR-T", "PET-CT",
-                                                          "huiminbao", "show", "lang", "en"})
+                                                          "huiminbao", "show", "lang", "en", "HIV", "II"})
         lines = [x for x in describe(p, "zh") if not x.startswith("  [")]  # the sources' own titles
         stray = sorted(set(_english_words(lines)) - allowed)
         assert not stray, (p.id, stray)
@@ -243,7 +265,7 @@ def test_one_adjudication_is_a_dataframe_of_its_lines() -> None:
     from huiminbao_rules.frames import LINE_COLUMNS, portions_frame
 
     product = get_product("shenzhen-2023")
-    adj = adjudicate(parse_claim(_claim("shenzhen-2023-s1.json")), product)
+    adj = adjudicate(parse_claim(_claim("shenzhen-2023-s1.json")), product, unknown_lists="non-member")
     frame = adj.to_frame()
     assert tuple(frame.columns) == LINE_COLUMNS
     assert frame[["encounter_id", "number", "payable", "excluded", "reasons"]].values.tolist() == [
