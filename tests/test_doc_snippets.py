@@ -93,6 +93,9 @@ def test_the_readme_prints_what_it_says(monkeypatch, capsys) -> None:
     monkeypatch.chdir(ROOT)
     exec(compile(code, "README.md", "exec"), {})  # noqa: S102
     printed = capsys.readouterr().out.splitlines()
+    said = re.search(r"print\(result\.payable, result\.pending_amount\)\s*# (\S+ \S+):", code)
+    assert said and printed[0] == said.group(1) == "4080.00 98500.00"  # two drugs held for review
+    assert printed[1].startswith("['list_unknown'")
     said = re.search(r"print\(result\.payable\)\s+# (\S+)", code)
-    assert said and printed[0] == said.group(1) == "38600.00"
-    assert printed[1].startswith("理赔计算书")
+    assert said and printed[2] == said.group(1) == "38600.00"  # the published figure
+    assert printed[3].startswith("理赔计算书")

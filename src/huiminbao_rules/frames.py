@@ -7,7 +7,8 @@ Amounts stay exact: ``Decimal`` yuan, two places (an object column), never binar
     >>> from huiminbao_rules.frames import lines_frame
     >>> product = get_product("shenzhen-2023")
     >>> claim = parse_claim(open("examples/claims/shenzhen-2023-s1.json", encoding="utf-8").read())
-    >>> frame = lines_frame(adjudicate(claim, product))
+    >>> result = adjudicate(claim, product, unknown_lists="non-member")  # as the published example
+    >>> frame = lines_frame(result)
     >>> frame[["encounter_id", "name", "amount", "payable"]]  # doctest: +NORMALIZE_WHITESPACE
       encounter_id    name     amount   payable
     0           E1   自费靶向药   40000.00  16800.00
@@ -16,7 +17,7 @@ Amounts stay exact: ``Decimal`` yuan, two places (an object column), never binar
     3           E1   床位手术等  105800.00   4080.00
     4           E2   门诊自费药   58500.00   9250.00
     5           E2    门诊检查   14200.00      0.00
-    >>> frame["payable"].sum() == adjudicate(claim, product).payable
+    >>> frame["payable"].sum() == result.payable
     True
 """
 
