@@ -102,6 +102,7 @@ def payable(population, *, settle_everyone: bool = False) -> tuple[pd.DataFrame,
     """Per claim: what hangzhou-2022 pays, in fen; and how many people went through the cap
     loop. ``settle_everyone`` sends every person through it (for tests of that loop)."""
     pop = population
+    H.refuse_proton(pop.fee_lines["name"].unique())
     people = _people(pop.insured)
     enc = pop.encounters
     public = enc[list(H.PUBLIC_PAYERS)].sum(axis=1).to_numpy()

@@ -88,6 +88,7 @@ def _pet_copay(lines: pl.LazyFrame, need: pl.LazyFrame) -> pl.LazyFrame:
 def payable(tables: dict[str, pl.DataFrame], *, settle_everyone: bool = False) -> tuple[pl.DataFrame, int]:
     """Per claim: what hangzhou-2022 pays, in fen; and how many people went through the cap
     loop. ``settle_everyone`` sends every person through it (for tests of that loop)."""
+    H.refuse_proton(tables["fee_lines"]["name"].cast(pl.String).unique().to_list())
     lines = tables["fee_lines"].lazy()
     pet, c3, ftype = pl.col("pet"), pl.col("chrgitm_lv") == "03", pl.col("med_chrgitm_type")
     ful, over, pre = pl.col("fulamt_ownpay_amt"), pl.col("overlmt_amt"), pl.col("preselfpay_amt")

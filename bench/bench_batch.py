@@ -56,6 +56,8 @@ from huiminbao_rules.batch import adjudicate_population  # noqa: E402
 from huiminbao_rules.population import LINE_MONEY  # noqa: E402
 from huiminbao_rules.synthetic import SyntheticParams, population  # noqa: E402
 
+import hangzhou_2022 as H  # noqa: E402  (the reading of unknown lists the baselines implement)
+
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
@@ -137,7 +139,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
     product = get_product(args.product)
     t0 = time.perf_counter()
-    pop = population(product, SyntheticParams().sized(claims=args.claims, lines_per_claim=args.lines), seed=args.seed)
+    # The baselines implement the rules that need no list member (bench/hangzhou_2022.py): the
+    # population draws no line named on a product list (listed_share=0).
+    pop = population(product, SyntheticParams(listed_share=0.0).sized(claims=args.claims, lines_per_claim=args.lines),
+                     seed=args.seed)
     n_claims, n_lines = len(pop.claims), len(pop.fee_lines)
     report["population"] = {"claims": n_claims, "fee_lines": n_lines, "insured": len(pop.insured),
                             "seed": args.seed, "built_wall_s": time.perf_counter() - t0}
@@ -145,8 +150,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         f"(built in {report['population']['built_wall_s']:.1f} s); machine load {report['machine']['load_1min']:.1f}")
 
     # The engine.
-    adjudicate_population(pop.subset(pop.insured["insured_id"].head(50)), product)  # compile the passes
-    times, batch = _timed(lambda: adjudicate_population(pop, product), args.repeat)
+    adjudicate_population(pop.subset(pop.insured["insured_id"].head(50)), product, unknown_lists=H.UNKNOWN_LISTS)  # compile the passes
+    times, batch = _timed(lambda: adjudicate_population(pop, product, unknown_lists=H.UNKNOWN_LISTS), args.repeat)
     engine = _rates(times, n_claims, n_lines)
     engine["fallback_share"] = float((batch["engine"] == "reference").mean())
     engine["peak_rss_mb"] = _peak_mb()
@@ -203,10 +208,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         n=min(args.sample, pop.claims["insured_id"].nunique()), random_state=1)
     sample = pop.subset(people)
     s_claims, s_lines = len(sample.claims), len(sample.fee_lines)
-    times, reference = _timed(lambda: adjudicate_population(sample, product, engine="reference"), 1)
+    times, reference = _timed(lambda: adjudicate_population(sample, product, engine="reference", unknown_lists=H.UNKNOWN_LISTS), 1)
     report["reference_engine"] = {**_rates(times, s_claims, s_lines), "sample_claims": s_claims}
     columns_cmp = [c for c in reference.columns if c not in ("service_on", "engine")]
-    got = adjudicate_population(sample, product)
+    got = adjudicate_population(sample, product, unknown_lists=H.UNKNOWN_LISTS)
     pd.testing.assert_frame_equal(reference[columns_cmp], got[columns_cmp], check_dtype=False)
     report["verified"] = {"claims": len(got), "scope": "sample"}
     say(f"reference engine  {report['reference_engine']['claims_per_s']:12,.0f} claims/s "
@@ -217,7 +222,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         checked = 0
         for start in range(0, len(claimants), args.chunk):
             ids = claimants[start:start + args.chunk]
-            expected = adjudicate_population(pop.subset(ids), product, engine="reference")
+            expected = adjudicate_population(pop.subset(ids), product, engine="reference", unknown_lists=H.UNKNOWN_LISTS)
             part = batch[batch["insured_id"].isin(ids)].reset_index(drop=True)
             pd.testing.assert_frame_equal(expected[columns_cmp], part[columns_cmp], check_dtype=False)
             checked += len(part)
@@ -237,7 +242,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         table = sample.claims.assign(claim=sample.claims["claim_id"].map(claims))
 
         def person(group: pd.DataFrame) -> pd.Series:
-            year = replay(list(group["claim"]), product)
+            year = replay(list(group["claim"]), product, unknown_lists=H.UNKNOWN_LISTS)
             return pd.Series({a.claim_id: int(a.payable * 100) for a in year.adjudications})
 
         return table.groupby("insured_id").apply(person, include_groups=False)

@@ -20,7 +20,12 @@ library's order (``docs/computation.md``):
   1,000,000;
 - ``out_of_list_items`` (2b) takes 全自费 of 丙类 non-drug lines of stays; 50%; cap 200,000;
 - 2a and 2b share one 7,000 deductible (2a draws first within an encounter);
-- the three list-based responsibilities have empty lists and take nothing; the total cap
+- the 38-item list (3a), the rare-disease drugs (4) and the 475 drugs name no member
+  (completeness "unknown"): the baselines implement the what-if reading
+  ``unknown_lists="non-member"`` (a line not found on such a list is not on it), and the
+  engines they are compared with run with the same reading, so 3a and 4 take nothing;
+  proton/heavy-ion therapy (3b) is selected by the billed name (质子, 重离子, 碳离子): the
+  baselines do not implement it and refuse a population holding such a line; the total cap
   equals the sum of the six caps, so it never cuts;
 - rounding half up to the fen once per responsibility per claim; caps encounter by
   encounter; the indemnity limit ``max(owed - other_insurance_paid, 0)`` cut from the last
@@ -39,6 +44,8 @@ PREVIOUS_YEAR = 2021
 PUBLIC_PAYERS = ("hifp_pay", "hifmi_pay", "hifob_pay", "cvlserv_pay", "maf_pay", "hifes_pay", "oth_pay")
 SPECIAL_KINDS = ("inpatient", "outpatient_special")  # where in_list takes 先行自付 and co-pay
 PET_CT = "PET-CT"  # a billed name starting with this is on the PET-CT list
+PROTON = ("质子", "重离子", "碳离子")  # a billed name starting with one of these is proton/heavy-ion therapy
+UNKNOWN_LISTS = "non-member"  # the reading of the lists with no known member, for the engines compared
 DRUG_TYPES = ("09", "10", "11")
 ITEM_TYPES = ("01", "02", "03", "04", "05", "06", "07", "08", "12", "13", "14")
 
@@ -66,6 +73,14 @@ def band_raw(lo, hi, bands):  # type: ignore[no-untyped-def]
     return below * low + above * high
 
 
+def refuse_proton(names) -> None:  # type: ignore[no-untyped-def]
+    """Raise ValueError when a billed name (an iterable of str) is proton/heavy-ion therapy,
+    which the baselines do not implement."""
+    found = sorted({str(n) for n in names if str(n).startswith(PROTON)})
+    if found:
+        raise ValueError(f"the baseline does not implement proton/heavy-ion therapy; lines billed as {found[:3]}")
+
+
 def check_against(product) -> None:  # type: ignore[no-untyped-def]
     """Raise AssertionError where the product file says something else than this module."""
     from decimal import Decimal
@@ -91,9 +106,13 @@ def check_against(product) -> None:  # type: ignore[no-untyped-def]
         assert not r.sub_limits, r.id
         for sel in r.takes:
             assert sel.weight == 1, r.id
-            if r.id not in RESPONSIBILITIES:  # list-based: their lists are empty
+            if r.id == "proton_heavy_ion":  # by the therapy's name: the baselines refuse such lines
+                lst = product.lists[sel.in_list]
+                assert tuple(i.name for i in lst.items) == PROTON and lst.completeness == "complete", r.id
+            elif r.id not in RESPONSIBILITIES:  # list-based, no member known: non-members here
                 named = sel.in_list or sel.institutions
                 assert named and not product.lists[named].items, r.id
+                assert product.lists[named].completeness != "complete", r.id
     assert fen(product.total_cap.amount) >= sum(fen(r.cap.amount) for r in product.responsibilities)
     inl = rs["in_list"]
     assert [fen(v.amount) for v in inl.deductible] == [IN_LIST_DEDUCTIBLE_KEPT, IN_LIST_DEDUCTIBLE_KEPT,

@@ -44,10 +44,15 @@ def _shifted(pop, seed: int):  # type: ignore[no-untyped-def]
     return replace(pop, insured=insured, encounters=enc)
 
 
+# The baselines implement the product's rules that need no list member (see hangzhou_2022):
+# the populations draw no line named on a product list (no proton/heavy-ion therapy).
+NO_LISTED = SyntheticParams(listed_share=0.0)
+
+
 def _heavy() -> SyntheticParams:
     """Large out-of-list amounts and frequent other insurance: years reach the caps of 2a
     and 2b and many claims are cut by the indemnity limit."""
-    base = SyntheticParams()
+    base = NO_LISTED
     return replace(base, insured=1500, claim_share=0.5, claims_per_claimant=6.0,
                    fulamt=ByKind(Lognormal(150_000, 1.0, 2_000_000), Lognormal(60_000, 1.0, 500_000),
                                  Lognormal(60, 1.2, 20_000), None),
@@ -55,9 +60,9 @@ def _heavy() -> SyntheticParams:
 
 
 def _populations():  # type: ignore[no-untyped-def]
-    plain = population(PRODUCT, SyntheticParams().sized(claims=700, lines_per_claim=20), seed=11)
+    plain = population(PRODUCT, NO_LISTED.sized(claims=700, lines_per_claim=20), seed=11)
     yield "plain", plain
-    yield "cover", _shifted(population(PRODUCT, SyntheticParams().sized(claims=700, lines_per_claim=20), seed=12), 3)
+    yield "cover", _shifted(population(PRODUCT, NO_LISTED.sized(claims=700, lines_per_claim=20), seed=12), 3)
     yield "heavy", population(PRODUCT, _heavy(), seed=13)
 
 
@@ -65,8 +70,9 @@ POPULATIONS = dict(_populations())
 
 
 def _engines(pop) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    batch = adjudicate_population(pop, PRODUCT)[["claim_id", "payable"]]
-    reference = adjudicate_population(pop, PRODUCT, engine="reference")[["claim_id", "payable"]]
+    batch = adjudicate_population(pop, PRODUCT, unknown_lists=hangzhou_2022.UNKNOWN_LISTS)[["claim_id", "payable"]]
+    reference = adjudicate_population(pop, PRODUCT, engine="reference",
+                                      unknown_lists=hangzhou_2022.UNKNOWN_LISTS)[["claim_id", "payable"]]
     both = batch.merge(reference, on="claim_id", suffixes=("", "_reference"), validate="1:1")
     assert (both["payable"] == both["payable_reference"]).all()
     return batch.astype({"claim_id": str}).sort_values("claim_id", ignore_index=True)
@@ -93,7 +99,7 @@ def test_the_populations_meet_what_they_are_for() -> None:
              "admitted the year before": (cover.encounters["admitted_on"].dt.year == 2021).sum(),
              "enrolled during the year": (cover.insured["enrolled_on"].dt.year == 2022).sum()}
     assert all(kinds.values()), kinds
-    heavy = adjudicate_population(POPULATIONS["heavy"], PRODUCT)
+    heavy = adjudicate_population(POPULATIONS["heavy"], PRODUCT, unknown_lists=hangzhou_2022.UNKNOWN_LISTS)
     assert (heavy["indemnity_cut"] > 0).sum() >= 10
     paid = heavy.groupby("insured_id")[["payable:out_of_list_items", "payable:out_of_list_drugs"]].sum()
     assert (paid["payable:out_of_list_items"] == hangzhou_2022.ITEMS_CAP).sum() >= 3
