@@ -37,6 +37,7 @@ import json
 import os
 import resource
 import sys
+import time
 import uuid
 import zlib
 from collections.abc import Mapping, Sequence
@@ -79,7 +80,7 @@ def bucket_of(insured_ids: Any, buckets: int) -> np.ndarray:
     """The bucket of each insured id: ``crc32(utf-8 id) mod buckets`` (int64).
 
     >>> bucket_of(["P00001", "P00002", "P00001"], 8).tolist()
-    [0, 2, 0]
+    [2, 0, 2]
     """
     codes, uniques = pd.factorize(pd.Series(insured_ids, dtype=object).astype(str))
     table = np.fromiter((zlib.crc32(s.encode("utf-8")) % buckets for s in uniques), np.int64, len(uniques))
@@ -277,7 +278,7 @@ def write_dataset(population: Population, root: str | os.PathLike[str], *, year:
         for t in TABLES:
             frame = _compact(cut[t][b].reset_index(drop=True))
             tmp = d / f".{t}-{writer}.parquet.tmp"
-            frame.to_parquet(tmp, index=False, engine="pyarrow")
+            frame.to_parquet(tmp, index=False, engine="pyarrow", compression="lz4")
             os.replace(tmp, d / f"{t}-{writer}.parquet")
     return ds
 
@@ -388,10 +389,11 @@ def _run_partition(path: str, named: dict[str, Product], out: str, engine: Any) 
     """Read, adjudicate and write one partition (on a worker); return its small summary."""
     from .scenarios import _adjudicate, _tidy
 
+    wall, cpu = time.perf_counter(), time.process_time()
     pop = _read_partition(Path(path))
     frames = _adjudicate(pop, named, engine, progress=False)
     claims = _tidy(frames, named)
-    claims.to_parquet(out, index=False, engine="pyarrow")
+    claims.to_parquet(out, index=False, engine="pyarrow", compression="lz4")
     people = set(pop.insured["insured_id"].astype(str)) | set(claims["insured_id"])
     per_variant = {}
     first = next(iter(named.values()))
@@ -402,7 +404,8 @@ def _run_partition(path: str, named: dict[str, Product], out: str, engine: Any) 
         per_variant[name] = {"claims": len(c), "claimants": int(len(per)), "sums": sums,
                              "paid": np.sort(per[per > 0].to_numpy(np.int64))}
     return {"path": path, "insured": len(people), "claims": len(pop.claims), "fee_lines": len(pop.fee_lines),
-            "variants": per_variant, "peak_rss": _peak_rss(), "pid": os.getpid()}
+            "variants": per_variant, "peak_rss": _peak_rss(), "pid": os.getpid(),
+            "wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
 
 
 @dataclass(frozen=True)
@@ -489,6 +492,14 @@ class DatasetResult:
             else:
                 out[name] = whole[whole["variant"] == name].drop(columns="variant")
         return out
+
+    def timings(self) -> pd.DataFrame:
+        """One row per partition: ``path``, worker process id ``pid``, ``claims``,
+        ``fee_lines``, the task's ``wall_s`` and the worker's ``cpu_s`` during it (CPU
+        seconds well below wall seconds mean the machine had other work), and the worker's
+        ``peak_rss`` in bytes when the task ended."""
+        cols = ["path", "pid", "claims", "fee_lines", "wall_s", "cpu_s", "peak_rss"]
+        return pd.DataFrame([{c: p[c] for c in cols} for p in self.partitions], columns=cols)
 
     def peak_rss(self) -> dict[int, int]:
         """The peak resident memory (bytes) each worker process had reached when it finished
