@@ -176,3 +176,14 @@ def test_refusals(pop: Population, tmp_path: Path) -> None:
                         fee_lines=pop.fee_lines)
     with pytest.raises(InputError, match="not in the claims table"):
         write_dataset(orphan, tmp_path / "orphan", year=2022)
+
+
+def test_run_dask_goes_through_a_dataset_in_its_workdir(
+        pop: Population, expected: ScenarioResult, client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from huiminbao_rules.scenarios import run_dask
+
+    got = run_dask(pop, VARIANTS, client=client, partitions=5, workdir=tmp_path)
+    pd.testing.assert_frame_equal(got.claims, expected.claims)
+    pd.testing.assert_frame_equal(got.insured, expected.insured)
+    pd.testing.assert_frame_equal(got.summary(), expected.summary())
+    assert list(tmp_path.iterdir()) == []  # its dataset and results are removed afterwards

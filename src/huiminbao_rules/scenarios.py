@@ -20,6 +20,7 @@ floats, to draw it. See ``docs/scenarios.md`` for every column.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -446,16 +447,17 @@ def _default_partitions(population: Population, threads: int) -> int:
 
 def run_dask(population: Population, variants: Mapping[str, Product] | Sequence[Product], *,
              client: Any = None, partitions: int | None = None, premium_income: PremiumIncome = None,
-             engine: Engine | None = None) -> ScenarioResult:
+             engine: Engine | None = None, workdir: str | os.PathLike[str] | None = None) -> ScenarioResult:
     """:func:`run` on Dask, through a dataset on disk: the population is written to a
     temporary :mod:`~huiminbao_rules.dataset` of ``partitions`` buckets by insured (every
     person's year in one bucket), each bucket is read, adjudicated under every variant and
     written by a worker (:func:`~huiminbao_rules.dataset.adjudicate_dataset`), and the rows
     are read back into the same :class:`ScenarioResult` as :func:`run` gives (equal frames).
 
-    ``client``: a ``distributed.Client`` whose workers see this machine's temporary
-    directory (a local cluster; for a cluster, write a dataset on a shared disk and call
-    ``adjudicate_dataset`` yourself). Without one, Dask's default scheduler runs the tasks.
+    ``client``: a ``distributed.Client``; its workers must see ``workdir``, a directory
+    where the dataset and the results are written and removed afterwards (default: a new
+    temporary directory on this machine, which suits a local cluster; on a cluster, a
+    shared disk). Without a client, Dask's default scheduler runs the tasks.
     ``partitions`` defaults to two per worker thread, at most about 20,000 claims each;
     people are assigned to partitions by a hash of their id, so a small population may
     fill fewer."""
@@ -465,17 +467,12 @@ def run_dask(population: Population, variants: Mapping[str, Product] | Sequence[
 
     named = _named(variants)
     if partitions is None:
-        if client is not None:
-            threads = sum(client.nthreads().values())
-        else:
-            import os
-
-            threads = os.cpu_count() or 1
+        threads = sum(client.nthreads().values()) if client is not None else (os.cpu_count() or 1)
         partitions = _default_partitions(population, threads)
     if partitions < 1:
         raise ValueError(f"partitions must be at least 1, got {partitions}")
     year = next(iter(named.values())).policy_year
-    with tempfile.TemporaryDirectory(prefix="huiminbao-dask-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="huiminbao-dask-", dir=workdir) as tmp:
         ds = write_dataset(population, f"{tmp}/data", year=year, buckets=partitions)
         if ds.partitions(year):
             frames = adjudicate_dataset(ds, named, out=f"{tmp}/results", year=year, client=client,
