@@ -146,6 +146,17 @@ def test_several_writers_into_one_dataset(pop: Population, expected: ScenarioRes
             tmp_path / "data", year=2022, buckets=3)
     assert all(len(list(p.path.glob("claims-*.parquet"))) == 2 for p in open_dataset(tmp_path / "data").partitions())
     _same(adjudicate_dataset(tmp_path / "data", VARIANTS, out=tmp_path / "out"), expected)
+    # a person recorded differently by another writer is refused, not guessed between
+    before = set((tmp_path / "data").rglob("*.parquet"))
+    other = pop.insured.iloc[:1].copy()
+    other["scheme"] = "employee" if other["scheme"].iloc[0] == "resident" else "resident"
+    write_dataset(Population(insured=other, claims=pop.claims.iloc[0:0], encounters=pop.encounters.iloc[0:0],
+                             fee_lines=pop.fee_lines.iloc[0:0]), tmp_path / "data", year=2022)
+    with pytest.raises(InputError, match="recorded differently"):
+        open_dataset(tmp_path / "data").read()
+    for f in set((tmp_path / "data").rglob("*.parquet")) - before:  # back to the two agreeing writers
+        f.unlink()
+    open_dataset(tmp_path / "data").read()
     # a claim written again is refused, not counted twice
     write_dataset(pop.subset(pop.claims["insured_id"].iloc[:1]), tmp_path / "data", year=2022)
     with pytest.raises(InputError, match="claim ids written twice"):

@@ -142,7 +142,7 @@ class Dataset:
         parts = [p.read() for p in self.partitions(year)]
         if not parts:
             raise InputError(f"dataset {self.root}", [Problem(f"year={year}", "holds no partition")])
-        return Population(**{t: pd.concat([getattr(p, t) for p in parts], ignore_index=True) for t in TABLES})
+        return Population(**{t: _concat([getattr(p, t) for p in parts]) for t in TABLES})
 
     def _year(self, year: int | None) -> int:
         years = self.years
@@ -283,6 +283,22 @@ def write_dataset(population: Population, root: str | os.PathLike[str], *, year:
     return ds
 
 
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one under the other; a column categorical in every frame stays
+    categorical (over the union of their categories) instead of becoming Python objects."""
+    if len(frames) == 1:
+        return frames[0]
+    frames = [f.copy(deep=False) for f in frames]
+    for col in frames[0].columns:
+        if all(col in f and isinstance(f[col].dtype, pd.CategoricalDtype) for f in frames):
+            cats = frames[0][col].cat.categories
+            for f in frames[1:]:
+                cats = cats.append(f[col].cat.categories.difference(cats))
+            for f in frames:
+                f[col] = f[col].cat.set_categories(cats)
+    return pd.concat(frames, ignore_index=True)
+
+
 def _read_partition(path: Path) -> Population:
     tables: dict[str, pd.DataFrame] = {}
     several = False
@@ -292,11 +308,15 @@ def _read_partition(path: Path) -> Population:
             raise InputError("dataset", [Problem(str(path), f"has no {t} table ({t}-*.parquet)")])
         frames = [pd.read_parquet(f, engine="pyarrow") for f in files]
         several |= len(frames) > 1
-        tables[t] = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        tables[t] = _concat(frames)
     if several:  # written by several writers: a person once, a claim once
         ins = tables["insured"]
-        keyed = ins.astype({c: object for c in ins.columns})
-        ins = ins[~keyed.astype(str).duplicated()].reset_index(drop=True)
+        again = ins["insured_id"].astype(str).duplicated(keep=False).to_numpy()
+        if again.any():  # the same person from two writers: keep one record if they agree
+            rows = ins[again].astype(object).astype(str)
+            drop = np.zeros(len(ins), bool)
+            drop[np.flatnonzero(again)[rows.duplicated().to_numpy()]] = True
+            ins = ins[~drop].reset_index(drop=True)
         if ins["insured_id"].astype(str).duplicated().any():
             dup = sorted(ins.loc[ins["insured_id"].astype(str).duplicated(), "insured_id"].astype(str))[:5]
             raise InputError("dataset", [Problem(f"{path}: insured", f"people recorded differently by two "
