@@ -414,7 +414,8 @@ def _run_partition(path: str, named: dict[str, Product], out: str, engine: Any) 
     frames = _adjudicate(pop, named, engine, progress=False)
     claims = _tidy(frames, named)
     claims.to_parquet(out, index=False, engine="pyarrow", compression="lz4")
-    people = set(pop.insured["insured_id"].astype(str)) | set(claims["insured_id"])
+    people = pd.concat([pop.insured["insured_id"].astype(str), claims["insured_id"].astype(str)],
+                       ignore_index=True).nunique()
     per_variant = {}
     first = next(iter(named.values()))
     for name in named:
@@ -423,7 +424,7 @@ def _run_partition(path: str, named: dict[str, Product], out: str, engine: Any) 
         sums = {col: int(c[col].sum()) for col in _money_columns(first)}
         per_variant[name] = {"claims": len(c), "claimants": int(len(per)), "sums": sums,
                              "paid": np.sort(per[per > 0].to_numpy(np.int64))}
-    return {"path": path, "insured": len(people), "claims": len(pop.claims), "fee_lines": len(pop.fee_lines),
+    return {"path": path, "insured": int(people), "claims": len(pop.claims), "fee_lines": len(pop.fee_lines),
             "variants": per_variant, "peak_rss": _peak_rss(), "pid": os.getpid(),
             "wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
 
