@@ -13,8 +13,10 @@
 4. The summary of every Dask run is checked equal, column for column, to the one-process
    summary (``identical``); the tests check every claim's row on a small dataset.
 
-Run: python bench/bench_dask.py [--claims 100000] [--workers 2] [--lines 30]
+Run: python bench/bench_dask.py [--claims 100000] [--workers 2] [--lines 30] [--repeat 1]
      [--product hangzhou-2022] [--claims-per-partition 50000] [--data DIR] [--json]
+
+Timed figures are medians of ``--repeat`` runs (every run is listed too).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -101,10 +104,15 @@ def one_process(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     pop = open_dataset(_data_dir(args)).read()
     read_s = time.perf_counter() - t0
-    t0, c0 = time.perf_counter(), time.process_time()
-    result = run(pop, [product])
-    run_s, run_cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    walls, cpus = [], []
+    for _ in range(args.repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = run(pop, [product])
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    run_s, run_cpu_s = statistics.median(walls), statistics.median(cpus)
     print(json.dumps({"read_s": round(read_s, 2), "run_s": round(run_s, 2), "run_cpu_s": round(run_cpu_s, 2),
+                      "run_s_all": [round(w, 2) for w in walls],
                       "peak_rss_mb": round(_peak_rss() / MB), "claims": len(pop.claims),
                       "fee_lines": len(pop.fee_lines), "summary": _summary_json(result.summary())}))
 
@@ -112,7 +120,7 @@ def one_process(args: argparse.Namespace) -> None:
 def _child(mode: str, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, __file__, mode, "--claims", str(args.claims), "--lines", str(args.lines),
            "--product", args.product, "--seed", str(args.seed),
-           "--claims-per-partition", str(args.claims_per_partition)]
+           "--claims-per-partition", str(args.claims_per_partition), "--repeat", str(args.repeat)]
     if args.data:
         cmd += ["--data", args.data]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -137,14 +145,19 @@ def dask_run(args: argparse.Namespace, workers: int) -> dict:
             tempfile.TemporaryDirectory(prefix="huiminbao-bench-out-") as out:
         idle = client.run(_warm)
         load = os.getloadavg()[0]
-        t0 = time.perf_counter()
-        result = adjudicate_dataset(ds, [product], out=out, client=client)
-        wall = time.perf_counter() - t0
+        walls, task_walls, task_cpus = [], [], []
+        for k in range(args.repeat):
+            t0 = time.perf_counter()
+            result = adjudicate_dataset(ds, [product], out=f"{out}/{k}", client=client)
+            walls.append(time.perf_counter() - t0)
+            tasks = result.timings()
+            task_walls.append(float(tasks["wall_s"].sum()))
+            task_cpus.append(float(tasks["cpu_s"].sum()))
         peaks = client.run(_worker_peak)
         summary = _summary_json(result.summary())
-        tasks = result.timings()
-    return {"workers": workers, "wall_s": round(wall, 2), "partitions": len(result.partitions),
-            "task_wall_s": round(float(tasks["wall_s"].sum()), 2), "task_cpu_s": round(float(tasks["cpu_s"].sum()), 2),
+    return {"workers": workers, "wall_s": round(statistics.median(walls), 2),
+            "wall_s_all": [round(w, 2) for w in walls], "partitions": len(result.partitions),
+            "task_wall_s": round(statistics.median(task_walls), 2), "task_cpu_s": round(statistics.median(task_cpus), 2),
             "worker_peak_rss_mb": sorted(round(v / MB) for v in peaks.values()),
             "worker_idle_rss_mb": sorted(round(v / MB) for v in idle.values()),
             "driver_peak_rss_mb": round(_peak_rss() / MB), "load_1min_at_start": round(load, 2),
@@ -164,6 +177,8 @@ def main() -> None:
                     help="partition size when the dataset is written (it is reused afterwards)")
     ap.add_argument("--data", help="the dataset directory (default: under the temporary directory, "
                                    "named after the arguments; written if absent)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="timed runs of each configuration (the median is reported, and every run)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args()
     if args.mode == "write-only":
@@ -186,7 +201,7 @@ def main() -> None:
                  "machine": {"cpus": os.cpu_count(), "load_1min_before": round(os.getloadavg()[0], 2)}}
     one = _child("one-process", args)
     out["claims"], out["fee_lines"] = one["claims"], one["fee_lines"]
-    out["one_process"] = {k: one[k] for k in ("read_s", "run_s", "run_cpu_s", "peak_rss_mb")}
+    out["one_process"] = {k: one[k] for k in ("read_s", "run_s", "run_cpu_s", "run_s_all", "peak_rss_mb")}
     runs = [dask_run(args, w) for w in sorted({1, args.workers})]
     for r in runs:
         r["identical"] = r.pop("summary") == one["summary"]

@@ -97,6 +97,8 @@ def test_two_workers_give_every_claim_the_single_process_figures(
     assert len({p["pid"] for p in result.partitions}) == 2  # both workers took partitions
     assert len(list((tmp_path / "out").glob("part-*.parquet"))) == 6
     _same(result, expected)
+    for k in range(3):  # again and again on the same cluster: each run sends its own variants
+        _same(adjudicate_dataset(ds, VARIANTS, out=tmp_path / f"again-{k}", client=client), expected)
 
 
 def test_a_synthetic_dataset_written_in_chunks_by_the_workers(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

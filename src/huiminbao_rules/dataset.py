@@ -380,7 +380,7 @@ def write_synthetic_dataset(root: str | os.PathLike[str], product: Product, para
     jobs = [(str(root), product, replace(params, insured=s), seed, i, chunks, product.policy_year)
             for i, s in enumerate(sizes) if s > 0]
     if client is not None:
-        [prod] = client.scatter([product], broadcast=True)
+        [prod] = client.scatter([product], broadcast=True, hash=False)
         futures = [client.submit(_synthetic_chunk, j[0], prod, *j[2:], pure=False) for j in jobs]
         client.gather(futures)
     else:
@@ -562,7 +562,7 @@ def adjudicate_dataset(dataset: Dataset | str | os.PathLike[str],
     parts = ds.partitions(y)
     jobs = [(str(p.path), str(out / f"part-{p.year}-{p.bucket:05d}.parquet")) for p in parts]
     if client is not None:
-        [products] = client.scatter([named], broadcast=True)
+        [products] = client.scatter([named], broadcast=True, hash=False)
         futures = [client.submit(_run_partition, path, products, dest, engine, pure=False) for path, dest in jobs]
         summaries = client.gather(futures)
     else:
