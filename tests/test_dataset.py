@@ -19,7 +19,7 @@ from huiminbao_rules.dataset import (
     write_dataset,
     write_synthetic_dataset,
 )
-from huiminbao_rules.loaders import load_jsonl
+from huiminbao_rules.loaders import load_tables, yuan_tables
 from huiminbao_rules.population import Population
 from huiminbao_rules.scenarios import ScenarioResult, run
 from huiminbao_rules.synthetic import SyntheticParams, population
@@ -31,7 +31,6 @@ VARIANTS = {
     "2022": BASE,
     "low deductible": BASE.with_changes({"responsibilities.in_list.deductible[0].amount": "5000"}, id="hz-5000"),
 }
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "claims"
 
 
 @pytest.fixture(scope="module")
@@ -116,21 +115,19 @@ def test_a_synthetic_dataset_written_in_chunks_by_the_workers(client, tmp_path: 
 
 
 def test_a_dataset_written_from_loaded_claims(tmp_path: Path) -> None:
-    lines = []
-    for path in sorted(EXAMPLES.glob("*.json")):
-        base = json.loads(path.read_text(encoding="utf-8"))
-        for k in range(4):
-            copy = json.loads(json.dumps(base))
-            copy["claim_id"] = f"{base['claim_id']}-{k}"
-            lines.append(json.dumps(copy, ensure_ascii=False))
-    (tmp_path / "claims.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    loaded = load_jsonl(tmp_path / "claims.jsonl", progress=False)
-    assert loaded.counts["rejected"] == 0
-    product = get_product("shenzhen-2023")
-    ds = write_dataset(loaded.population, tmp_path / "data", year=product.policy_year, buckets=3)
-    result = adjudicate_dataset(ds, [product], out=tmp_path / "out")  # Dask's default scheduler
-    expected = run(loaded.population, [product])
-    assert expected.summary().loc["shenzhen-2023", "payable"] > 0
+    # a population's tables as an extract in yuan, loaded back (every claim validated) and
+    # written as a dataset
+    source = population(BASE, SyntheticParams().sized(claims=300), seed=3, progress=False)
+    paths = {}
+    for name, table in yuan_tables(source).items():
+        paths[name] = tmp_path / f"{name}.parquet"
+        table.to_parquet(paths[name], index=False)
+    loaded = load_tables(paths["encounters"], paths["fee_lines"], paths["claims"], paths["insured"], progress=False)
+    assert loaded.counts["rejected"] == 0 and loaded.counts["loaded"] == len(source.claims)
+    ds = write_dataset(loaded.population, tmp_path / "data", year=BASE.policy_year, buckets=3)
+    result = adjudicate_dataset(ds, VARIANTS, out=tmp_path / "out")  # Dask's default scheduler
+    expected = run(loaded.population, VARIANTS)
+    assert expected.summary().loc["2022", "payable"] > 0
     _same(result, expected)
 
 
