@@ -1,7 +1,7 @@
 """What-if runs: one population's year of claims under several products or variants.
 
 Needs the ``scenarios`` extra (numpy, pandas; matplotlib for the charts; the ``dask``
-extra for :func:`run_dask`). Nothing else in the library imports this module.
+extra for :func:`run_dask`). Only :mod:`huiminbao_rules.dataset` imports this module.
 
     >>> from huiminbao_rules import get_product
     >>> from huiminbao_rules.scenarios import run
@@ -20,6 +20,7 @@ floats, to draw it. See ``docs/scenarios.md`` for every column.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -440,13 +441,6 @@ def split(population: Population, partitions: int) -> list[Population]:
     return out
 
 
-def _adjudicate_part(part: Population, named: dict[str, Product], engine: Engine | None) -> dict[str, pd.DataFrame]:
-    """One partition's rows under every variant (runs on a worker)."""
-    if len(part) == 0:
-        return {name: pd.DataFrame(columns=result_columns(p)) for name, p in named.items()}
-    return _adjudicate(part, named, engine, progress=False)
-
-
 def _default_partitions(population: Population, threads: int) -> int:
     """Two tasks per worker thread, and no partition above 20,000 claims."""
     return max(2 * threads, -(-len(population) // 20_000), 1)
@@ -454,36 +448,38 @@ def _default_partitions(population: Population, threads: int) -> int:
 
 def run_dask(population: Population, variants: Mapping[str, Product] | Sequence[Product], *,
              client: Any = None, partitions: int | None = None, premium_income: PremiumIncome = None,
-             engine: Engine | None = None) -> ScenarioResult:
-    """:func:`run` on Dask: the population is :func:`split` by insured into ``partitions``
-    parts, each part is adjudicated under every variant on a worker, and the rows are
-    gathered into the same :class:`ScenarioResult` as :func:`run` gives (equal frames).
+             engine: Engine | None = None, workdir: str | os.PathLike[str] | None = None) -> ScenarioResult:
+    """:func:`run` on Dask, through a dataset on disk: the population is written to a
+    temporary :mod:`~huiminbao_rules.dataset` of ``partitions`` buckets by insured (every
+    person's year in one bucket), each bucket is read, adjudicated under every variant and
+    written by a worker (:func:`~huiminbao_rules.dataset.adjudicate_dataset`), and the rows
+    are read back into the same :class:`ScenarioResult` as :func:`run` gives (equal frames).
 
-    ``client``: a ``distributed.Client`` (local or ``Client("tcp://scheduler:8786")``);
-    the parts and the products are scattered to the workers first. Without one, Dask's
-    default scheduler runs the tasks (a default ``Client`` if one was created, else
-    threads). ``partitions`` defaults to two per worker thread, at most 20,000 claims each."""
-    import dask
+    ``client``: a ``distributed.Client``; its workers must see ``workdir``, a directory
+    where the dataset and the results are written and removed afterwards (default: a new
+    temporary directory on this machine, which suits a local cluster; on a cluster, a
+    shared disk). Without a client, Dask's default scheduler runs the tasks.
+    ``partitions`` defaults to two per worker thread, at most about 20,000 claims each;
+    people are assigned to partitions by a hash of their id, so a small population may
+    fill fewer."""
+    import tempfile
+
+    from .dataset import adjudicate_dataset, write_dataset
 
     named = _named(variants)
     if partitions is None:
-        if client is not None:
-            threads = sum(client.nthreads().values())
-        else:
-            import os
-
-            threads = os.cpu_count() or 1
+        threads = sum(client.nthreads().values()) if client is not None else (os.cpu_count() or 1)
         partitions = _default_partitions(population, threads)
-    parts = split(population, partitions)
-    if client is not None:
-        part_futures = client.scatter(parts)
-        [products] = client.scatter([named], broadcast=True)
-        futures = [client.submit(_adjudicate_part, pf, products, engine, pure=False) for pf in part_futures]
-        results = client.gather(futures)
-    else:
-        results = dask.compute(*[dask.delayed(_adjudicate_part)(p, named, engine) for p in parts])
-    frames = {name: pd.concat([r[name] for r in results], ignore_index=True) if results
-              else pd.DataFrame(columns=result_columns(p)) for name, p in named.items()}
+    if partitions < 1:
+        raise ValueError(f"partitions must be at least 1, got {partitions}")
+    year = next(iter(named.values())).policy_year
+    with tempfile.TemporaryDirectory(prefix="huiminbao-dask-", dir=workdir) as tmp:
+        ds = write_dataset(population, f"{tmp}/data", year=year, buckets=partitions)
+        if ds.partitions(year):
+            frames = adjudicate_dataset(ds, named, out=f"{tmp}/results", year=year, client=client,
+                                        engine=engine)._frames()
+        else:  # nobody to adjudicate
+            frames = {name: pd.DataFrame(columns=result_columns(p)) for name, p in named.items()}
     return _result(frames, population, named, premium_income)
 
 
