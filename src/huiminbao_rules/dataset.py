@@ -402,7 +402,7 @@ def _money_columns(product: Product) -> list[str]:
     from .batch import BUCKETS
 
     return (["owed", "eligible"] + [f"eligible_{b}" for b in BUCKETS] + ["payable"]
-            + [f"payable_{b}" for b in BUCKETS] + ["indemnity_cut"])
+            + [f"payable_{b}" for b in BUCKETS] + ["indemnity_cut", "pending"])
 
 
 def _run_partition(path: str, named: dict[str, Product], out: str, engine: Any) -> dict[str, Any]:
@@ -469,6 +469,7 @@ class DatasetResult:
             for b in BUCKETS:
                 row[f"payable_{b}"] = sums[f"payable_{b}"]
             row["indemnity_cut"] = sums["indemnity_cut"]
+            row["pending"] = sums["pending"]
             row["payable_per_insured"] = _round_half_up_div(row["payable"], n_insured) if n_insured else pd.NA
             prem = self._premium[name]
             row["premium_income"] = pd.NA if prem.fen is None else prem.fen
