@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from huiminbao_rules import Product, bundled_products, get_product, parse_claim, replay
+from huiminbao_rules import Product, bundled_products, get_product, parse_claim, parse_product, replay
 from huiminbao_rules.batch import adjudicate_population
 from huiminbao_rules.columnar import adjudicate_columns
 from huiminbao_rules.product import Period
@@ -56,7 +56,10 @@ def populations(draw):
     years of claims, with what other insurers paid. Under a product that pro-rates a stay
     across the end of cover by days, stays are discharged inside the period (people with
     such a stay go to the reference engine); elsewhere a stay may run past the end."""
-    product = draw(st.one_of(st.sampled_from(COLUMNAR_BUNDLED), hst.products().filter(lambda p: not _has_sub_limits(p))))
+    product = draw(st.one_of(st.sampled_from(COLUMNAR_BUNDLED), *(s.filter(lambda p: not _has_sub_limits(p)) for s in (
+        hst.products(),
+        # low deductibles and caps, so caps, combined caps and the total cap bind across a year
+        hst.products(max_deductible="5000", max_cap="20000")))))
     period = product.period
     rule = product.cross_year
     if rule.by_admission and rule.rule != "to_discharge":
@@ -65,7 +68,7 @@ def populations(draw):
                               hst.encounters(kinds=("outpatient", "outpatient_special", "pharmacy"), period=period))
     else:
         encounter = None
-    years = draw(st.lists(hst.claim_years(period=period, max_claims=3, encounter=encounter), min_size=1, max_size=4))
+    years = draw(st.lists(hst.claim_years(period=period, max_claims=4, encounter=encounter), min_size=1, max_size=4))
     claims = []
     for i, year in enumerate(years):
         for c in year:
@@ -159,6 +162,59 @@ def _same(product: Product, population: Population) -> None:
 def test_the_columnar_engine_agrees_with_the_reference_to_the_fen_on_every_line_and_claim(case) -> None:
     product, population = case
     _same(product, population)
+
+
+def _line(level: str, fee_type: str, amount: str, self_paid: bool) -> dict:
+    return {"med_list_codg": f"{level}-{fee_type}", "name": "项目", "chrgitm_lv": level, "med_chrgitm_type": fee_type,
+            "det_item_fee_sumamt": amount, "fulamt_ownpay_amt": amount if self_paid else "0.00"}
+
+
+def _claim(claim_id: str, kind: str, day: str, line: dict, other: str = "0.00") -> dict:
+    amount, ful = line["det_item_fee_sumamt"], line["fulamt_ownpay_amt"]
+    dates = {"admitted_on": day, "discharged_on": day} if kind == "inpatient" else {"service_date": day}
+    return {"claim_id": claim_id, "other_insurance_paid": other,
+            "insured": {"id": "P1", "birth_date": "1970-01-01", "scheme": "employee", "enrolled_on": "2022-12-01"},
+            "encounters": [{"id": "E1", "kind": kind, **dates, "diagnoses": ["J18.9"], "institution": "医院",
+                            "settlement": {"medfee_sumamt": amount, "fulamt_ownpay_amt": ful, "preselfpay_amt": "0.00",
+                                           "inscp_scp_amt": str(Decimal(amount) - Decimal(ful))},
+                            "fee_lines": [line]}]}
+
+
+def test_caps_remember_what_the_indemnity_limit_cut_across_a_year() -> None:
+    # Three responsibilities paid at 100% with no deductible: r0 in-list stays, r1 self-paid
+    # stays, r2 self-paid outpatient drugs; r0 and r1 share a combined cap of 1,000; the
+    # total cap is 1,500.
+    def resp(i: int, takes: dict) -> dict:
+        return {"id": f"r{i}", "name_zh": f"责任{i}", "name_en": f"r{i}", "bucket": "other", "takes": [takes],
+                "deductible": {"amount": "0", "source": "s"}, "ratio": {"rate": "1.00", "source": "s"}}
+
+    product = parse_product({
+        "id": "caps-2023", "city": "test", "city_zh": "测试", "name": "测试", "policy_year": 2023,
+        "period": {"start": date(2023, 1, 1), "end": date(2023, 12, 31)}, "indemnity_source": "s",
+        "sources": {"s": {"title": "hand-made", "grade": "derived"}},
+        "pre_existing": {"basis": "none", "source": "s"}, "cross_year": {"rule": "discharge_year", "source": "s"},
+        "rounding": {"source": "s"},
+        "responsibilities": [
+            resp(0, {"portions": ["preselfpay", "inscp_copay"], "encounter_kinds": ["inpatient"]}),
+            resp(1, {"portions": ["fulamt"], "encounter_kinds": ["inpatient"]}),
+            resp(2, {"portions": ["fulamt"], "encounter_kinds": ["outpatient"]})],
+        "combined_caps": [{"id": "c0", "name_zh": "合并限额", "responsibilities": ["r0", "r1"], "amount": "1000",
+                           "source": "s"}],
+        "total_cap": {"amount": "1500", "source": "s"},
+    })
+    claims = [parse_claim(c) for c in (
+        # r0 would pay 800, but others paid 500 of the 800 owed: the indemnity limit cuts 500
+        _claim("A", "inpatient", "2023-02-01", _line("01", "05", "800.00", self_paid=False), other="500.00"),
+        # r1 would pay 900; the combined cap has 1,000 − 300 = 700 left
+        _claim("B", "inpatient", "2023-03-01", _line("03", "05", "900.00", self_paid=True)),
+        # r2 would pay 800; the total cap has 1,500 − 300 − 700 = 500 left
+        _claim("C", "outpatient", "2023-04-01", _line("03", "09", "800.00", self_paid=True)),
+    )]
+    population = Population.from_claims(claims)
+    _same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert rows["payable"].to_dict() == {"A": 300_00, "B": 700_00, "C": 500_00}
+    assert rows["indemnity_cut"].to_dict() == {"A": 500_00, "B": 0, "C": 0}
 
 
 def test_the_published_examples_agree() -> None:
