@@ -1,0 +1,134 @@
+"""The small definitions every adjudication rests on, tested at their edges: sharing an
+amount by largest remainder, the band pieces of a deductible-only claim, and the clause a
+deductible step cites. (Written to kill the mutants docs/testing.md lists.)"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from huiminbao_rules import Claim, Product, adjudicate, get_product, parse_claim, parse_product
+from huiminbao_rules.money import allocate, allocate_units
+
+D = Decimal
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "claims"
+
+
+def test_the_largest_remainders_get_the_fen_left_over() -> None:
+    # 2 × (1, 2, 2) / 5: floors (0, 0, 0), remainders (2, 4, 4): the two fen go to the 4s
+    assert allocate_units(2, [1, 2, 2]) == [0, 1, 1]
+    assert allocate_units(2, [2, 1, 2]) == [1, 0, 1]
+
+
+def test_equal_remainders_go_by_the_tie_key_then_by_place() -> None:
+    assert allocate_units(1, [1, 1]) == [1, 0]
+    assert allocate_units(1, [1, 1], ["b", "a"]) == [0, 1]
+    assert allocate_units(2, [1, 2, 2], ["c", "b", "a"]) == [0, 1, 1]
+    assert allocate(Decimal("0.01"), [Decimal(1), Decimal(1)], ["b", "a"]) == [Decimal("0.00"), Decimal("0.01")]
+
+
+def test_a_single_weight_takes_everything_and_zero_weights_take_nothing() -> None:
+    assert allocate_units(5, [1, 0]) == [5, 0]
+    assert allocate_units(5, [0, 0]) == [0, 0]
+    assert allocate(Decimal("0.00"), [Decimal(0), Decimal(0)]) == [Decimal("0.00"), Decimal("0.00")]
+    assert allocate(Decimal("7.00"), []) == []
+
+
+def test_allocation_refuses_what_cannot_be_shared() -> None:
+    with pytest.raises(ValueError, match=r"^cannot allocate a non-zero total over zero weights$"):
+        allocate(Decimal("1.00"), [Decimal(0), Decimal(0)])
+    with pytest.raises(ValueError, match=r"^cannot allocate a negative total -0.01$"):
+        allocate(Decimal("-0.01"), [Decimal(1)])
+
+
+def _shenzhen_stay(self_pay: str) -> dict:
+    data = json.loads((EXAMPLES / "shenzhen-2023-s1.json").read_text(encoding="utf-8"))
+    enc = data["encounters"][0]
+    enc["settlement"] = {"medfee_sumamt": self_pay, "fulamt_ownpay_amt": "0.00", "preselfpay_amt": self_pay,
+                         "inscp_scp_amt": "0.00"}
+    enc["fee_lines"] = [{"med_list_codg": "Y-B1", "name": "乙类药", "chrgitm_lv": "02", "med_chrgitm_type": "09",
+                         "det_item_fee_sumamt": self_pay, "preselfpay_amt": self_pay}]
+    data["encounters"] = [enc]
+    return data
+
+
+def test_a_claim_inside_the_deductible_has_no_band_pieces() -> None:
+    # shenzhen-2023: 16,000 deductible; 10,000 of in-list self-pay is all deductible
+    r = adjudicate(parse_claim(_shenzhen_stay("10000.00")), get_product("shenzhen-2023")).responsibility("in_list")
+    assert (r.eligible, r.deductible, r.bands, r.payable) == (Decimal("10000.00"), Decimal("10000.00"), (), 0)
+    # 16,000 exactly: still nothing above it
+    r = adjudicate(parse_claim(_shenzhen_stay("16000.00")), get_product("shenzhen-2023")).responsibility("in_list")
+    assert (r.deductible, r.bands) == (Decimal("16000.00"), ())
+
+
+def test_a_deductible_step_cites_the_pool_or_the_responsibility_it_comes_from() -> None:
+    # hangzhou-2022: 2a and 2b share the out_of_list pool; in_list has its own deductible
+    # (its third variant, the one for everyone else)
+    claim = json.loads((EXAMPLES / "shenzhen-2023-s1.json").read_text(encoding="utf-8"))
+    claim["insured"]["enrolled_on"] = "2021-12-01"
+    for enc in claim["encounters"]:
+        for key in ("admitted_on", "discharged_on", "service_date"):
+            if key in enc:
+                enc[key] = enc[key].replace("2023-", "2022-")
+    adj = adjudicate(parse_claim(claim), get_product("hangzhou-2022"))
+    clauses = {s.subject: s.clause for s in adj.steps if s.kind == "deductible"}
+    assert clauses["in_list"] == "responsibilities.in_list.deductible[2]"
+    assert clauses["out_of_list_drugs"] == "deductible_pools.out_of_list.deductible[0]"
+
+
+def _banded(basis: str, total_cap: str | None) -> Product:
+    """One responsibility for in-list stays: deductible 1,000; 50% up to 3,000 on its
+    yearly axis, 100% above; ``basis`` says what the axis counts."""
+    data = {
+        "id": "banded-2023", "city": "test", "city_zh": "测试", "name": "测试", "policy_year": 2023,
+        "period": {"start": date(2023, 1, 1), "end": date(2023, 12, 31)}, "indemnity_source": "s",
+        "sources": {"s": {"title": "hand-made", "grade": "derived"}},
+        "pre_existing": {"basis": "none", "source": "s"}, "cross_year": {"rule": "discharge_year", "source": "s"},
+        "rounding": {"source": "s"},
+        "responsibilities": [{
+            "id": "r0", "name_zh": "责任", "name_en": "r0", "bucket": "compliant",
+            "takes": [{"portions": ["preselfpay", "inscp_copay"], "encounter_kinds": ["inpatient"]}],
+            "deductible": {"amount": "1000", "source": "s"}, "ratio_basis": basis,
+            "ratio": {"bands": [{"from": "0", "rate": "0.50"}, {"from": "3000", "rate": "1.00"}], "source": "s"}}],
+    }
+    if total_cap is not None:
+        data["total_cap"] = {"amount": total_cap, "source": "s"}
+    return parse_product(data)
+
+
+def _three_stays() -> Claim:
+    def stay(eid: str, day: str, amount: str) -> dict:
+        return {"id": eid, "kind": "inpatient", "admitted_on": day, "discharged_on": day, "diagnoses": ["J18.9"],
+                "settlement": {"medfee_sumamt": amount, "fulamt_ownpay_amt": "0.00", "preselfpay_amt": "0.00",
+                               "inscp_scp_amt": amount},
+                "fee_lines": [{"med_list_codg": f"A-{eid}", "name": "诊疗", "chrgitm_lv": "01",
+                               "med_chrgitm_type": "05", "det_item_fee_sumamt": amount}]}
+    return parse_claim({"claim_id": "C1", "insured": {"id": "P1", "birth_date": "1970-01-01", "scheme": "employee",
+                                                      "enrolled_on": "2022-12-01"},
+                        "encounters": [stay("E1", "2023-01-10", "2000.00"), stay("E2", "2023-01-20", "1500.00"),
+                                       stay("E3", "2023-01-30", "2000.00")]})
+
+
+def _figures(r) -> tuple[Decimal, ...]:  # type: ignore[no-untyped-def]
+    return r.eligible, r.deductible, r.raw, r.rounded, r.cap_cut, r.payable
+
+
+def test_bands_on_the_eligible_axis_follow_the_encounters_of_one_claim_and_the_total_cap_cuts_the_last() -> None:
+    r = adjudicate(_three_stays(), _banded("eligible", "2500")).responsibility("r0")
+    # E1 2,000: 1,000 deductible, then 1,000..2,000 at 50% = 500
+    # E2 1,500: 2,000..3,000 at 50% = 500, 3,000..3,500 at 100% = 500
+    # E3 2,000: 3,500..5,500 at 100% = 2,000
+    # raw 500 + 1,000 + 2,000 = 3,500; the total cap 2,500 leaves E3 1,000 of its 2,000
+    assert _figures(r) == (D("5500.00"), D("1000.00"), D("3500"), D("3500.00"), D("1000.00"), D("2500.00"))
+
+
+def test_bands_on_the_after_deductible_axis_start_where_the_deductible_ends() -> None:
+    r = adjudicate(_three_stays(), _banded("after_deductible", None)).responsibility("r0")
+    # E1: 1,000 deductible, its other 1,000 at 0..1,000 of the axis, 50% = 500
+    # E2: 1,000..2,500 at 50% = 750
+    # E3: 2,500..3,000 at 50% = 250, 3,000..4,500 at 100% = 1,500
+    assert _figures(r) == (D("5500.00"), D("1000.00"), D("3000"), D("3000.00"), D("0"), D("3000.00"))
