@@ -132,3 +132,58 @@ def test_bands_on_the_after_deductible_axis_start_where_the_deductible_ends() ->
     # E2: 1,000..2,500 at 50% = 750
     # E3: 2,500..3,000 at 50% = 250, 3,000..4,500 at 100% = 1,500
     assert _figures(r) == (D("5500.00"), D("1000.00"), D("3000"), D("3000.00"), D("0"), D("3000.00"))
+
+
+def _two_responsibilities(combined_cap: str) -> Product:
+    """r0 takes in-list stays, r1 self-paid stays, both at 100% with no deductible, under one
+    combined cap."""
+    def resp(i: int, takes: dict) -> dict:
+        return {"id": f"r{i}", "name_zh": f"责任{i}", "name_en": f"r{i}", "bucket": "other", "takes": [takes],
+                "deductible": {"amount": "0", "source": "s"}, "ratio": {"rate": "1.00", "source": "s"}}
+
+    return parse_product({
+        "id": "combined-2023", "city": "test", "city_zh": "测试", "name": "测试", "policy_year": 2023,
+        "period": {"start": date(2023, 1, 1), "end": date(2023, 12, 31)}, "indemnity_source": "s",
+        "sources": {"s": {"title": "hand-made", "grade": "derived"}},
+        "pre_existing": {"basis": "none", "source": "s"}, "cross_year": {"rule": "discharge_year", "source": "s"},
+        "rounding": {"source": "s"},
+        "responsibilities": [resp(0, {"portions": ["inscp_copay"], "encounter_kinds": ["inpatient"]}),
+                             resp(1, {"portions": ["fulamt"], "encounter_kinds": ["inpatient"]})],
+        "combined_caps": [{"id": "c0", "name_zh": "合并限额", "responsibilities": ["r0", "r1"], "amount": combined_cap,
+                           "source": "s"}],
+    })
+
+
+def _stays(other: str, *stays: tuple[str, str, str, str]) -> Claim:
+    encounters = []
+    for eid, day, in_list, self_paid in stays:
+        total = str(Decimal(in_list) + Decimal(self_paid))
+        encounters.append({
+            "id": eid, "kind": "inpatient", "admitted_on": day, "discharged_on": day, "diagnoses": ["J18.9"],
+            "settlement": {"medfee_sumamt": total, "fulamt_ownpay_amt": self_paid, "preselfpay_amt": "0.00",
+                           "inscp_scp_amt": in_list},
+            "fee_lines": [{"med_list_codg": "A1", "name": "诊疗", "chrgitm_lv": "01", "med_chrgitm_type": "05",
+                           "det_item_fee_sumamt": in_list},
+                          {"med_list_codg": "C1", "name": "自费", "chrgitm_lv": "03", "med_chrgitm_type": "05",
+                           "det_item_fee_sumamt": self_paid, "fulamt_ownpay_amt": self_paid}]})
+    return parse_claim({"claim_id": "C1", "other_insurance_paid": other, "encounters": encounters,
+                        "insured": {"id": "P1", "birth_date": "1970-01-01", "scheme": "employee",
+                                    "enrolled_on": "2022-12-01"}})
+
+
+def test_a_combined_cap_counts_every_group_of_the_claim_before_the_next() -> None:
+    # E1: r0 600 (room 900.50), r1 300 (room 300.50); E2: r0 500, room 900.50 − 900 = 0.50
+    adj = adjudicate(_stays("0.00", ("E1", "2023-01-10", "600.00", "300.00"), ("E2", "2023-01-20", "500.00", "0.00")),
+                     _two_responsibilities("900.50"))
+    assert [(r.id, r.payable, r.cap_cut) for r in adj.responsibilities] == [
+        ("r0", D("600.50"), D("499.50")), ("r1", D("300.00"), D("0"))]
+    assert adj.year_to_date.combined_caps == {"c0": D("900.50")}
+
+
+def test_the_indemnity_limit_is_what_is_owed_after_other_insurers_and_never_below_zero() -> None:
+    claim = _stays("1399.50", ("E1", "2023-01-10", "1000.00", "400.00"))  # owed 1,400; others paid 1,399.50
+    adj = adjudicate(claim, _two_responsibilities("5000"))
+    assert (adj.indemnity_limit, adj.payable, adj.indemnity_cut) == (D("0.50"), D("0.50"), D("1399.50"))
+    claim = _stays("2000.00", ("E1", "2023-01-10", "1000.00", "400.00"))  # others paid more than is owed
+    adj = adjudicate(claim, _two_responsibilities("5000"))
+    assert (adj.indemnity_limit, adj.payable, adj.indemnity_cut) == (D("0.00"), D("0.00"), D("1400.00"))
