@@ -178,6 +178,29 @@ def test_a_combined_cap_counts_every_group_of_the_claim_before_the_next() -> Non
     assert [(r.id, r.payable, r.cap_cut) for r in adj.responsibilities] == [
         ("r0", D("600.50"), D("499.50")), ("r1", D("300.00"), D("0"))]
     assert adj.year_to_date.combined_caps == {"c0": D("900.50")}
+    # what the claim and its year-to-date say about themselves
+    assert (adj.claim_id, adj.insured_id, adj.product_id, adj.policy_year) == ("C1", "P1", "combined-2023", 2023)
+    assert (adj.medical_total, adj.public_paid, adj.owed) == (D("1400.00"), D("0.00"), D("1400.00"))
+    ytd = adj.year_to_date
+    assert (ytd.version, ytd.product_id, ytd.insured_id, ytd.claims, ytd.total_paid) == (
+        1, "combined-2023", "P1", ("C1",), D("900.50"))
+
+
+def test_an_encounter_of_another_year_is_excluded_and_the_next_one_still_paid() -> None:
+    claim = _stays("0.00", ("E0", "2022-12-20", "500.00", "0.00"), ("E1", "2023-01-10", "600.00", "0.00"))
+    adj = adjudicate(claim, _two_responsibilities("5000"))
+    assert adj.payable == D("600.00")
+    assert [(line.encounter_id, line.reasons) for line in adj.lines if line.amount] == [
+        ("E0", ("other_policy_year",)), ("E1", ())]
+
+
+def test_a_responsibility_paid_at_zero_over_several_encounters_pays_nothing() -> None:
+    product = _two_responsibilities("5000")
+    data = product.model_dump(mode="python", by_alias=True)
+    data["responsibilities"][0]["ratio"] = [{"rate": "0", "source": "s"}]
+    claim = _stays("0.00", ("E1", "2023-01-10", "600.00", "0.00"), ("E2", "2023-01-20", "500.00", "0.00"))
+    r = adjudicate(claim, parse_product(data)).responsibility("r0")
+    assert (r.eligible, r.raw, r.rounded, r.payable) == (D("1100.00"), D("0"), D("0"), D("0"))
 
 
 def test_the_indemnity_limit_is_what_is_owed_after_other_insurers_and_never_below_zero() -> None:
