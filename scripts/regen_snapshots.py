@@ -2,6 +2,9 @@
 claims (tests/snapshots/<id>.json). Review the change as a diff before committing it:
 
     python scripts/regen_snapshots.py && git diff tests/snapshots
+
+Every product also has a figure worked out by hand from its terms
+(tests/test_snapshot_figures.py): a regenerated snapshot that disagrees with it fails.
 """
 
 from __future__ import annotations

@@ -58,11 +58,28 @@ def test_only_the_cli_prints_and_only_the_catalog_reads_files() -> None:
             assert not attrs & {"read_text", "read_bytes", "write_text", "glob"}, name
 
 
+def _imported_names(tree: ast.Module) -> set[str]:
+    """Every module imported, and every name imported from a module, fully qualified
+    (``from datetime import date`` gives ``datetime.date``)."""
+    out = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Import):
+            out |= {a.name for a in n.names}
+        elif isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
+            out |= {f"{n.module}.{a.name}" for a in n.names}
+    return out
+
+
 def test_the_engine_uses_no_clock_randomness_or_io() -> None:
     for name in ("engine.py", "classify.py", "coverage.py", "money.py", "models.py", "product.py", "result.py",
                  "explain.py", "identities.py", "reasons.py"):
-        imports = _imports(_modules()[name])
-        assert not imports & {"time", "random", "os", "io", "pathlib", "sys", "datetime.datetime"}, name
+        tree = _modules()[name]
+        assert not _imports(tree) & {"time", "random", "os", "io", "pathlib", "sys"}, name
+        # dates are data; datetime.datetime (a clock reading) is imported nowhere in the engine
+        assert "datetime.datetime" not in _imported_names(tree), name
+        attrs = {f"{n.value.id}.{n.attr}" for n in ast.walk(tree)
+                 if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+        assert not attrs & {"datetime.datetime", "datetime.now", "date.today", "datetime.today"}, name
         source = (SRC / name).read_text(encoding="utf-8")
         assert "date.today" not in source and "datetime.now" not in source, name
 
@@ -94,7 +111,32 @@ def test_no_binary_float_touches_money_in_the_library() -> None:
                          ids=lambda p: p.name)
 def test_every_example_script_runs(script: Path, capsys) -> None:
     runpy.run_path(str(script), run_name="__main__")
-    assert capsys.readouterr().out
+    printed = capsys.readouterr().out.splitlines()
+    assert script.name in EXAMPLE_FIGURES, f"write down the figures {script.name} must print"
+    for line in EXAMPLE_FIGURES[script.name]:
+        assert line in printed, (line, printed)
+
+
+# What each example prints, worked out by hand from shenzhen-2023's terms (in-list
+# self-pay: deductible 16,000 a year, then 80%).
+EXAMPLE_FIGURES = {
+    "enroll_then_claim.py": [
+        # applied 2023-10-20 through the newborn channel: covered from the next day, 88 yuan
+        "P-BABY: eligible True, covered from 2023-10-21, premium 88.00",
+        "NB-1 on 2023-10-15: pays 0.00 (not paid: before_coverage_start)",
+        # (21,000 − 16,000) × 0.80
+        "NB-2 on 2023-11-20: pays 4000.00",
+    ],
+    "replay_a_year.py": [
+        "C1 2023-08-01: eligible 10000.00, deductible taken 10000.00, pays 0.00",
+        # 6,000 of the deductible left; (8,000 − 6,000) × 0.80
+        "C2 2023-11-15: eligible 8000.00, deductible taken 6000.00, pays 1600.00",
+        "C3 2024-03-01: eligible 9000.00, deductible taken 0.00, pays 7200.00",  # 9,000 × 0.80
+        "year: 8800.00; deductible used 16000.00",
+        # without C2, C3 takes the last 6,000 of the deductible: (9,000 − 6,000) × 0.80
+        "without C2: 2400.00",
+    ],
+}
 
 
 def _example_claims() -> list[tuple[Path, str]]:

@@ -10,16 +10,15 @@ import sys
 from dataclasses import fields, replace
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
-np = pytest.importorskip("numpy")
-pd = pytest.importorskip("pandas")
-
-from huiminbao_rules import get_product  # noqa: E402
-from huiminbao_rules.batch import adjudicate_population  # noqa: E402
-from huiminbao_rules.models import Settlement  # noqa: E402
-from huiminbao_rules.population import ENCOUNTER_MONEY, LINE_MONEY, Population  # noqa: E402
-from huiminbao_rules.synthetic import ByKind, Lognormal, SyntheticParams, population  # noqa: E402
+from huiminbao_rules import get_product
+from huiminbao_rules.batch import adjudicate_population
+from huiminbao_rules.models import Settlement
+from huiminbao_rules.population import ENCOUNTER_MONEY, LINE_MONEY, Population
+from huiminbao_rules.synthetic import ByKind, Lognormal, SyntheticParams, population
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "synthetic.md"
 HANGZHOU = get_product("hangzhou-2022")

@@ -30,6 +30,7 @@ computed each row.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -48,7 +49,7 @@ from .money import allocate_units
 from .population import Population
 from .product import Product
 
-__all__ = ["adjudicate_columns"]
+__all__ = ["ColumnarDetail", "adjudicate_columns"]
 
 _PARTS = ("preselfpay", "inscp_copay", "fulamt", "overlmt")
 _MODE = {"ROUND_HALF_UP": 0, "ROUND_HALF_EVEN": 1, "ROUND_DOWN": 2}
@@ -380,8 +381,34 @@ def _round(raw: np.ndarray, mode: str, step: Decimal) -> np.ndarray:
 # ---- the engine ------------------------------------------------------------------------
 
 
-def adjudicate_columns(population: Population, product: Product, unknown_lists: str = "pend") -> pd.DataFrame:
-    """One row per claim, as :func:`huiminbao_rules.batch.adjudicate_population`."""
+@dataclass(frozen=True)
+class ColumnarDetail:
+    """The columnar engine's figures below the claim, for the rows it computed itself
+    (``engine == "batch"``); money in int64 fen.
+
+    - ``portions``: one row per non-zero part of a fee line: ``claim_id``, ``encounter_id``,
+      ``line_no``, ``part``, ``responsibility`` (None where no responsibility takes it or
+      the encounter is excluded) and ``eligible``;
+    - ``groups``: one row per (claim, encounter, responsibility) with an eligible amount:
+      ``eligible``, ``deductible``, ``raw`` (fen × 10,000, before rounding), ``rounded``
+      (the encounter's share of the claim's rounded amount), ``cap_cut``,
+      ``indemnity_cut``, ``payable``;
+    - ``year_to_date``: one row per claim, the person's accumulators after it:
+      ``eligible:<id>``, ``deductible:<id>``, ``paid:<id>`` per responsibility,
+      ``pool:<id>`` per deductible pool, ``combined:<id>`` per combined cap, ``total_paid``.
+    """
+
+    portions: pd.DataFrame
+    groups: pd.DataFrame
+    year_to_date: pd.DataFrame
+
+
+def adjudicate_columns(population: Population, product: Product, unknown_lists: str = "pend", *,
+                       detail: bool = False) -> Any:
+    """One row per claim, as :func:`huiminbao_rules.batch.adjudicate_population`; with
+    ``detail=True``, the pair (rows, :class:`ColumnarDetail`), the detail None when the
+    whole product falls back to the reference engine. ``unknown_lists`` as for
+    :func:`huiminbao_rules.engine.adjudicate`."""
     claims = population.claims
     if claims["claim_id"].duplicated().any():
         dup = sorted(claims.loc[claims["claim_id"].duplicated(), "claim_id"].unique())[:5]
@@ -389,7 +416,7 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     if any(r.sub_limits for r in product.responsibilities):
         out = _reference(population, product, unknown_lists)
         out["engine"] = "reference"
-        return out
+        return (out, None) if detail else out
 
     resps = product.responsibilities
     n_resp = len(resps)
@@ -611,7 +638,7 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
         first_of = np.full(n_e, len(lines), np.int64)
         _copay_destinations(l_enc, rows, dest[1], weight[1], n_e, dmin, dmax, wmax, first_of)
         has = first_of < len(lines)
-        single_enc = has & (dmin == dmax) & (wmax == 0)
+        single_enc = has & (dmin == dmax) & (wmax == 0) & (not detail)  # the detail shows every line's share
         # One destination: only the encounter's total matters; put it on its first in-scope line.
         copay_line[first_of[single_enc]] = copay_total[single_enc]
         split = np.flatnonzero(has & ~single_enc)
@@ -735,9 +762,69 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
         out[f"payable:{r.id}"] = per_resp_pay[:, ri]
     out = out[result_columns(product)]
     out["engine"] = "batch"
+    slow_ids: set[str] = set()
     if fallback_person.any():
         slow_ids = set(ins["insured_id"].to_numpy()[fallback_person])
         slow = _reference(population.subset(slow_ids), product, unknown_lists)
         slow["engine"] = "reference"
         out = pd.concat([out[~out["insured_id"].isin(slow_ids)], slow], ignore_index=True)
-    return out.sort_values(["insured_id", "service_on", "claim_id"], ignore_index=True)
+    out = out.sort_values(["insured_id", "service_on", "claim_id"], ignore_index=True)
+    if not detail:
+        return out
+    amounts = np.stack([pre, copay_line, ful, over])
+    portions = _portion_rows(resps, lines, l_enc, live, dest, weight, amounts)
+    groups = pd.DataFrame({
+        "claim_id": claims["claim_id"].to_numpy()[g_claim], "encounter_id": enc["encounter_id"].to_numpy()[g_enc],
+        "responsibility": np.array([r.id for r in resps], dtype=object)[g_resp], "eligible": g_elig,
+        "deductible": g_ded, "raw": g_raw, "rounded": g_share, "cap_cut": g_capcut, "indemnity_cut": g_indcut,
+        "payable": g_pay})
+    ytd = _year_to_date_rows(product, claims, claim_person, claim_order, g_claim, g_resp, g_cc, g_elig, g_ded, g_pay)
+    keep = lambda f: f[~f["claim_id"].isin(out.loc[out["engine"] != "batch", "claim_id"])]  # noqa: E731
+    return out, ColumnarDetail(keep(portions).reset_index(drop=True), keep(groups).reset_index(drop=True),
+                               keep(ytd).reset_index(drop=True))
+
+
+def _portion_rows(resps: Any, lines: pd.DataFrame, l_enc: np.ndarray, live: np.ndarray, dest: np.ndarray,
+                  weight: np.ndarray, amounts: np.ndarray) -> pd.DataFrame:
+    """Every non-zero part of every fee line: where it went and what counts of it."""
+    frames = []
+    ids = np.array([r.id for r in resps] + [None], dtype=object)
+    for k, part in enumerate(_PARTS):
+        rows = np.flatnonzero(amounts[k] != 0)
+        a = amounts[k][rows]
+        d = np.where(live[l_enc[rows]], dest[k][rows].astype(np.int64), -1)
+        w = weight[k][rows].astype(np.int64)
+        eligible = np.where(w > 0, (a * w * 2 + RATE_UNIT) // (2 * RATE_UNIT), a)
+        frames.append(pd.DataFrame({
+            "claim_id": lines["claim_id"].to_numpy()[rows], "encounter_id": lines["encounter_id"].to_numpy()[rows],
+            "line_no": lines["line_no"].to_numpy()[rows], "part": part, "responsibility": ids[d],
+            "eligible": np.where(d >= 0, eligible, 0)}))
+    out = pd.concat(frames, ignore_index=True)
+    out["responsibility"] = out["responsibility"].astype(object).where(out["responsibility"].notna(), None)
+    return out
+
+
+def _year_to_date_rows(product: Product, claims: pd.DataFrame, claim_person: np.ndarray, claim_order: np.ndarray,
+                       g_claim: np.ndarray, g_resp: np.ndarray, g_cc: np.ndarray, g_elig: np.ndarray,
+                       g_ded: np.ndarray, g_pay: np.ndarray) -> pd.DataFrame:
+    """Each person's accumulators after each of their claims (claims in adjudication order)."""
+    resps = product.responsibilities
+    n_claims, n_resp = len(claims), len(resps)
+    cols: dict[str, np.ndarray] = {}
+    for name, values in (("eligible", g_elig), ("deductible", g_ded), ("paid", g_pay)):
+        m = np.zeros((n_claims, n_resp), np.int64)
+        np.add.at(m, (g_claim, g_resp), values)
+        for ri, r in enumerate(resps):
+            cols[f"{name}:{r.id}"] = m[:, ri]
+    for pool in sorted({product.pool_of(r) for r in resps}):
+        cols[f"pool:{pool}"] = sum((cols[f"deductible:{r.id}"] for r in resps if product.pool_of(r) == pool),
+                                   np.zeros(n_claims, np.int64))
+    for ci, c in enumerate(product.combined_caps):
+        m1 = np.zeros(n_claims, np.int64)
+        np.add.at(m1, g_claim, np.where((g_cc >> ci) & 1 == 1, g_pay, 0))
+        cols[f"combined:{c.id}"] = m1
+    cols["total_paid"] = sum((cols[f"paid:{r.id}"] for r in resps), np.zeros(n_claims, np.int64))
+    frame = pd.DataFrame(cols).iloc[claim_order]
+    running = frame.groupby(claim_person[claim_order]).cumsum()
+    running.insert(0, "claim_id", claims["claim_id"].to_numpy()[claim_order])
+    return running

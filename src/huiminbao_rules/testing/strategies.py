@@ -254,6 +254,10 @@ _SELECTORS = (
      "fee_types": ["09", "10", "11"]},
     {"portions": ["fulamt"], "encounter_kinds": ["pharmacy"], "in_list": "special_drugs"},
     {"portions": ["preselfpay"], "weight": Decimal("0.50"), "source": "generated"},
+    # the in-scope co-pay of drug lines apart from the rest: an encounter's co-pay is then
+    # shared over lines that go to different responsibilities
+    {"portions": ["inscp_copay"], "encounter_kinds": ["inpatient", "outpatient_special"],
+     "fee_types": ["09", "10", "11"]},
 )
 
 
