@@ -136,6 +136,21 @@ EXAMPLE_FIGURES = {
         # without C2, C3 takes the last 6,000 of the deductible: (9,000 − 6,000) × 0.80
         "without C2: 2400.00",
     ],
+    "ledger_backend.py": [
+        "C3: payable 0.00, 0 adjustment(s)",  # 9,000 alone: all deductible
+        "C3: already recorded, payable 0.00",  # the retry pays nothing again
+        # C1 (10,000) comes first: all deductible; C3 then has 6,000 of it left: (9,000 − 6,000) × 0.80
+        "C1: payable 0.00, 1 adjustment(s)",
+        "  pay       2400.00 on C3 (adjustment v1->v2)",
+        # C2 (8,000) between them takes the last 6,000: (8,000 − 6,000) × 0.80; C3 then 9,000 × 0.80
+        "C2: payable 1600.00, 1 adjustment(s)",
+        "  pay       1600.00 on C2 (claim)",
+        "  pay       4800.00 on C3 (adjustment v2->v3)",
+        # the reversal recovers C2's 1,600 and brings C3 back to 2,400
+        "  recover   1600.00 on C2 (reversal of C2)",
+        "  recover   4800.00 on C3 (reversal of C2)",
+        "person-year payable total 2400.00; paid out net 2400.00",
+    ],
 }
 
 
