@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -402,9 +403,10 @@ def test_the_ledger_commands(url, product, tmp_path, capsys) -> None:
     for c in (C1, C2, C3):
         files[c["claim_id"]] = tmp_path / f"{c['claim_id']}.json"
         files[c["claim_id"]].write_text(json.dumps(c, ensure_ascii=False), encoding="utf-8")
-    code, out, err = _cli(capsys, "ledger", "init", "--db", db)
+    code, out, err = _cli(capsys, "ledger", "init", "--db", db, "--lang", "en")
     assert code == 0 and "schema version 1" in out
-    code, out, _ = _cli(capsys, "ledger", "submit", str(files["C3"]), str(files["C1"]), "--product", PRODUCT, "--db", db)
+    code, out, _ = _cli(capsys, "ledger", "submit", str(files["C3"]), str(files["C1"]), "--product", PRODUCT, "--db", db,
+                        "--lang", "en")
     assert code == 0
     assert out.splitlines() == [f"{files['C3']}: claim C3 v1 payable 0.00 recorded",
                                 f"{files['C1']}: claim C1 v1 payable 0.00 recorded",
@@ -420,9 +422,10 @@ def test_the_ledger_commands(url, product, tmp_path, capsys) -> None:
     assert state["payable_total"] == "8800.00"
     assert [(c["claim_id"], c["current_version"], c["payable"]) for c in state["claims"]] == [
         ("C1", 1, "0.00"), ("C2", 1, "1600.00"), ("C3", 3, "7200.00")]
-    code, out, _ = _cli(capsys, "ledger", "show", "P-0001", "--year", "2023", "--product", PRODUCT, "--db", db)
+    code, out, _ = _cli(capsys, "ledger", "show", "P-0001", "--year", "2023", "--product", PRODUCT, "--db", db,
+                        "--lang", "en")
     assert "P-0001 · shenzhen-2023 · policy year 2023: 3 live claim(s), payable total 8800.00" in out
-    code, out, _ = _cli(capsys, "ledger", "reverse", "C2", "--reason", "billed twice", "--db", db)
+    code, out, _ = _cli(capsys, "ledger", "reverse", "C2", "--reason", "billed twice", "--db", db, "--lang", "en")
     assert code == 0 and out.splitlines()[0] == "claim C2 reversed (v2): billed twice"
     code, out, _ = _cli(capsys, "ledger", "show", "P-0001", "--year", "2023", "--product", PRODUCT, "--db", db, "--json")
     assert json.loads(out)["payable_total"] == "2400.00"
@@ -451,6 +454,45 @@ def test_the_ledger_commands(url, product, tmp_path, capsys) -> None:
     assert (code, out) == (2, "") and err.startswith(f"huiminbao: error: {files['C1']}: ") and err.count("\n") == 1, err
     with Ledger.open(url if "://" in db else f"sqlite:///{db}") as led:
         assert_equals_replay(led, product, [C1, C3])
+
+
+def test_the_ledger_commands_speak_chinese_by_default(tmp_path, capsys) -> None:
+    db = str(tmp_path / "ledger.sqlite")
+    files = {}
+    for c in (C1, C2, C3):
+        files[c["claim_id"]] = tmp_path / f"{c['claim_id']}.json"
+        files[c["claim_id"]].write_text(json.dumps(c, ensure_ascii=False), encoding="utf-8")
+    code, out, _ = _cli(capsys, "ledger", "init", "--db", db)
+    assert (code, out) == (0, f"账本已就绪: sqlite:///{db} (sqlite, 数据结构版本 1)\n")
+    code, out, _ = _cli(capsys, "ledger", "submit", str(files["C3"]), str(files["C1"]), str(files["C1"]),
+                        "--product", PRODUCT, "--db", db)
+    assert code == 0
+    assert out.splitlines() == [f"{files['C3']}: 理赔 C3 第 1 版 应付 0.00 已记录",
+                                f"{files['C1']}: 理赔 C1 第 1 版 应付 0.00 已记录",
+                                "  调整: 理赔 C3 第 1 版 -> 第 2 版: 0.00 -> 2400.00 (+2400.00)",
+                                f"{files['C1']}: 理赔 C1 第 1 版 应付 0.00 此前已记录 (有效)"]
+    code, out, _ = _cli(capsys, "ledger", "submit", str(files["C2"]), "--product", PRODUCT, "--db", db)
+    assert out.splitlines() == [f"{files['C2']}: 理赔 C2 第 1 版 应付 1600.00 已记录",
+                                "  调整: 理赔 C3 第 2 版 -> 第 3 版: 2400.00 -> 7200.00 (+4800.00)"]
+    code, out, _ = _cli(capsys, "ledger", "reverse", "C2", "--reason", "重复收费", "--db", db)
+    assert out.splitlines() == ["理赔 C2 已撤销 (第 2 版): 重复收费",
+                                "  调整: 理赔 C2 第 1 版 -> 第 2 版: 1600.00 -> 0.00 (-1600.00)",
+                                "  调整: 理赔 C3 第 3 版 -> 第 4 版: 7200.00 -> 2400.00 (-4800.00)"]
+    code, out, _ = _cli(capsys, "ledger", "reverse", "C2", "--reason", "重复收费", "--db", db)
+    assert out.splitlines() == ["理赔 C2 此前已撤销 (第 2 版): 重复收费"]
+    code, out, _ = _cli(capsys, "ledger", "show", "P-0001", "--year", "2023", "--product", PRODUCT, "--db", db)
+    lines = out.splitlines()
+    assert lines[0] == "P-0001 · shenzhen-2023 · 保单年度 2023: 有效理赔 2 笔, 应付合计 2400.00 (修订号 4)", lines
+    assert "  调整:" in lines and lines[-1].startswith("  累计: 已付 2400.00; 已用免赔额: ")
+    assert any(x.strip().startswith("第 2 版 撤销") for x in lines) and any(" — 已撤销: 重复收费" in x for x in lines)
+    text = re.sub(r"库版本 [^)]*\)", "", "\n".join(lines[1:-1]))  # the library version, as recorded
+    assert set(re.findall(r"(?<![0-9])[A-Za-z][A-Za-z_\-0-9]*", text)) <= {"C1", "C2", "C3"}, text
+    code, out, _ = _cli(capsys, "ledger", "export", "--format", "jsonl", "--out", str(tmp_path / "c.jsonl"), "--db", db)
+    assert code == 0 and out.startswith("已导出 2 笔有效理赔: ")
+    for args in (["submit", str(files["C1"]), "--product", PRODUCT, "--json"], ["reverse", "C1", "--reason", "x", "--json"],
+                 ["show", "P-0001", "--year", "2023", "--product", PRODUCT, "--json"]):
+        code, out, err = _cli(capsys, "ledger", *args, "--lang", "zh", "--db", db)
+        assert (code, out) == (2, "") and "--lang cannot be used with --json" in err and err.count("\n") == 1, err
 
 
 def test_the_default_database_is_huiminbao_sqlite_in_the_current_directory(tmp_path, monkeypatch, capsys) -> None:

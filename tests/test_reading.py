@@ -224,21 +224,67 @@ def _identifiers(value: object, out: set[str], key: str = "") -> set[str]:
     return out
 
 
+def _keys(value: object, out: set[str]) -> set[str]:
+    """The file format's own words: every key of a product file, and every one-word value (an enum value)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.add(k)
+            _keys(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _keys(v, out)
+    elif isinstance(value, str) and re.fullmatch(r"[a-z][a-z_]*", value):
+        out.add(value)
+    return out
+
+
+def _format_words() -> set[str]:
+    """Words the limitations may cite as written: product ids, the file format's keys and enum values, the claim
+    format's field names, the fee-line parts and the boolean values of a product file."""
+    from huiminbao_rules.models import Claim, Encounter, FeeLine, Insured, Settlement
+
+    words = {"preselfpay", "inscp_copay", "fulamt", "overlmt", "true", "false", "ICD-10"}
+    for model in (Claim, Encounter, FeeLine, Insured, Settlement):
+        words |= set(model.model_fields)
+    for p in bundled_products():
+        words.add(p.id)
+        _keys(p.model_dump(mode="json", by_alias=True), words)
+    return words
+
+
 def _english_words(lines: list[str]) -> list[str]:
     words = []
     for line in lines:
         text = re.sub(r"〔[^〕]*〕", "", line)  # clause paths and source titles are cited as they are
-        words += re.findall(r"[A-Za-z][A-Za-z_\-0-9]*", text)
+        words += re.findall(r"(?<![0-9])[A-Za-z][A-Za-z_\-0-9]*", text)  # not an item's label (3b)
     return words
 
 
 def test_show_speaks_chinese_but_for_identifiers() -> None:
+    format_words = _format_words()
     for p in bundled_products():
         allowed = _identifiers(p.model_dump(mode="json"), {p.id, "A", "B", "C", "D", "MEM", "derived", "CAR-T", "PET-CT",
                                                           "huiminbao", "show", "lang", "en", "HIV", "II"})
+        allowed |= format_words
         lines = [x for x in describe(p, "zh") if not x.startswith("  [")]  # the sources' own titles
-        stray = sorted(set(_english_words(lines)) - allowed)
+        assert "局限:" in lines or not p.limitations.strip(), p.id
+        assert not any("只有英文" in x for x in lines), p.id  # the limitations themselves, not a pointer to them
+        icd = {w for w in _english_words(lines) if re.fullmatch(r"[A-Z][0-9]{2}(\.[0-9]+)?", w)}  # ICD-10 codes
+        stray = sorted(set(_english_words(lines)) - allowed - icd)
         assert not stray, (p.id, stray)
+
+
+def test_show_prints_the_chinese_limitations_and_points_to_the_english_where_a_file_has_none() -> None:
+    product = get_product("shenzhen-2023")
+    lines = describe(product, "zh")
+    start = lines.index("局限:")
+    assert lines[start + 1:] == ["  " + x for x in product.limitations_zh.strip().splitlines()]
+    english = describe(product, "en")
+    assert english[english.index("Limitations:") + 1:] == ["  " + x for x in product.limitations.strip().splitlines()]
+    user_file = product.model_copy(update={"limitations_zh": ""})  # a user's product file written in English only
+    lines = describe(user_file, "zh")
+    assert lines[lines.index("局限:") + 1:] == ["  本产品文件的局限说明只有英文版本: huiminbao show shenzhen-2023 --lang en"]
+    assert describe(product.model_copy(update={"limitations": "", "limitations_zh": ""}), "zh")[-1] != "局限:"
 
 
 def test_enrollment_decisions_speak_chinese_but_for_identifiers(monkeypatch) -> None:

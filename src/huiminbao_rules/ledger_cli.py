@@ -9,12 +9,25 @@ import argparse
 import json
 from typing import Any
 
-from .cli import _Bad, _product, _read_json_file
+from .cli import _LANG_HELP, _Bad, _lang, _product, _read_json_file, _refuse_with_json
 from .errors import HuiminbaoError
 
 __all__ = ["add_ledger_parser"]
 
 DEFAULT_DB = "./huiminbao.sqlite"
+
+
+_CAUSE_ZH = {"submitted": "提交", "readjudicated": "重新理算", "reversed": "撤销"}
+_STATUS_ZH = {"live": "有效", "reversed": "已撤销"}
+
+
+def _adjustment_line(a: Any, zh: bool, indent: str = "  ") -> str:
+    """One adjustment: the claim, the versions from and to, the payable before and after."""
+    if zh:
+        return (f"{indent}调整: 理赔 {a.claim_id} 第 {a.from_version} 版 -> 第 {a.to_version} 版: "
+                f"{a.previous_payable:.2f} -> {a.new_payable:.2f} ({a.difference:+.2f})")
+    return (f"{indent}adjustment: claim {a.claim_id} v{a.from_version} -> v{a.to_version}: "
+            f"{a.previous_payable:.2f} -> {a.new_payable:.2f} ({a.difference:+.2f})")
 
 
 def _url(db: str) -> str:
@@ -35,11 +48,16 @@ def _cmd_init(args: argparse.Namespace) -> int:
     from .ledger import SCHEMA_VERSION
 
     with _open(args, create=True) as ledger:
-        print(f"ledger ready: {_url(args.db)} ({ledger.dialect}, schema version {SCHEMA_VERSION})")
+        if _lang(args) == "zh":
+            print(f"账本已就绪: {_url(args.db)} ({ledger.dialect}, 数据结构版本 {SCHEMA_VERSION})")
+        else:
+            print(f"ledger ready: {_url(args.db)} ({ledger.dialect}, schema version {SCHEMA_VERSION})")
     return 0
 
 
 def _cmd_submit(args: argparse.Namespace) -> int:
+    _refuse_with_json(args, "--lang")
+    zh = _lang(args) == "zh"
     product = _product(args.product)
     with _open(args, create=True) as ledger:
         done = []
@@ -51,12 +69,17 @@ def _cmd_submit(args: argparse.Namespace) -> int:
                 raise _Bad(f"{path}: {exc}") from None
             done.append(submission)
             if not args.json:
-                what = "recorded" if submission.recorded else f"already recorded ({submission.status})"
-                print(f"{path}: claim {submission.claim_id} v{submission.version} payable "
-                      f"{submission.payable:.2f} {what}")
+                if zh:
+                    status = _STATUS_ZH.get(submission.status, submission.status)
+                    what = "已记录" if submission.recorded else f"此前已记录 ({status})"
+                    print(f"{path}: 理赔 {submission.claim_id} 第 {submission.version} 版 应付 "
+                          f"{submission.payable:.2f} {what}")
+                else:
+                    what = "recorded" if submission.recorded else f"already recorded ({submission.status})"
+                    print(f"{path}: claim {submission.claim_id} v{submission.version} payable "
+                          f"{submission.payable:.2f} {what}")
                 for a in submission.adjustments:
-                    print(f"  adjustment: claim {a.claim_id} v{a.from_version} -> v{a.to_version}: "
-                          f"{a.previous_payable:.2f} -> {a.new_payable:.2f} ({a.difference:+.2f})")
+                    print(_adjustment_line(a, zh))
         if args.json:
             print(json.dumps([{"schema": "huiminbao_rules.ledger.submission/1", **s.to_dict()} for s in done],
                              ensure_ascii=False, indent=2))
@@ -64,6 +87,8 @@ def _cmd_submit(args: argparse.Namespace) -> int:
 
 
 def _cmd_reverse(args: argparse.Namespace) -> int:
+    _refuse_with_json(args, "--lang")
+    zh = _lang(args) == "zh"
     with _open(args) as ledger:
         try:
             reversal = ledger.reverse(args.claim_id, args.reason)
@@ -73,15 +98,19 @@ def _cmd_reverse(args: argparse.Namespace) -> int:
             print(json.dumps({"schema": "huiminbao_rules.ledger.reversal/1", **reversal.to_dict()},
                              ensure_ascii=False, indent=2))
             return 0
-        what = "reversed" if reversal.recorded else "already reversed"
-        print(f"claim {reversal.claim_id} {what} (v{reversal.version}): {reversal.reason}")
+        if zh:
+            what = "已撤销" if reversal.recorded else "此前已撤销"
+            print(f"理赔 {reversal.claim_id} {what} (第 {reversal.version} 版): {reversal.reason}")
+        else:
+            what = "reversed" if reversal.recorded else "already reversed"
+            print(f"claim {reversal.claim_id} {what} (v{reversal.version}): {reversal.reason}")
         for a in reversal.adjustments:
-            print(f"  adjustment: claim {a.claim_id} v{a.from_version} -> v{a.to_version}: "
-                  f"{a.previous_payable:.2f} -> {a.new_payable:.2f} ({a.difference:+.2f})")
+            print(_adjustment_line(a, zh))
     return 0
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
+    _refuse_with_json(args, "--lang")
     with _open(args) as ledger:
         try:
             state = ledger.show(args.insured_id, args.year, args.product)
@@ -89,6 +118,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
             raise _Bad(str(exc)) from None
     if args.json:
         print(json.dumps({"schema": "huiminbao_rules.ledger.person_year/1", **state}, ensure_ascii=False, indent=2))
+        return 0
+    if _lang(args) == "zh":
+        _print_person_year_zh(state)
         return 0
     print(f"{state['insured_id']} · {state['product_id']} · policy year {state['policy_year']}: "
           f"{state['live_claims']} live claim(s), payable total {state['payable_total']} (revision {state['revision']})")
@@ -109,6 +141,26 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_person_year_zh(state: dict[str, Any]) -> None:
+    print(f"{state['insured_id']} · {state['product_id']} · 保单年度 {state['policy_year']}: "
+          f"有效理赔 {state['live_claims']} 笔, 应付合计 {state['payable_total']} (修订号 {state['revision']})")
+    for c in state["claims"]:
+        note = f" — 已撤销: {c['reversal_reason']}" if c["status"] == "reversed" else ""
+        print(f"  {c['service_on']}  {c['claim_id']}  第 {c['current_version']} 版  应付 {c['payable']}{note}")
+        for v in c["versions"]:
+            cause = _CAUSE_ZH.get(v["cause"], v["cause"])
+            print(f"      第 {v['version']} 版 {cause:<6} {v['payable']:>12}  (事件 {v['event']}, "
+                  f"库版本 {v['library_version']})")
+    if state["adjustments"]:
+        print("  调整:")
+        for a in state["adjustments"]:
+            print(f"    事件 {a['event']}: 理赔 {a['claim_id']} 第 {a['from_version']} 版 -> 第 {a['to_version']} 版: "
+                  f"{a['previous_payable']} -> {a['new_payable']} ({a['difference']})")
+    acc = state["accumulators"] or {}
+    pools = ", ".join(f"{k} {v}" for k, v in sorted((acc.get("deductible_pools") or {}).items())) or "无"
+    print(f"  累计: 已付 {acc.get('total_paid', '0.00')}; 已用免赔额: {pools}")
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from .ledger.export import export
 
@@ -117,7 +169,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
             done = export(ledger, args.format, args.out, product_id=args.product)
         except HuiminbaoError as exc:
             raise _Bad(str(exc)) from None
-    print(f"exported {done['claims']} live claim(s): {', '.join(done['files'])}")
+    if _lang(args) == "zh":
+        print(f"已导出 {done['claims']} 笔有效理赔: {', '.join(done['files'])}")
+    else:
+        print(f"exported {done['claims']} live claim(s): {', '.join(done['files'])}")
     return 0
 
 
@@ -133,6 +188,9 @@ def add_ledger_parser(sub: Any) -> None:
         p = verbs.add_parser(name, help=help_text, description=help_text[:1].upper() + help_text[1:] + ".")
         p.add_argument("--db", default=DEFAULT_DB, metavar="URL_OR_PATH",
                        help=f"sqlite:///PATH, postgresql://… or a SQLite file (default {DEFAULT_DB})")
+        p.add_argument("--lang", choices=("zh", "en"), default=None,
+                       help=_LANG_HELP if name in ("submit", "reverse", "show")
+                       else "output language: zh (Chinese, the default) or en (English)")
         return p
 
     init = verb("init", "create the ledger (or bring its schema up to date)")
