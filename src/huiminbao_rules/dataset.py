@@ -398,16 +398,9 @@ def _peak_rss() -> int:
     return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
-def _money_columns(product: Product) -> list[str]:
-    from .batch import BUCKETS
-
-    return (["owed", "eligible"] + [f"eligible_{b}" for b in BUCKETS] + ["payable"]
-            + [f"payable_{b}" for b in BUCKETS] + ["indemnity_cut", "pending"])
-
-
 def _run_partition(path: str, named: dict[str, Product], out: str, engine: Any) -> dict[str, Any]:
     """Read, adjudicate and write one partition (on a worker); return its small summary."""
-    from .scenarios import _adjudicate, _tidy
+    from .scenarios import SUMMED, _adjudicate, _tidy
 
     wall, cpu = time.perf_counter(), time.process_time()
     pop = _read_partition(Path(path))
@@ -417,11 +410,10 @@ def _run_partition(path: str, named: dict[str, Product], out: str, engine: Any) 
     people = pd.concat([pop.insured["insured_id"].astype(str), claims["insured_id"].astype(str)],
                        ignore_index=True).nunique()
     per_variant = {}
-    first = next(iter(named.values()))
     for name in named:
         c = claims[claims["variant"] == name]
         per = c.groupby("insured_id", sort=False)["payable"].sum()
-        sums = {col: int(c[col].sum()) for col in _money_columns(first)}
+        sums = {col: int(c[col].sum()) for col in SUMMED}
         per_variant[name] = {"claims": len(c), "claimants": int(len(per)), "sums": sums,
                              "paid": np.sort(per[per > 0].to_numpy(np.int64))}
     return {"path": path, "insured": int(people), "claims": len(pop.claims), "fee_lines": len(pop.fee_lines),
@@ -451,46 +443,18 @@ class DatasetResult:
     def summary(self, *, unit: Literal["fen", "yuan"] = "fen") -> pd.DataFrame:
         """The frame of :meth:`~huiminbao_rules.scenarios.ScenarioResult.summary`, from the
         partitions' sums: equal to it, column for column."""
-        from .batch import BUCKETS
-        from .scenarios import PERCENTILES, _percentile, _round_half_up_div, yuan
+        from .scenarios import SUMMED, summary_frame, summary_row
 
         n_insured = self.insured
         rows = []
         for name, product in self.products.items():
             parts = [p["variants"][name] for p in self.partitions]
-            sums = {k: sum(p["sums"][k] for p in parts) for k in _money_columns(product)}
-            paid = np.concatenate([p["paid"] for p in parts] + [np.zeros(0, np.int64)])
-            row: dict[str, Any] = {"variant": name, "product_id": product.id, "claims": sum(p["claims"] for p in parts),
-                                   "insured": n_insured, "claimants": sum(p["claimants"] for p in parts),
-                                   "beneficiaries": len(paid), "owed": sums["owed"], "eligible": sums["eligible"]}
-            for b in BUCKETS:
-                row[f"eligible_{b}"] = sums[f"eligible_{b}"]
-            row["payable"] = sums["payable"]
-            for b in BUCKETS:
-                row[f"payable_{b}"] = sums[f"payable_{b}"]
-            row["indemnity_cut"] = sums["indemnity_cut"]
-            row["pending"] = sums["pending"]
-            row["payable_per_insured"] = _round_half_up_div(row["payable"], n_insured) if n_insured else pd.NA
-            prem = self._premium[name]
-            row["premium_income"] = pd.NA if prem.fen is None else prem.fen
-            row["premium_basis"] = prem.basis
-            row["loss_ratio"] = row["payable"] / prem.fen if prem.fen else np.nan
-            row["share_benefiting"] = len(paid) / n_insured if n_insured else np.nan
-            for q in PERCENTILES:
-                row[f"payout_p{q}"] = _percentile(paid, q) if len(paid) else pd.NA
-            row["payout_max"] = int(paid.max()) if len(paid) else pd.NA
-            rows.append(row)
-        out = pd.DataFrame(rows).set_index("variant")
-        for col in out.columns:
-            if col in ("product_id", "premium_basis"):
-                out[col] = out[col].astype(str)
-            elif col in ("loss_ratio", "share_benefiting"):
-                out[col] = out[col].astype("float64")
-            elif col in ("premium_income", "payable_per_insured", "payout_max") or col.startswith("payout_p"):
-                out[col] = out[col].astype("Int64")
-            else:
-                out[col] = out[col].astype("int64")
-        return yuan(out) if unit == "yuan" else out
+            rows.append(summary_row(name, product, claims=sum(p["claims"] for p in parts), insured=n_insured,
+                                    claimants=sum(p["claimants"] for p in parts),
+                                    sums={k: sum(p["sums"][k] for p in parts) for k in SUMMED},
+                                    paid=np.concatenate([p["paid"] for p in parts] + [np.zeros(0, np.int64)]),
+                                    premium=self._premium[name]))
+        return summary_frame(rows, unit)
 
     def claims(self) -> pd.DataFrame:
         """Every claim's row, read back from ``out`` into this process: the frame of

@@ -231,6 +231,45 @@ def _percentile(values: np.ndarray, q: int) -> int:
     return int(np.percentile(values, q, method="inverted_cdf"))
 
 
+SUMMED = ("owed", "eligible", *(f"eligible_{b}" for b in BUCKETS), "payable", *(f"payable_{b}" for b in BUCKETS),
+          "indemnity_cut", "pending")
+"""The per-claim money columns a summary adds up (int64 fen)."""
+
+
+def summary_row(name: str, product: Product, *, claims: int, insured: int, claimants: int, sums: dict[str, int],
+                paid: np.ndarray, premium: Any) -> dict[str, Any]:
+    """One variant's row of a summary, from its sums over the claims (:data:`SUMMED`), the
+    payouts of the people paid (int64 fen) and its premium income; the one definition of
+    every summary column, whether the claims are in memory or in a dataset on disk."""
+    row: dict[str, Any] = {"variant": name, "product_id": product.id, "claims": claims, "insured": insured,
+                           "claimants": claimants, "beneficiaries": len(paid)}
+    row |= {k: sums[k] for k in SUMMED}
+    row["payable_per_insured"] = _round_half_up_div(row["payable"], insured) if insured else pd.NA
+    row["premium_income"] = pd.NA if premium.fen is None else premium.fen
+    row["premium_basis"] = premium.basis
+    row["loss_ratio"] = row["payable"] / premium.fen if premium.fen else np.nan
+    row["share_benefiting"] = len(paid) / insured if insured else np.nan
+    for q in PERCENTILES:
+        row[f"payout_p{q}"] = _percentile(paid, q) if len(paid) else pd.NA
+    row["payout_max"] = int(paid.max()) if len(paid) else pd.NA
+    return row
+
+
+def summary_frame(rows: list[dict[str, Any]], unit: Literal["fen", "yuan"] = "fen") -> pd.DataFrame:
+    """Summary rows as the frame of :meth:`ScenarioResult.summary`, typed column by column."""
+    out = pd.DataFrame(rows).set_index("variant")
+    for col in out.columns:
+        if col in ("product_id", "premium_basis"):
+            out[col] = out[col].astype(str)
+        elif col in ("loss_ratio", "share_benefiting"):
+            out[col] = out[col].astype("float64")
+        elif col in ("premium_income", "payable_per_insured", "payout_max") or col.startswith("payout_p"):
+            out[col] = out[col].astype("Int64")
+        else:
+            out[col] = out[col].astype("int64")
+    return yuan(out) if unit == "yuan" else out
+
+
 @dataclass(frozen=True)
 class ScenarioResult:
     """One population under several variants.
@@ -259,44 +298,17 @@ class ScenarioResult:
         """One row per variant (indexed by its name); every column is defined in
         ``docs/scenarios.md``. Money in int64 fen, or exact ``Decimal`` yuan with
         ``unit="yuan"``; a missing figure (no premium income, nobody paid) is ``<NA>``."""
-        rows = []
         n_insured = int(self.insured["insured_id"].nunique())
+        rows = []
         for name, product in self.products.items():
             c = self.claims[self.claims["variant"] == name]
             per = self.insured[self.insured["variant"] == name]
-            paid = per.loc[per["payable"] > 0, "payable"].to_numpy(dtype="int64")
-            row: dict[str, Any] = {"variant": name, "product_id": product.id, "claims": len(c),
-                                   "insured": n_insured, "claimants": int((per["claims"] > 0).sum()),
-                                   "beneficiaries": len(paid), "owed": int(c["owed"].sum()),
-                                   "eligible": int(c["eligible"].sum())}
-            for b in BUCKETS:
-                row[f"eligible_{b}"] = int(c[f"eligible_{b}"].sum())
-            row["payable"] = int(c["payable"].sum())
-            for b in BUCKETS:
-                row[f"payable_{b}"] = int(c[f"payable_{b}"].sum())
-            row["indemnity_cut"] = int(c["indemnity_cut"].sum())
-            row["pending"] = int(c["pending"].sum())
-            row["payable_per_insured"] = _round_half_up_div(row["payable"], n_insured) if n_insured else pd.NA
-            prem = self._premium[name]
-            row["premium_income"] = pd.NA if prem.fen is None else prem.fen
-            row["premium_basis"] = prem.basis
-            row["loss_ratio"] = row["payable"] / prem.fen if prem.fen else np.nan
-            row["share_benefiting"] = len(paid) / n_insured if n_insured else np.nan
-            for q in PERCENTILES:
-                row[f"payout_p{q}"] = _percentile(paid, q) if len(paid) else pd.NA
-            row["payout_max"] = int(paid.max()) if len(paid) else pd.NA
-            rows.append(row)
-        out = pd.DataFrame(rows).set_index("variant")
-        for col in out.columns:
-            if col in ("product_id", "premium_basis"):
-                out[col] = out[col].astype(str)
-            elif col in ("loss_ratio", "share_benefiting"):
-                out[col] = out[col].astype("float64")
-            elif col in ("premium_income", "payable_per_insured", "payout_max") or col.startswith("payout_p"):
-                out[col] = out[col].astype("Int64")
-            else:
-                out[col] = out[col].astype("int64")
-        return yuan(out) if unit == "yuan" else out
+            rows.append(summary_row(name, product, claims=len(c), insured=n_insured,
+                                    claimants=int((per["claims"] > 0).sum()),
+                                    sums={k: int(c[k].sum()) for k in SUMMED},
+                                    paid=per.loc[per["payable"] > 0, "payable"].to_numpy(dtype="int64"),
+                                    premium=self._premium[name]))
+        return summary_frame(rows, unit)
 
     def compare(self, a: str, b: str, *, by: str | None = None) -> Comparison:
         """Who gains and who loses going from variant ``a`` to variant ``b``: per insured
