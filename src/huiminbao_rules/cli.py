@@ -287,6 +287,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 1 if counts["unrecorded_violations"] else 0
 
 
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from .schemas import NAMES, schema
+
+    if args.name not in NAMES:
+        raise _Bad(f"no schema named {args.name!r}; accepted: {', '.join(NAMES)}")
+    _print_json(schema(args.name))
+    return 0
+
+
 _EPILOG = """\
 examples:
   huiminbao products
@@ -402,6 +411,13 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--list", action="append", metavar="NAME=FILE.csv",
                      help="replace the product's list NAME by the list in FILE.csv (docs/product-format.md; repeatable)")
     chk.set_defaults(run=_cmd_check)
+    sch = sub.add_parser("schema", help="print the JSON Schema of a file format or of the result JSON",
+                         description="Print the JSON Schema of a format: the files a user writes (claim, "
+                                     "application, year-to-date, product) or the result of `adjudicate --json` "
+                                     "(docs/result-json.md, docs/claim-format.md).")
+    sch.add_argument("name", metavar="NAME",
+                     help="claim, application, year-to-date, product or result")
+    sch.set_defaults(run=_cmd_schema)
     from .ledger_cli import add_ledger_parser
     add_ledger_parser(sub)
     return parser
