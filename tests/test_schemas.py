@@ -86,6 +86,18 @@ def test_the_example_files_validate_against_their_schemas(name, files, capsys) -
         assert not _errors(schema, data), (path.name, _errors(schema, data)[:5])
 
 
+def test_every_bundled_product_as_show_prints_it_validates_against_the_product_schema(capsys) -> None:
+    from huiminbao_rules.catalog import bundled_ids
+
+    schema = _printed_schema("product", capsys)
+    for pid in bundled_ids():
+        assert main(["show", pid, "--json"]) == 0
+        product = json.loads(capsys.readouterr().out)["product"]
+        assert not _errors(schema, product), (pid, _errors(schema, product)[:5])
+    product["responsibilities"][0]["bucket"] = "elsewhere"
+    assert _errors(schema, product)
+
+
 def test_the_claim_schema_wants_amounts_as_strings(capsys) -> None:
     schema = _printed_schema("claim", capsys)
     data = json.loads(CLAIMS[0].read_text(encoding="utf-8"))

@@ -64,9 +64,10 @@ class _InputSchema(GenerateJsonSchema):
 
 
 class _TomlSchema(_InputSchema):
-    """A product file is TOML, read with exact decimals: amounts and ratios may be TOML
-    numbers there. This schema gives the product's keys and their structure; it does not
-    cover the file's shorthands (one table where the model takes a list of them)."""
+    """A product file is TOML, read with exact decimals: amounts and ratios may be numbers
+    there. The schema is of a product in its full form (as ``huiminbao show --json``
+    prints it); it does not cover a file's shorthands (TOML dates, one table where the
+    model takes a list of them)."""
 
     toml = True
 
