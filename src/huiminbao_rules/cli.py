@@ -53,6 +53,14 @@ class _Bad(Exception):
     """Bad input, already phrased for the user."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error is bad input like any other: one line, exit 2 (not argparse's usage block)."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        verb = self.prog.removeprefix("huiminbao").strip()
+        raise _Bad(f"{verb + ': ' if verb else ''}{message} (see `{self.prog} --help`)")
+
+
 def _limits(args: argparse.Namespace) -> Limits:
     return Limits(max_bytes=getattr(args, "max_bytes", None) or DEFAULT_LIMITS.max_bytes,
                   max_fee_lines=getattr(args, "max_fee_lines", None) or DEFAULT_LIMITS.max_fee_lines)
@@ -79,10 +87,14 @@ def _claims(paths: Sequence[str], limits: Limits) -> list[tuple[str, Claim]]:
 def _product(ref: str, limits: Limits = DEFAULT_LIMITS, lists: Sequence[str] | None = None) -> Product:
     try:
         product = load_product(ref, limits=limits)
+        given: dict[str, str] = {}
         for spec in lists or ():
             name, sep, path = spec.partition("=")
             if not sep or not name or not path:
                 raise _Bad(f"--list {spec!r}: expected NAME=FILE.csv (a list name of the product, then its file)")
+            if name in given:
+                raise _Bad(f"{given[name]}, {path}: --list {name} is given twice; a list is replaced by one file")
+            given[name] = path
             product = with_user_list(product, name, path, limits=limits)
         return product
     except HuiminbaoError as exc:
@@ -317,7 +329,7 @@ def _limit_flags(sub: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="huiminbao", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG,
         description="What a Chinese city's 惠民保 pays on a claim, exact to the fen and explained line by line;\n"
                     "enrollment decisions; product terms, versions and regulatory checks.")
@@ -408,8 +420,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     try:
+        args = _parser().parse_args(argv)
         return int(args.run(args))
     except _Bad as exc:
         # One line, whatever a file name or a value holds.

@@ -54,6 +54,8 @@ def export(ledger: Ledger, fmt: str, out: str | Path, *, product_id: str | None 
     if fmt not in FORMATS:
         raise LedgerError(f"export format {fmt!r}; accepted: {', '.join(FORMATS)}")
     rows = _rows(ledger, product_id)
+    if not str(out).strip():
+        raise LedgerError("export needs a file or directory to write (--out PATH); got an empty path")
     out = Path(out)
     if fmt == "jsonl":
         res = results_path(out)
