@@ -578,3 +578,39 @@ def test_the_ledger_refuses_hostile_ids_and_paths_in_one_line(tmp_path) -> None:
                 ledger.show(insured, year, "shenzhen-2023")
         with pytest.raises(LedgerError, match="an id is a string"):
             ledger.reverse(1, "r")
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\ud800b"])
+def test_a_path_no_file_can_have_is_refused_in_one_line_for_every_verb(tmp_path, bad) -> None:
+    path = str(tmp_path / bad)
+    shown = path.encode("unicode_escape").decode("ascii")
+    db = str(tmp_path / "l.sqlite")
+    claim = ["adjudicate", str(EXAMPLE), "--product", "shenzhen-2023"]
+    for argv in ([*claim[:1], path, *claim[2:]], [*claim, "--year-to-date", path], [*claim, "--save-year-to-date", path],
+                 [*claim, "--list", f"rare_disease_drugs={path}"], ["adjudicate", str(EXAMPLE), "--product", path + ".toml"],
+                 ["enroll", path, "--product", "hangzhou-2022"], ["ledger", "init", "--db", path],
+                 ["ledger", "show", "P", "--year", "2023", "--product", "shenzhen-2023", "--db", path],
+                 ["ledger", "export", "--format", "jsonl", "--out", path, "--db", db],
+                 ["ledger", "export", "--format", "parquet", "--out", path, "--db", db]):
+        if argv[1] == "export":
+            assert _cli(["ledger", "init", "--db", db])[0] == 0
+        _one_line(*_cli(argv), shown, "NUL character or a lone surrogate")
+
+
+def test_a_postgresql_url_no_connection_can_take_is_refused_without_showing_its_password() -> None:
+    err = _one_line(*_cli(["ledger", "init", "--db", "postgresql://u:s3cret\x00@127.0.0.1:1/x"]), "lone surrogate")
+    assert "s3cret" not in err
+
+
+@pytest.mark.parametrize("timeout", ["1_0", "１０", "1e9", "NaN", "-1", " 1"])
+def test_a_sqlite_timeout_is_plain_ascii_seconds(tmp_path, timeout) -> None:
+    db = f"sqlite:///{tmp_path / 'l.sqlite'}?timeout={timeout}"
+    _one_line(*_cli(["ledger", "init", "--db", db]), "is not a number of seconds")
+    assert not (tmp_path / "l.sqlite").exists()
+
+
+def test_control_characters_of_a_file_name_are_shown_escaped(tmp_path) -> None:
+    path = tmp_path / "a\x1b[31mb.json"
+    path.write_text("{", encoding="utf-8")
+    err = _one_line(*_cli(["adjudicate", str(path), "--product", "shenzhen-2023"]), "a\\x1b[31mb.json")
+    assert "\x1b" not in err

@@ -38,7 +38,7 @@ from .enrollment import enroll, parse_application
 from .engine import replay
 from .errors import AdjudicationError, HuiminbaoError, InputError
 from .explain import statement, to_dict, trace
-from .inputs import DEFAULT_LIMITS, Limits, read_json
+from .inputs import DEFAULT_LIMITS, NOT_A_FILE_NAME, Limits, read_json
 from .models import Claim, parse_claim, problems_from_validation
 from .product import Product
 from .regulation import applicable_profiles, check
@@ -193,6 +193,8 @@ def _write_year_to_date(path: str, ytd: YearToDate) -> None:
                               encoding="utf-8")
     except OSError as exc:
         raise _Bad(f"{path}: cannot write the year-to-date record: {exc.strerror}") from None
+    except ValueError:  # a NUL or a lone surrogate
+        raise _Bad(f"{path}: cannot write the year-to-date record: {NOT_A_FILE_NAME}") from None
 
 
 def _cmd_products(args: argparse.Namespace) -> int:
@@ -424,10 +426,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         return int(args.run(args))
     except _Bad as exc:
-        # One line, whatever a file name or a value holds.
-        line = str(exc)
-        for ch in ("\r", "\n", "\u2028", "\u2029"):
-            line = line.replace(ch, ch.encode("unicode_escape").decode("ascii"))
+        # One line, whatever a file name or a value holds: line breaks, control characters
+        # (a terminal's escape sequences) and lone surrogates are shown escaped.
+        line = "".join(ch if ch == " " or ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                       for ch in str(exc))
         print(f"huiminbao: error: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # the reader (e.g. `head`) stopped reading: not an error
