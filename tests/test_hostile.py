@@ -614,3 +614,12 @@ def test_control_characters_of_a_file_name_are_shown_escaped(tmp_path) -> None:
     path.write_text("{", encoding="utf-8")
     err = _one_line(*_cli(["adjudicate", str(path), "--product", "shenzhen-2023"]), "a\\x1b[31mb.json")
     assert "\x1b" not in err
+
+
+def test_a_reversal_reason_is_printable_bounded_text(tmp_path) -> None:
+    db = str(tmp_path / "l.sqlite")
+    assert _cli(["ledger", "submit", str(EXAMPLE), "--product", "shenzhen-2023", "--db", db, "--json"])[0] == 0
+    claim_id = claim_data()["claim_id"]
+    _one_line(*_cli(["ledger", "reverse", claim_id, "--reason", "duplicate\x1b[2J", "--db", db]), "U+001B")
+    _one_line(*_cli(["ledger", "reverse", claim_id, "--reason", "x" * 5000, "--db", db]), "at most 1000")
+    assert _cli(["ledger", "reverse", claim_id, "--reason", "重复提交", "--db", db, "--json"])[0] == 0

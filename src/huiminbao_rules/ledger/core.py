@@ -24,7 +24,7 @@ from typing import Any
 
 from ..engine import adjudicate, fresh_year
 from ..errors import InputError
-from ..fields import _id
+from ..fields import _id, _text
 from ..explain import to_dict
 from ..models import Claim, parse_claim
 from ..money import ZERO
@@ -449,6 +449,10 @@ class Ledger:
         reason = reason.strip() if isinstance(reason, str) else ""
         if not reason:
             raise LedgerError(f"reversing claim {claim_id!r} needs a reason")
+        try:
+            _text(reason)  # kept in the audit trail and shown: printable and bounded, like any text
+        except ValueError as exc:
+            raise LedgerError(f"the reason for reversing claim {claim_id!r}: {exc}") from None
 
         def work(tx: Tx) -> Reversal:
             found = tx.one("SELECT person_year_id FROM claims WHERE claim_id = ?", (claim_id,))
