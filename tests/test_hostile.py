@@ -623,3 +623,15 @@ def test_a_reversal_reason_is_printable_bounded_text(tmp_path) -> None:
     _one_line(*_cli(["ledger", "reverse", claim_id, "--reason", "duplicate\x1b[2J", "--db", db]), "U+001B")
     _one_line(*_cli(["ledger", "reverse", claim_id, "--reason", "x" * 5000, "--db", db]), "at most 1000")
     assert _cli(["ledger", "reverse", claim_id, "--reason", "重复提交", "--db", db, "--json"])[0] == 0
+
+
+def test_a_list_item_name_in_a_product_file_is_printable_text(tmp_path) -> None:
+    text = (ROOT / "src/huiminbao_rules/products/shanghai/2024.toml").read_text(encoding="utf-8")
+    text = text.replace('id = "shanghai-2024"', 'id = "shanghai-2024~mine"')
+    changed = text.replace('{ name = "奕凯达"', '{ name = "奕凯\\u200b达"')
+    assert changed != text
+    path = tmp_path / "mine.toml"
+    path.write_text(changed, encoding="utf-8")
+    with pytest.raises(ProductError, match="U\\+200B") as err:
+        read_product(path)
+    assert str(path) in str(err.value)

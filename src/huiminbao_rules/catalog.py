@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import get_args
 
 from .errors import FileError, ProductError, UnknownProductError
-from .fields import TEXT_MAX
+from .fields import _text
 from .inputs import DEFAULT_LIMITS, Limits, check_tree, read_file, read_text
 from .product import ListItem, NamedList, Product, Source, parse_product
 from .regulation import Profile, parse_profile
@@ -309,12 +309,10 @@ def read_user_list(path: str | Path, kind: str = "drugs", *,
         name = row[name_col].strip()
         if not name:
             raise ProductError(f"row {n}: name is empty; every item is named as billed lines name it", str(p))
-        bad = next((ch for ch in "".join(row) if ch not in " \t" and not ch.isprintable()), None)
-        if bad is not None:
-            raise ProductError(f"row {n}: a cell contains the invisible or control character U+{ord(bad):04X}; "
-                               "items are named as billed lines name them, in printable characters", str(p))
-        if len(name) > TEXT_MAX:
-            raise ProductError(f"row {n}: name has {len(name)} characters; at most {TEXT_MAX}", str(p))
+        try:
+            _text(name)
+        except ValueError as exc:
+            raise ProductError(f"row {n}: name: {exc}; items are named as billed lines name them", str(p)) from None
         approvals, codes = [], []
         for h in _ID_COLUMNS:
             value = cell.get(h, "")
