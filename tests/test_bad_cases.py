@@ -63,8 +63,10 @@ def test_each_stored_bad_input_gets_one_line_naming_its_file(case, tmp_path, cap
 
 
 def test_every_stored_file_is_a_case() -> None:
-    used = {Path(a.replace("{here}/", "")).name for c in CASES for a in c["argv"] if a.startswith("{here}/")}
-    stored = {p.name for p in HERE.iterdir() if p.is_file() and p.suffix in (".json", ".toml") and p.name != "cases.json"}
+    kinds = (".json", ".toml", ".csv")
+    used = {Path(a.partition("{here}/")[2]).name for c in CASES for a in c["argv"] if "{here}/" in a}
+    used = {name for name in used if Path(name).suffix in kinds}
+    stored = {p.name for p in HERE.iterdir() if p.is_file() and p.suffix in kinds and p.name != "cases.json"}
     assert stored == used
 
 

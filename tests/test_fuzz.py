@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import csv
 import io
 import json
 import os
@@ -412,3 +413,155 @@ def test_fuzz_loaders(tmp_path_factory, data) -> None:
     loaded = load_jsonl(jsonl)
     assert loaded.counts["read"] == loaded.counts["loaded"] + loaded.counts["rejected"] == len(lines)
     loaded.rejected.to_csv(folder / "rejected.csv", index=False)
+
+
+# --- user list files (--list NAME=FILE.csv) --------------------------------------------------------
+
+LIST_ROWS = [["name", "approval_number", "code", "indications"],
+             ["某特定高额药", "国药准字H20183387", "XL01XX123A001010100001", "C34;C83.3"],
+             ["另一药品", "", "XL01XX124*", ""]]
+LIST_CELLS = HOSTILE_TEXT + ["=CMD()", "+1", "@SUM(A1)", "\ufeffname", "name", "code", "Name", "国药准字H２０１８３３８７",
+                             "国药准字H2018338", "C34；C50", "c34", "C34\n", "XL01 XX", "X*Y", "\t", "\x1b[31m"]
+
+
+def _csv_bytes(rows: list[list[str]], ends: str, bom: bool) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=ends).writerows(rows)
+    return (b"\xef\xbb\xbf" if bom else b"") + buf.getvalue().encode("utf-8", "surrogatepass")
+
+
+def _cell_invalid(column: str, value: str) -> bool:
+    """An independent reading of a list cell: what must be refused."""
+    if any(ch not in " \t" and not ch.isprintable() for ch in value):
+        return True
+    v = value.strip()
+    if column == "code":
+        return bool(v) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.\-]{2,49}\*?", v, re.ASCII) is None
+    if column == "approval_number":
+        return bool(v) and re.fullmatch(r"(国药准字|进口药品注册证号|医药产品注册证号|注册证号)?[A-Z]{1,2}[0-9]{8}", v) is None
+    if column == "indications":
+        return any(re.fullmatch(r"[A-Z][0-9A-Z.]{0,7}", p.strip(), re.ASCII) is None
+                   for p in re.split(r"[;；]", v) if p.strip())
+    return False
+
+
+@st.composite
+def list_file(draw: st.DrawFn) -> tuple[bytes, bool]:
+    """A list CSV file mutated by cell, row or byte; and whether an independent reading says
+    a data cell now holds a value that must be refused."""
+    rows = [list(r) for r in LIST_ROWS]
+    invalid = False
+    how = draw(st.sampled_from(["cells", "cells", "rows", "bytes"]))
+    if how == "cells":
+        for _ in range(draw(st.integers(min_value=1, max_value=3))):
+            r = draw(st.integers(min_value=0, max_value=len(rows) - 1))
+            c = draw(st.integers(min_value=0, max_value=len(rows[0]) - 1))
+            rows[r][c] = draw(st.one_of(st.sampled_from(LIST_CELLS), st.text(max_size=8)))
+        header_ok = rows[0] == LIST_ROWS[0]
+        invalid = header_ok and any(_cell_invalid(rows[0][c], row[c]) for row in rows[1:] for c in range(len(row)))
+    elif how == "rows":
+        op = draw(st.sampled_from(["ragged", "short", "blank", "header only", "name only", "repeat header", "many"]))
+        if op == "ragged":
+            rows[1].append("extra")
+        elif op == "short":
+            rows[2] = rows[2][:2]
+        elif op == "blank":
+            rows.insert(2, [])
+        elif op == "header only":
+            rows = rows[:1]
+        elif op == "name only":
+            rows = [[r[0]] for r in rows]
+        elif op == "repeat header":
+            rows[0][3] = "name"
+        else:
+            rows += [rows[1]] * draw(st.integers(min_value=1, max_value=500))
+    ends = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    raw = _csv_bytes(rows, ends, draw(st.booleans()))
+    if how == "bytes":
+        raw = draw(byte_mutation(raw))
+    return raw, invalid
+
+
+@FUZZ
+@given(st.data())
+def test_fuzz_user_list_files(tmp_path_factory, data) -> None:
+    folder = tmp_path_factory.mktemp("list")
+    path = folder / "list.csv"
+    raw, invalid = data.draw(list_file())
+    path.write_bytes(raw)
+    name = data.draw(st.sampled_from(["rare_disease_drugs", "rare_disease_drugs", "gba_drugs_devices", "nope"]))
+    verb = data.draw(st.sampled_from([
+        [str(CLAIMS[[p.name for p in CLAIMS].index("shenzhen-2023-s1.json")]), "--product", "shenzhen-2023", "--json"],
+        ["shenzhen-2023", "--json"], ["shenzhen-2023", "--json"]]))
+    command = "adjudicate" if "--product" in verb else data.draw(st.sampled_from(["show", "check"]))
+    code, out, err = run([command, *verb, "--list", f"{name}={path}"])
+    event(f"{command} exit {code}")
+    if name == "nope":
+        assert code == 2 and "has no list 'nope'" in err and err.count("\n") == 1, err
+        return
+    check_outcome(code, out, err, [str(path)], may_find_violations=command == "check")
+    if invalid:
+        assert code == 2, f"an invalid list cell was accepted: {raw[:300]!r}"
+    if code == 0 and command == "adjudicate":
+        check_json_result(out)
+
+
+# --- the ledger ------------------------------------------------------------------------------------
+
+
+@settings(max_examples=max(EXAMPLES // 2, 1), deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_fuzz_ledger_submissions(tmp_path_factory, data) -> None:
+    folder = tmp_path_factory.mktemp("ledger")
+    db, claim = str(folder / "ledger.sqlite"), folder / "claim.json"
+    path, base = data.draw(st.sampled_from(CLAIM_DATA))
+    invalid = False
+    if data.draw(st.booleans()):
+        mutated, invalid = data.draw(value_mutation(base))
+        claim.write_bytes(_dump(mutated))
+    else:
+        claim.write_bytes(data.draw(byte_mutation(path.read_bytes())))
+    argv = ["ledger", "submit", str(claim), "--product", PRODUCT_OF[path], "--db", db, "--json"]
+    code, out, err = run(argv)
+    check_outcome(code, out, err, [str(claim)])
+    event(f"exit {code}")
+    if invalid:
+        assert code == 2, f"an invalid value was accepted into the ledger: {out[:300]}"
+    if code == 0:
+        first = json.loads(out)[0]
+        again, out2, err2 = run(argv)  # the same file again: recorded once
+        assert (again, err2) == (0, ""), err2
+        second = json.loads(out2)[0]
+        assert second["recorded"] is False and second["payable"] == first["payable"], (first, second)
+
+
+LEDGER_TEXT = st.one_of(st.sampled_from(HOSTILE_TEXT), st.text(max_size=12))
+
+
+@FUZZ
+@given(st.data())
+def test_fuzz_ledger_arguments(tmp_path_factory, data) -> None:
+    folder = tmp_path_factory.mktemp("ledger-args")
+    (folder / "not-sqlite.sqlite").write_bytes(b"SQLite format 2\x00" + b"\xff" * 200)
+    ready = folder / "ledger.sqlite"
+    db = data.draw(st.sampled_from([str(ready), str(folder), str(folder / "not-sqlite.sqlite"),
+                                    str(folder / "missing" / "l.sqlite"), f"sqlite:///{ready}?timeout=x",
+                                    f"sqlite:///{ready}?mode=ro", "ftp://localhost/l", "sqlite://", "://",
+                                    f"sqlite:///{folder}/\u202e.sqlite"]))
+    run(["ledger", "init", "--db", str(ready)])
+    verb = data.draw(st.sampled_from(["reverse", "show", "export"]))
+    if verb == "reverse":
+        argv = ["reverse", data.draw(LEDGER_TEXT), "--reason", data.draw(LEDGER_TEXT)]
+    elif verb == "show":
+        argv = ["show", data.draw(LEDGER_TEXT), "--year", data.draw(LEDGER_TEXT), "--product", data.draw(LEDGER_TEXT)]
+    else:
+        out_name = data.draw(LEDGER_TEXT).replace("/", "_").replace("\x00", "_")
+        argv = ["export", "--format", data.draw(st.sampled_from(["jsonl", "parquet"])), "--out",
+                str(folder / f"x{out_name}")]
+    code, out, err = run(["ledger", argv[0], "--db", db, *argv[1:]])
+    event(f"{verb} exit {code}")
+    # A database that cannot be used is named; a refused argument (a usage error, read before
+    # the database is opened) or id is about no file.
+    usage = "--help`)" in err
+    check_outcome(code, out, err, [folder.name, db.partition("?")[0]] if db != str(ready) and not usage else [""])

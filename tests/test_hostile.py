@@ -452,3 +452,186 @@ def test_loading_and_batch_adjudication_ignore_the_callers_context_too(tmp_path)
     with decimal.localcontext(decimal.Context(prec=3, rounding=decimal.ROUND_DOWN, traps=[decimal.Inexact])):
         assert run() == expected
     assert expected[1][0]["payable"] == 3_860_000
+
+
+# --- user list files, year-to-date records of list variants, the ledger's arguments -----------------
+
+LIST = ROOT / "tests" / "cases" / "lists" / "tianjin-2021-special-drug.csv"
+
+
+def _cli(argv: list[str]) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from huiminbao_rules.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _one_line(code: int, out: str, err: str, *says: str) -> str:
+    assert (code, out) == (2, ""), (code, out, err)
+    assert err.startswith("huiminbao: error: ") and err.endswith("\n") and err.count("\n") == 1, err
+    for s in says:
+        assert s in err, (s, err)
+    return err
+
+
+@pytest.mark.parametrize("ends", ["\n", "\r\n", "\r"])
+def test_a_user_list_reads_the_same_whatever_its_line_ends(tmp_path, ends) -> None:
+    from huiminbao_rules.catalog import read_user_list
+
+    text = LIST.read_text(encoding="utf-8").replace("\r\n", "\n")
+    path = tmp_path / "list.csv"
+    path.write_bytes(text.replace("\n", ends).encode("utf-8"))
+    assert read_user_list(path)[0] == read_user_list(LIST)[0]
+
+
+def test_a_user_list_cell_beyond_what_csv_reads_is_refused_naming_the_file(tmp_path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"name,code\n" + b"A" * 200_000 + b",XL01XX123A001010100001\n")
+    _one_line(*_cli(["show", "shenzhen-2023", "--list", f"rare_disease_drugs={path}"]), str(path),
+              "not readable as CSV")
+
+
+def test_a_list_name_the_product_lacks_is_refused_before_its_file_is_read() -> None:
+    _one_line(*_cli(["show", "shenzhen-2023", "--list", "nope=/dev/zero"]), "has no list 'nope'")
+
+
+def test_a_list_kind_the_format_lacks_is_refused() -> None:
+    from huiminbao_rules.catalog import read_user_list
+
+    with pytest.raises(ProductError, match="list kind 'drug'"):
+        read_user_list(LIST, "drug")
+
+
+def test_a_year_to_date_record_of_another_list_variant_is_refused_saying_why(tmp_path) -> None:
+    claim = tmp_path / "next.json"
+    data = claim_data()
+    data["claim_id"] = "SZ23-0002"
+    for e in data["encounters"]:
+        e["settlement"]["setl_id"] = f"S2-{e['id']}"
+    claim.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    other = tmp_path / "other.csv"
+    other.write_text("name,code\n某药,XL01XX123A001010100001\n", encoding="utf-8")
+    plain, listed = tmp_path / "plain.json", tmp_path / "listed.json"
+    with_list = ["--list", f"rare_disease_drugs={LIST}"]
+    assert _cli(["adjudicate", str(EXAMPLE), "--product", "shenzhen-2023", "--save-year-to-date", str(plain)])[0] == 0
+    assert _cli(["adjudicate", str(EXAMPLE), "--product", "shenzhen-2023", *with_list,
+                 "--save-year-to-date", str(listed)])[0] == 0
+    assert _cli(["adjudicate", str(claim), "--product", "shenzhen-2023", *with_list, "--year-to-date", str(listed),
+                 "--json"])[0] == 0
+    _one_line(*_cli(["adjudicate", str(claim), "--product", "shenzhen-2023", *with_list, "--year-to-date",
+                     str(plain)]), str(plain), "not 'shenzhen-2023~rare_disease_drugs'", "(--list) is another product")
+    _one_line(*_cli(["adjudicate", str(claim), "--product", "shenzhen-2023", "--year-to-date", str(listed)]),
+              str(listed), "is for product 'shenzhen-2023~rare_disease_drugs', not 'shenzhen-2023'")
+    _one_line(*_cli(["adjudicate", str(claim), "--product", "shenzhen-2023", "--list",
+                     f"rare_disease_drugs={other}", "--year-to-date", str(listed)]),
+              str(listed), "another list file makes another product")
+
+
+def test_saving_a_year_to_date_record_where_it_cannot_be_written_is_one_line(tmp_path) -> None:
+    for target in (tmp_path, tmp_path / "missing" / "ytd.json"):
+        _one_line(*_cli(["adjudicate", str(EXAMPLE), "--product", "shenzhen-2023", "--save-year-to-date",
+                         str(target)]), str(target), "cannot write the year-to-date record")
+
+
+def test_usage_errors_are_one_line_and_nothing_is_coerced(tmp_path) -> None:
+    _one_line(*_cli(["adjudicate", str(EXAMPLE), "--product", "shenzhen-2023", "--on", "２０２３-07-01"]),
+              "argument --on: not a date")
+    _one_line(*_cli(["ledger", "show", "P1", "--year", "２０２３", "--product", "shenzhen-2023", "--db",
+                     str(tmp_path / "l.sqlite")]), "not a policy year")
+    for flag in (["--unknown-lists", "member"], ["--list", f"rare_disease_drugs={LIST}"]):
+        _one_line(*_cli(["ledger", "submit", str(EXAMPLE), "--product", "shenzhen-2023", *flag, "--db",
+                         str(tmp_path / "l.sqlite")]), f"unrecognized arguments: {flag[0]}")
+    _one_line(*_cli([]), "required: COMMAND")
+    assert not (tmp_path / "l.sqlite").exists()
+
+
+def test_the_ledger_refuses_hostile_databases_in_one_line(tmp_path) -> None:
+    (tmp_path / "not-sqlite.sqlite").write_bytes(b"hello " * 200)
+    for db, says in [(str(tmp_path), "cannot open the SQLite ledger"),
+                     (str(tmp_path / "not-sqlite.sqlite"), "file is not a database"),
+                     (str(tmp_path / "missing" / "l.sqlite"), "cannot open the SQLite ledger"),
+                     ("ftp://example.org/l", "not a ledger URL"),
+                     ("sqlite://", "not a ledger URL")]:
+        _one_line(*_cli(["ledger", "init", "--db", db]), db, says)
+        _one_line(*_cli(["ledger", "submit", str(EXAMPLE), "--product", "shenzhen-2023", "--db", db]), db)
+
+
+def test_the_ledger_refuses_hostile_ids_and_paths_in_one_line(tmp_path) -> None:
+    from huiminbao_rules.ledger import Ledger, LedgerError
+
+    db = str(tmp_path / "l.sqlite")
+    assert _cli(["ledger", "submit", str(EXAMPLE), "--product", "shenzhen-2023", "--db", db, "--json"])[0] == 0
+    _one_line(*_cli(["ledger", "reverse", "\ud800", "--reason", "r", "--db", db]), "claim id", "U+D800")
+    _one_line(*_cli(["ledger", "show", "P\x00", "--year", "2023", "--product", "shenzhen-2023", "--db", db]),
+              "insured id", "U+0000")
+    _one_line(*_cli(["ledger", "export", "--format", "jsonl", "--out", "", "--db", db]), "empty path")
+    with Ledger.open(f"sqlite:///{db}") as ledger:
+        insured = claim_data()["insured"]["id"]
+        assert ledger.show(insured, 2023, "shenzhen-2023")["live_claims"] == 1
+        for year in ("2023", 2023.0, True):
+            with pytest.raises(LedgerError, match="whole number"):
+                ledger.show(insured, year, "shenzhen-2023")
+        with pytest.raises(LedgerError, match="an id is a string"):
+            ledger.reverse(1, "r")
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\ud800b"])
+def test_a_path_no_file_can_have_is_refused_in_one_line_for_every_verb(tmp_path, bad) -> None:
+    path = str(tmp_path / bad)
+    shown = path.encode("unicode_escape").decode("ascii")
+    db = str(tmp_path / "l.sqlite")
+    claim = ["adjudicate", str(EXAMPLE), "--product", "shenzhen-2023"]
+    for argv in ([*claim[:1], path, *claim[2:]], [*claim, "--year-to-date", path], [*claim, "--save-year-to-date", path],
+                 [*claim, "--list", f"rare_disease_drugs={path}"], ["adjudicate", str(EXAMPLE), "--product", path + ".toml"],
+                 ["enroll", path, "--product", "hangzhou-2022"], ["ledger", "init", "--db", path],
+                 ["ledger", "show", "P", "--year", "2023", "--product", "shenzhen-2023", "--db", path],
+                 ["ledger", "export", "--format", "jsonl", "--out", path, "--db", db],
+                 ["ledger", "export", "--format", "parquet", "--out", path, "--db", db]):
+        if argv[1] == "export":
+            assert _cli(["ledger", "init", "--db", db])[0] == 0
+        _one_line(*_cli(argv), shown, "NUL character or a lone surrogate")
+
+
+def test_a_postgresql_url_no_connection_can_take_is_refused_without_showing_its_password() -> None:
+    err = _one_line(*_cli(["ledger", "init", "--db", "postgresql://u:s3cret\x00@127.0.0.1:1/x"]), "lone surrogate")
+    assert "s3cret" not in err
+
+
+@pytest.mark.parametrize("timeout", ["1_0", "１０", "1e9", "NaN", "-1", " 1"])
+def test_a_sqlite_timeout_is_plain_ascii_seconds(tmp_path, timeout) -> None:
+    db = f"sqlite:///{tmp_path / 'l.sqlite'}?timeout={timeout}"
+    _one_line(*_cli(["ledger", "init", "--db", db]), "is not a number of seconds")
+    assert not (tmp_path / "l.sqlite").exists()
+
+
+def test_control_characters_of_a_file_name_are_shown_escaped(tmp_path) -> None:
+    path = tmp_path / "a\x1b[31mb.json"
+    path.write_text("{", encoding="utf-8")
+    err = _one_line(*_cli(["adjudicate", str(path), "--product", "shenzhen-2023"]), "a\\x1b[31mb.json")
+    assert "\x1b" not in err
+
+
+def test_a_reversal_reason_is_printable_bounded_text(tmp_path) -> None:
+    db = str(tmp_path / "l.sqlite")
+    assert _cli(["ledger", "submit", str(EXAMPLE), "--product", "shenzhen-2023", "--db", db, "--json"])[0] == 0
+    claim_id = claim_data()["claim_id"]
+    _one_line(*_cli(["ledger", "reverse", claim_id, "--reason", "duplicate\x1b[2J", "--db", db]), "U+001B")
+    _one_line(*_cli(["ledger", "reverse", claim_id, "--reason", "x" * 5000, "--db", db]), "at most 1000")
+    assert _cli(["ledger", "reverse", claim_id, "--reason", "重复提交", "--db", db, "--json"])[0] == 0
+
+
+def test_a_list_item_name_in_a_product_file_is_printable_text(tmp_path) -> None:
+    text = (ROOT / "src/huiminbao_rules/products/shanghai/2024.toml").read_text(encoding="utf-8")
+    text = text.replace('id = "shanghai-2024"', 'id = "shanghai-2024~mine"')
+    changed = text.replace('{ name = "奕凯达"', '{ name = "奕凯\\u200b达"')
+    assert changed != text
+    path = tmp_path / "mine.toml"
+    path.write_text(changed, encoding="utf-8")
+    with pytest.raises(ProductError, match="U\\+200B") as err:
+        read_product(path)
+    assert str(path) in str(err.value)

@@ -16,8 +16,10 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import get_args
 
 from .errors import FileError, ProductError, UnknownProductError
+from .fields import _text
 from .inputs import DEFAULT_LIMITS, Limits, check_tree, read_file, read_text
 from .product import ListItem, NamedList, Product, Source, parse_product
 from .regulation import Profile, parse_profile
@@ -39,12 +41,13 @@ __all__ = [
     "with_user_list",
 ]
 
-_APPROVAL = re.compile(r"^(国药准字|进口药品注册证号|医药产品注册证号|注册证号)?[A-Z]{1,2}\d{8}$")
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{2,49}\*?$")
-_ICD = re.compile(r"^[A-Z][0-9A-Z.]{0,7}$")
+_APPROVAL = re.compile(r"(国药准字|进口药品注册证号|医药产品注册证号|注册证号)?[A-Z]{1,2}[0-9]{8}")
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]{2,49}\*?")
+_ICD = re.compile(r"[A-Z][0-9A-Z.]{0,7}")
 _NAME_COLUMNS = ("name", "名称", "通用名")
 _ID_COLUMNS = ("approval_number", "批准文号", "code", "national_code", "医保代码")
 _IND_COLUMNS = ("indications", "适应症")
+_LIST_KINDS: tuple[str, ...] = get_args(NamedList.model_fields["kind"].annotation)
 
 
 def _root(folder: str = "products") -> Path:
@@ -242,6 +245,20 @@ def load_product(id_or_path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> 
     return get_product(text)
 
 
+def _csv_rows(text: str, path: Path) -> list[list[str]]:
+    """The rows of a CSV text, whatever its line ends (LF, CRLF or CR); a row the CSV
+    reader cannot read is refused naming its line."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error as exc:
+        raise ProductError(f"line {reader.line_num + 1}: not readable as CSV ({exc}); a cell holds at most "
+                           f"{csv.field_size_limit()} characters", str(path)) from None
+    return rows
+
+
 def read_user_list(path: str | Path, kind: str = "drugs", *,
                    limits: Limits = DEFAULT_LIMITS) -> tuple[tuple[ListItem, ...], str]:
     """A list supplied by the user, from a UTF-8 CSV file with a header row, and the sha256
@@ -253,6 +270,8 @@ def read_user_list(path: str | Path, kind: str = "drugs", *,
     name: the name column alone will do). Raises :class:`ProductError` naming the file, the
     row and the field."""
     p = Path(path)
+    if kind not in _LIST_KINDS:
+        raise ProductError(f"list kind {kind!r}; accepted: {', '.join(_LIST_KINDS)}", str(p))
     try:
         raw = read_file(p, "list", limits)
     except FileError as exc:
@@ -261,7 +280,7 @@ def read_user_list(path: str | Path, kind: str = "drugs", *,
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ProductError("list file is not UTF-8 text (save the CSV as UTF-8)", str(p)) from None
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = _csv_rows(text, p)
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise ProductError("list file is empty: expected a header row name,approval_number,code,indications", str(p))
     header = [h.strip().lower() for h in rows[0]]
@@ -290,19 +309,23 @@ def read_user_list(path: str | Path, kind: str = "drugs", *,
         name = row[name_col].strip()
         if not name:
             raise ProductError(f"row {n}: name is empty; every item is named as billed lines name it", str(p))
+        try:
+            _text(name)
+        except ValueError as exc:
+            raise ProductError(f"row {n}: name: {exc}; items are named as billed lines name them", str(p)) from None
         approvals, codes = [], []
         for h in _ID_COLUMNS:
             value = cell.get(h, "")
             if not value:
                 continue
             if h in ("approval_number", "批准文号"):
-                if not _APPROVAL.match(value):
+                if not _APPROVAL.fullmatch(value):
                     raise ProductError(f"row {n}: approval_number {value!r} is not an approval number; accepted: "
                                        "国药准字 followed by a letter and 8 digits (国药准字H20183387), or an import "
                                        "registration number such as H20150001", str(p))
                 approvals.append(value)
             else:
-                if not _CODE.match(value):
+                if not _CODE.fullmatch(value):
                     raise ProductError(f"row {n}: code {value!r} is not a national code; accepted: letters and "
                                        "digits (e.g. XL01XX123A001010100001), '*' at the end for a prefix", str(p))
                 codes.append(value)
@@ -314,7 +337,7 @@ def read_user_list(path: str | Path, kind: str = "drugs", *,
                 part = part.strip()
                 if not part:
                     continue
-                if not _ICD.match(part):
+                if not _ICD.fullmatch(part):
                     raise ProductError(f"row {n}: indication {part!r} is not an ICD-10 prefix (e.g. C34 or C83.3); "
                                        "separate several with ';'", str(p))
                 indications.append(part)
@@ -328,6 +351,8 @@ def read_user_list(path: str | Path, kind: str = "drugs", *,
 def with_user_list(product: Product, name: str, path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Product:
     """``product`` with its list ``name`` replaced by the list in the CSV file ``path``
     (see :func:`read_user_list` and :meth:`Product.with_list`)."""
-    named = product.lists.get(name)
-    items, digest = read_user_list(path, named.kind if named is not None else "drugs", limits=limits)
+    named = product.lists.get(name) if isinstance(name, str) else None
+    if named is None:  # before the file is read: the name is what is wrong
+        raise ProductError(f"product {product.id} has no list {name!r}; its lists: {', '.join(product.lists) or 'none'}")
+    items, digest = read_user_list(path, named.kind, limits=limits)
     return product.with_list(name, items, file=Path(path).name, sha256=digest)

@@ -38,7 +38,7 @@ from .enrollment import enroll, parse_application
 from .engine import replay
 from .errors import AdjudicationError, HuiminbaoError, InputError
 from .explain import statement, to_dict, trace
-from .inputs import DEFAULT_LIMITS, Limits, read_json
+from .inputs import DEFAULT_LIMITS, NOT_A_FILE_NAME, Limits, read_json
 from .models import Claim, parse_claim, problems_from_validation
 from .product import Product
 from .regulation import applicable_profiles, check
@@ -51,6 +51,14 @@ EXIT_BAD_INPUT = 2
 
 class _Bad(Exception):
     """Bad input, already phrased for the user."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage error is bad input like any other: one line, exit 2 (not argparse's usage block)."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        verb = self.prog.removeprefix("huiminbao").strip()
+        raise _Bad(f"{verb + ': ' if verb else ''}{message} (see `{self.prog} --help`)")
 
 
 def _limits(args: argparse.Namespace) -> Limits:
@@ -79,10 +87,14 @@ def _claims(paths: Sequence[str], limits: Limits) -> list[tuple[str, Claim]]:
 def _product(ref: str, limits: Limits = DEFAULT_LIMITS, lists: Sequence[str] | None = None) -> Product:
     try:
         product = load_product(ref, limits=limits)
+        given: dict[str, str] = {}
         for spec in lists or ():
             name, sep, path = spec.partition("=")
             if not sep or not name or not path:
                 raise _Bad(f"--list {spec!r}: expected NAME=FILE.csv (a list name of the product, then its file)")
+            if name in given:
+                raise _Bad(f"{given[name]}, {path}: --list {name} is given twice; a list is replaced by one file")
+            given[name] = path
             product = with_user_list(product, name, path, limits=limits)
         return product
     except HuiminbaoError as exc:
@@ -181,6 +193,8 @@ def _write_year_to_date(path: str, ytd: YearToDate) -> None:
                               encoding="utf-8")
     except OSError as exc:
         raise _Bad(f"{path}: cannot write the year-to-date record: {exc.strerror}") from None
+    except ValueError:  # a NUL or a lone surrogate
+        raise _Bad(f"{path}: cannot write the year-to-date record: {NOT_A_FILE_NAME}") from None
 
 
 def _cmd_products(args: argparse.Namespace) -> int:
@@ -326,7 +340,7 @@ def _limit_flags(sub: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="huiminbao", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG,
         description="What a Chinese city's 惠民保 pays on a claim, exact to the fen and explained line by line;\n"
                     "enrollment decisions; product terms, versions and regulatory checks.")
@@ -424,14 +438,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     try:
+        args = _parser().parse_args(argv)
         return int(args.run(args))
     except _Bad as exc:
-        # One line, whatever a file name or a value holds.
-        line = str(exc)
-        for ch in ("\r", "\n", "\u2028", "\u2029"):
-            line = line.replace(ch, ch.encode("unicode_escape").decode("ascii"))
+        # One line, whatever a file name or a value holds: line breaks, control characters
+        # (a terminal's escape sequences) and lone surrogates are shown escaped.
+        line = "".join(ch if ch == " " or ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                       for ch in str(exc))
         print(f"huiminbao: error: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # the reader (e.g. `head`) stopped reading: not an error

@@ -59,6 +59,9 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+NOT_A_FILE_NAME = "not a file name (it holds a NUL character or a lone surrogate)"
+
+
 def open_regular(path: str | os.PathLike[str], what: str) -> BinaryIO:
     """A regular file opened for reading in binary; :class:`FileError` for anything else
     (missing, a directory, a pipe, a device), without waiting on it."""
@@ -68,6 +71,8 @@ def open_regular(path: str | os.PathLike[str], what: str) -> BinaryIO:
         fd = os.open(name, flags)
     except OSError as exc:
         raise FileError(name, f"cannot read {what} file: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL or a lone surrogate: no file can have this name
+        raise FileError(name, f"cannot read {what} file: {NOT_A_FILE_NAME}") from None
     try:
         _regular(fd, name, what)
         if hasattr(os, "set_blocking"):
@@ -96,6 +101,8 @@ def read_file(path: str | os.PathLike[str], what: str, limits: Limits = DEFAULT_
         fd = os.open(name, flags)
     except OSError as exc:
         raise FileError(name, f"cannot read {what} file: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL or a lone surrogate: no file can have this name
+        raise FileError(name, f"cannot read {what} file: {NOT_A_FILE_NAME}") from None
     try:
         info = _regular(fd, name, what)
         if info.st_size > limits.max_bytes:

@@ -30,6 +30,13 @@ def _adjustment_line(a: Any, zh: bool, indent: str = "  ") -> str:
             f"{a.previous_payable:.2f} -> {a.new_payable:.2f} ({a.difference:+.2f})")
 
 
+def _year(text: str) -> int:
+    """``--year``: a policy year in ASCII digits (full-width or other scripts' digits are refused)."""
+    if not (len(text) == 4 and text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"not a policy year: {text!r} (accepted: four digits, e.g. 2023)")
+    return int(text)
+
+
 def _url(db: str) -> str:
     """``--db``: a URL, or a path to a SQLite file."""
     return db if "://" in db else f"sqlite:///{db}"
@@ -207,7 +214,7 @@ def add_ledger_parser(sub: Any) -> None:
     rev.set_defaults(run=_cmd_reverse)
     show = verb("show", "a person-year: claims, versions, adjustments, accumulators")
     show.add_argument("insured_id", metavar="INSURED_ID", help="the insured person's id")
-    show.add_argument("--year", required=True, type=int, metavar="POLICY_YEAR", help="the policy year")
+    show.add_argument("--year", required=True, type=_year, metavar="POLICY_YEAR", help="the policy year")
     show.add_argument("--product", required=True, metavar="ID", help="the product id the claims were submitted under")
     show.add_argument("--json", action="store_true", help="print the person-year as JSON (with payable_total)")
     show.set_defaults(run=_cmd_show)

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ProductError
 from .models import CatalogueLevel, EncounterKind, Scheme, problems_from_validation
-from .fields import Bool, Day, Int
+from .fields import Bool, Day, Int, Text
 from .money import ONE, ZERO, Amount, Rate
 
 MAX_DAYS = 3660
@@ -169,7 +169,7 @@ class ListItem(_Strict):
     """A named list's member: matched by national code (``*`` suffix = prefix) or by name prefix
     (see :mod:`huiminbao_rules.classify`)."""
 
-    name: str
+    name: Text
     codes: tuple[str, ...] = ()
     approval_numbers: tuple[str, ...] = Field(default=(), description="批准文号 (国药准字/进口注册证号), for people; "
                                               "lines are matched by code and name")

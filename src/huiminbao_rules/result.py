@@ -78,14 +78,18 @@ def check_year_to_date(ytd: YearToDate, product: Any) -> list[str]:
     if ytd.version != YTD_VERSION:
         problems.append(f"version {ytd.version} is not {YTD_VERSION}, the version this library writes")
     if ytd.product_id != product.id:
+        variant = "~" in ytd.product_id or "~" in product.id
         problems.append(f"it is for product {ytd.product_id!r}, not {product.id!r}: accumulators do not carry "
-                        "across product versions")
+                        "across product versions" + ("; a product with a list supplied by the user (--list) is "
+                                                     "another product, named <id>~<list>" if variant else ""))
         return problems
     if ytd.product_hash is None:
         problems.append("product_hash is missing: a record names the content hash of the product it was made under")
     elif ytd.product_hash != product.content_hash:
         problems.append(f"it was made under another file with the id {product.id!r} (product_hash "
-                        f"{ytd.product_hash[:12]}… is not this file's {product.content_hash[:12]}…)")
+                        f"{ytd.product_hash[:12]}… is not this file's {product.content_hash[:12]}…)"
+                        + ("; with a list supplied by the user (--list), another list file makes another product"
+                           if "~" in product.id else ""))
     resp = product.responsibility_by_id
     unknown = sorted(set(ytd.responsibilities) - set(resp))
     if unknown:

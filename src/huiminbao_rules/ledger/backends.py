@@ -15,6 +15,8 @@ inserted at once, a deadlock, a serialization failure) is rolled back and run ag
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -189,9 +191,20 @@ class PostgresBackend(Backend):
         self._conn.close()
 
 
+def _encodable(text: str) -> bool:
+    try:
+        os.fsencode(text)
+    except UnicodeError:
+        return False
+    return True
+
+
 def connect(url: str, *, create: bool = True) -> Backend:
     """A backend for ``sqlite:///PATH[?synchronous=full|normal|off&timeout=SECONDS]`` or
     ``postgresql://…`` (``postgres://`` too)."""
+    if "\x00" in url or not _encodable(url):
+        shown = "the postgresql:// URL" if url.startswith(("postgresql://", "postgres://")) else url  # no password shown
+        raise LedgerError(f"{shown}: not a ledger URL or file name (it holds a NUL character or a lone surrogate)")
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresBackend(url)
     if url.startswith("sqlite:///"):
@@ -207,9 +220,10 @@ def connect(url: str, *, create: bool = True) -> Backend:
         if synchronous not in SQLITE_SYNCHRONOUS:
             raise LedgerError(f"{url}: synchronous={synchronous!r}; accepted: {', '.join(SQLITE_SYNCHRONOUS)}")
         try:
-            seconds = Decimal(options.get("timeout", DEFAULT_TIMEOUT_MS // 1000))
-            if not seconds.is_finite() or seconds < 0:
+            text = options.get("timeout", str(DEFAULT_TIMEOUT_MS // 1000))
+            if not re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,3})?", text, re.ASCII):  # no 1_0, １０, 1e9 or NaN
                 raise InvalidOperation
+            seconds = Decimal(text)
         except InvalidOperation:
             raise LedgerError(f"{url}: timeout={options['timeout']!r} is not a number of seconds") from None
         return SQLiteBackend(path, synchronous=synchronous, timeout_ms=int(seconds * 1000), create=create)

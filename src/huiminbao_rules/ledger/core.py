@@ -24,6 +24,7 @@ from typing import Any
 
 from ..engine import adjudicate, fresh_year
 from ..errors import InputError
+from ..fields import _id, _text
 from ..explain import to_dict
 from ..models import Claim, parse_claim
 from ..money import ZERO
@@ -32,6 +33,16 @@ from ..result import YearToDate
 from .backends import Backend, Tx, connect
 from .errors import ClaimConflict, DuplicateEncounter, LedgerError, ProductMismatch, UnknownClaim
 from .schema import SCHEMA_VERSION, current_version, migrate
+
+
+def _checked_id(what: str, value: Any) -> str:
+    """An id asked for, checked as the claim format checks ids (no control or invisible
+    characters, no lone surrogates): refused, never looked up as something else."""
+    try:
+        return _id(value)
+    except ValueError as exc:
+        raise LedgerError(f"{what}: {exc}") from None
+
 
 __all__ = ["Adjustment", "Ledger", "Submission", "Reversal", "library_version"]
 
@@ -434,9 +445,14 @@ class Ledger:
         adjustment recovering what it paid, the later claims re-adjudicated. Reversing
         an already reversed claim with the same reason changes nothing; with another
         reason it is refused."""
+        _checked_id("claim id", claim_id)
         reason = reason.strip() if isinstance(reason, str) else ""
         if not reason:
             raise LedgerError(f"reversing claim {claim_id!r} needs a reason")
+        try:
+            _text(reason)  # kept in the audit trail and shown: printable and bounded, like any text
+        except ValueError as exc:
+            raise LedgerError(f"the reason for reversing claim {claim_id!r}: {exc}") from None
 
         def work(tx: Tx) -> Reversal:
             found = tx.one("SELECT person_year_id FROM claims WHERE claim_id = ?", (claim_id,))
@@ -483,6 +499,10 @@ class Ledger:
         """One person-year as JSON-ready data: its claims (in service-date order) with every
         version, the adjustments and events in order, the accumulators and
         ``payable_total``. :class:`LedgerError` when the ledger has no such person-year."""
+        _checked_id("insured id", insured_id)
+        _checked_id("product id", product_id)
+        if type(policy_year) is not int:
+            raise LedgerError(f"a policy year is a whole number, not {policy_year!r}")
         def work(tx: Tx) -> dict[str, Any]:
             py = tx.one("SELECT id, policy_year, revision, accumulators, payable_total FROM person_years "
                         "WHERE product_id = ? AND insured_id = ?", (product_id, insured_id))

@@ -17,6 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..inputs import NOT_A_FILE_NAME
+from .backends import _encodable
 from .core import Ledger
 from .errors import LedgerError
 
@@ -54,6 +56,10 @@ def export(ledger: Ledger, fmt: str, out: str | Path, *, product_id: str | None 
     if fmt not in FORMATS:
         raise LedgerError(f"export format {fmt!r}; accepted: {', '.join(FORMATS)}")
     rows = _rows(ledger, product_id)
+    if not str(out).strip():
+        raise LedgerError("export needs a file or directory to write (--out PATH); got an empty path")
+    if "\x00" in str(out) or not _encodable(str(out)):
+        raise LedgerError(f"{out}: cannot write the export: {NOT_A_FILE_NAME}")
     out = Path(out)
     if fmt == "jsonl":
         res = results_path(out)
