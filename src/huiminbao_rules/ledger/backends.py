@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
@@ -91,15 +92,30 @@ class SQLiteBackend(Backend):
             self._conn = sqlite3.connect(path, timeout=timeout_ms / 1000, isolation_level=None,
                                          check_same_thread=False)
             self._conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
-            mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
+            mode = self._pragma_when_free("PRAGMA journal_mode", timeout_ms)
             if mode.lower() != "wal":
-                mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                mode = self._pragma_when_free("PRAGMA journal_mode = WAL", timeout_ms)
                 if mode.lower() != "wal":
                     raise LedgerError(f"{path}: SQLite would not switch to WAL (journal_mode is {mode})")
             self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
             self._conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             raise LedgerError(f"{path}: cannot open the SQLite ledger: {exc}") from None
+
+    def _pragma_when_free(self, pragma: str, timeout_ms: int) -> str:
+        """The pragma's answer. Reading or setting the journal mode while other processes open
+        the same file can report "database is locked" without waiting on the busy handler (WAL
+        recovery), so it is retried, with a growing pause, up to the busy timeout."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        pause = 0.005
+        while True:
+            try:
+                return str(self._conn.execute(pragma).fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.25)
 
     @contextmanager
     def _tx(self, begin: str) -> Iterator[Tx]:
