@@ -107,15 +107,15 @@ class SQLiteBackend(Backend):
         the same file can report "database is locked" without waiting on the busy handler (WAL
         recovery), so it is retried, with a growing pause, up to the busy timeout."""
         deadline = time.monotonic() + timeout_ms / 1000
-        pause = 0.005
+        pause_ms = 5
         while True:
             try:
                 return str(self._conn.execute(pragma).fetchone()[0])
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                if "locked" not in str(exc) or time.monotonic() + pause_ms / 1000 > deadline:
                     raise
-                time.sleep(pause)
-                pause = min(pause * 2, 0.25)
+                time.sleep(pause_ms / 1000)
+                pause_ms = min(pause_ms * 2, 250)
 
     @contextmanager
     def _tx(self, begin: str) -> Iterator[Tx]:
