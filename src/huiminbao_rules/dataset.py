@@ -176,7 +176,7 @@ def open_dataset(root: str | os.PathLike[str]) -> Dataset:
     return Dataset(root, buckets)
 
 
-def _create(root: Path, buckets: int | None, claims: float, claims_per_partition: int) -> Dataset:
+def _create(root: Path, buckets: int | None, claims: int, claims_per_partition: int) -> Dataset:
     """The dataset at ``root``, created (with its manifest) if the directory has none."""
     if (root / MANIFEST).exists():
         ds = open_dataset(root)
@@ -190,7 +190,7 @@ def _create(root: Path, buckets: int | None, claims: float, claims_per_partition
     if buckets is None:
         if claims_per_partition < 1:
             raise ValueError(f"claims_per_partition must be at least 1, got {claims_per_partition}")
-        buckets = max(1, -(-int(claims) // claims_per_partition))
+        buckets = max(1, -(-claims // claims_per_partition))
     if buckets < 1:
         raise ValueError(f"buckets must be at least 1, got {buckets}")
     root.mkdir(parents=True, exist_ok=True)
@@ -375,7 +375,7 @@ def write_synthetic_dataset(root: str | os.PathLike[str], product: Product, para
     root = Path(root)
     if (root / MANIFEST).exists():
         raise InputError("dataset", [Problem(str(root), "already holds a dataset; give a new directory")])
-    ds = _create(root, buckets, params.expected_claims(), claims_per_partition)
+    ds = _create(root, buckets, int(params.expected_claims()), claims_per_partition)  # a count, whole claims
     sizes = [params.insured // chunks + (1 if i < params.insured % chunks else 0) for i in range(chunks)]
     jobs = [(str(root), product, replace(params, insured=s), seed, i, chunks, product.policy_year)
             for i, s in enumerate(sizes) if s > 0]

@@ -62,17 +62,23 @@ DEFAULT_LIMITS = Limits()
 NOT_A_FILE_NAME = "not a file name (it holds a NUL character or a lone surrogate)"
 
 
-def open_regular(path: str | os.PathLike[str], what: str) -> BinaryIO:
-    """A regular file opened for reading in binary; :class:`FileError` for anything else
-    (missing, a directory, a pipe, a device), without waiting on it."""
-    name = str(path)
+def _open_fd(name: str, what: str) -> int:
+    """A file descriptor for reading ``name``, opened without waiting on a pipe or a
+    terminal; :class:`FileError` when it cannot be opened."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
-        fd = os.open(name, flags)
+        return os.open(name, flags)
     except OSError as exc:
         raise FileError(name, f"cannot read {what} file: {exc.strerror or exc}") from None
     except ValueError:  # a NUL or a lone surrogate: no file can have this name
         raise FileError(name, f"cannot read {what} file: {NOT_A_FILE_NAME}") from None
+
+
+def open_regular(path: str | os.PathLike[str], what: str) -> BinaryIO:
+    """A regular file opened for reading in binary; :class:`FileError` for anything else
+    (missing, a directory, a pipe, a device), without waiting on it."""
+    name = str(path)
+    fd = _open_fd(name, what)
     try:
         _regular(fd, name, what)
         if hasattr(os, "set_blocking"):
@@ -96,13 +102,7 @@ def _regular(fd: int, name: str, what: str) -> os.stat_result:
 def read_file(path: str | os.PathLike[str], what: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """The bytes of a regular file, refused when larger than ``limits.max_bytes``."""
     name = str(path)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    try:
-        fd = os.open(name, flags)
-    except OSError as exc:
-        raise FileError(name, f"cannot read {what} file: {exc.strerror or exc}") from None
-    except ValueError:  # a NUL or a lone surrogate: no file can have this name
-        raise FileError(name, f"cannot read {what} file: {NOT_A_FILE_NAME}") from None
+    fd = _open_fd(name, what)
     try:
         info = _regular(fd, name, what)
         if info.st_size > limits.max_bytes:
