@@ -4,7 +4,7 @@ exact in integer fen (no float money). The plan is materialised after the fee li
 read and once the claims are in order: collected as one plan it ran two to three times
 slower, Polars apparently computing shared branches more than once.
 
-``frames(population)`` turns a :class:`~huiminbao_rules.population.Population` into Polars
+``frames(population)`` turns a :class:`~huiminbao_rules.analytics.population.Population` into Polars
 frames (what a Polars user would already hold, read from Parquet); ``payable(frames)``
 returns a ``polars.DataFrame[claim_id, payable]`` (int64 fen), one row per claim, and how
 many people went through the cap loop (see ``baseline_pandas``). The rules transcribed

@@ -95,7 +95,7 @@ def _per_call_us(fn, n: int, repeat: int) -> float:  # type: ignore[no-untyped-d
 
 def backend(products: list[str], sizes: list[int], n: int, repeat: int) -> list[dict[str, object]]:
     from huiminbao_rules import adjudicate, get_product, parse_claim, to_dict
-    from huiminbao_rules.models import Claim
+    from huiminbao_rules.claims.models import Claim
 
     def result_json(adj, product) -> str:  # type: ignore[no-untyped-def]
         return json.dumps(to_dict(adj, product), ensure_ascii=False)

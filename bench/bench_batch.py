@@ -52,9 +52,9 @@ import pandas as pd  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from huiminbao_rules import bundled_ids, get_product, replay  # noqa: E402
-from huiminbao_rules.batch import adjudicate_population  # noqa: E402
-from huiminbao_rules.population import LINE_MONEY  # noqa: E402
-from huiminbao_rules.synthetic import SyntheticParams, population  # noqa: E402
+from huiminbao_rules.analytics.batch import adjudicate_population  # noqa: E402
+from huiminbao_rules.analytics.population import LINE_MONEY  # noqa: E402
+from huiminbao_rules.analytics.synthetic import SyntheticParams, population  # noqa: E402
 
 import hangzhou_2022 as H  # noqa: E402  (the reading of unknown lists the baselines implement)
 

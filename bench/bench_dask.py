@@ -1,6 +1,6 @@
 """Benchmark: a synthetic city-year on disk, adjudicated by one process and by Dask.
 
-1. The dataset (``huiminbao_rules.dataset``, partitioned by insured and year) is written
+1. The dataset (``huiminbao_rules.analytics.dataset``, partitioned by insured and year) is written
    once, in a separate process, and reused by later runs with the same arguments.
 2. **One process**: a separate process reads the whole dataset and runs
    ``scenarios.run(population, [product])`` (the numba passes warmed up first). Its read
@@ -40,7 +40,7 @@ CHUNK_CLAIMS = 250_000  # claims per synthetic chunk when writing the dataset
 
 
 def _params(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from huiminbao_rules.synthetic import SyntheticParams
+    from huiminbao_rules.analytics.synthetic import SyntheticParams
 
     return SyntheticParams().sized(claims=args.claims, lines_per_claim=args.lines)
 
@@ -63,9 +63,9 @@ def _warm() -> int:
     """Import and run the columnar engine once on a tiny population (loads the compiled
     passes); return this process's RSS after it (bytes)."""
     from huiminbao_rules import get_product
-    from huiminbao_rules.batch import adjudicate_population
-    from huiminbao_rules.dataset import _peak_rss
-    from huiminbao_rules.synthetic import SyntheticParams, population
+    from huiminbao_rules.analytics.batch import adjudicate_population
+    from huiminbao_rules.analytics.dataset import _peak_rss
+    from huiminbao_rules.analytics.synthetic import SyntheticParams, population
 
     p = get_product("hangzhou-2022")
     adjudicate_population(population(p, SyntheticParams(insured=400), seed=1, progress=False), p)
@@ -73,7 +73,7 @@ def _warm() -> int:
 
 
 def _worker_peak() -> int:
-    from huiminbao_rules.dataset import _peak_rss
+    from huiminbao_rules.analytics.dataset import _peak_rss
 
     return _peak_rss()
 
@@ -83,7 +83,7 @@ def _worker_peak() -> int:
 
 def write_only(args: argparse.Namespace) -> None:
     from huiminbao_rules import get_product
-    from huiminbao_rules.dataset import write_synthetic_dataset
+    from huiminbao_rules.analytics.dataset import write_synthetic_dataset
 
     product = get_product(args.product)
     params = _params(args)
@@ -96,8 +96,8 @@ def write_only(args: argparse.Namespace) -> None:
 
 def one_process(args: argparse.Namespace) -> None:
     from huiminbao_rules import get_product
-    from huiminbao_rules.dataset import _peak_rss, open_dataset
-    from huiminbao_rules.scenarios import run
+    from huiminbao_rules.analytics.dataset import _peak_rss, open_dataset
+    from huiminbao_rules.analytics.scenarios import run
 
     _warm()
     product = get_product(args.product)
@@ -136,7 +136,7 @@ def dask_run(args: argparse.Namespace, workers: int) -> dict:
     from distributed import Client, LocalCluster
 
     from huiminbao_rules import get_product
-    from huiminbao_rules.dataset import _peak_rss, adjudicate_dataset, open_dataset
+    from huiminbao_rules.analytics.dataset import _peak_rss, adjudicate_dataset, open_dataset
 
     product = get_product(args.product)
     ds = open_dataset(_data_dir(args))
@@ -186,7 +186,7 @@ def main() -> None:
     if args.mode == "one-process":
         return one_process(args)
 
-    from huiminbao_rules.dataset import MANIFEST, open_dataset
+    from huiminbao_rules.analytics.dataset import MANIFEST, open_dataset
 
     data = _data_dir(args)
     written = None

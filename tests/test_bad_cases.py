@@ -123,7 +123,7 @@ LOADERS = HERE / "loaders"
 ])
 def test_a_table_file_that_cannot_be_read_is_a_typed_error_naming_it(name, says) -> None:
     from huiminbao_rules import InputError
-    from huiminbao_rules.loaders import load_tables
+    from huiminbao_rules.analytics.loaders import load_tables
 
     with pytest.raises(InputError) as err:
         load_tables(LOADERS / name, LOADERS / "fee_lines.csv")
@@ -131,7 +131,7 @@ def test_a_table_file_that_cannot_be_read_is_a_typed_error_naming_it(name, says)
 
 
 def test_hostile_jsonl_lines_are_rejections_and_the_others_load(tmp_path) -> None:
-    from huiminbao_rules.loaders import load_jsonl
+    from huiminbao_rules.analytics.loaders import load_jsonl
 
     loaded = load_jsonl(LOADERS / "claims-hostile-lines.jsonl")
     assert loaded.counts == {"read": 9, "loaded": 1, "rejected": 8, "unattributed_rows": 0}

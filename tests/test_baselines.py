@@ -14,8 +14,8 @@ import polars as pl
 import pytest
 
 from huiminbao_rules import get_product
-from huiminbao_rules.batch import adjudicate_population
-from huiminbao_rules.synthetic import ByKind, Lognormal, SyntheticParams, population
+from huiminbao_rules.analytics.batch import adjudicate_population
+from huiminbao_rules.analytics.synthetic import ByKind, Lognormal, SyntheticParams, population
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from huiminbao_rules.catalog import bundled_profiles, get_product, read_product
-from huiminbao_rules.describe import describe, diff
+from huiminbao_rules.render.describe import describe, diff
 from huiminbao_rules.regulation import applicable_profiles, check
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from huiminbao_rules import bundled_ids
 from huiminbao_rules.catalog import get_product
-from huiminbao_rules.describe import diff
+from huiminbao_rules.render.describe import diff
 
 ROOT = Path(__file__).resolve().parent.parent
 

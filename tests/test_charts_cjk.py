@@ -9,8 +9,8 @@ import warnings
 import pytest
 
 from huiminbao_rules import get_product
-from huiminbao_rules import scenarios as sc
-from huiminbao_rules.synthetic import SyntheticParams, population
+from huiminbao_rules.analytics import scenarios as sc
+from huiminbao_rules.analytics.synthetic import SyntheticParams, population
 
 PRODUCT = get_product("hangzhou-2022")
 LOWER = PRODUCT.with_changes({"responsibilities.in_list.deductible[0].amount": "10000"}, id="hz-lower")

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from huiminbao_rules import Product, bundled_products, get_product, parse_claim, parse_product, replay
-from huiminbao_rules.batch import adjudicate_population
-from huiminbao_rules.columnar import adjudicate_columns
-from huiminbao_rules.product import Period
-from huiminbao_rules.population import Population
+from huiminbao_rules.analytics.batch import adjudicate_population
+from huiminbao_rules.analytics.columnar import adjudicate_columns
+from huiminbao_rules.rules.product import Period
+from huiminbao_rules.analytics.population import Population
 from huiminbao_rules.testing import strategies as hst
 
 BUNDLED = bundled_products()
@@ -252,7 +252,7 @@ def test_the_core_library_imports_no_numpy_pandas_or_numba() -> None:
 
 
 def test_the_engines_agree_under_every_choice_for_unknown_lists() -> None:
-    from huiminbao_rules.synthetic import SyntheticParams, population as synthetic
+    from huiminbao_rules.analytics.synthetic import SyntheticParams, population as synthetic
 
     for pid in ("shenzhen-2023", "hangzhou-2022", "shanghai-2024"):
         product = get_product(pid)

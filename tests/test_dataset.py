@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from huiminbao_rules import InputError, get_product
-from huiminbao_rules.dataset import (
+from huiminbao_rules.analytics.dataset import (
     MANIFEST,
     adjudicate_dataset,
     bucket_of,
@@ -19,10 +19,10 @@ from huiminbao_rules.dataset import (
     write_dataset,
     write_synthetic_dataset,
 )
-from huiminbao_rules.loaders import load_tables, yuan_tables
-from huiminbao_rules.population import Population
-from huiminbao_rules.scenarios import ScenarioResult, run
-from huiminbao_rules.synthetic import SyntheticParams, population
+from huiminbao_rules.analytics.loaders import load_tables, yuan_tables
+from huiminbao_rules.analytics.population import Population
+from huiminbao_rules.analytics.scenarios import ScenarioResult, run
+from huiminbao_rules.analytics.synthetic import SyntheticParams, population
 
 pytest.importorskip("distributed")
 
@@ -190,7 +190,7 @@ def test_refusals(pop: Population, tmp_path: Path) -> None:
 
 def test_run_dask_goes_through_a_dataset_in_its_workdir(
         pop: Population, expected: ScenarioResult, client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from huiminbao_rules.scenarios import run_dask
+    from huiminbao_rules.analytics.scenarios import run_dask
 
     got = run_dask(pop, VARIANTS, client=client, partitions=5, workdir=tmp_path)
     pd.testing.assert_frame_equal(got.claims, expected.claims)

@@ -10,8 +10,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from huiminbao_rules import REASONS, adjudicate, get_product, parse_claim, to_dict
-from huiminbao_rules import product as product_module
-from huiminbao_rules.result import YearToDate
+from huiminbao_rules.rules import product as product_module
+from huiminbao_rules.adjudication.result import YearToDate
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 EXAMPLE = DOCS.parent / "examples" / "claims" / "shenzhen-2023-s1.json"
@@ -101,7 +101,7 @@ def test_every_public_strategy_is_documented_with_its_arguments() -> None:
 
 
 def test_every_step_kind_the_engine_writes_is_documented() -> None:
-    source = (Path(__file__).resolve().parent.parent / "src" / "huiminbao_rules" / "engine.py").read_text(encoding="utf-8")
+    source = (Path(__file__).resolve().parent.parent / "src" / "huiminbao_rules" / "adjudication" / "engine.py").read_text(encoding="utf-8")
     kinds = set(re.findall(r'Step\("([a-z_]+)"', source))
     text = _text("result-json.md")
     assert kinds and not {k for k in kinds if f"| `{k}` |" not in text}

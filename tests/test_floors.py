@@ -16,7 +16,7 @@ from hypothesis.errors import NoSuchExample
 
 from huiminbao_rules import Claim, Product, adjudicate
 from huiminbao_rules.catalog import bundled_products, get_profile, read_product
-from huiminbao_rules.money import ZERO
+from huiminbao_rules.core.money import ZERO
 from huiminbao_rules.regulation import check, floor_payout, main_responsibility, people_of
 from huiminbao_rules.testing import strategies as hst
 

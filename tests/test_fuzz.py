@@ -34,9 +34,9 @@ from hypothesis import strategies as st
 
 from huiminbao_rules import adjudicate, get_product, parse_claim
 from huiminbao_rules.cli import main
-from huiminbao_rules.errors import InputError
-from huiminbao_rules.loaders import load_jsonl, load_tables, yuan_tables
-from huiminbao_rules.population import Population
+from huiminbao_rules.core.errors import InputError
+from huiminbao_rules.analytics.loaders import load_jsonl, load_tables, yuan_tables
+from huiminbao_rules.analytics.population import Population
 
 ROOT = Path(__file__).resolve().parent.parent
 CLAIMS = sorted((ROOT / "examples" / "claims").glob("*.json"))

@@ -29,11 +29,11 @@ from huiminbao_rules import (
 )
 from huiminbao_rules.catalog import get_profile, load_profile, read_product
 from huiminbao_rules.enrollment import enroll, parse_application
-from huiminbao_rules.errors import FileError
-from huiminbao_rules.inputs import Limits
-from huiminbao_rules.loaders import load_jsonl, load_tables, yuan_tables
-from huiminbao_rules.population import Population
-from huiminbao_rules.result import YearToDate, check_year_to_date
+from huiminbao_rules.core.errors import FileError
+from huiminbao_rules.core.inputs import Limits
+from huiminbao_rules.analytics.loaders import load_jsonl, load_tables, yuan_tables
+from huiminbao_rules.analytics.population import Population
+from huiminbao_rules.adjudication.result import YearToDate, check_year_to_date
 from huiminbao_rules.testing import strategies as hst
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -437,7 +437,7 @@ def test_the_published_example_under_a_six_digit_context() -> None:
 
 
 def test_loading_and_batch_adjudication_ignore_the_callers_context_too(tmp_path) -> None:
-    from huiminbao_rules.batch import adjudicate_population
+    from huiminbao_rules.analytics.batch import adjudicate_population
 
     path = tmp_path / "claims.jsonl"
     path.write_text(json.dumps(claim_data()) + "\n", encoding="utf-8")

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from huiminbao_rules import Claim, Product, adjudicate, get_product, parse_claim, parse_product
-from huiminbao_rules.money import allocate, allocate_units
-from huiminbao_rules.result import YTD_VERSION
+from huiminbao_rules.core.money import allocate, allocate_units
+from huiminbao_rules.adjudication.result import YTD_VERSION
 
 D = Decimal
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "claims"

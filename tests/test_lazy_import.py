@@ -22,9 +22,10 @@ def test_importing_the_package_loads_no_pydantic_model() -> None:
 
 def test_every_public_name_is_the_object_of_its_module() -> None:
     code = "import huiminbao_rules as h; print(h.adjudicate.__module__, h.Product.__module__, h.REASONS is not None)"
-    assert _run(code) == "huiminbao_rules.engine huiminbao_rules.product True"
-    from huiminbao_rules import engine, errors, models
-
+    assert _run(code) == "huiminbao_rules.adjudication.engine huiminbao_rules.rules.product True"
+    from huiminbao_rules.adjudication import engine
+    from huiminbao_rules.core import errors
+    from huiminbao_rules.claims import models
     assert huiminbao_rules.replay is engine.replay
     assert huiminbao_rules.InputError is errors.InputError
     assert huiminbao_rules.parse_claim is models.parse_claim

@@ -507,7 +507,7 @@ def test_the_default_database_is_huiminbao_sqlite_in_the_current_directory(tmp_p
 
 def test_an_export_loads_with_the_loaders_and_replays_to_the_ledgers_results(url, product, tmp_path, capsys) -> None:
     pytest.importorskip("pyarrow")
-    from huiminbao_rules.loaders import load_jsonl, load_tables
+    from huiminbao_rules.analytics.loaders import load_jsonl, load_tables
 
     claims = claim_years(3, 5, seed=3)
     with Ledger.open(url) as led:

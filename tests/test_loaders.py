@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from huiminbao_rules import AdjudicationError, InputError, get_product, parse_claim
-from huiminbao_rules.batch import adjudicate_population
-from huiminbao_rules.loaders import (
+from huiminbao_rules.analytics.batch import adjudicate_population
+from huiminbao_rules.analytics.loaders import (
     CLAIM_COLUMNS,
     ENCOUNTER_COLUMNS,
     FEE_LINE_COLUMNS,
@@ -30,7 +30,7 @@ from huiminbao_rules.loaders import (
     load_tables,
     yuan_tables,
 )
-from huiminbao_rules.population import ENCOUNTER_MONEY, LINE_MONEY, Population
+from huiminbao_rules.analytics.population import ENCOUNTER_MONEY, LINE_MONEY, Population
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "claims"
 TABLES = ("encounters", "fee_lines", "claims", "insured")

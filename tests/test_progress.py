@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from huiminbao_rules import get_product
-from huiminbao_rules.batch import adjudicate_population
-from huiminbao_rules.scenarios import run
-from huiminbao_rules.synthetic import SyntheticParams, population
+from huiminbao_rules.analytics.batch import adjudicate_population
+from huiminbao_rules.analytics.scenarios import run
+from huiminbao_rules.analytics.synthetic import SyntheticParams, population
 
 PRODUCT = get_product("hangzhou-2022")
 POP = population(PRODUCT, SyntheticParams(insured=300), seed=3)
@@ -28,7 +28,7 @@ def test_a_bar_is_shown_on_request_and_the_results_do_not_change(capsys) -> None
 
 def test_no_bar_when_stderr_is_not_a_terminal(capsys) -> None:
     # pytest's captured stderr is not a terminal: even large work writes nothing
-    import huiminbao_rules.batch as batch
+    import huiminbao_rules.analytics.batch as batch
 
     old = batch.PROGRESS_MIN_CLAIMS
     batch.PROGRESS_MIN_CLAIMS = 1

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from huiminbao_rules import Claim, Product, adjudicate, bundled_products, replay, to_dict
-from huiminbao_rules.coverage import facts_of
-from huiminbao_rules.money import ZERO
+from huiminbao_rules.adjudication.coverage import facts_of
+from huiminbao_rules.core.money import ZERO
 from huiminbao_rules.testing import strategies as hst
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -87,7 +87,7 @@ import sys  # noqa: E402
 import pytest  # noqa: E402
 
 import huiminbao_rules  # noqa: E402
-from huiminbao_rules.cli import _parser, main  # noqa: E402
+from huiminbao_rules.cli.main import _parser, main  # noqa: E402
 
 
 def test_the_version_is_printed_by_the_command_and_python_m() -> None:
@@ -204,7 +204,7 @@ def test_the_year_to_date_written_by_one_run_is_read_by_the_next(tmp_path, capsy
 # ---- one language per run ----------------------------------------------------------------
 
 from huiminbao_rules import bundled_products, enroll, parse_application  # noqa: E402
-from huiminbao_rules.describe import decision_lines, describe  # noqa: E402
+from huiminbao_rules.render.describe import decision_lines, describe  # noqa: E402
 
 _ID_KEYS = {"id", "amends", "groups_any", "groups", "deductible_pool", "in_list", "not_in_list", "institutions", "reference", "group",
             "responsibilities"}
@@ -241,7 +241,7 @@ def _keys(value: object, out: set[str]) -> set[str]:
 def _format_words() -> set[str]:
     """Words the limitations may cite as written: product ids, the file format's keys and enum values, the claim
     format's field names, the fee-line parts and the boolean values of a product file."""
-    from huiminbao_rules.models import Claim, Encounter, FeeLine, Insured, Settlement
+    from huiminbao_rules.claims.models import Claim, Encounter, FeeLine, Insured, Settlement
 
     words = {"preselfpay", "inscp_copay", "fulamt", "overlmt", "true", "false", "ICD-10"}
     for model in (Claim, Encounter, FeeLine, Insured, Settlement):
@@ -308,7 +308,7 @@ def test_enrollment_decisions_speak_chinese_but_for_identifiers(monkeypatch) -> 
 def test_one_adjudication_is_a_dataframe_of_its_lines() -> None:
     from decimal import Decimal
 
-    from huiminbao_rules.frames import LINE_COLUMNS, portions_frame
+    from huiminbao_rules.analytics.frames import LINE_COLUMNS, portions_frame
 
     product = get_product("shenzhen-2023")
     adj = adjudicate(parse_claim(_claim("shenzhen-2023-s1.json")), product, unknown_lists="non-member")

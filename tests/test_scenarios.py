@@ -1,4 +1,4 @@
-"""What-if runs over a population (``huiminbao_rules.scenarios``): every summary figure is
+"""What-if runs over a population (``huiminbao_rules.analytics.scenarios``): every summary figure is
 what the per-claim rows add up to, comparisons account for everyone, a lower deductible
 never pays anyone less, the charts render, and Dask gives exactly the single-process rows."""
 
@@ -30,10 +30,10 @@ from huiminbao_rules import (  # noqa: E402
     get_product,
     parse_product,
 )
-from huiminbao_rules.batch import BUCKETS  # noqa: E402
-from huiminbao_rules.population import Population  # noqa: E402
-from huiminbao_rules.product import Period  # noqa: E402
-from huiminbao_rules.scenarios import (  # noqa: E402
+from huiminbao_rules.analytics.batch import BUCKETS  # noqa: E402
+from huiminbao_rules.analytics.population import Population  # noqa: E402
+from huiminbao_rules.rules.product import Period  # noqa: E402
+from huiminbao_rules.analytics.scenarios import (  # noqa: E402
     ScenarioResult,
     plot_payouts,
     plot_totals,
@@ -360,7 +360,7 @@ def test_a_chart_draws_into_given_axes_and_copes_with_nobody_paid(population: Po
 
 def test_the_result_does_not_depend_on_the_engine(population: Population, result: ScenarioResult) -> None:
     # the columnar engine (numba) is part of the test install: a broken import fails here
-    import huiminbao_rules.columnar  # noqa: F401
+    import huiminbao_rules.analytics.columnar  # noqa: F401
 
     _same(run(population, VARIANTS, engine="batch"), result)
     _same(run(population, VARIANTS, engine="reference"), result)

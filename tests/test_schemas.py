@@ -13,7 +13,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from huiminbao_rules.cli import main
-from huiminbao_rules.schemas import NAMES
+from huiminbao_rules.render.schemas import NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

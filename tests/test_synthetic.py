@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 from huiminbao_rules import get_product
-from huiminbao_rules.batch import adjudicate_population
-from huiminbao_rules.models import Settlement
-from huiminbao_rules.population import ENCOUNTER_MONEY, LINE_MONEY, Population
-from huiminbao_rules.synthetic import ByKind, Lognormal, SyntheticParams, population
+from huiminbao_rules.analytics.batch import adjudicate_population
+from huiminbao_rules.claims.models import Settlement
+from huiminbao_rules.analytics.population import ENCOUNTER_MONEY, LINE_MONEY, Population
+from huiminbao_rules.analytics.synthetic import ByKind, Lognormal, SyntheticParams, population
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "synthetic.md"
 HANGZHOU = get_product("hangzhou-2022")

@@ -11,7 +11,7 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; at run time names load on first use
-    from .catalog import (
+    from huiminbao_rules.catalog import (
         bundled_ids,
         bundled_products,
         get_product,
@@ -20,10 +20,10 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; at run time names 
         read_user_list,
         with_user_list,
     )
-    from .coverage import Cover, cover_of
-    from .engine import YearResult, adjudicate, fresh_year, replay
-    from .enrollment import Application, ApplicationDecision, Decision, enroll, parse_application
-    from .errors import (
+    from huiminbao_rules.adjudication.coverage import Cover, cover_of
+    from huiminbao_rules.adjudication.engine import YearResult, adjudicate, fresh_year, replay
+    from huiminbao_rules.enrollment.application import Application, ApplicationDecision, Decision, enroll, parse_application
+    from huiminbao_rules.core.errors import (
         AdjudicationError,
         FileError,
         HuiminbaoError,
@@ -33,13 +33,13 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; at run time names 
         SettlementError,
         UnknownProductError,
     )
-    from .explain import SCHEMA, statement, to_dict, trace
-    from .inputs import Limits
-    from .models import Claim, Encounter, EnrollmentYear, FeeLine, Insured, Settlement, parse_claim
-    from .money import allocate, parse_amount, parse_rate, round_fen
-    from .product import Product, parse_product
-    from .reasons import REASONS
-    from .result import (
+    from huiminbao_rules.render.explain import SCHEMA, statement, to_dict, trace
+    from huiminbao_rules.core.inputs import Limits
+    from huiminbao_rules.claims.models import Claim, Encounter, EnrollmentYear, FeeLine, Insured, Settlement, parse_claim
+    from huiminbao_rules.core.money import allocate, parse_amount, parse_rate, round_fen
+    from huiminbao_rules.rules.product import Product, parse_product
+    from huiminbao_rules.core.reasons import REASONS
+    from huiminbao_rules.adjudication.result import (
         Adjudication,
         BandPiece,
         Caveat,
@@ -63,54 +63,54 @@ _WHERE: dict[str, str] = {
     "read_product": "catalog",
     "read_user_list": "catalog",
     "with_user_list": "catalog",
-    "Cover": "coverage",
-    "cover_of": "coverage",
-    "YearResult": "engine",
-    "adjudicate": "engine",
-    "fresh_year": "engine",
-    "replay": "engine",
-    "Application": "enrollment",
-    "ApplicationDecision": "enrollment",
-    "Decision": "enrollment",
-    "enroll": "enrollment",
-    "parse_application": "enrollment",
-    "AdjudicationError": "errors",
-    "FileError": "errors",
-    "HuiminbaoError": "errors",
-    "InputError": "errors",
-    "Problem": "errors",
-    "ProductError": "errors",
-    "SettlementError": "errors",
-    "UnknownProductError": "errors",
-    "SCHEMA": "explain",
-    "statement": "explain",
-    "to_dict": "explain",
-    "trace": "explain",
-    "Limits": "inputs",
-    "Claim": "models",
-    "Encounter": "models",
-    "EnrollmentYear": "models",
-    "FeeLine": "models",
-    "Insured": "models",
-    "Settlement": "models",
-    "parse_claim": "models",
-    "allocate": "money",
-    "parse_amount": "money",
-    "parse_rate": "money",
-    "round_fen": "money",
-    "Product": "product",
-    "parse_product": "product",
-    "REASONS": "reasons",
-    "Adjudication": "result",
-    "BandPiece": "result",
-    "Caveat": "result",
-    "Exclusion": "result",
-    "LineResult": "result",
-    "PortionResult": "result",
-    "ResponsibilityResult": "result",
-    "ResponsibilityToDate": "result",
-    "Step": "result",
-    "YearToDate": "result",
+    "Cover": "adjudication.coverage",
+    "cover_of": "adjudication.coverage",
+    "YearResult": "adjudication.engine",
+    "adjudicate": "adjudication.engine",
+    "fresh_year": "adjudication.engine",
+    "replay": "adjudication.engine",
+    "Application": "enrollment.application",
+    "ApplicationDecision": "enrollment.application",
+    "Decision": "enrollment.application",
+    "enroll": "enrollment.application",
+    "parse_application": "enrollment.application",
+    "AdjudicationError": "core.errors",
+    "FileError": "core.errors",
+    "HuiminbaoError": "core.errors",
+    "InputError": "core.errors",
+    "Problem": "core.errors",
+    "ProductError": "core.errors",
+    "SettlementError": "core.errors",
+    "UnknownProductError": "core.errors",
+    "SCHEMA": "render.explain",
+    "statement": "render.explain",
+    "to_dict": "render.explain",
+    "trace": "render.explain",
+    "Limits": "core.inputs",
+    "Claim": "claims.models",
+    "Encounter": "claims.models",
+    "EnrollmentYear": "claims.models",
+    "FeeLine": "claims.models",
+    "Insured": "claims.models",
+    "Settlement": "claims.models",
+    "parse_claim": "claims.models",
+    "allocate": "core.money",
+    "parse_amount": "core.money",
+    "parse_rate": "core.money",
+    "round_fen": "core.money",
+    "Product": "rules.product",
+    "parse_product": "rules.product",
+    "REASONS": "core.reasons",
+    "Adjudication": "adjudication.result",
+    "BandPiece": "adjudication.result",
+    "Caveat": "adjudication.result",
+    "Exclusion": "adjudication.result",
+    "LineResult": "adjudication.result",
+    "PortionResult": "adjudication.result",
+    "ResponsibilityResult": "adjudication.result",
+    "ResponsibilityToDate": "adjudication.result",
+    "Step": "adjudication.result",
+    "YearToDate": "adjudication.result",
 }
 
 

@@ -18,11 +18,11 @@ from importlib import resources
 from pathlib import Path
 from typing import get_args
 
-from .errors import FileError, ProductError, UnknownProductError
-from .fields import _text
-from .inputs import DEFAULT_LIMITS, Limits, check_tree, read_file, read_text
-from .product import ListItem, NamedList, Product, Source, parse_product
-from .regulation import Profile, parse_profile
+from huiminbao_rules.core.errors import FileError, ProductError, UnknownProductError
+from huiminbao_rules.core.fields import _text
+from huiminbao_rules.core.inputs import DEFAULT_LIMITS, Limits, check_tree, read_file, read_text
+from huiminbao_rules.rules.product import ListItem, NamedList, Product, Source, parse_product
+from huiminbao_rules.rules.profile import Profile, parse_profile
 
 __all__ = [
     "bundled_ids",

@@ -10,9 +10,9 @@ re-adjudicates the later ones, as new versions with adjustments), reversible, sa
 under concurrent writers and under a process killed mid-write. See ``docs/ledger.md``.
 """
 
-from .core import Adjustment, Ledger, Reversal, Submission, canonical_claim, canonical_product, library_version
-from .errors import ClaimConflict, DuplicateEncounter, LedgerError, ProductMismatch, UnknownClaim
-from .schema import MIGRATIONS, SCHEMA_VERSION
+from huiminbao_rules.ledger.core import Adjustment, Ledger, Reversal, Submission, canonical_claim, canonical_product, library_version
+from huiminbao_rules.ledger.errors import ClaimConflict, DuplicateEncounter, LedgerError, ProductMismatch, UnknownClaim
+from huiminbao_rules.ledger.schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [
     "MIGRATIONS",

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
-from .errors import LedgerError
+from huiminbao_rules.ledger.errors import LedgerError
 
 T = TypeVar("T")
 

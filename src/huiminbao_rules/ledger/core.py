@@ -3,7 +3,7 @@ version kept. See ``docs/ledger.md``.
 
 A *person-year* is one insured person under one product (a product id is one city's
 policy year). Its *live* claims, taken in service-date order (then claim id, as
-:func:`~huiminbao_rules.engine.replay` takes them), are each adjudicated against the
+:func:`~huiminbao_rules.adjudication.engine.replay` takes them), are each adjudicated against the
 accumulators the one before left: the ledger always holds exactly what a replay of the
 live claims gives. A claim that arrives late, or a reversal, changes the claims after it;
 each of those gets a new *version* of its adjudication and an *adjustment* (previous
@@ -22,17 +22,17 @@ from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
-from ..engine import adjudicate, fresh_year
-from ..errors import InputError
-from ..fields import _id, _text
-from ..explain import to_dict
-from ..models import Claim, parse_claim
-from ..money import ZERO
-from ..product import Product, parse_product
-from ..result import YearToDate
-from .backends import Backend, Tx, connect
-from .errors import ClaimConflict, DuplicateEncounter, LedgerError, ProductMismatch, UnknownClaim
-from .schema import SCHEMA_VERSION, current_version, migrate
+from huiminbao_rules.adjudication.engine import adjudicate, fresh_year
+from huiminbao_rules.core.errors import InputError
+from huiminbao_rules.core.fields import _id, _text
+from huiminbao_rules.render.explain import to_dict
+from huiminbao_rules.claims.models import Claim, parse_claim
+from huiminbao_rules.core.money import ZERO
+from huiminbao_rules.rules.product import Product, parse_product
+from huiminbao_rules.adjudication.result import YearToDate
+from huiminbao_rules.ledger.backends import Backend, Tx, connect
+from huiminbao_rules.ledger.errors import ClaimConflict, DuplicateEncounter, LedgerError, ProductMismatch, UnknownClaim
+from huiminbao_rules.ledger.schema import SCHEMA_VERSION, current_version, migrate
 
 
 def _checked_id(what: str, value: Any) -> str:
@@ -52,7 +52,7 @@ def library_version() -> str:
     try:
         return metadata.version("huiminbao_rules")
     except metadata.PackageNotFoundError:
-        from .. import __version__
+        from huiminbao_rules import __version__
 
         return __version__
 
@@ -367,7 +367,7 @@ class Ledger:
 
         Idempotent: the same claim id with the same content returns the stored result and
         writes nothing. Refused (:class:`ClaimConflict`, :class:`DuplicateEncounter`,
-        :class:`ProductMismatch`, :class:`~huiminbao_rules.errors.InputError`) with
+        :class:`ProductMismatch`, :class:`~huiminbao_rules.core.errors.InputError`) with
         nothing written: the same id with other content, an encounter the person-year
         already counts under another claim id, a product id the ledger holds with another
         definition, a claim that is not valid.
@@ -574,7 +574,7 @@ class Ledger:
     def verify(self) -> list[str]:
         """Check every person-year against a replay of its live claims under its stored
         product, and the ledger's own bookkeeping; return the problems found (none: ``[]``)."""
-        from ..engine import replay
+        from huiminbao_rules.adjudication.engine import replay
 
         problems: list[str] = []
         for product_id, insured_id, year in self.person_years():

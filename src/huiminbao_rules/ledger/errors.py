@@ -1,11 +1,11 @@
-"""What a ledger refuses. Each error is a :class:`~huiminbao_rules.errors.HuiminbaoError`
+"""What a ledger refuses. Each error is a :class:`~huiminbao_rules.core.errors.HuiminbaoError`
 whose message is a complete sentence; nothing is written when one is raised."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..errors import HuiminbaoError
+from huiminbao_rules.core.errors import HuiminbaoError
 
 __all__ = ["ClaimConflict", "DuplicateEncounter", "LedgerError", "ProductMismatch", "UnknownClaim"]
 

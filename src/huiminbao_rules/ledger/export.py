@@ -1,11 +1,11 @@
 """A ledger's live claims and their current results, written in the loaders' formats
 (``docs/loading.md``) so that a what-if run can replay real history.
 
-- ``jsonl``: ``PATH`` holds one claim per line (what :func:`~huiminbao_rules.loaders.load_jsonl`
+- ``jsonl``: ``PATH`` holds one claim per line (what :func:`~huiminbao_rules.analytics.loaders.load_jsonl`
   reads); ``PATH`` with ``.results.jsonl`` in place of its suffix holds one result per line.
 - ``parquet``: ``PATH`` is a directory holding ``encounters.parquet``,
   ``fee_lines.parquet`` and ``claims.parquet`` (what
-  :func:`~huiminbao_rules.loaders.load_tables` reads, the insured columns on the claims
+  :func:`~huiminbao_rules.analytics.loaders.load_tables` reads, the insured columns on the claims
   table, amounts as yuan text) and ``results.parquet``.
 
 Reversed claims are not exported: the export is the history that counts.
@@ -17,10 +17,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..inputs import NOT_A_FILE_NAME
-from .backends import _encodable
-from .core import Ledger
-from .errors import LedgerError
+from huiminbao_rules.core.inputs import NOT_A_FILE_NAME
+from huiminbao_rules.ledger.backends import _encodable
+from huiminbao_rules.ledger.core import Ledger
+from huiminbao_rules.ledger.errors import LedgerError
 
 __all__ = ["FORMATS", "export", "results_path"]
 
@@ -82,7 +82,7 @@ def _parquet(rows: list[tuple[str, dict[str, Any], dict[str, Any]]], out: Path) 
         import pandas as pd
     except ImportError:  # pragma: no cover - the scenarios extra
         raise LedgerError("a Parquet export needs pandas and pyarrow: pip install 'huiminbao_rules[scenarios]'") from None
-    from ..loaders import CLAIM_COLUMNS, ENCOUNTER_COLUMNS, FEE_LINE_COLUMNS, INSURED_COLUMNS
+    from huiminbao_rules.analytics.loaders import CLAIM_COLUMNS, ENCOUNTER_COLUMNS, FEE_LINE_COLUMNS, INSURED_COLUMNS
 
     encounters, lines, claims, results = [], [], [], []
     for pid, data, stored in rows:

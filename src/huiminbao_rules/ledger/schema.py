@@ -11,8 +11,8 @@ them, so no database type ever rounds or widens them.
 
 from __future__ import annotations
 
-from .backends import Backend, Tx
-from .errors import LedgerError
+from huiminbao_rules.ledger.backends import Backend, Tx
+from huiminbao_rules.ledger.errors import LedgerError
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
 

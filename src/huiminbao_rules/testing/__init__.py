@@ -17,8 +17,8 @@ def register() -> None:
 
     from hypothesis import strategies as st
 
-    from ..models import Claim, Encounter, FeeLine, Insured, Settlement
-    from ..product import Product
+    from huiminbao_rules.claims.models import Claim, Encounter, FeeLine, Insured, Settlement
+    from huiminbao_rules.rules.product import Product
 
     # Deferred: Hypothesis may call this while the strategies module is itself importing
     # Hypothesis, so nothing of it may be read until a strategy is first drawn from.

@@ -10,7 +10,7 @@
 Every strategy is a plural noun with keyword-only arguments; bounds are ``min_value`` /
 ``max_value``; arguments that shape parts take strategies, not values. Money is always
 ``Decimal`` with two places, and generated settlements satisfy every identity of
-:mod:`huiminbao_rules.identities`, so what a test sees is what real, valid input looks
+:mod:`huiminbao_rules.claims.identities`, so what a test sees is what real, valid input looks
 like. This module imports Hypothesis; the rest of the library never does.
 """
 
@@ -22,10 +22,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ..models import Claim, Encounter, FeeLine, Insured, Settlement
-from ..money import FEN
-from ..product import Period, Product, parse_product
-from ..regulation import Profile
+from huiminbao_rules.claims.models import Claim, Encounter, FeeLine, Insured, Settlement
+from huiminbao_rules.core.money import FEN
+from huiminbao_rules.rules.product import Period, Product, parse_product
+from huiminbao_rules.regulation.floors import Profile
 
 __all__ = [
     "amounts",

@@ -1,0 +1,1 @@
+"""The pure adjudication engine: cover, buckets, benefits, and the result it returns."""
