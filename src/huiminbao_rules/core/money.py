@@ -38,10 +38,12 @@ __all__ = [
     "allocate",
     "allocate_units",
     "exact",
+    "from_fen",
     "parse_amount",
     "parse_rate",
     "quantize",
     "round_fen",
+    "to_fen",
 ]
 
 FEN = Decimal("0.01")
@@ -213,6 +215,25 @@ def round_fen(value: Decimal) -> Decimal:
 _SCALE = Decimal("1e8")
 
 
+def to_fen(amount: Decimal) -> int:
+    """An amount (``Decimal`` yuan with at most two places) as integer fen, the unit of the
+    benefits kernel.
+
+    >>> to_fen(Decimal("1234.50"))
+    123450
+    """
+    return int(amount * 100)
+
+
+def from_fen(fen: int) -> Decimal:
+    """Integer fen as ``Decimal`` yuan with exactly two places (exact: no rounding).
+
+    >>> from_fen(123450), from_fen(0)
+    (Decimal('1234.50'), Decimal('0.00'))
+    """
+    return Decimal(fen) * FEN
+
+
 def allocate(total: Decimal, weights: Sequence[Decimal], ties: Sequence[Any] | None = None) -> list[Decimal]:
     """Share ``total`` (money) out over ``weights`` so the parts add up to it exactly.
 
@@ -234,7 +255,7 @@ def allocate(total: Decimal, weights: Sequence[Decimal], ties: Sequence[Any] | N
     ws = [int(w * _SCALE) for w in weights]
     if sum(ws) == 0 and total != 0:
         raise ValueError("cannot allocate a non-zero total over zero weights")
-    return [Decimal(c).scaleb(-2) for c in allocate_units(int(total * 100), ws, ties)]
+    return [from_fen(c) for c in allocate_units(to_fen(total), ws, ties)]
 
 
 def allocate_units(total: int, weights: Sequence[int], ties: Sequence[Any] | None = None) -> list[int]:
