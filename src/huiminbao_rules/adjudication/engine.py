@@ -392,13 +392,6 @@ class _Keys:
         return _line_key(*self.items[i])
 
 
-def _owed_parts(line: FeeLine, copay: int) -> list[tuple[str, int]]:
-    """The parts of a fee line the person owes, in the order of :data:`_PARTS`."""
-    parts = (("preselfpay", line.preselfpay_amt), ("inscp_copay", copay), ("fulamt", line.fulamt_ownpay_amt),
-             ("overlmt", line.overlmt_amt))
-    return [(part, amount if isinstance(amount, int) else to_fen(amount)) for part, amount in parts if amount]
-
-
 class Owed(NamedTuple):
     """A part of fee line ``number`` the person owes, before it is placed."""
 
@@ -406,6 +399,20 @@ class Owed(NamedTuple):
     number: int
     part: str
     amount: int
+
+
+def _owed(line: FeeLine, n: int, copay: int) -> list[Owed]:
+    """The parts of fee line ``n`` the person owes, in the order of :data:`_PARTS`."""
+    out = []
+    if line.preselfpay_amt:
+        out.append(Owed(line, n, "preselfpay", to_fen(line.preselfpay_amt)))
+    if copay:
+        out.append(Owed(line, n, "inscp_copay", copay))
+    if line.fulamt_ownpay_amt:
+        out.append(Owed(line, n, "fulamt", to_fen(line.fulamt_ownpay_amt)))
+    if line.overlmt_amt:
+        out.append(Owed(line, n, "overlmt", to_fen(line.overlmt_amt)))
+    return out
 
 
 def _covered(verdict: Verdict, owed: list[Owed]) -> list[int]:
@@ -438,7 +445,7 @@ class _Placed:
         start = len(self.portions)
         for n, (line, copay) in enumerate(zip(enc.fee_lines, _copays(enc)), start=1):
             first = start + len(owed)
-            owed += [Owed(line, n, part, amount) for part, amount in _owed_parts(line, copay)]
+            owed += _owed(line, n, copay)
             self.lines.append(Line(enc, n, line, copay, tuple(range(first, start + len(owed)))))
         if verdict.reason is not None:
             for o in owed:
@@ -829,6 +836,7 @@ def _adjudication(detail: _Detail, ytd: YearToDate, pools: dict[str, int], runni
                   unknown_lists: str) -> Adjudication:
     product, claim = detail.product, detail.claim
     payable = from_fen(sum(p.payable for p in detail.paid))
+    results = tuple(_responsibility_result(detail, r, ytd) for r in product.responsibilities)
     medical_total = sum((e.settlement.medfee_sumamt for e in claim.encounters), ZERO)
     public_paid = sum((e.settlement.public_paid for e in claim.encounters), ZERO)
     return Adjudication(
@@ -836,8 +844,8 @@ def _adjudication(detail: _Detail, ytd: YearToDate, pools: dict[str, int], runni
         service_on=claim.service_on, medical_total=medical_total, public_paid=public_paid, owed=claim.owed,
         other_insurance_paid=claim.other_insurance_paid, indemnity_limit=from_fen(detail.limit),
         indemnity_cut=from_fen(detail.indemnity_cut), payable=payable,
-        responsibilities=tuple(_responsibility_result(detail, r, ytd) for r in product.responsibilities),
-        year_to_date_before=ytd, year_to_date=_year_to_date(detail, ytd, pools, running, payable), detail=detail,
+        responsibilities=results, year_to_date_before=ytd,
+        year_to_date=_year_to_date(detail, ytd, pools, running, results, payable), detail=detail,
         pending_amount=sum((n.pending for n in detail.pended if n.pending is not None), ZERO),
         caveats=_caveats(detail, unknown_lists), unknown_lists=unknown_lists,
     )
@@ -888,18 +896,16 @@ def _merge(pieces: Iterable[BandPiece]) -> tuple[BandPiece, ...]:
 
 
 def _year_to_date(detail: _Detail, ytd: YearToDate, pools: dict[str, int], running: _Running,
-                  payable: Decimal) -> YearToDate:
+                  results: tuple[ResponsibilityResult, ...], payable: Decimal) -> YearToDate:
     """The accumulators after the claim, from its final figures."""
     product, claim = detail.product, detail.claim
     responsibilities = dict(ytd.responsibilities)
-    for r in product.responsibilities:
-        members = detail.members(r.id)
-        if members:
-            before = ytd.responsibilities.get(r.id) or _EMPTY
-            responsibilities[r.id] = ResponsibilityToDate.model_construct(
-                eligible=before.eligible + from_fen(sum(detail.groups[i].eligible for i in members)),
-                deductible=before.deductible + from_fen(sum(detail.banded[i].deductible for i in members)),
-                paid=before.paid + from_fen(sum(detail.paid[i].payable for i in members)))
+    for res in results:
+        if detail.members(res.id):
+            before = ytd.responsibilities.get(res.id) or _EMPTY
+            responsibilities[res.id] = ResponsibilityToDate.model_construct(
+                eligible=before.eligible + res.eligible, deductible=before.deductible + res.deductible,
+                paid=before.paid + res.payable)
     sub_limits = dict(running.sub_used)
     combined = {k: to_fen(v) for k, v in ytd.combined_caps.items()}
     for g, paid in zip(detail.groups, detail.paid):
