@@ -26,7 +26,7 @@ import sys
 from datetime import datetime, time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from huiminbao_rules.core.errors import AdjudicationError, FileError, InputError
 from huiminbao_rules.core.inputs import DEFAULT_LIMITS, Limits, open_regular, parse_json
 from huiminbao_rules.claims.models import Claim, count_fee_lines, parse_claim, problems_from_validation
 from huiminbao_rules.core.money import FEN, exact, parse_amount
-from huiminbao_rules.analytics.population import ENCOUNTER_IDS, ENCOUNTER_MONEY, LINE_MONEY, Population, _yuan
+from huiminbao_rules.analytics.population import ENCOUNTER_IDS, ENCOUNTER_MONEY, LINE_MONEY, Population, _yuan_text
 
 __all__ = [
     "CLAIM_COLUMNS",
@@ -173,7 +173,7 @@ def _money(v: Any) -> tuple[Any, str | None]:
     if isinstance(v, Decimal) and v.is_finite() and v.as_tuple().exponent < -2:  # type: ignore[operator]
         # A decimal column's scale is its type's: 12.3400 is 12.34 exactly.
         try:
-            exact = v.quantize(FEN)
+            exact = v.quantize(FEN, rounding=ROUND_HALF_UP)
         except InvalidOperation:
             return v, None
         return (exact if exact == v else v), None
@@ -947,7 +947,7 @@ def yuan_tables(population: Population) -> dict[str, pd.DataFrame]:
         out = frame.copy()
         for c in columns:
             if c in out:
-                out[c] = pd.Series([_yuan(v) for v in out[c].tolist()], index=out.index, dtype="str")
+                out[c] = pd.Series([_yuan_text(v) for v in out[c].tolist()], index=out.index, dtype="str")
         return out
 
     return {

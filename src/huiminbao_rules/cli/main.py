@@ -39,6 +39,7 @@ from huiminbao_rules.adjudication.engine import replay
 from huiminbao_rules.core.errors import AdjudicationError, HuiminbaoError, InputError
 from huiminbao_rules.render.explain import statement, to_dict, trace
 from huiminbao_rules.core.inputs import DEFAULT_LIMITS, NOT_A_FILE_NAME, Limits
+from huiminbao_rules.core.money import format_yuan
 from huiminbao_rules.claims.models import Claim, parse_claim, problems_from_validation
 from huiminbao_rules.cli.common import LANG_HELP, Bad, lang_of, product_of, read_json_file, refuse_with_json
 from huiminbao_rules.regulation.floors import applicable_profiles, check
@@ -138,7 +139,7 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
     if len(year.adjudications) > 1:
         word = "本年度合计赔付 {} 元" if lang == "zh" else "Year total payable {} yuan"
         print()
-        print(word.format(f"{year.payable:,.2f}"))
+        print(word.format(format_yuan(year.payable, grouped=True)))
     return 0
 
 

@@ -34,7 +34,7 @@ from huiminbao_rules.core.errors import InputError
 from huiminbao_rules.core.fields import Bool, Code, Day, Id, Int, Text
 from huiminbao_rules.core.inputs import DEFAULT_LIMITS, Limits
 from huiminbao_rules.claims.models import EnrollmentYear, Insured, Scheme, json_object, problems_from_validation
-from huiminbao_rules.core.money import ZERO, Amount, exact
+from huiminbao_rules.core.money import ZERO, Amount, exact, format_yuan
 from huiminbao_rules.rules.product import EligibilityRule, Premium, Product, Relation
 
 __all__ = [
@@ -343,8 +343,8 @@ def enroll(application: Application, product: Product) -> ApplicationDecision:
             continue
         pi, prem = found
         premium = prem.amount
-        reasons.append(Reason("premium", f"{prem.applies_to}: {premium:.2f}", f"premiums[{pi}]", prem.source,
-                              f"保费 {premium:.2f} 元"))
+        reasons.append(Reason("premium", f"{prem.applies_to}: {format_yuan(premium)}", f"premiums[{pi}]", prem.source,
+                              f"保费 {format_yuan(premium)} 元"))
         due = premium
         # Subsidy, once.
         subsidy, subsidy_payer = ZERO, None
@@ -360,11 +360,11 @@ def enroll(application: Application, product: Product) -> ApplicationDecision:
                 continue  # a later subsidy without the once rule may still apply
             subsidy = due if sub.amount is None else min(sub.amount, due)
             subsidy_payer = sub.payer
-            reasons.append(Reason("subsidy", f"{sub.payer} pays {subsidy:.2f} for group "
+            reasons.append(Reason("subsidy", f"{sub.payer} pays {format_yuan(subsidy)} for group "
                                   f"{'/'.join(sorted(set(sub.groups) & set(p.groups)))}", clause, sub.source,
                                   f"{'政府' if sub.payer == 'government' else sub.payer} 为人群 "
                                   f"{'/'.join(sorted(set(sub.groups) & set(p.groups)))} "
-                                  f"资助 {subsidy:.2f} 元"))
+                                  f"资助 {format_yuan(subsidy)} 元"))
             break
         due -= subsidy
         # Personal account.
@@ -392,19 +392,19 @@ def enroll(application: Application, product: Product) -> ApplicationDecision:
                     account = due
                 elif pa.insufficient_balance == "split":  # type: ignore[union-attr]
                     account = left
-                    reasons.append(Reason("balance_split", f"the account holds {left:.2f}: it pays that, the rest in cash",
+                    reasons.append(Reason("balance_split", f"the account holds {format_yuan(left)}: it pays that, the rest in cash",
                                           "enrollment.personal_account", pa.source,  # type: ignore[union-attr]
-                                          f"账户余额 {left:.2f} 元: 余额部分由账户支付, 其余付现金"))
+                                          f"账户余额 {format_yuan(left)} 元: 余额部分由账户支付, 其余付现金"))
                 elif pa.insufficient_balance == "cash":  # type: ignore[union-attr]
-                    reasons.append(Reason("balance_short", f"the account holds {left:.2f}, less than {due:.2f}: "
+                    reasons.append(Reason("balance_short", f"the account holds {format_yuan(left)}, less than {format_yuan(due)}: "
                                           "the premium is paid in cash", "enrollment.personal_account",
                                           pa.source,  # type: ignore[union-attr]
-                                          f"账户余额 {left:.2f} 元, 不足 {due:.2f} 元: 保费以现金支付"))
+                                          f"账户余额 {format_yuan(left)} 元, 不足 {format_yuan(due)} 元: 保费以现金支付"))
                 else:
                     refused = True
-                    reasons.append(Reason("balance_refused", f"the account holds {left:.2f}, less than {due:.2f}: "
+                    reasons.append(Reason("balance_refused", f"the account holds {format_yuan(left)}, less than {format_yuan(due)}: "
                                           "not enrolled", "enrollment.personal_account", pa.source,  # type: ignore[union-attr]
-                                          f"账户余额 {left:.2f} 元, 不足 {due:.2f} 元: 不予投保"))
+                                          f"账户余额 {format_yuan(left)} 元, 不足 {format_yuan(due)} 元: 不予投保"))
                 used += account
         if refused:
             kept = [r for r in reasons if r.code not in ("late_enrollment", "special_case")]

@@ -27,7 +27,7 @@ from huiminbao_rules.core.errors import InputError
 from huiminbao_rules.core.fields import _id, _text
 from huiminbao_rules.render.explain import to_dict
 from huiminbao_rules.claims.models import Claim, parse_claim
-from huiminbao_rules.core.money import ZERO
+from huiminbao_rules.core.money import ZERO, format_yuan
 from huiminbao_rules.rules.product import Product, parse_product
 from huiminbao_rules.adjudication.result import YearToDate
 from huiminbao_rules.ledger.backends import Backend, Tx, connect
@@ -55,10 +55,6 @@ def library_version() -> str:
         from huiminbao_rules import __version__
 
         return __version__
-
-
-def _m(d: Decimal) -> str:
-    return f"{d:.2f}"
 
 
 def canonical_claim(claim: Claim) -> tuple[dict[str, Any], str, str]:
@@ -121,8 +117,8 @@ class Adjustment:
 
     def to_dict(self) -> dict[str, Any]:
         return {"claim_id": self.claim_id, "from_version": self.from_version, "to_version": self.to_version,
-                "previous_payable": _m(self.previous_payable), "new_payable": _m(self.new_payable),
-                "difference": _m(self.difference)}
+                "previous_payable": format_yuan(self.previous_payable), "new_payable": format_yuan(self.new_payable),
+                "difference": format_yuan(self.difference)}
 
 
 @dataclass(frozen=True)
@@ -144,7 +140,7 @@ class Submission:
     def to_dict(self) -> dict[str, Any]:
         return {"claim_id": self.claim_id, "product_id": self.product_id, "insured_id": self.insured_id,
                 "policy_year": self.policy_year, "recorded": self.recorded, "status": self.status,
-                "version": self.version, "payable": _m(self.payable),
+                "version": self.version, "payable": format_yuan(self.payable),
                 "adjustments": [a.to_dict() for a in self.adjustments], "result": self.result}
 
 
@@ -319,7 +315,7 @@ class Ledger:
                 result: dict[str, Any] | None, ytd: YearToDate | None, product_hash: str) -> None:
         tx.run("INSERT INTO adjudications (claim_id, version, event_id, cause, payable, result_json, accumulators, "
                "library_version, product_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-               (claim_id, version, event, cause, _m(payable),
+               (claim_id, version, event, cause, format_yuan(payable),
                 None if result is None else json.dumps(result, ensure_ascii=False),
                 None if ytd is None else ytd.model_dump_json(), self.library_version, product_hash))
 
@@ -328,7 +324,7 @@ class Ledger:
         adj = Adjustment(claim_id, old, new, before, after, after - before)
         tx.run("INSERT INTO adjustments (event_id, person_year_id, claim_id, from_version, to_version, "
                "previous_payable, new_payable, difference) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-               (event, py.id, claim_id, old, new, _m(before), _m(after), _m(after - before)))
+               (event, py.id, claim_id, old, new, format_yuan(before), format_yuan(after), format_yuan(after - before)))
         work.adjustments.append(adj)
 
     def _readjudicate(self, tx: Tx, work: _Work, py: _PersonYear, event: int, later: list[_Live],
@@ -358,7 +354,7 @@ class Ledger:
     def _close_year(tx: Tx, py: _PersonYear, live: list[_Live], ytd: YearToDate | None) -> None:
         total = sum((c.payable for c in live), ZERO)
         tx.run("UPDATE person_years SET revision = revision + 1, accumulators = ?, payable_total = ? WHERE id = ?",
-               (None if ytd is None or not live else ytd.model_dump_json(), _m(total), py.id))
+               (None if ytd is None or not live else ytd.model_dump_json(), format_yuan(total), py.id))
 
     # ---- submit --------------------------------------------------------------------
 
@@ -597,8 +593,8 @@ class Ledger:
                     problems.append(f"{where}: claim {c['claim_id']} v{c['current_version']}: the stored result "
                                     f"(payable {c['payable']}) differs from a replay's (payable {want['payable']})")
                 total += Decimal(c["payable"])
-            if _m(total) != state["payable_total"]:
-                problems.append(f"{where}: payable_total {state['payable_total']} but the live claims pay {_m(total)}")
+            if format_yuan(total) != state["payable_total"]:
+                problems.append(f"{where}: payable_total {state['payable_total']} but the live claims pay {format_yuan(total)}")
             acc = state["accumulators"]
             want_acc = None if expected is None else json.loads(expected.year_to_date.model_dump_json())
             if acc != want_acc:

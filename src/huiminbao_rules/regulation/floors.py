@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -41,7 +41,8 @@ from huiminbao_rules.adjudication.engine import adjudicate
 from huiminbao_rules.core.errors import ProductError
 from huiminbao_rules.claims.models import Claim, Encounter, FeeLine, Insured, Settlement, problems_from_validation
 from huiminbao_rules.core.fields import Bool, Day
-from huiminbao_rules.core.money import ZERO, Amount, Rate, round_fen
+from huiminbao_rules.core.money import FEN, ZERO, Amount, Rate, format_yuan, round_fen
+from huiminbao_rules.core.vocabulary import SCHEME_LABELS, bucket_label
 from huiminbao_rules.rules.product import Product, Responsibility
 from huiminbao_rules.rules.profile import Profile, Rule, parse_profile
 
@@ -111,6 +112,8 @@ def main_responsibility(product: Product) -> Responsibility | None:
 PROBES = ("copay", "preselfpay", "outpatient_special")
 """The kinds of in-list cost the benefit curve is probed with: in-scope co-pay of a stay
 (甲类), 乙类 先行自付 of a stay, and in-scope co-pay of a specified-disease outpatient visit."""
+_RATE_STEP = Decimal("0.0001")
+"""Effective ratios are shown to four places, like the ratios of a product."""
 
 
 def _probe_claim(product: Product, amount: Decimal, scheme: str, groups: tuple[str, ...] = (),
@@ -200,7 +203,7 @@ def _cap_of(product: Product, r: Responsibility) -> Decimal | None:
 def _curve_points(product: Product, r: Responsibility, d_bound: Decimal, rate: Decimal, cap_bound: Decimal) -> list[Decimal]:
     """Amounts at which the two piecewise-linear curves can cross: every edge of either."""
     d = _healthy_first_time_deductible(product, r)[0]
-    top = d_bound + (cap_bound / rate).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+    top = d_bound + (cap_bound / rate).quantize(FEN, rounding=ROUND_DOWN)
     edges = {d_bound, d, top}
     for sched in r.ratio:
         for start, _, _ in sched.band_list:
@@ -210,7 +213,7 @@ def _curve_points(product: Product, r: Responsibility, d_bound: Decimal, rate: D
         for sched in r.ratio:
             for _, _, rate_ in sched.band_list:
                 if rate_ > 0:
-                    edges.add(d + (cap / rate_).quantize(Decimal("0.01")))
+                    edges.add(d + round_fen(cap / rate_))
     points = set()
     for e in edges:
         for delta in (Decimal("0.00"), Decimal("0.01"), Decimal("1000.00")):
@@ -239,13 +242,10 @@ def _finding(profile: Profile, product: Product, rule: Rule, reading: Reading, s
                    bound=bound, miss=miss, severity=severity, recorded=recorded, detail=detail, detail_zh=detail_zh)
 
 
-_BUCKET_ZH = {"compliant": "合规自付", "reasonable": "合理自费", "special_drug": "目录外特药", "other": "其他"}
-
-
 def _who_zh(who: str) -> str:
     """``employee scheme, group x, copay`` in Chinese."""
-    words = {"employee scheme": "职工医保", "resident scheme": "居民医保", "copay": "住院政策范围内自付",
-             "preselfpay": "住院乙类先行自付", "outpatient_special": "门诊规定病种政策范围内自付"}
+    words = {en: zh for zh, en in SCHEME_LABELS.values()} | {
+        "copay": "住院政策范围内自付", "preselfpay": "住院乙类先行自付", "outpatient_special": "门诊规定病种政策范围内自付"}
     out = []
     for part in (x.strip() for x in who.split(",") if x.strip()):
         out.append(f"人群 {part[6:]}" if part.startswith("group ") else words.get(part, part))
@@ -310,7 +310,7 @@ def check(product: Product, profile: Profile, *, strict: bool = False) -> list[F
             out.append(_finding(profile, product, rule, reading, None, ", ".join(sorted(have)), "covers",
                                 ", ".join(rule.buckets), None, _severity(rule, not missing, strict),
                                 f"missing: {', '.join(missing)}" if missing else "every required bucket is covered",
-                                f"缺少: {'、'.join(_BUCKET_ZH.get(b, b) for b in missing)}" if missing
+                                f"缺少: {'、'.join(bucket_label(b) for b in missing)}" if missing
                                 else "要求的每类费用都有责任保障"))
         elif rule.kind == "no_enrollment_preconditions":
             out.append(_finding(profile, product, rule, reading, None, "none", "==", "none", None, "ok",
@@ -378,17 +378,17 @@ def _ratio_overall(profile: Profile, product: Product, rule: Rule, main: Respons
     if lowest is None:
         return _finding(profile, product, rule, "overall", main.id, None, ">=", rate, None, "ok", "no amount to check",
                         "没有需要检查的金额")
-    shown = lowest[0].quantize(Decimal("0.0001"))
-    detail = (f"lowest effective ratio P(F) / (F − {d_bound:.2f}) of the in-list benefit curve, at F = {lowest[1]:.2f} "
+    shown = lowest[0].quantize(_RATE_STEP, rounding=ROUND_HALF_UP)
+    detail = (f"lowest effective ratio P(F) / (F − {format_yuan(d_bound)}) of the in-list benefit curve, at F = {format_yuan(lowest[1])} "
               f"({worst_who}); P(F) must be at least the floor rounded to the fen at every F, for both schemes, every "
               "special group the product names and every kind of in-list cost")
-    detail_zh = (f"目录内赔付曲线的最低有效赔付比例 P(F) / (F − {d_bound:.2f}), 在 F = {lowest[1]:.2f} 处 "
+    detail_zh = (f"目录内赔付曲线的最低有效赔付比例 P(F) / (F − {format_yuan(d_bound)}), 在 F = {format_yuan(lowest[1])} 处 "
                  f"({_who_zh(worst_who)}); 对两种医保、产品列出的每个特殊人群和每种目录内费用, 每个 F 的 P(F) "
                  "都不得低于按底线计算并取整到分的金额")
     if short is None:
         return _finding(profile, product, rule, "overall", main.id, shown, ">=", rate, None, "ok", detail, detail_zh)
-    miss = (rate - lowest[0]).quantize(Decimal("0.0001"))  # type: ignore[operator]
+    miss = (rate - lowest[0]).quantize(_RATE_STEP, rounding=ROUND_HALF_UP)  # type: ignore[operator]
     return _finding(profile, product, rule, "overall", main.id, shown, ">=", rate, miss,
                     _severity(rule, False, False),
-                    detail + f"; it pays {short[0]:.2f} less than the floor at F = {short[1]:.2f}",
-                    detail_zh + f"; 在 F = {short[1]:.2f} 处比底线少赔 {short[0]:.2f} 元")
+                    detail + f"; it pays {format_yuan(short[0])} less than the floor at F = {format_yuan(short[1])}",
+                    detail_zh + f"; 在 F = {format_yuan(short[1])} 处比底线少赔 {format_yuan(short[0])} 元")

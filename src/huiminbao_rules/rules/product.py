@@ -25,6 +25,7 @@ from huiminbao_rules.core.errors import ProductError
 from huiminbao_rules.claims.models import CatalogueLevel, EncounterKind, Scheme, problems_from_validation
 from huiminbao_rules.core.fields import Bool, Day, Int, Text
 from huiminbao_rules.core.money import ONE, ZERO, Amount, Rate
+from huiminbao_rules.core.vocabulary import PORTIONS, Bucket, Portion
 
 MAX_DAYS = 3660
 """The most days any day count in a product may be (ten years): waiting periods, enrollment
@@ -66,19 +67,6 @@ __all__ = [
     "parse_product",
 ]
 
-Portion = Literal["preselfpay", "inscp_copay", "fulamt", "overlmt"]
-PORTIONS: tuple[str, ...] = ("preselfpay", "inscp_copay", "fulamt", "overlmt")
-"""The parts of a fee line a person owes after basic insurance:
-
-- ``preselfpay``: 乙类 先行自付 (line ``preselfpay_amt``)
-- ``inscp_copay``: the person's share of the in-scope amount (起付线, co-payment, above the
-  public payers' caps): the encounter's ``inscp_scp_amt`` minus what the public payers paid,
-  shared over the lines by their in-scope amounts
-- ``fulamt``: 全自费 (line ``fulamt_ownpay_amt``)
-- ``overlmt``: 超限价 (line ``overlmt_amt``)
-"""
-
-Bucket = Literal["compliant", "reasonable", "special_drug", "other"]
 _ID = r"^[a-z][a-z0-9_\-]*$"
 
 

@@ -17,13 +17,14 @@ like. This module imports Hypothesis; the rest of the library never does.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from hypothesis import strategies as st
 
 from huiminbao_rules.claims.models import Claim, Encounter, FeeLine, Insured, Settlement
-from huiminbao_rules.core.money import FEN
+from huiminbao_rules.core.money import FEN, round_fen
+from huiminbao_rules.core.vocabulary import BUCKETS
 from huiminbao_rules.rules.product import Period, Product, parse_product
 from huiminbao_rules.regulation.floors import Profile
 
@@ -46,7 +47,7 @@ _DEFAULT_PERIOD = Period(start=date(2023, 1, 1), end=date(2023, 12, 31))
 
 
 def _money(value: Decimal | str | int) -> Decimal:
-    return Decimal(value).quantize(FEN)
+    return round_fen(Decimal(value))
 
 
 def amounts(*, min_value: Decimal | str | int = "0.00", max_value: Decimal | str | int = "200000.00") -> st.SearchStrategy[Decimal]:
@@ -70,7 +71,7 @@ def rates(*, min_value: Decimal | str = "0", max_value: Decimal | str = "1", pla
         raise ValueError("places is 0..4")
     q = Decimal(1).scaleb(-places)
     lo, hi = int(Decimal(min_value) / q), int(Decimal(max_value) / q)
-    return st.integers(min_value=lo, max_value=hi).map(lambda n: (Decimal(n) * q).quantize(q))
+    return st.integers(min_value=lo, max_value=hi).map(lambda n: (Decimal(n) * q).quantize(q, rounding=ROUND_HALF_UP))
 
 
 @st.composite
@@ -93,7 +94,7 @@ def fee_lines(
         ful, pre = total, Decimal("0.00")
     elif level == "02":
         ful = Decimal("0.00")
-        pre = (rest * draw(rates(min_value="0", max_value="0.3"))).quantize(FEN)
+        pre = round_fen(rest * draw(rates(min_value="0", max_value="0.3")))
     else:
         ful = pre = Decimal("0.00")
     code = draw(codes) if codes is not None else draw(st.from_regex(r"[XYZ][0-9]{4}", fullmatch=True))
@@ -108,8 +109,8 @@ def _settle(lines: list[FeeLine], public_share: Decimal, split: Decimal) -> Sett
     over = sum((ln.overlmt_amt for ln in lines), Decimal("0.00"))
     pre = sum((ln.preselfpay_amt for ln in lines), Decimal("0.00"))
     inscp = sum((ln.inscp_scp_amt for ln in lines), Decimal("0.00"))
-    public = (inscp * public_share).quantize(FEN)
-    hifp = (public * split).quantize(FEN)
+    public = round_fen(inscp * public_share)
+    hifp = round_fen(public * split)
     return Settlement(
         medfee_sumamt=ful + over + pre + inscp, fulamt_ownpay_amt=ful, overlmt_selfpay=over,
         preselfpay_amt=pre, inscp_scp_amt=inscp, hifp_pay=hifp, hifmi_pay=public - hifp,
@@ -307,7 +308,7 @@ def products(
         max_responsibilities = max(max_responsibilities, min_responsibilities)
     n = draw(st.integers(min_value=min_responsibilities, max_value=max_responsibilities))
     selectors = draw(st.lists(st.sampled_from(_SELECTORS), min_size=n, max_size=n))
-    buckets = [draw(st.sampled_from(("compliant", "reasonable", "special_drug", "other"))) for _ in range(n)]
+    buckets = [draw(st.sampled_from(BUCKETS)) for _ in range(n)]
     if profile is not None:
         selectors[0] = _SELECTORS[0]
         buckets[0] = "compliant"
