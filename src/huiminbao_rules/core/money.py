@@ -224,9 +224,10 @@ def to_fen(amount: Decimal) -> int:
     ValueError: amount 0.005 is not a whole number of fen
     """
     fen = amount.scaleb(2)
-    if fen != fen.to_integral_value(rounding=ROUND_HALF_UP):
+    whole = int(fen)
+    if whole != fen:
         raise ValueError(f"amount {amount} is not a whole number of fen")
-    return int(fen)
+    return whole
 
 
 def from_fen(fen: int) -> Decimal:
