@@ -22,10 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from huiminbao_rules.core.errors import FileError, InputError, Problem, SettlementError
 from huiminbao_rules.core.fields import Bool, Code, Day, Id, Int, Text, shown
+from huiminbao_rules.core.vocabulary import PUBLIC_PAYERS
 from huiminbao_rules.claims.identities import check_encounter
 from huiminbao_rules.core.inputs import DEFAULT_LIMITS, Limits, parse_json
 from huiminbao_rules.core.money import ZERO, Amount, exact
-from huiminbao_rules.core.vocabulary import PUBLIC_PAYERS
 
 __all__ = [
     "Claim",
