@@ -319,6 +319,11 @@ def test_largest_remainder_gives_the_units_left_to_the_largest_remainders_then_b
     assert K.largest_remainder(2, (5, 3, 3, 1), (9, 0, 1, 5)) == [1, 1, 0, 0]
     # 3 over (3, 2, 2, 2): floors (1, 0, 0, 0), remainders (0, 6, 6, 6) ninths: two of the tie
     assert K.largest_remainder(3, (3, 2, 2, 2), (0, 1, 0, 2)) == [1, 1, 1, 0]
+    # 14 over (5, 3, 3, 1): floors (5, 3, 3, 1), remainders (10, 6, 6, 2) twelfths: the unit adds to a floor
+    assert K.largest_remainder(14, (5, 3, 3, 1), (9, 1, 0, 5)) == [6, 3, 4, 1]
+    # 4 over (1, 1, 1, 1, 3): floors (0, 0, 0, 0, 1), remainders (4, 4, 4, 4, 5) sevenths: the 5 first,
+    # then two of the four tied at 4, by place
+    assert K.largest_remainder(4, (1, 1, 1, 1, 3), (0, 0, 0, 0, 0)) == [1, 1, 0, 0, 2]
     assert K.largest_remainder(0, (1, 2), (0, 0)) == [0, 0]
     assert K.largest_remainder(7, (0, 0), (0, 0)) == [0, 0]
     assert K.largest_remainder(7, (0, 3), (0, 0)) == [0, 7]

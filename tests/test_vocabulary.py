@@ -23,8 +23,6 @@ CONCEPTS = {"portions": set(PORTIONS), "buckets": set(BUCKETS), "public payers":
 STILL_DUPLICATED: set[tuple[str, str]] = {
     # Copies in modules being reworked elsewhere; delete an entry in the change that removes
     # the copy (the test fails while a listed copy is gone).
-    ("adjudication/engine.py", "portions"),
-    ("adjudication/engine.py", "yuan formatting"),
     ("analytics/columnar.py", "portions"),
     ("analytics/columnar.py", "public payers"),
     ("analytics/columnar.py", "fen conversion"),

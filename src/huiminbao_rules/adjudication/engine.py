@@ -68,7 +68,7 @@ from huiminbao_rules.adjudication.result import (
 from huiminbao_rules.claims.history import History, history_of
 from huiminbao_rules.claims.models import Claim, Encounter, FeeLine
 from huiminbao_rules.core.errors import AdjudicationError
-from huiminbao_rules.core.money import ZERO, exact, from_fen, to_fen
+from huiminbao_rules.core.money import ZERO, exact, format_yuan, from_fen, quantize, to_fen
 from huiminbao_rules.rules.classify import Classifier, Entry, classifier_of
 from huiminbao_rules.rules.product import (
     Cited,
@@ -82,9 +82,6 @@ from huiminbao_rules.rules.product import (
 )
 
 __all__ = ["YearResult", "adjudicate", "fresh_year", "replay"]
-
-_PARTS = ("preselfpay", "inscp_copay", "fulamt", "overlmt")
-
 
 def fresh_year(product: Product, insured_id: str | None = None) -> YearToDate:
     """Empty accumulators for a person's first claim of the policy year."""
@@ -402,7 +399,8 @@ class Owed(NamedTuple):
 
 
 def _owed(line: FeeLine, n: int, copay: int) -> list[Owed]:
-    """The parts of fee line ``n`` the person owes, in the order of :data:`_PARTS`."""
+    """The parts of fee line ``n`` the person owes, in the order of
+    :data:`~huiminbao_rules.core.vocabulary.PORTIONS`."""
     out = []
     if line.preselfpay_amt:
         out.append(Owed(line, n, "preselfpay", to_fen(line.preselfpay_amt)))
@@ -878,7 +876,7 @@ def _responsibility_result(detail: _Detail, r: Responsibility, ytd: YearToDate) 
         eligible=from_fen(sum(detail.groups[i].eligible for i in members)), deductible_amount=banded[0].choice.amount,
         deductible_before=deductible_before, deductible=from_fen(sum(b.deductible for b in banded)),
         bands=_merge(pieces), raw=sum((piece.raw for piece in pieces), ZERO),
-        rounded=from_fen(sum(p.rounded for p in paid)).quantize(product.rounding.step),
+        rounded=quantize(from_fen(sum(p.rounded for p in paid)), product.rounding.step, product.rounding.mode),
         cuts=tuple((clause, from_fen(c)) for clause, c in cuts.items()), payable=from_fen(sum(p.payable for p in paid)),
         eligible_before=before.eligible, paid_before=before.paid)
 
@@ -1074,9 +1072,9 @@ def _list_caveats(detail: _Detail, unknown_lists: str) -> list[Caveat]:
         where = f"{enc_id}#{number}"
         if pended:
             msg = (f"held for review (pending): whether line {where} is on the list {lst.name_en or lst.name_zh} "
-                   f"({lid}, {en_c}) decides which responsibility pays it, if any; {amount:,.2f} held")
+                   f"({lid}, {en_c}) decides which responsibility pays it, if any; {format_yuan(amount, grouped=True)} held")
             zh = (f"待人工审核: 费用明细 {where} 是否属于「{lst.name_zh}」({zh_c}) 决定由哪项责任赔付, "
-                  f"暂缓 {amount:,.2f} 元")
+                  f"暂缓 {format_yuan(amount, grouped=True)} 元")
         else:
             taken = "a member" if unknown_lists == "member" else "not a member"
             msg = (f"line {where} is not found on the list {lst.name_en or lst.name_zh} ({lid}, {en_c}); for this "
