@@ -489,3 +489,40 @@ def test_a_payable_sub_limit_caps_what_is_paid_from_its_first_fen() -> None:
                                                (("responsibilities.r0.sub_limits.s0", D("200.00")),))
     adj = adjudicate(_two_stays("C1", "600.00", "0.00"), _sub_limited("payable", "year", "500.00"))
     assert adj.payable == D("500.00") and adj.year_to_date.sub_limits == {"r0.s0": D("500.00")}
+
+
+def test_a_tie_in_sharing_the_copay_goes_to_the_line_with_the_smaller_key_wherever_it_is_listed() -> None:
+    # two lines of 1.00 in scope, the public payers paid 1.99: 0.01 of co-pay, remainders equal;
+    # the line coded A gets it, listed second
+    claim = _one_stay("C1", "2023-03-01", "1.00", "1.00").model_dump(mode="python")
+    enc = claim["encounters"][0]
+    enc["settlement"]["hifp_pay"] = Decimal("1.99")
+    enc["fee_lines"][0]["med_list_codg"], enc["fee_lines"][1]["med_list_codg"] = "B", "A"
+    adj = adjudicate(parse_claim(json.loads(json.dumps(claim, default=str))), _banded("eligible", None))
+    assert [(line.code, [(p.part, p.amount) for p in line.portions], line.public_paid) for line in adj.lines] == [
+        ("B", [], D("1.00")), ("A", [("inscp_copay", D("0.01"))], D("0.99"))]
+
+
+def test_each_responsibility_is_rounded_on_its_own() -> None:
+    # r0 and r1 at 50% each take 0.01: 0.005 each, rounded half up to 0.01 each (together 0.02),
+    # not 0.01 for the two together
+    data = _two_responsibilities("5000").model_dump(mode="python", by_alias=True)
+    for r in data["responsibilities"]:
+        r["ratio"] = [{"rate": "0.50", "source": "s"}]
+    adj = adjudicate(_stays("0.00", ("E1", "2023-01-10", "0.01", "0.01")), parse_product(data))
+    assert [(r.raw, r.rounded, r.payable) for r in adj.responsibilities] == [
+        (D("0.0050"), D("0.01"), D("0.01")), (D("0.0050"), D("0.01"), D("0.01"))]
+
+
+def test_a_cap_counts_what_earlier_encounters_of_the_claim_were_paid() -> None:
+    data = _two_responsibilities("100000").model_dump(mode="python", by_alias=True)
+    data["responsibilities"][0]["cap"] = {"amount": "500", "source": "s"}
+    claim = _stays("0.00", ("E1", "2023-01-10", "100.00", "0.00"), ("E2", "2023-01-20", "100.00", "0.00"),
+                   ("E3", "2023-01-30", "400.00", "0.00"))
+    r = adjudicate(claim, parse_product(data)).responsibility("r0")
+    # 100 + 100 paid; E3 finds 300 of the cap left and is cut 100
+    assert (r.payable, r.cuts) == (D("500.00"), (("responsibilities.r0.cap", D("100.00")),))
+    claim = _stays("0.00", ("E1", "2023-01-10", "100.00", "0.00"), ("E2", "2023-01-20", "100.00", "0.00"),
+                   ("E3", "2023-01-30", "400.00", "0.00"))
+    adj = adjudicate(claim, _sub_limited("payable", "year", "500.00"))
+    assert (adj.payable, adj.year_to_date.sub_limits) == (D("500.00"), {"r0.s0": D("500.00")})
