@@ -51,7 +51,7 @@ class _InputSchema(GenerateJsonSchema):
 
     def function_before_schema(self, schema: Any) -> Any:
         fn = schema["function"]["function"]
-        if fn is money.parse_amount:
+        if fn is money.parse_amount or fn is money.read_amount:
             if self.toml:
                 return {"anyOf": [_AMOUNT_TEXT, {"type": "number", "minimum": 0}]}
             return dict(_AMOUNT_TEXT)
