@@ -35,6 +35,7 @@ __all__ = [
     "Rate",
     "allocate",
     "allocate_units",
+    "amount_text",
     "exact",
     "parse_amount",
     "parse_rate",
@@ -286,7 +287,12 @@ def read_amount(value: Any) -> Decimal:
     return parse_amount(value)
 
 
-Amount = Annotated[Decimal, BeforeValidator(read_amount), PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
+def amount_text(amount: Decimal) -> str:
+    """An amount as JSON writes it: yuan with exactly two decimals (``"1234.50"``)."""
+    return f"{amount:.2f}"
+
+
+Amount = Annotated[Decimal, BeforeValidator(read_amount), PlainSerializer(amount_text, return_type=str)]
 """A money field: Decimal yuan to the fen, serialised as a string."""
 
 Rate = Annotated[Decimal, BeforeValidator(parse_rate), PlainSerializer(str, return_type=str)]

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, WithJsonSchema, model_serializer
 
 from huiminbao_rules.adjudication.result import Adjudication, BandPiece, YearToDate
 from huiminbao_rules.core.money import ZERO, exact
@@ -30,6 +30,7 @@ SCHEMA = "huiminbao_rules.adjudication/1"
 
 _MONEY = r"^[0-9]+\.[0-9]{2}$"
 _EXACT = r"^-?[0-9]+(\.[0-9]+)?$"
+_RATE = r"^[01](\.[0-9]+)?$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 Bucket = Literal["compliant", "reasonable", "special_drug", "other"]
@@ -44,7 +45,7 @@ class Band(_Out):
 
     from_: str = Field(alias="from", pattern=_MONEY)
     to: str = Field(pattern=_MONEY)
-    rate: str = Field(pattern=_EXACT)
+    rate: str = Field(pattern=_RATE)
     amount: str = Field(pattern=_MONEY)
     raw: str = Field(pattern=_EXACT)
 
@@ -117,18 +118,22 @@ class Responsibility(_Out):
     year_to_date: ResponsibilityYearToDate
 
 
+_Absent = Annotated[str | None, WithJsonSchema({"type": "string"})]
+"""A key written only when it has a value: a string when present, never null."""
+
+
 class Caveat(_Out):
     """A caveat; the keys after ``message_zh`` are written only when they have a value."""
 
     code: Literal["list_unknown", "unverified_term", "assumed_period", "user_list"]
     message: str
     message_zh: str
-    responsibility: str | None = None
-    line: str | None = None
-    list: str | None = None
-    clause: str | None = None
-    amount: str | None = Field(default=None, pattern=_MONEY)
-    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    responsibility: _Absent = None
+    line: _Absent = None
+    list: _Absent = None
+    clause: _Absent = None
+    amount: Annotated[str | None, WithJsonSchema({"type": "string", "pattern": _MONEY})] = None
+    sha256: Annotated[str | None, WithJsonSchema({"type": "string", "pattern": r"^[0-9a-f]{64}$"})] = None
 
     @model_serializer(mode="wrap")
     def _without_nulls(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ from huiminbao_rules.enrollment.application import Application
 from huiminbao_rules.claims.models import Claim
 from huiminbao_rules.rules.product import Product
 from huiminbao_rules.adjudication.result import YearToDate
-from huiminbao_rules.render.output import _DATE, Result
+from huiminbao_rules.render.output import _DATE, _MONEY, Result
 
 __all__ = ["NAMES", "schema"]
 
@@ -71,8 +71,18 @@ class _TomlSchema(_InputSchema):
     toml = True
 
 
+class _ResultSchema(GenerateJsonSchema):
+    """Serialisation-mode schemas of the result: an amount of the year-to-date record is
+    written as money (:func:`~huiminbao_rules.core.money.amount_text`)."""
+
+    def ser_schema(self, schema: Any) -> Any:
+        if schema.get("type") == "function-plain" and schema.get("function") is money.amount_text:
+            return {"type": "string", "pattern": _MONEY}
+        return super().ser_schema(schema)
+
+
 def _result_schema() -> dict[str, Any]:
-    one = Result.model_json_schema(by_alias=True, mode="serialization")
+    one = Result.model_json_schema(by_alias=True, mode="serialization", schema_generator=_ResultSchema)
     defs = one.pop("$defs", {})
     return {"title": "huiminbao adjudicate --json", "description": "One result per claim, in service-date order.",
             "type": "array", "items": one, "$defs": defs}
