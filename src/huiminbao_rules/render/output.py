@@ -206,20 +206,26 @@ class Result(_Out):
 # ---- making the models ------------------------------------------------------------------
 
 _new = object.__new__
-_set = object.__setattr__
+_slots = BaseModel.__dict__
+_set_dict = _slots["__dict__"].__set__
+_set_fields_set = _slots["__pydantic_fields_set__"].__set__
+_set_extra = _slots["__pydantic_extra__"].__set__
+_set_private = _slots["__pydantic_private__"].__set__
 
 
 def _make(cls: type[_Out]) -> Any:
     """A maker of ``cls`` from a dict of its fields (by name, every field given), without
-    validation: the values come from this module, already in their output form."""
+    validation: the values come from this module, already in their output form. It sets
+    what ``model_construct`` sets, through the slots themselves (this runs for every line,
+    portion, band and cut of every result)."""
     every = set(cls.model_fields)
 
     def make(values: dict[str, Any]) -> Any:
         m = _new(cls)
-        _set(m, "__dict__", values)
-        _set(m, "__pydantic_fields_set__", every)
-        _set(m, "__pydantic_extra__", None)
-        _set(m, "__pydantic_private__", None)
+        _set_dict(m, values)
+        _set_fields_set(m, every)
+        _set_extra(m, None)
+        _set_private(m, None)
         return m
 
     return make
@@ -244,13 +250,20 @@ def _band(b: BandPiece) -> Any:
                         "raw": str(b.raw)})
 
 
+_NATIVE = frozenset({str, int, bool, type(None), Decimal, date})
+"""Value types of steps pydantic-core writes itself as this format wants them: a Decimal as
+``str`` gives it (every digit), a date as ISO text."""
+
+
 def _plain(v: Any) -> Any:
-    """Values of steps as JSON: Decimals and dates as strings, band pieces as bands."""
+    """A value of a step as pydantic-core should meet it: band pieces as bands, tuples as
+    lists, anything else as it is (see :data:`_NATIVE`)."""
     kind = type(v)
-    if kind is str or kind is int or kind is bool or v is None:
+    if kind in _NATIVE:
         return v
-    if kind is Decimal:
-        return str(v)
+    if kind is BandPiece:
+        return {"from": _m(v.start), "to": _m(v.end), "rate": str(v.rate), "amount": _m(v.end - v.start),
+                "raw": str(v.raw)}
     if kind is dict:
         return {k: _plain(x) for k, x in v.items()}
     if kind is list or kind is tuple:
@@ -259,9 +272,6 @@ def _plain(v: Any) -> Any:
         return str(v)
     if isinstance(v, date):
         return v.isoformat()
-    if isinstance(v, BandPiece):
-        return {"from": _m(v.start), "to": _m(v.end), "rate": str(v.rate), "amount": _m(v.end - v.start),
-                "raw": str(v.raw)}
     if isinstance(v, dict):
         return {k: _plain(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
@@ -286,9 +296,12 @@ def _caveat(c: Any) -> Any:
 
 
 def _lines(adj: Adjudication) -> tuple[list[Any], Decimal]:
-    """The lines as models, and the claim's excluded total."""
+    """The lines as models, and the claim's excluded total. (The money of a line and its
+    portions is formatted inline, ``str`` then :func:`_m` only when that did not give two
+    decimals: this loop formats most of a result's figures.)"""
     out = []
     excluded_total = ZERO
+    m, band, cut, exclusion, portion, make_line = _m, _band, _cut, _exclusion, _portion, _line
     for line in adj.lines:
         eligible = payable = excluded = pending = ZERO
         portions = []
@@ -300,18 +313,24 @@ def _lines(adj: Adjudication) -> tuple[list[Any], Decimal]:
                 excluded += e.amount
                 if e.reason == "pending_review":
                     pending += e.amount
-                exclusions.append(_exclusion({"reason": e.reason, "amount": _m(e.amount), "clause": e.clause}))
-            portions.append(_portion({
-                "part": p.part, "amount": _m(p.amount), "responsibility": p.responsibility,
-                "eligible": _m(p.eligible), "deductible": _m(p.deductible), "bands": [_band(b) for b in p.bands],
-                "raw": str(p.raw), "rounded": _m(p.rounded),
-                "cuts": [_cut({"clause": c, "amount": _m(a)}) for c, a in p.cuts], "payable": _m(p.payable),
-                "exclusions": exclusions}))
+                exclusions.append(exclusion({"reason": e.reason, "amount": m(e.amount), "clause": e.clause}))
+            amount, p_eligible, deductible, rounded, p_payable = (
+                str(p.amount), str(p.eligible), str(p.deductible), str(p.rounded), str(p.payable))
+            if not (amount[-3:-2] == p_eligible[-3:-2] == deductible[-3:-2] == rounded[-3:-2]
+                    == p_payable[-3:-2] == "."):
+                amount, p_eligible, deductible, rounded, p_payable = (
+                    m(p.amount), m(p.eligible), m(p.deductible), m(p.rounded), m(p.payable))
+            portions.append(portion({
+                "part": p.part, "amount": amount, "responsibility": p.responsibility, "eligible": p_eligible,
+                "deductible": deductible, "bands": [band(b) for b in p.bands] if p.bands else [],
+                "raw": str(p.raw), "rounded": rounded,
+                "cuts": [cut({"clause": c, "amount": m(a)}) for c, a in p.cuts] if p.cuts else [],
+                "payable": p_payable, "exclusions": exclusions}))
         excluded_total += excluded
-        out.append(_line({
+        out.append(make_line({
             "encounter_id": line.encounter_id, "number": line.number, "feedetl_sn": line.feedetl_sn,
-            "code": line.code, "name": line.name, "amount": _m(line.amount), "public_paid": _m(line.public_paid),
-            "eligible": _m(eligible), "payable": _m(payable), "excluded": _m(excluded), "pending": _m(pending),
+            "code": line.code, "name": line.name, "amount": m(line.amount), "public_paid": m(line.public_paid),
+            "eligible": m(eligible), "payable": m(payable), "excluded": m(excluded), "pending": m(pending),
             "portions": portions}))
     return out, excluded_total
 
@@ -355,7 +374,9 @@ def result_of(adj: Adjudication, product: Any = None) -> Result:
         "responsibilities": _responsibilities(adj),
         "lines": lines,
         "steps": [_step({"kind": s.kind, "subject": s.subject, "clause": s.clause,
-                         "source": _source(product, s.source), "values": _plain(s.values)}) for s in adj.steps],
+                         "source": _source(product, s.source),
+                         "values": {k: v if type(v) in _NATIVE else _plain(v) for k, v in s.values.items()}})
+                  for s in adj.steps],
         "year_to_date": adj.year_to_date,
     })
 
