@@ -15,9 +15,19 @@ from huiminbao_rules.core.money import exact
 from huiminbao_rules.rules.product import Product
 from huiminbao_rules.core.reasons import label
 from huiminbao_rules.adjudication.result import Adjudication, BandPiece, Step
-from huiminbao_rules.render.output import SCHEMA, result_of, to_data
 
-__all__ = ["SCHEMA", "statement", "to_dict", "trace"]
+_FROM_OUTPUT = ("SCHEMA",)
+__all__ = [*_FROM_OUTPUT, "statement", "to_dict", "trace"]
+
+
+def __getattr__(name: str) -> Any:
+    # SCHEMA is defined with the output models, which are built when first needed: a
+    # statement or a trace does not need them (the command line starts quicker).
+    if name in _FROM_OUTPUT:
+        from huiminbao_rules.render.output import SCHEMA
+
+        return SCHEMA
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _BUCKETS = {
     "compliant": ("合规自付", "compliant in-list self-pay"),
@@ -44,6 +54,8 @@ def to_dict(adj: Adjudication, product: Product | None = None) -> dict[str, Any]
     output model :class:`~huiminbao_rules.render.output.Result` (see
     :func:`~huiminbao_rules.render.output.result_of`), serialised by pydantic-core;
     :func:`~huiminbao_rules.render.output.to_json` writes the same as JSON text."""
+    from huiminbao_rules.render.output import result_of, to_data
+
     return to_data(result_of(adj, product))
 
 
