@@ -288,8 +288,15 @@ def read_amount(value: Any) -> Decimal:
 
 
 def amount_text(amount: Decimal) -> str:
-    """An amount as JSON writes it: yuan with exactly two decimals (``"1234.50"``)."""
-    return f"{amount:.2f}"
+    """An amount as JSON writes it: yuan with exactly two decimals (``"1234.50"``).
+    ``str`` gives that, quicker, for an amount that has two places (every amount the
+    library reads or computes to the fen).
+
+    >>> amount_text(Decimal("7.50")), amount_text(Decimal("12")), amount_text(Decimal("0E-8"))
+    ('7.50', '12.00', '0.00')
+    """
+    text = str(amount)
+    return text if text[-3:-2] == "." else f"{amount:.2f}"
 
 
 Amount = Annotated[Decimal, BeforeValidator(read_amount), PlainSerializer(amount_text, return_type=str)]

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, WithJsonSchema, model_serializer
 
 from huiminbao_rules.adjudication.result import Adjudication, BandPiece, YearToDate
-from huiminbao_rules.core.money import ZERO, exact
+from huiminbao_rules.core.money import ZERO, amount_text, exact
 
 __all__ = ["SCHEMA", "Result", "result_of", "to_json"]
 
@@ -239,10 +239,7 @@ _source_ref, _source_model, _step, _indemnity, _totals, _result = (
 _caveat_model = _make(Caveat)
 
 
-def _m(d: Decimal) -> str:
-    """Money as a string with two decimals (``str`` is exact and quick when ``d`` has two)."""
-    text = str(d)
-    return text if text[-3:-2] == "." else f"{d:.2f}"
+_m = amount_text  # money as a string with two decimals
 
 
 def _band(b: BandPiece) -> Any:
