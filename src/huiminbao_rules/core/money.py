@@ -35,12 +35,10 @@ __all__ = [
     "Rate",
     "allocate",
     "allocate_units",
-    "amount_text",
     "exact",
     "parse_amount",
     "parse_rate",
     "quantize",
-    "read_amount",
     "round_fen",
 ]
 
