@@ -18,14 +18,15 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from huiminbao_rules.core.errors import FileError, InputError, Problem, SettlementError
 from huiminbao_rules.core.fields import Bool, Code, Day, Id, Int, Text, shown
 from huiminbao_rules.core.vocabulary import PUBLIC_PAYERS
 from huiminbao_rules.claims.identities import check_encounter
 from huiminbao_rules.core.inputs import DEFAULT_LIMITS, Limits, parse_json
-from huiminbao_rules.core.money import ZERO, Amount, exact
+from huiminbao_rules.core.money import ZERO, Amount, amount_text, exact
 
 __all__ = [
     "Claim",
@@ -178,6 +179,26 @@ class FeeLine(_Frozen):
         return self
 
 
+_LINE_FACTS = tuple(k for k in FeeLine.model_fields if k != "name")
+_LINE_AMOUNTS = frozenset(k for k, f in FeeLine.model_fields.items()
+                          if any(isinstance(m, PlainSerializer) and m.func is amount_text for m in f.metadata))
+
+
+def _line_facts(line: FeeLine) -> dict[str, Any]:
+    """``line.model_dump(mode="json", exclude={"name"})``, read field by field: quicker,
+    and it runs for every fee line of a claim whose encounters carry no settlement id.
+    A field that is neither text, null nor an amount falls back to ``model_dump``."""
+    out: dict[str, Any] = {}
+    for k in _LINE_FACTS:
+        v = getattr(line, k)
+        if type(v) is Decimal and k in _LINE_AMOUNTS:
+            v = amount_text(v)
+        elif v is not None and type(v) is not str:
+            return line.model_dump(mode="json", exclude={"name"})
+        out[k] = v
+    return out
+
+
 class Encounter(_Frozen):
     """One medical encounter already settled by basic insurance."""
 
@@ -234,7 +255,7 @@ class Encounter(_Frozen):
         if s.mdtrt_id is not None:
             return f"mdtrt_id:{s.mdtrt_id}"
         amounts = s.model_dump(mode="json", exclude={"setl_id", "mdtrt_id"})
-        lines = [f.model_dump(mode="json", exclude={"name"}) for f in self.fee_lines]
+        lines = [_line_facts(f) for f in self.fee_lines]
         facts = {
             "kind": self.kind, "institution": self.institution,
             "dates": [str(d) if d else None for d in (self.admitted_on, self.discharged_on, self.service_date)],

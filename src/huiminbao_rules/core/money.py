@@ -304,7 +304,43 @@ def allocate_units(total: int, weights: Sequence[int], ties: Sequence[Any] | Non
     return largest_remainder(total, weights, ties if ties is not None else (0,) * len(weights))
 
 
-Amount = Annotated[Decimal, BeforeValidator(parse_amount), PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
+_AMOUNT_FULL = re.compile(r"[0-9]{1,14}(\.[0-9]{1,2})?").fullmatch
+
+
+def read_amount(value: Any) -> Decimal:
+    """:func:`parse_amount`, quicker on the common case, an amount as JSON text writes it:
+    text of ASCII digits with at most two decimals becomes ``Decimal`` yuan with exactly
+    two places by building the two-place text (a ``Decimal`` made from text is exact in
+    any context), with no rounding and no context; anything else (other types, and every
+    text :func:`parse_amount` refuses) goes to :func:`parse_amount`, which accepts or
+    refuses it with its message.
+
+    >>> read_amount("7.5"), read_amount("12")
+    (Decimal('7.50'), Decimal('12.00'))
+    """
+    if type(value) is str:
+        match = _AMOUNT_FULL(value)
+        if match is not None:
+            decimals = match.group(1)
+            if decimals is None:
+                return Decimal(value + ".00")
+            return Decimal(value if len(decimals) == 3 else value + "0")
+    return parse_amount(value)
+
+
+def amount_text(amount: Decimal) -> str:
+    """An amount as JSON writes it: yuan with exactly two decimals (``"1234.50"``).
+    ``str`` gives that, quicker, for an amount that has two places (every amount the
+    library reads or computes to the fen).
+
+    >>> amount_text(Decimal("7.50")), amount_text(Decimal("12")), amount_text(Decimal("0E-8"))
+    ('7.50', '12.00', '0.00')
+    """
+    text = str(amount)
+    return text if text[-3:-2] == "." else f"{amount:.2f}"
+
+
+Amount = Annotated[Decimal, BeforeValidator(read_amount), PlainSerializer(amount_text, return_type=str)]
 """A money field: Decimal yuan to the fen, serialised as a string."""
 
 Rate = Annotated[Decimal, BeforeValidator(parse_rate), PlainSerializer(str, return_type=str)]

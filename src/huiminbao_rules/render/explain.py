@@ -14,11 +14,20 @@ from typing import Any
 from huiminbao_rules.core.money import exact
 from huiminbao_rules.rules.product import Product
 from huiminbao_rules.core.reasons import label
-from huiminbao_rules.adjudication.result import Adjudication, BandPiece, Caveat, ResponsibilityResult, Step
+from huiminbao_rules.adjudication.result import Adjudication, BandPiece, Step
 
-__all__ = ["SCHEMA", "statement", "to_dict", "trace"]
+_FROM_OUTPUT = ("SCHEMA",)
+__all__ = [*_FROM_OUTPUT, "statement", "to_dict", "trace"]
 
-SCHEMA = "huiminbao_rules.adjudication/1"
+
+def __getattr__(name: str) -> Any:
+    # SCHEMA is defined with the output models, which are built when first needed: a
+    # statement or a trace does not need them (the command line starts quicker).
+    if name in _FROM_OUTPUT:
+        from huiminbao_rules.render.output import SCHEMA
+
+        return SCHEMA
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _BUCKETS = {
     "compliant": ("合规自付", "compliant in-list self-pay"),
@@ -39,139 +48,15 @@ _PORTIONS = {
 }
 
 
-def _m(d: Decimal) -> str:
-    """Money as a string with two decimals (``str`` is exact and quick when ``d`` has two)."""
-    text = str(d)
-    return text if text[-3:-2] == "." else f"{d:.2f}"
-
-
-def _plain(v: Any) -> Any:
-    """Values of steps as JSON: Decimals and dates as strings."""
-    if isinstance(v, Decimal):
-        return str(v)
-    if isinstance(v, date):
-        return v.isoformat()
-    if isinstance(v, BandPiece):
-        return _band(v)
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    return v
-
-
-def _band(b: BandPiece) -> dict[str, str]:
-    return {"from": _m(b.start), "to": _m(b.end), "rate": str(b.rate), "amount": _m(b.amount), "raw": str(b.raw)}
-
-
-def _source(product: Product | None, source_id: str | None) -> dict[str, Any] | None:
-    if source_id is None:
-        return None
-    src = product.sources.get(source_id) if product else None
-    if src is None:
-        return {"id": source_id}
-    return {"id": source_id, "title": src.title, "url": src.url, "grade": src.grade}
-
-
-def _responsibility(r: ResponsibilityResult, after: Any) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "name_zh": r.name_zh,
-        "name_en": r.name_en,
-        "bucket": r.bucket,
-        "eligible": _m(r.eligible),
-        "deductible": {"annual": _m(r.deductible_amount), "used_before": _m(r.deductible_before),
-                       "taken": _m(r.deductible)},
-        "bands": [_band(b) for b in r.bands],
-        "raw": str(r.raw),
-        "rounded": _m(r.rounded),
-        "rounding": str(r.rounding),
-        "cuts": [{"clause": c, "amount": _m(a)} for c, a in r.cuts],
-        "payable": _m(r.payable),
-        "year_to_date": {"eligible": _m(after.eligible), "deductible": _m(after.deductible), "paid": _m(after.paid)},
-    }
-
-
-def _caveat(c: Caveat) -> dict[str, Any]:
-    out: dict[str, Any] = {"code": c.code, "message": c.message, "message_zh": c.message_zh}
-    for key in ("responsibility", "line", "list", "clause"):
-        value = getattr(c, key)
-        if value is not None:
-            out[key] = value
-    if c.amount is not None:
-        out["amount"] = _m(c.amount)
-    if c.sha256 is not None:
-        out["sha256"] = c.sha256
-    return out
-
-
-@exact
 def to_dict(adj: Adjudication, product: Product | None = None) -> dict[str, Any]:
     """The adjudication as JSON-ready data (strings for money); pass the product to have
-    each step's source spelled out rather than named by id."""
-    buckets = {b: {"eligible": _m(e), "payable": _m(p)} for b, (e, p) in adj.by_bucket().items()}
-    return {
-        "schema": SCHEMA,
-        "claim_id": adj.claim_id,
-        "insured_id": adj.insured_id,
-        "product_id": adj.product_id,
-        "policy_year": adj.policy_year,
-        "service_on": adj.service_on.isoformat(),
-        "payable": _m(adj.payable),
-        "pending_amount": _m(adj.pending_amount),
-        "unknown_lists": adj.unknown_lists,
-        "caveats": [_caveat(c) for c in adj.caveats],
-        "medical_total": _m(adj.medical_total),
-        "public_paid": _m(adj.public_paid),
-        "owed": _m(adj.owed),
-        "other_insurance_paid": _m(adj.other_insurance_paid),
-        "eligible": _m(adj.eligible),
-        "excluded": _m(adj.excluded),
-        "indemnity": {"limit": _m(adj.indemnity_limit), "cut": _m(adj.indemnity_cut)},
-        "buckets": buckets,
-        "responsibilities": [
-            _responsibility(r, adj.year_to_date.responsibility(r.id)) for r in adj.responsibilities
-        ],
-        "lines": [
-            {
-                "encounter_id": line.encounter_id,
-                "number": line.number,
-                "feedetl_sn": line.feedetl_sn,
-                "code": line.code,
-                "name": line.name,
-                "amount": _m(line.amount),
-                "public_paid": _m(line.public_paid),
-                "eligible": _m(line.eligible),
-                "payable": _m(line.payable),
-                "excluded": _m(line.excluded),
-                "pending": _m(line.pending),
-                "portions": [
-                    {
-                        "part": p.part,
-                        "amount": _m(p.amount),
-                        "responsibility": p.responsibility,
-                        "eligible": _m(p.eligible),
-                        "deductible": _m(p.deductible),
-                        "bands": [_band(b) for b in p.bands],
-                        "raw": str(p.raw),
-                        "rounded": _m(p.rounded),
-                        "cuts": [{"clause": c, "amount": _m(a)} for c, a in p.cuts],
-                        "payable": _m(p.payable),
-                        "exclusions": [{"reason": e.reason, "amount": _m(e.amount), "clause": e.clause}
-                                       for e in p.exclusions],
-                    }
-                    for p in line.portions
-                ],
-            }
-            for line in adj.lines
-        ],
-        "steps": [
-            {"kind": s.kind, "subject": s.subject, "clause": s.clause, "source": _source(product, s.source),
-             "values": _plain(s.values)}
-            for s in adj.steps
-        ],
-        "year_to_date": adj.year_to_date.model_dump(mode="json"),
-    }
+    each step's source spelled out rather than named by id. The data is that of the
+    output model :class:`~huiminbao_rules.render.output.Result` (see
+    :func:`~huiminbao_rules.render.output.result_of`), serialised by pydantic-core;
+    :func:`~huiminbao_rules.render.output.to_json` writes the same as JSON text."""
+    from huiminbao_rules.render.output import result_of, to_data
+
+    return to_data(result_of(adj, product))
 
 
 # ---- for people --------------------------------------------------------------------
