@@ -171,52 +171,6 @@ def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, resp_cap, cc_amount
 
 
 @numba.njit(cache=True)
-def _eligible_sums(l_enc, dest, weight, pre, copay, ful, over, live, n_resp, out):  # pragma: no cover - compiled
-    """Each live portion's eligible amount (weights rounded half up) added to its
-    (encounter, responsibility) group."""
-    for i in range(l_enc.shape[0]):
-        e = l_enc[i]
-        if not live[e]:
-            continue
-        for k in range(4):
-            d = dest[k, i]
-            if d < 0:
-                continue
-            if k == 0:
-                a = pre[i]
-            elif k == 1:
-                a = copay[i]
-            elif k == 2:
-                a = ful[i]
-            else:
-                a = over[i]
-            if a == 0:
-                continue
-            w = np.int64(weight[k, i])
-            if w > 0:
-                a = (a * w * 2 + 10000) // 20000
-            out[e * n_resp + d] += a
-
-
-@numba.njit(cache=True)
-def _copay_destinations(l_enc, rows, dest1, weight1, n_enc, dmin, dmax, wmax, first):  # pragma: no cover - compiled
-    """Per encounter: the lowest and highest destination and the largest weight of its in-scope
-    co-pay portions, and its first in-scope line."""
-    for j in range(rows.shape[0]):
-        i = rows[j]
-        e = l_enc[i]
-        d = dest1[i]
-        if d < dmin[e]:
-            dmin[e] = d
-        if d > dmax[e]:
-            dmax[e] = d
-        if weight1[i] > wmax[e]:
-            wmax[e] = weight1[i]
-        if i < first[e]:
-            first[e] = i
-
-
-@numba.njit(cache=True)
 def _hamilton_groups(starts, ends, totals, weights, out):  # pragma: no cover - compiled
     """Largest remainder for each group [starts[g], ends[g]): floors, then one more fen to
     each of the largest remainders, the earlier on ties. The caller makes sure
@@ -249,6 +203,165 @@ def _hamilton_groups(starts, ends, totals, weights, out):  # pragma: no cover - 
             chosen[best - a] = True
             out[best] += 1
             left -= 1
+
+
+@numba.njit(cache=True)
+def _line_encounters(l_claim, l_encid, claim_map, encid_map, table, width, out):  # pragma: no cover - compiled
+    """Each fee line's encounter through a dense (claim, encounter id) table; -1 where none.
+    Category codes of -1 (missing) take the last entry of each map, which is -1."""
+    missing = 0
+    for i in range(l_claim.shape[0]):
+        c = claim_map[l_claim[i]]
+        v = encid_map[l_encid[i]]
+        e = -1
+        if c >= 0 and v >= 0:
+            e = table[c * width + v]
+        out[i] = e
+        if e < 0:
+            missing += 1
+    return missing
+
+
+@numba.njit(cache=True)
+def _code(values, i, last):  # pragma: no cover - compiled
+    v = np.int64(values[i])
+    return last if v < 0 else v
+
+
+@numba.njit(cache=True)
+def _mark_pairs(code, name, n_code, n_name, seen):  # pragma: no cover - compiled
+    """Which (code, name) pairs occur among the lines."""
+    for i in range(code.shape[0]):
+        seen[_code(code, i, n_code - 1) * n_name + _code(name, i, n_name - 1)] = True
+
+
+@numba.njit(cache=True)
+def _combo_ids(lv, ft, code, name, l_enc, e_kind, e_settled, e_inst, e_diag, pair_sig, radix, slot, out,
+               first):  # pragma: no cover - compiled
+    """Number each line's combination of what classification looks at (level, fee type,
+    encounter kind, settled, list signature of (code, name), and institution and diagnoses
+    where selectors read them) in order of first appearance, through a dense slot table;
+    ``first[j]`` is the first line of combination j. Returns the number of combinations."""
+    n_lv, n_ft, n_kind, n_code, n_name, n_sig, n_inst, n_diag = radix
+    n = 0
+    for i in range(lv.shape[0]):
+        e = l_enc[i]
+        sig = 0
+        if n_sig > 1:
+            sig = pair_sig[_code(code, i, n_code - 1) * n_name + _code(name, i, n_name - 1)]
+        key = (_code(lv, i, n_lv - 1) * n_ft + _code(ft, i, n_ft - 1)) * n_kind + e_kind[e]
+        key = (key * 2 + e_settled[e]) * n_sig + sig
+        key = key * n_inst + (e_inst[e] if n_inst > 1 else 0)
+        key = key * n_diag + (e_diag[e] if n_diag > 1 else 0)
+        s = slot[key]
+        if s < 0:
+            s = n
+            slot[key] = n
+            first[n] = i
+            n += 1
+        out[i] = s
+    return n
+
+
+@numba.njit(cache=True)
+def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, live, lut_dest, lut_w, lut_pend, n_resp, out,
+                   pend):  # pragma: no cover - compiled
+    """Each live portion's eligible amount (weights rounded half up) added to its
+    (encounter, responsibility) group, or its amount to the encounter's pending sum. The
+    in-scope co-pay is read per line only where public payers paid nothing (``direct``)."""
+    for i in range(l_enc.shape[0]):
+        e = l_enc[i]
+        if not live[e]:
+            continue
+        c = combo[i]
+        for k in range(4):
+            if k == 0:
+                a = pre[i]
+            elif k == 1:
+                if not direct[e]:
+                    continue
+                a = det[i] - ful[i] - over[i] - pre[i]
+            elif k == 2:
+                a = ful[i]
+            else:
+                a = over[i]
+            if a == 0:
+                continue
+            d = lut_dest[k, c]
+            if d < 0:
+                if lut_pend[k, c]:
+                    pend[e] += a
+                continue
+            w = np.int64(lut_w[k, c])
+            if w > 0:
+                a = (a * w * 2 + 10000) // 20000
+            out[e * n_resp + d] += a
+
+
+@numba.njit(cache=True)
+def _copay_plan(l_enc, combo, pre, det, ful, over, shared, lut_dest1, lut_w1, lut_pend1, dmin, dmax, wmax, first,
+                count, pended):  # pragma: no cover - compiled
+    """Per encounter whose co-pay is shared over its lines: the lowest and highest
+    destination, the largest weight, the first line, how many lines have an in-scope
+    amount and how many of them are held for review."""
+    for i in range(l_enc.shape[0]):
+        e = l_enc[i]
+        if not shared[e] or det[i] - ful[i] - over[i] - pre[i] <= 0:
+            continue
+        c = combo[i]
+        d = lut_dest1[c]
+        if d < dmin[e]:
+            dmin[e] = d
+        if d > dmax[e]:
+            dmax[e] = d
+        if lut_w1[c] > wmax[e]:
+            wmax[e] = lut_w1[c]
+        if i < first[e]:
+            first[e] = i
+        count[e] += 1
+        if d < 0 and lut_pend1[c]:
+            pended[e] += 1
+
+
+@numba.njit(cache=True)
+def _rows_of(l_enc, pre, det, ful, over, chosen, out):  # pragma: no cover - compiled
+    """The lines with an in-scope amount of the chosen encounters; returns how many."""
+    n = 0
+    for i in range(l_enc.shape[0]):
+        if chosen[l_enc[i]] and det[i] - ful[i] - over[i] - pre[i] > 0:
+            out[n] = i
+            n += 1
+    return n
+
+
+@numba.njit(cache=True)
+def _add_copay(rows, shares, l_enc, combo, live, lut_dest1, lut_w1, lut_pend1, n_resp, out,
+               pend):  # pragma: no cover - compiled
+    """Shared co-pay portions added to their groups (or pending sums), as in _eligible_pass."""
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        e = l_enc[i]
+        a = shares[j]
+        if not live[e] or a == 0:
+            continue
+        c = combo[i]
+        d = lut_dest1[c]
+        if d < 0:
+            if lut_pend1[c]:
+                pend[e] += a
+            continue
+        w = np.int64(lut_w1[c])
+        if w > 0:
+            a = (a * w * 2 + 10000) // 20000
+        out[e * n_resp + d] += a
+
+
+@numba.njit(cache=True)
+def _scatter_min(out, index, values):  # pragma: no cover - compiled
+    """out[index[i]] = min(out[index[i]], values[i])."""
+    for i in range(index.shape[0]):
+        if values[i] < out[index[i]]:
+            out[index[i]] = values[i]
 
 
 @numba.njit(cache=True)
@@ -367,6 +480,160 @@ def _strings(series: pd.Series) -> np.ndarray:
     return series.fillna("").astype(str).to_numpy(dtype=object)
 
 
+def _as_category(series: pd.Series) -> pd.Series:
+    return series if isinstance(series.dtype, pd.CategoricalDtype) else series.astype("category")
+
+
+def _category(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A text column's category codes (their own width, -1 where missing, not copied) and
+    the text of each code with "" appended, which numba passes read for code -1."""
+    series = _as_category(series)
+    cats = np.append(np.asarray(series.cat.categories.astype(str), dtype=object), "")
+    return series.cat.codes.to_numpy(), cats
+
+
+def _positions(index: pd.Index, column: pd.Series) -> np.ndarray:
+    """``index.get_indexer(column)``, once per category where the column is categorical."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        at = np.append(index.get_indexer(column.cat.categories), -1)
+        return at[column.cat.codes.to_numpy()]
+    return index.get_indexer(column)
+
+
+def _sorted_ranks(series: pd.Series) -> np.ndarray:
+    """Each value's rank in sorted order of its text (equal values, equal ranks)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = np.asarray(series.cat.categories.astype(str), dtype=object)
+        rank = np.empty(len(cats) + 1, np.int64)
+        rank[np.argsort(cats, kind="stable")] = np.arange(len(cats))
+        rank[-1] = -1
+        return rank[series.cat.codes.to_numpy()]
+    return pd.factorize(series.astype(str), sort=True)[0]
+
+
+def _encounter_of_lines(enc: pd.DataFrame, lines: pd.DataFrame) -> np.ndarray:
+    """Each fee line's encounter (row of ``enc``), by (claim id, encounter id)."""
+    ec, ee, lc, le = (_as_category(x) for x in (enc["claim_id"], enc["encounter_id"], lines["claim_id"],
+                                                lines["encounter_id"]))
+    e_claim, e_id = ec.cat.codes.to_numpy(), ee.cat.codes.to_numpy()
+    l_claim, l_id = lc.cat.codes.to_numpy(), le.cat.codes.to_numpy()
+    ec, ee, lc, le = ec.cat.categories, ee.cat.categories, lc.cat.categories, le.cat.categories
+    width = len(ee)
+    keys = e_claim.astype(np.int64) * width + e_id
+    if (e_claim < 0).any() or (e_id < 0).any() or len(np.unique(keys)) != len(keys):
+        raise AdjudicationError("an encounter repeats (claim id, encounter id) or lacks one of them")
+    claim_map = np.append(ec.get_indexer(lc), -1).astype(np.int64)
+    id_map = np.append(ee.get_indexer(le), -1).astype(np.int64)
+    out = np.empty(len(lines), np.int32)
+    if len(ec) * width <= max(4 * len(lines), 1 << 20):
+        table = np.full(len(ec) * width, -1, np.int32)
+        table[keys] = np.arange(len(enc), dtype=np.int32)
+        missing = _line_encounters(l_claim, l_id, claim_map, id_map, table, width, out)
+    else:  # encounter ids unique across claims: a hash look-up
+        c, v = claim_map[l_claim], id_map[l_id]
+        out[:] = pd.Index(keys).get_indexer(np.where((c < 0) | (v < 0), -1, c * width + v))
+        missing = int((out < 0).sum())
+    if missing:
+        raise AdjudicationError("a fee line names an encounter the encounters table does not have")
+    return out
+
+
+def _line_combinations(classifier: Any, l_enc: np.ndarray, lv: Any, ft: Any, code: Any, name: Any, kind: Any,
+                       settled: np.ndarray, inst: Any, diag: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's combination of what classification can look at, and the first line of
+    each combination (pairs of codes and their texts; encounter-level ones by encounter).
+    A line's (code, name) matters only through which item of each named list it matches:
+    its signature; institution and diagnoses only where a selector reads them."""
+    lists = list(classifier.lists.items())
+    n_code, n_name = len(code[1]), len(name[1])
+    pair_sig = np.zeros(1, np.int32)
+    n_sig = 1
+    if lists:
+        seen = np.zeros(n_code * n_name, np.bool_)
+        _mark_pairs(code[0], name[0], n_code, n_name, seen)
+        pair_sig = np.zeros(n_code * n_name, np.int32)
+        sigs: dict[tuple, int] = {(0,) * len(lists): 0}  # type: ignore[type-arg]
+        for k in np.flatnonzero(seen):
+            c_, n_ = code[1][k // n_name], name[1][k % n_name]
+            found = [lst.find(c_, n_) for _, lst in lists]
+            pair_sig[k] = sigs.setdefault(tuple(0 if f is None else id(f) for f in found), len(sigs))
+        n_sig = len(sigs)
+    by_inst = any(e.inst is not None and e.inst.names for e in classifier.entries)
+    by_diag = any(any(it.indications for it in e.sel_items) for e in classifier.entries)
+    n_inst = inst[1] if by_inst else 1
+    n_diag = diag[1] if by_diag else 1
+    radix = (len(lv[1]), len(ft[1]), kind[1], n_code, n_name, n_sig, n_inst, n_diag)
+    size = len(lv[1]) * len(ft[1]) * kind[1] * 2 * n_sig * n_inst * n_diag
+    if size > 1 << 26:
+        raise AdjudicationError(f"too many combinations of line attributes to classify ({size:,})")
+    slot = np.full(size, -1, np.int32)
+    combo = np.empty(len(l_enc), np.int32)
+    first = np.empty(min(size, len(l_enc)), np.int64)
+    n = _combo_ids(lv[0], ft[0], code[0], name[0], l_enc, kind[0].astype(np.int64), settled.astype(np.int64),
+                   inst[0].astype(np.int64), diag[0].astype(np.int64), pair_sig, radix, slot, combo, first)
+    return combo, first[:n]
+
+
+def _shared_copay(lines: pd.DataFrame, l_enc: np.ndarray, combo: np.ndarray, amounts: tuple, shared: np.ndarray,  # type: ignore[type-arg]
+                  copay_total: np.ndarray, dest1: np.ndarray, w1: np.ndarray, pend1: np.ndarray, live: np.ndarray,
+                  n_resp: int, out: np.ndarray, pend: np.ndarray, detail: bool,
+                  texts: tuple) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+    """The in-scope co-pay of encounters where public payers paid, added to the groups.
+    Where every in-scope line of an encounter goes to one place plainly, only the total
+    matters; otherwise it is shared over the lines by largest remainder as the reference
+    engine shares it (equal remainders by what the line is, then its place). Returns the
+    shared lines and their co-pays."""
+    pre, det, ful, over = amounts
+    n_e = len(shared)
+    dmin = np.full(n_e, np.iinfo(np.int64).max, np.int64)
+    dmax = np.full(n_e, np.iinfo(np.int64).min, np.int64)
+    wmax = np.zeros(n_e, np.int64)
+    first = np.full(n_e, len(l_enc), np.int64)
+    count = np.zeros(n_e, np.int64)
+    pended = np.zeros(n_e, np.int64)
+    _copay_plan(l_enc, combo, pre, det, ful, over, shared, dest1, w1, pend1, dmin, dmax, wmax, first, count, pended)
+    has = count > 0
+    single = has & (dmin == dmax) & (wmax == 0) & ((pended == 0) | (pended == count)) & (not detail)
+    to = single & live & (dmin >= 0)
+    out[np.flatnonzero(to) * n_resp + dmin[to]] += copay_total[to]
+    held = single & live & (pended > 0)
+    pend[held] += copay_total[held]
+    split = has & ~single
+    rows = np.empty(int(count[split].sum()), np.int64)
+    _rows_of(l_enc, pre, det, ful, over, split, rows)
+    shares = np.zeros(len(rows), np.int64)
+    if len(rows):
+        code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u = texts
+        line_no = lines["line_no"].to_numpy(np.int64)
+        rows = rows[np.lexsort((line_no[rows], l_enc[rows]))]
+        edges = np.flatnonzero(np.diff(l_enc[rows])) + 1
+        starts = np.concatenate(([0], edges))
+        for a, b in zip(starts, np.append(edges, len(rows))):
+            members = rows[a:b]
+            weights = [int(det[m] - ful[m] - over[m] - pre[m]) for m in members]
+            ties = [(code_u[code_c[m]], name_u[name_c[m]], lv_u[lv_c[m]], ft_u[ft_c[m]], int(det[m]), int(ful[m]),
+                     int(over[m]), int(pre[m]), "") for m in members]
+            shares[a:b] = allocate_units(int(copay_total[l_enc[members[0]]]), weights, ties)
+        _add_copay(rows, shares, l_enc, combo, live, dest1, w1, pend1, n_resp, out, pend)
+    return rows, shares
+
+
+def _claim_order(claim_ids: pd.Series, service: np.ndarray, person_rank: np.ndarray) -> np.ndarray:
+    """Claims sorted by (person rank, service day, claim id); ids compared only among ties."""
+    order = np.lexsort((service, person_rank))
+    p, s = person_rank[order], service[order]
+    same = (p[1:] == p[:-1]) & (s[1:] == s[:-1])
+    if same.any():
+        tied = np.zeros(len(order), bool)
+        tied[1:] |= same
+        tied[:-1] |= same
+        at = np.flatnonzero(tied)
+        run = np.cumsum(np.concatenate(([True], ~same)))[at]
+        ids = claim_ids.to_numpy(dtype=object)[order[at]]
+        order[at] = order[at][sorted(range(len(at)), key=lambda i: (run[i], ids[i]))]
+    return order
+
+
 def _round(raw: np.ndarray, mode: str, step: Decimal) -> np.ndarray:
     """Round raw amounts (fen × 10,000) once, as the product says, to fen."""
     unit = RATE_UNIT * (100 if step == Decimal("1") else 1)
@@ -466,7 +733,7 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     claim_person = person_index.get_indexer(claims["insured_id"])
     if (claim_person < 0).any():
         raise AdjudicationError("a claim names an insured person the insured table does not have")
-    claim_pos = pd.Index(claims["claim_id"]).get_indexer(enc["claim_id"])
+    claim_pos = _positions(pd.Index(claims["claim_id"]), enc["claim_id"])
     if (claim_pos < 0).any():
         raise AdjudicationError("an encounter names a claim the claims table does not have")
     kind = enc["kind"].to_numpy()
@@ -474,9 +741,11 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     admitted, discharged, served = _days(enc["admitted_on"]), _days(enc["discharged_on"]), _days(enc["service_date"])
     service_on = np.where(stay, discharged, served)
     starts_on = np.where(stay, admitted, served)
-    claim_service = pd.Series(service_on).groupby(claim_pos).min().reindex(range(len(claims))).to_numpy()
-    # claims ordered per person by (service date, claim id); encounters by (service date, id)
-    claim_order = np.lexsort((claims["claim_id"].to_numpy(), claim_service, claim_person))
+    claim_service = np.full(len(claims), np.iinfo(np.int64).max, np.int64)
+    _scatter_min(claim_service, claim_pos, service_on)
+    # claims ordered by person (their ids' order), then (service date, claim id): the order
+    # of the result, and each person's adjudication order
+    claim_order = _claim_order(claims["claim_id"], claim_service, _sorted_ranks(ins["insured_id"])[claim_person])
     claim_rank = np.empty(len(claims), np.int64)
     claim_rank[claim_order] = np.arange(len(claims))
 
@@ -540,19 +809,15 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
 
     # -- fee lines: portions and their classification -----------------------------------------------
     lines = population.fee_lines.reset_index(drop=True)
-    enc_key = pd.MultiIndex.from_arrays([enc["claim_id"], enc["encounter_id"]])
-    l_enc = enc_key.get_indexer(pd.MultiIndex.from_arrays([lines["claim_id"], lines["encounter_id"]]))
-    if (l_enc < 0).any():
-        raise AdjudicationError("a fee line names an encounter the encounters table does not have")
-    lv_c, lv_u = _codes(lines["chrgitm_lv"])
-    ft_c, ft_u = _codes(lines["med_chrgitm_type"])
-    code_c, code_u = _codes(lines["med_list_codg"])
-    name_c, name_u = _codes(lines["name"])
+    l_enc = _encounter_of_lines(enc, lines)
+    lv_c, lv_u = _category(lines["chrgitm_lv"])
+    ft_c, ft_u = _category(lines["med_chrgitm_type"])
+    code_c, code_u = _category(lines["med_list_codg"])
+    name_c, name_u = _category(lines["name"])
     det = lines["det_item_fee_sumamt"].to_numpy(np.int64)
     ful = lines["fulamt_ownpay_amt"].to_numpy(np.int64)
     over = lines["overlmt_amt"].to_numpy(np.int64)
     pre = lines["preselfpay_amt"].to_numpy(np.int64)
-    inscp = det - ful - over - pre
     public = sum(enc[f].to_numpy(np.int64) for f in ("hifp_pay", "hifmi_pay", "hifob_pay", "cvlserv_pay", "maf_pay",
                                                       "hifes_pay", "oth_pay") if f in enc)
     copay_total = np.maximum(enc["inscp_scp_amt"].to_numpy(np.int64) - public, 0)
@@ -564,114 +829,49 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     kind_c, kind_u = _codes(enc["kind"])
     inst_c, inst_u = _codes(enc["institution"])
     diag_c, diag_u = _codes(enc["diagnoses"])
-    l_settled = settled[l_enc].astype(np.int64)
-    basic = ((lv_c * len(ft_u) + ft_c) * len(kind_u) + kind_c[l_enc]) * 2 + l_settled
-    basic_codes, basic_keys = pd.factorize(basic)
-    n_basic = len(basic_keys)
-    # decode each distinct basic key back into its attributes
-    rest, u_set = np.divmod(np.asarray(basic_keys, np.int64), 2)
-    rest, u_kind = np.divmod(rest, len(kind_u))
-    u_lv, u_ft = np.divmod(rest, len(ft_u))
-    # destination per (line, part): responsibility index, or -1 (excluded); weight per entry
-    dest = np.empty((4, len(lines)), np.int16)  # part-major, small: responsibility index or -1
-    weight = np.zeros((4, len(lines)), np.int32)  # in 1/10,000; 0 = no weight
-    any_weight = False
-    # A line's (code, name) matters to classification only through which item of each named
-    # list it matches: its signature. Lines are classified per (basic key, signature).
-    lists = list(classifier.lists.items())
-    by_inst = any(e.inst is not None and e.inst.names for e in classifier.entries)
-    by_diag = any(any(it.indications for it in e.sel_items) for e in classifier.entries)
-    if lists:
-        pair_codes, pair_keys = pd.factorize(code_c * len(name_u) + name_c)
-        sigs: dict[tuple, int] = {}
-        sig_of_pair = np.empty(len(pair_keys), np.int64)
-        for j, k in enumerate(np.asarray(pair_keys, np.int64)):
-            c_, n_ = code_u[k // len(name_u)], name_u[k % len(name_u)]
-            sig = tuple(id(lst.find(c_, n_)) if lst.find(c_, n_) is not None else 0 for _, lst in lists)
-            sig_of_pair[j] = sigs.setdefault(sig, len(sigs))
-        line_sig = sig_of_pair[pair_codes]
-    else:
-        line_sig = np.zeros(len(lines), np.int64)
-    columns = [basic_codes.astype(np.int64) * (int(line_sig.max(initial=0)) + 1) + line_sig]
-    if by_inst:
-        columns.append(inst_c[l_enc])
-    if by_diag:
-        columns.append(diag_c[l_enc])
-    combo, combo_first = _factor(*columns)
-    pend_any = np.zeros(len(lines), bool)  # a portion held for review: its person goes to the reference engine
-    for part_i, part in enumerate(_PARTS):
-        lut_pend = np.zeros(len(combo_first), bool)
-        lut = np.full(len(combo_first), -1, np.int16)
-        lut_w = np.zeros(len(combo_first), np.int32)
-        for j, row in enumerate(combo_first):
-            u, e_i = basic_codes[row], l_enc[row]
-            line_ns = SimpleNamespace(chrgitm_lv=lv_u[u_lv[u]], med_chrgitm_type=ft_u[u_ft[u]],
-                                      med_list_codg=code_u[code_c[row]], name=name_u[name_c[row]])
-            enc_ns = SimpleNamespace(kind=kind_u[u_kind[u]], settled_through_basic=bool(u_set[u]),
-                                     institution=inst_u[inst_c[e_i]], diagnoses=_split(diag_u[diag_c[e_i]]))
+    combo, combo_first = _line_combinations(classifier, l_enc, (lv_c, lv_u), (ft_c, ft_u), (code_c, code_u),
+                                            (name_c, name_u), (kind_c, len(kind_u)), settled, (inst_c, len(inst_u)),
+                                            (diag_c, len(diag_u)))
+    # what each combination's portions are: destination (responsibility index, or -1), weight
+    # (1/10,000; 0 = none) and whether the portion is held for review
+    n_combo = len(combo_first)
+    lut_dest = np.full((4, n_combo), -1, np.int16)
+    lut_w = np.zeros((4, n_combo), np.int32)
+    lut_pend = np.zeros((4, n_combo), np.bool_)
+    for j, row in enumerate(combo_first):
+        e_i = l_enc[row]
+        line_ns = SimpleNamespace(chrgitm_lv=lv_u[lv_c[row]], med_chrgitm_type=ft_u[ft_c[row]],
+                                  med_list_codg=code_u[code_c[row]], name=name_u[name_c[row]])
+        enc_ns = SimpleNamespace(kind=kind_u[kind_c[e_i]], settled_through_basic=bool(settled[e_i]),
+                                 institution=inst_u[inst_c[e_i]], diagnoses=_split(diag_u[diag_c[e_i]]))
+        for part_i, part in enumerate(_PARTS):
             entry, miss = classifier.classify(part, line_ns, enc_ns)  # type: ignore[arg-type]
-            if miss[0] == "pending_review":
-                lut_pend[j] = True
-            if entry is not None:
-                lut[j] = entry.r_index
-                lut_w[j] = _rate(entry.weight) if entry.weight is not None else 0
-        dest[part_i] = lut[combo]
-        if lut_pend.any():
-            amount = (pre, inscp, ful, over)[part_i]
-            pend_any |= lut_pend[combo] & (amount > 0)
-        if lut_w.any():
-            weight[part_i] = lut_w[combo]
-            any_weight = True
-
-    # in-scope co-pay: per line when public payers paid nothing; else one destination per encounter
-    copay_line = np.zeros(len(lines), np.int64)
-    no_public = copay_total == enc["inscp_scp_amt"].to_numpy(np.int64)
-    direct = no_public[l_enc]
-    copay_line[direct] = inscp[direct]
-    shared = ~direct & (inscp > 0) & (copay_total[l_enc] > 0)
-    if shared.any():
-        rows = np.flatnonzero(shared)
-        n_e = len(enc)
-        dmin = np.full(n_e, np.iinfo(np.int64).max, np.int64)
-        dmax = np.full(n_e, np.iinfo(np.int64).min, np.int64)
-        wmax = np.zeros(n_e, np.int64)
-        first_of = np.full(n_e, len(lines), np.int64)
-        _copay_destinations(l_enc, rows, dest[1], weight[1], n_e, dmin, dmax, wmax, first_of)
-        has = first_of < len(lines)
-        single_enc = has & (dmin == dmax) & (wmax == 0) & (not detail)  # the detail shows every line's share
-        # One destination: only the encounter's total matters; put it on its first in-scope line.
-        copay_line[first_of[single_enc]] = copay_total[single_enc]
-        split = np.flatnonzero(has & ~single_enc)
-        # Several destinations (or a weight): share the co-pay over the lines as the reference
-        # does, by largest remainder, equal remainders by what the line is, then its place.
-        if len(split):
-            line_no = lines["line_no"].to_numpy(np.int64)
-            in_split = np.zeros(len(enc), bool)
-            in_split[split] = True
-            sub = rows[in_split[l_enc[rows]]]
-            sub = sub[np.lexsort((line_no[sub], l_enc[sub]))]
-            edges = np.flatnonzero(np.diff(l_enc[sub])) + 1
-            for members in np.split(sub, edges):
-                weights = [int(inscp[m]) for m in members]
-                ties = [(code_u[code_c[m]], name_u[name_c[m]], lv_u[lv_c[m]], ft_u[ft_c[m]], int(det[m]), int(ful[m]),
-                         int(over[m]), int(pre[m]), "") for m in members]
-                copay_line[members] = allocate_units(int(copay_total[l_enc[members[0]]]), weights, ties)
+            if entry is None:
+                lut_pend[part_i, j] = miss[0] == "pending_review"
+            else:
+                lut_dest[part_i, j] = entry.r_index
+                lut_w[part_i, j] = _rate(entry.weight) if entry.weight is not None else 0
 
     live = ~excluded
-    if pend_any.any():
-        fallback_person[e_person[l_enc[pend_any & live[l_enc]]]] = True
     n_enc = len(enc)
     g_all = np.zeros(n_enc * n_resp, np.int64)
-    _eligible_sums(l_enc.astype(np.int64), dest, weight, pre, copay_line, ful, over, live, n_resp, g_all)
-    keys = np.flatnonzero(g_all > 0)
-    g_enc = keys // n_resp
+    e_pend = np.zeros(n_enc, np.int64)
+    direct = copay_total == enc["inscp_scp_amt"].to_numpy(np.int64)  # public payers paid nothing
+    _eligible_pass(l_enc, combo, pre, det, ful, over, direct, live, lut_dest, lut_w, lut_pend, n_resp, g_all, e_pend)
+    # in-scope co-pay where public payers paid: shared over the encounter's lines
+    copay_rows, copay_shares = _shared_copay(
+        lines, l_enc, combo, (pre, det, ful, over), ~direct & (copay_total > 0), copay_total, lut_dest[1], lut_w[1],
+        lut_pend[1], live, n_resp, g_all, e_pend, detail, (code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u))
+    # groups in adjudication order: claims per person, encounters by (service date, id), then
+    # responsibility
+    enc_perm = np.lexsort((_sorted_ranks(enc["encounter_id"]), service_on, claim_rank[claim_pos]))
+    keys = np.flatnonzero(g_all.reshape(n_enc, n_resp)[enc_perm].ravel() > 0)
+    g_enc = enc_perm[keys // n_resp]
     g_resp = keys % n_resp
-    g_elig = g_all[keys]
+    g_elig = g_all[g_enc * n_resp + g_resp]
     g_claim = claim_pos[g_enc]
     g_person = e_person[g_enc]
-    enc_order = pd.factorize(enc["encounter_id"].astype(str), sort=True)[0]
-    order = np.lexsort((g_resp, enc_order[g_enc], service_on[g_enc], claim_rank[g_claim]))
-    g_enc, g_resp, g_elig, g_claim, g_person = g_enc[order], g_resp[order], g_elig[order], g_claim[order], g_person[order]
+    del g_all
     g_claim_rank = claim_rank[g_claim]
     g_fact = e_fact[g_enc]
     g_annual = choice_annual[g_fact, g_resp]
@@ -742,37 +942,40 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
 
     # -- per claim ----------------------------------------------------------------------------------------
     n_claims = len(claims)
-    per_resp_pay = np.zeros((n_claims, n_resp), np.int64)
-    per_resp_elig = np.zeros((n_claims, n_resp), np.int64)
-    np.add.at(per_resp_pay, (g_claim, g_resp), g_pay)
-    np.add.at(per_resp_elig, (g_claim, g_resp), g_elig)
+    per_resp_pay = np.zeros(n_claims * n_resp, np.int64)
+    per_resp_elig = np.zeros(n_claims * n_resp, np.int64)
+    _scatter_add(per_resp_pay, g_claim * n_resp + g_resp, g_pay)
+    _scatter_add(per_resp_elig, g_claim * n_resp + g_resp, g_elig)
+    per_resp_pay, per_resp_elig = per_resp_pay.reshape(n_claims, n_resp), per_resp_elig.reshape(n_claims, n_resp)
     ind = np.zeros(n_claims, np.int64)
-    np.add.at(ind, g_claim, g_indcut)
-    out = pd.DataFrame({
-        "claim_id": claims["claim_id"].to_numpy(), "insured_id": claims["insured_id"].to_numpy(),
-        "product_id": product.id, "service_on": pd.to_datetime(claim_service, unit="D"),
-        "owed": claim_owed, "eligible": per_resp_elig.sum(axis=1), "payable": per_resp_pay.sum(axis=1),
-        "indemnity_cut": ind, "pending": np.zeros(n_claims, np.int64),
-    })
+    _scatter_add(ind, g_claim, g_indcut)
+    pending = np.zeros(n_claims, np.int64)
+    _scatter_add(pending, claim_pos, e_pend)
+    o = claim_order
+    columns: dict[str, Any] = {
+        "claim_id": claims["claim_id"].to_numpy()[o], "insured_id": claims["insured_id"].to_numpy()[o],
+        "product_id": product.id, "service_on": pd.to_datetime(claim_service[o], unit="D"),
+        "owed": claim_owed[o], "eligible": per_resp_elig.sum(axis=1)[o], "payable": per_resp_pay.sum(axis=1)[o],
+        "indemnity_cut": ind[o], "pending": pending[o]}
     bucket_of = np.array([BUCKETS.index(r.bucket) for r in resps])
     for b_i, b in enumerate(BUCKETS):
-        out[f"eligible_{b}"] = per_resp_elig[:, bucket_of == b_i].sum(axis=1)
-        out[f"payable_{b}"] = per_resp_pay[:, bucket_of == b_i].sum(axis=1)
+        columns[f"eligible_{b}"] = per_resp_elig[:, bucket_of == b_i].sum(axis=1)[o]
+        columns[f"payable_{b}"] = per_resp_pay[:, bucket_of == b_i].sum(axis=1)[o]
     for ri, r in enumerate(resps):
-        out[f"payable:{r.id}"] = per_resp_pay[:, ri]
-    out = out[result_columns(product)]
+        columns[f"payable:{r.id}"] = per_resp_pay[:, ri][o]
+    out = pd.DataFrame({c: columns[c] for c in result_columns(product)})
     out["engine"] = "batch"
-    slow_ids: set[str] = set()
     if fallback_person.any():
         slow_ids = set(ins["insured_id"].to_numpy()[fallback_person])
         slow = reference_rows(population.subset(slow_ids), product, unknown_lists)
         slow["engine"] = "reference"
         out = pd.concat([out[~out["insured_id"].isin(slow_ids)], slow], ignore_index=True)
-    out = out.sort_values(["insured_id", "service_on", "claim_id"], ignore_index=True)
+        out = out.sort_values(["insured_id", "service_on", "claim_id"], ignore_index=True)
     if not detail:
         return out
-    amounts = np.stack([pre, copay_line, ful, over])
-    portions = _portion_rows(resps, lines, l_enc, live, dest, weight, amounts)
+    copay_line = np.where(direct[l_enc], det - ful - over - pre, 0)
+    copay_line[copay_rows] = copay_shares
+    portions = _portion_rows(resps, lines, l_enc, live, combo, lut_dest, lut_w, np.stack([pre, copay_line, ful, over]))
     groups = pd.DataFrame({
         "claim_id": claims["claim_id"].to_numpy()[g_claim], "encounter_id": enc["encounter_id"].to_numpy()[g_enc],
         "responsibility": np.array([r.id for r in resps], dtype=object)[g_resp], "eligible": g_elig,
@@ -784,16 +987,16 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
                                keep(ytd).reset_index(drop=True))
 
 
-def _portion_rows(resps: Any, lines: pd.DataFrame, l_enc: np.ndarray, live: np.ndarray, dest: np.ndarray,
-                  weight: np.ndarray, amounts: np.ndarray) -> pd.DataFrame:
+def _portion_rows(resps: Any, lines: pd.DataFrame, l_enc: np.ndarray, live: np.ndarray, combo: np.ndarray,
+                  lut_dest: np.ndarray, lut_w: np.ndarray, amounts: np.ndarray) -> pd.DataFrame:
     """Every non-zero part of every fee line: where it went and what counts of it."""
     frames = []
     ids = np.array([r.id for r in resps] + [None], dtype=object)
     for k, part in enumerate(_PARTS):
         rows = np.flatnonzero(amounts[k] != 0)
         a = amounts[k][rows]
-        d = np.where(live[l_enc[rows]], dest[k][rows].astype(np.int64), -1)
-        w = weight[k][rows].astype(np.int64)
+        d = np.where(live[l_enc[rows]], lut_dest[k][combo[rows]].astype(np.int64), -1)
+        w = lut_w[k][combo[rows]].astype(np.int64)
         eligible = np.where(w > 0, (a * w * 2 + RATE_UNIT) // (2 * RATE_UNIT), a)
         frames.append(pd.DataFrame({
             "claim_id": lines["claim_id"].to_numpy()[rows], "encounter_id": lines["encounter_id"].to_numpy()[rows],
