@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from huiminbao_rules.claims.history import History, history_of
 from huiminbao_rules.claims.models import Encounter, Insured
 from huiminbao_rules.rules.product import Condition, Product, SpecialCase, WaitingPeriod
 
-__all__ = ["Cover", "Facts", "cover_of", "facts_of", "holds", "special_case_of"]
+__all__ = ["Cover", "Facts", "cover_for", "cover_of", "facts_for", "facts_of", "holds", "special_case_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,19 +30,26 @@ class Cover:
     special_index: int | None = None
 
 
-def special_case_of(insured: Insured, product: Product) -> tuple[int, SpecialCase] | None:
+def special_case_of(insured: Insured | History, product: Product) -> tuple[int, SpecialCase] | None:
     """The product's special case this person enrolled under, if any: one of their groups
     has one and they enrolled within its days of the event (a newborn's event is birth)."""
+    h = insured if isinstance(insured, History) else history_of(insured, product.policy_year)
     for i, case in enumerate(product.enrollment.special_cases):
-        if case.group in insured.groups:
-            event = insured.event_on or (insured.birth_date if case.group == "newborn" else None)
-            if event is not None and event <= insured.enrolled_on <= event + timedelta(days=case.enroll_within_days):
+        if case.group in h.groups:
+            event = h.event_on or (h.newborn_birth if case.group == "newborn" else None)
+            if event is not None and event <= h.enrolled_on <= event + timedelta(days=case.enroll_within_days):
                 return i, case
     return None
 
 
 def cover_of(insured: Insured, product: Product) -> Cover:
-    """Cover start and waiting period for ``insured`` under ``product``.
+    """Cover start and waiting period for ``insured`` under ``product`` (:func:`cover_for`
+    of the person's :func:`~huiminbao_rules.claims.history.history_of`)."""
+    return cover_for(history_of(insured, product.policy_year), product)
+
+
+def cover_for(history: History, product: Product) -> Cover:
+    """Cover start and waiting period for a person of this ``history`` under ``product``.
 
     Enrolled before the period starts: cover starts with the period. Enrolled on or
     after: ``enrollment.cover_starts_days_after_enrollment`` days later. A person enrolled
@@ -50,26 +58,23 @@ def cover_of(insured: Insured, product: Product) -> Cover:
     first that applies (and does not exempt one of the person's groups) counts from the
     cover start.
     """
+    h = history
     period, rules = product.period, product.enrollment
-    if insured.enrolled_on < period.start:
+    if h.enrolled_on < period.start:
         start = period.start
     else:
-        start = insured.enrolled_on + timedelta(days=rules.cover_starts_days_after_enrollment)
+        start = h.enrolled_on + timedelta(days=rules.cover_starts_days_after_enrollment)
     year = product.policy_year
-    special = special_case_of(insured, product)
+    special = special_case_of(h, product)
     if special is not None:
         i, case = special
         until = start + timedelta(days=case.waiting_days - 1) if case.waiting_days else None
         return Cover(start, until, case if until else None, None, False, case, i)
-    late = rules.window is not None and insured.enrolled_on > rules.window.end
-    new = not insured.enrolled_in(year - 1) and product.first_year is not None and year > product.first_year
-    gap = not insured.enrolled_in(year - 1) and any(
-        h.enrolled and h.year < year - 1 for h in insured.history
-    )
-    applies = {"late_enrollment": late, "new_enrollee": new, "gap_in_enrollment": gap}
-    groups = set(insured.groups)
+    late = rules.window is not None and h.enrolled_on > rules.window.end
+    new = not h.enrolled_last_year and product.first_year is not None and year > product.first_year
+    applies = {"late_enrollment": late, "new_enrollee": new, "gap_in_enrollment": h.gap}
     for i, w in enumerate(rules.waiting_periods):
-        if applies[w.applies_to] and not groups.intersection(w.exempt_groups):
+        if applies[w.applies_to] and not h.groups.intersection(w.exempt_groups):
             return Cover(start, start + timedelta(days=w.days - 1), w, i, late)
     return Cover(start, None, None, None, late)
 
@@ -86,9 +91,9 @@ class Facts:
     settled_through_basic: bool
 
 
-def _pre_existing(insured: Insured, encounter: Encounter, product: Product) -> bool:
+def _pre_existing(history: History, encounter: Encounter, product: Product) -> bool:
     rule = product.pre_existing
-    declared = set(insured.pre_existing)
+    declared = history.pre_existing
     if rule.basis == "none" or not declared:
         return False
     listed = {c.id: c for c in rule.conditions}
@@ -102,13 +107,19 @@ def _pre_existing(insured: Insured, encounter: Encounter, product: Product) -> b
 
 
 def facts_of(insured: Insured, encounter: Encounter, product: Product) -> Facts:
-    year = product.policy_year
+    """The facts of one encounter (:func:`facts_for` of the person's history)."""
+    return facts_for(history_of(insured, product.policy_year), encounter, product)
+
+
+def facts_for(history: History, encounter: Encounter, product: Product) -> Facts:
+    """What the product's conditions are judged on for one encounter of a person of this
+    ``history``: the encounter gives its diagnoses and whether basic insurance settled it."""
     return Facts(
-        pre_existing=_pre_existing(insured, encounter, product),
-        groups=frozenset(insured.groups),
-        scheme=insured.scheme,
-        enrolled_years=1 + insured.consecutive_years_before(year),
-        claim_free_years=insured.consecutive_years_before(year, claim_free=True),
+        pre_existing=_pre_existing(history, encounter, product),
+        groups=history.groups,
+        scheme=history.scheme,
+        enrolled_years=1 + history.years_before,
+        claim_free_years=history.claim_free_before,
         settled_through_basic=encounter.settled_through_basic,
     )
 

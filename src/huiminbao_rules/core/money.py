@@ -27,6 +27,8 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BeforeValidator, PlainSerializer
 
+from huiminbao_rules.core.shares import largest_remainder
+
 __all__ = [
     "CONTEXT",
     "FEN",
@@ -238,27 +240,13 @@ def allocate(total: Decimal, weights: Sequence[Decimal], ties: Sequence[Any] | N
 def allocate_units(total: int, weights: Sequence[int], ties: Sequence[Any] | None = None) -> list[int]:
     """:func:`allocate` in whole units (fen): ``total`` shared over integer ``weights`` by
     largest remainder, ties by ``ties`` then position. All zero weights give all zeros.
+    The rule is :func:`huiminbao_rules.core.shares.largest_remainder`, the one definition
+    both engines use.
 
     >>> allocate_units(10, [1, 1, 1])
     [4, 3, 3]
     """
-    wsum = sum(weights)
-    if wsum == 0:
-        return [0] * len(weights)
-    parts, rems = [], []
-    for w in weights:
-        q, r = divmod(total * w, wsum)
-        parts.append(q)
-        rems.append(r)
-    left = total - sum(parts)
-    if left:
-        if ties is None:
-            order = sorted(range(len(weights)), key=lambda i: (-rems[i], i))
-        else:
-            order = sorted(range(len(weights)), key=lambda i: (-rems[i], ties[i], i))
-        for i in order[:left]:
-            parts[i] += 1
-    return parts
+    return largest_remainder(total, weights, ties if ties is not None else (0,) * len(weights))
 
 
 Amount = Annotated[Decimal, BeforeValidator(parse_amount), PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
