@@ -45,6 +45,7 @@ from huiminbao_rules.adjudication.coverage import Facts, cover_of, facts_of
 from huiminbao_rules.adjudication.engine import _deductible, _first
 from huiminbao_rules.core.errors import AdjudicationError
 from huiminbao_rules.claims.models import Insured
+from huiminbao_rules.adjudication import kernel
 from huiminbao_rules.core.money import allocate_units
 from huiminbao_rules.analytics.population import Population
 from huiminbao_rules.rules.product import Product
@@ -52,8 +53,13 @@ from huiminbao_rules.rules.product import Product
 __all__ = ["ColumnarDetail", "adjudicate_columns"]
 
 _PARTS = ("preselfpay", "inscp_copay", "fulamt", "overlmt")
-_MODE = {"ROUND_HALF_UP": 0, "ROUND_HALF_EVEN": 1, "ROUND_DOWN": 2}
-RATE_UNIT = 10_000  # rates are kept as integers in 1/10,000
+
+# The kernel's rules, compiled from the very functions the reference engine calls.
+_K = kernel.compiled(numba.njit)
+_k_band_axis, _k_bands_raw, _k_capped = _K["band_axis"], _K["bands_raw"], _K["capped"]
+_k_cut_from, _k_deductible_taken = _K["cut_from"], _K["deductible_taken"]
+_k_indemnity_excess, _k_indemnity_limit = _K["indemnity_excess"], _K["indemnity_limit"]
+_k_largest_remainder, _k_round_raw, _k_weighted = _K["largest_remainder"], _K["round_raw"], _K["weighted"]
 
 
 # ---- the compiled passes ---------------------------------------------------------------
@@ -62,7 +68,8 @@ RATE_UNIT = 10_000  # rates are kept as integers in 1/10,000
 @numba.njit(cache=True)
 def _bands_pass(g_person, g_resp, g_elig, g_annual, g_pool, g_sched, resp_basis, n_resp, n_pool,
                 band_start, band_end, band_rate, sched_first, sched_count, g_ded, g_raw):  # pragma: no cover - compiled
-    """Deductible then bands, group by group (groups sorted person, claim, encounter, responsibility)."""
+    """Deductible then bands (the kernel's rules), group by group (groups sorted person,
+    claim, encounter, responsibility)."""
     elig_run = np.zeros(n_resp, np.int64)
     ded_run = np.zeros(n_resp, np.int64)
     pools = np.zeros(n_pool, np.int64)
@@ -76,37 +83,22 @@ def _bands_pass(g_person, g_resp, g_elig, g_annual, g_pool, g_sched, resp_basis,
         r = g_resp[g]
         e = g_elig[g]
         pool = g_pool[g]
-        used = pools[pool]
-        left = g_annual[g] - used
-        if left < 0:
-            left = 0
-        d = e if e < left else left
-        pools[pool] = used + d
-        pos = elig_run[r]
-        taken = ded_run[r]
-        if resp_basis[r] == 0:
-            lo = pos + d
-            hi = pos + e
-        else:
-            lo = pos - taken
-            hi = lo + e - d
-        elig_run[r] = pos + e
-        ded_run[r] = taken + d
-        raw = 0
-        s = g_sched[g]
-        for k in range(sched_first[s], sched_first[s] + sched_count[s]):
-            a = lo if lo > band_start[k] else band_start[k]
-            b = hi if (band_end[k] < 0 or hi < band_end[k]) else band_end[k]
-            if b > a:
-                raw += (b - a) * band_rate[k]
+        d = _k_deductible_taken(e, g_annual[g], pools[pool])
+        pools[pool] += d
+        lo, hi = _k_band_axis(resp_basis[r] == 0, elig_run[r], ded_run[r], e, d)
+        elig_run[r] += e
+        ded_run[r] += d
+        s0 = sched_first[g_sched[g]]
+        s1 = s0 + sched_count[g_sched[g]]
         g_ded[g] = d
-        g_raw[g] = raw
+        g_raw[g] = _k_bands_raw(lo, hi, band_start[s0:s1], band_end[s0:s1], band_rate[s0:s1])
 
 
 @numba.njit(cache=True)
 def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, resp_cap, cc_amount, total_cap,
-               claim_limit, n_resp, g_pay, g_capcut, g_indcut):  # pragma: no cover - compiled
-    """Caps in order, then the indemnity limit per claim (cut from the last groups first)."""
+               claim_owed, claim_other, n_resp, g_pay, g_capcut, g_indcut):  # pragma: no cover - compiled
+    """Caps in order (a limit of -1: none), then the indemnity limit per claim, cut from the
+    last groups first (the kernel's rules)."""
     paid = np.zeros(n_resp, np.int64)
     n_cc = cc_amount.shape[0]
     cc = np.zeros(max(n_cc, 1), np.int64)
@@ -127,24 +119,12 @@ def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, resp_cap, cc_amount
             r = g_resp[g]
             p = g_share[g]
             if resp_cap[r] >= 0:
-                room = resp_cap[r] - paid[r]
-                if room < 0:
-                    room = 0
-                if p > room:
-                    p = room
+                p, _ = _k_capped(p, resp_cap[r], paid[r])
             for c in range(n_cc):
                 if (g_ccmask[g] >> c) & 1:
-                    room = cc_amount[c] - cc[c]
-                    if room < 0:
-                        room = 0
-                    if p > room:
-                        p = room
+                    p, _ = _k_capped(p, cc_amount[c], cc[c])
             if total_cap >= 0:
-                room = total_cap - total
-                if room < 0:
-                    room = 0
-                if p > room:
-                    p = room
+                p, _ = _k_capped(p, total_cap, total)
             g_capcut[g] = g_share[g] - p
             g_pay[g] = p
             paid[r] += p
@@ -154,10 +134,10 @@ def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, resp_cap, cc_amount
             total += p
             claim_pay += p
             g += 1
-        excess = claim_pay - claim_limit[claim]
+        excess = _k_indemnity_excess(claim_pay, _k_indemnity_limit(claim_owed[claim], claim_other[claim]))
         k = g - 1
         while excess > 0 and k >= first:
-            c_amt = g_pay[k] if g_pay[k] < excess else excess
+            c_amt = _k_cut_from(g_pay[k], excess)
             if c_amt > 0:
                 g_pay[k] -= c_amt
                 g_indcut[k] = c_amt
@@ -171,38 +151,29 @@ def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, resp_cap, cc_amount
 
 
 @numba.njit(cache=True)
+def _round_all(raw, step, mode, out):  # pragma: no cover - compiled
+    """Each raw sum rounded once to fen by the product's rounding (the kernel's rule)."""
+    for i in range(raw.shape[0]):
+        out[i] = _k_round_raw(raw[i], step, mode)
+
+
+@numba.njit(cache=True)
+def _weighted_all(amounts, weights, out):  # pragma: no cover - compiled
+    """Each amount's eligible part under its weight (0: no weight), by the kernel's rule."""
+    for i in range(amounts.shape[0]):
+        out[i] = _k_weighted(amounts[i], weights[i]) if weights[i] > 0 else amounts[i]
+
+
+@numba.njit(cache=True)
 def _hamilton_groups(starts, ends, totals, weights, out):  # pragma: no cover - compiled
-    """Largest remainder for each group [starts[g], ends[g]): floors, then one more fen to
-    each of the largest remainders, the earlier on ties. The caller makes sure
-    total × weight fits in int64."""
+    """Each group [starts[g], ends[g]) of weights shares its total by the kernel's largest
+    remainder (equal remainders: the earlier first). The caller makes sure total × weight
+    fits in int64."""
     for g in range(starts.shape[0]):
         a, b = starts[g], ends[g]
-        wsum = 0
-        for i in range(a, b):
-            wsum += weights[i]
-        if wsum == 0:
-            for i in range(a, b):
-                out[i] = 0
-            continue
-        total = totals[g]
-        given = 0
-        for i in range(a, b):
-            out[i] = total * weights[i] // wsum
-            given += out[i]
-        left = total - given
-        chosen = np.zeros(b - a, np.bool_)
-        while left > 0:
-            best = -1
-            best_rem = -1
-            for i in range(a, b):
-                if not chosen[i - a]:
-                    rem = total * weights[i] % wsum
-                    if rem > best_rem:
-                        best_rem = rem
-                        best = i
-            chosen[best - a] = True
-            out[best] += 1
-            left -= 1
+        parts = _k_largest_remainder(totals[g], weights[a:b], np.zeros(b - a, np.int64))
+        for i in range(b - a):
+            out[a + i] = parts[i]
 
 
 @numba.njit(cache=True)
@@ -294,7 +265,7 @@ def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, live, lut_dest, lu
                 continue
             w = np.int64(lut_w[k, c])
             if w > 0:
-                a = (a * w * 2 + 10000) // 20000
+                a = _k_weighted(a, w)
             out[e * n_resp + d] += a
 
 
@@ -352,7 +323,7 @@ def _add_copay(rows, shares, l_enc, combo, live, lut_dest1, lut_w1, lut_pend1, n
             continue
         w = np.int64(lut_w1[c])
         if w > 0:
-            a = (a * w * 2 + 10000) // 20000
+            a = _k_weighted(a, w)
         out[e * n_resp + d] += a
 
 
@@ -419,7 +390,7 @@ def _fen(d: Decimal) -> int:
 
 
 def _rate(d: Decimal) -> int:
-    return int(d * RATE_UNIT)
+    return int(d * kernel.RATE_SCALE)
 
 
 def _split(text: Any) -> tuple[str, ...]:
@@ -632,17 +603,6 @@ def _claim_order(claim_ids: pd.Series, service: np.ndarray, person_rank: np.ndar
         ids = claim_ids.to_numpy(dtype=object)[order[at]]
         order[at] = order[at][sorted(range(len(at)), key=lambda i: (run[i], ids[i]))]
     return order
-
-
-def _round(raw: np.ndarray, mode: str, step: Decimal) -> np.ndarray:
-    """Round raw amounts (fen × 10,000) once, as the product says, to fen."""
-    unit = RATE_UNIT * (100 if step == Decimal("1") else 1)
-    q, r = np.divmod(raw, unit)
-    if mode == "ROUND_HALF_UP":
-        q = q + (2 * r >= unit)
-    elif mode == "ROUND_HALF_EVEN":
-        q = q + ((2 * r > unit) | ((2 * r == unit) & (q % 2 == 1)))
-    return q * (unit // RATE_UNIT)
 
 
 # ---- the engine ------------------------------------------------------------------------
@@ -900,7 +860,8 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     cr_of = np.searchsorted(cr_codes, cr)
     raw_sum = np.zeros(len(cr_codes), np.int64)
     np.add.at(raw_sum, cr_of, g_raw)
-    rounded = _round(raw_sum, product.rounding.mode, product.rounding.step)
+    rounded = np.empty(len(raw_sum), np.int64)
+    _round_all(raw_sum, _fen(product.rounding.step), kernel.MODES[product.rounding.mode], rounded)
     counts = np.bincount(cr_of, minlength=len(cr_codes))
     g_share = rounded[cr_of].copy()
     multi = counts[cr_of] > 1
@@ -922,7 +883,7 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
         for g in np.flatnonzero(~safe):
             members = rows[starts[g]:ends[g]]
             ws = [int(x) for x in g_raw[members]]
-            shares[starts[g]:ends[g]] = allocate_units(int(totals[g]), ws) if sum(ws) else 0
+            shares[starts[g]:ends[g]] = kernel.largest_remainder(int(totals[g]), ws, [0] * len(ws))
         g_share[rows] = shares
 
     # -- caps and indemnity -----------------------------------------------------------------------------
@@ -930,7 +891,6 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     claim_owed = np.zeros(len(claims), np.int64)
     _scatter_add(claim_owed, claim_pos.astype(np.int64), owed)
     other = claims["other_insurance_paid"].to_numpy(np.int64)
-    limit = np.maximum(claim_owed - other, 0)
     resp_cap = np.array([_fen(r.cap.amount) if r.cap else -1 for r in resps], np.int64)
     cc_amount = np.array([_fen(c.amount) for c in product.combined_caps] or [0], np.int64)[:len(product.combined_caps)]
     total_cap = _fen(product.total_cap.amount) if product.total_cap else -1
@@ -938,7 +898,7 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     g_capcut = np.zeros(len(keys), np.int64)
     g_indcut = np.zeros(len(keys), np.int64)
     _caps_pass(g_person, g_claim, g_resp, g_share, g_cc, resp_cap, np.ascontiguousarray(cc_amount, np.int64),
-               total_cap, limit, n_resp, g_pay, g_capcut, g_indcut)
+               total_cap, claim_owed, other, n_resp, g_pay, g_capcut, g_indcut)
 
     # -- per claim ----------------------------------------------------------------------------------------
     n_claims = len(claims)
@@ -997,7 +957,8 @@ def _portion_rows(resps: Any, lines: pd.DataFrame, l_enc: np.ndarray, live: np.n
         a = amounts[k][rows]
         d = np.where(live[l_enc[rows]], lut_dest[k][combo[rows]].astype(np.int64), -1)
         w = lut_w[k][combo[rows]].astype(np.int64)
-        eligible = np.where(w > 0, (a * w * 2 + RATE_UNIT) // (2 * RATE_UNIT), a)
+        eligible = np.empty(len(a), np.int64)
+        _weighted_all(a, w, eligible)
         frames.append(pd.DataFrame({
             "claim_id": lines["claim_id"].to_numpy()[rows], "encounter_id": lines["encounter_id"].to_numpy()[rows],
             "line_no": lines["line_no"].to_numpy()[rows], "part": part, "responsibility": ids[d],
