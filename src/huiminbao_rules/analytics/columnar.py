@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -41,10 +42,11 @@ import pandas as pd
 
 from huiminbao_rules.analytics.rows import BUCKETS, reference_rows, result_columns
 from huiminbao_rules.rules.classify import classifier_of
-from huiminbao_rules.adjudication.coverage import Facts, cover_of, facts_of
+from huiminbao_rules.adjudication.coverage import Facts, cover_for, facts_for, holds
 from huiminbao_rules.adjudication.engine import _deductible, _first
 from huiminbao_rules.core.errors import AdjudicationError
-from huiminbao_rules.claims.models import Insured
+from huiminbao_rules.claims.history import History, history_of
+from huiminbao_rules.claims.models import EnrollmentYear, Insured
 from huiminbao_rules.adjudication import kernel
 from huiminbao_rules.core.money import allocate_units
 from huiminbao_rules.analytics.population import Population
@@ -345,32 +347,39 @@ def _scatter_add(out, index, values):  # pragma: no cover - compiled
 # ---- helpers ---------------------------------------------------------------------------
 
 
-def _history_features(history: list[dict[str, Any]], year: int) -> tuple[int, int, int, int]:
-    """(consecutive years enrolled before ``year``, of them claim-free, enrolled earlier after a
-    gap, renewed for ``year + 1``): all adjudication reads from a history."""
-    by_year = {int(h["year"]): h for h in history}
+def _histories(ins: pd.DataFrame, year: int) -> tuple[np.ndarray, list[History]]:
+    """Each person's :func:`~huiminbao_rules.claims.history.history_of` for ``year`` (the one
+    meaning of a history), numbered: people with equal histories share a number. It is
+    worked out once per distinct combination of the columns a person is made of; the birth
+    date joins the combination only where it changes the history (two birth dates tried)."""
+    events = ins["event_on"] if "event_on" in ins else pd.Series(pd.NaT, index=ins.index)
+    json_codes, json_uniques = pd.factorize(ins["history"].fillna("[]").astype(str))
+    years = [tuple(EnrollmentYear.model_validate(h) for h in json.loads(u)) for u in json_uniques]
+    texts = [ins[c].fillna("").astype(str) for c in ("scheme", "pre_existing", "groups")]
+    raw, raw_rows = _factor(*texts, ins["enrolled_on"], json_codes, events)
+    births = ins["birth_date"]
 
-    def enrolled(y: int) -> bool:
-        return bool(by_year.get(y, {}).get("enrolled"))
+    def history(row: int, born: Any) -> History:
+        event = events.iat[row]
+        person = Insured.model_construct(
+            id="", birth_date=born, scheme=texts[0].iat[row], enrolled_on=ins["enrolled_on"].iat[row].date(),
+            pre_existing=_split(texts[1].iat[row]), groups=_split(texts[2].iat[row]), history=years[json_codes[row]],
+            event_on=None if pd.isna(event) else event.date())
+        return history_of(person, year)
 
-    prev = 0
-    while enrolled(year - 1 - prev):
-        prev += 1
-    free = 0
-    while free < prev and Decimal(str(by_year[year - 1 - free].get("paid", "0"))) == 0:
-        free += 1
-    gap = int(not enrolled(year - 1) and any(enrolled(y) for y in by_year if y < year - 1))
-    return prev, free, gap, int(enrolled(year + 1))
-
-
-def _canonical_history(year: int, prev: int, free: int, gap: int, renewed: int) -> list[dict[str, Any]]:
-    """A history with exactly these features (see :func:`_history_features`)."""
-    out = [{"year": year - 1 - i, "enrolled": True, "paid": "0.00" if i < free else "1.00"} for i in range(prev)]
-    if gap:
-        out.append({"year": year - 2, "enrolled": True, "paid": "0.00"})
-    if renewed:
-        out.append({"year": year + 1, "enrolled": True, "paid": "0.00"})
-    return out
+    index: dict[History, int] = {}
+    kind_of_raw = np.full(len(raw_rows), -1, np.int64)
+    for j, row in enumerate(raw_rows):
+        h = history(row, date(1900, 1, 1))
+        if h == history(row, date(1901, 2, 2)):
+            kind_of_raw[j] = index.setdefault(h, len(index))
+    kinds = kind_of_raw[raw]
+    by_birth = np.flatnonzero(kinds < 0)
+    if len(by_birth):
+        sub, sub_rows = _factor(raw[by_birth], births.to_numpy()[by_birth])
+        of_sub = [index.setdefault(history(row, births.iat[row].date()), len(index)) for row in by_birth[sub_rows]]
+        kinds[by_birth] = np.asarray(of_sub, np.int64)[sub]
+    return kinds, list(index)
 
 
 def _isin(column: pd.Series, values: Any) -> np.ndarray:
@@ -647,7 +656,6 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
 
     resps = product.responsibilities
     n_resp = len(resps)
-    r_index = {r.id: i for i, r in enumerate(resps)}
     pool_ids = sorted({product.pool_of(r) for r in resps})
     pool_index = {p: i for i, p in enumerate(pool_ids)}
     period = product.period
@@ -657,33 +665,12 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     ins = population.insured
     ins = ins[_isin(ins["insured_id"], pd.unique(population.claims["insured_id"]))].reset_index(drop=True)
     person_index = pd.Index(ins["insured_id"])
-    groups_col = ins["groups"].fillna("").astype(str)
-    newborn = groups_col.str.contains("newborn", regex=False).to_numpy()
-    event = ins["event_on"] if "event_on" in ins else pd.Series(pd.NaT, index=ins.index)
-    birth_key = ins["birth_date"].where(newborn, pd.Timestamp("1900-01-01"))
-    # A history matters only through what cover and facts read from it: consecutive years
-    # enrolled before this one, how many of them claim-free, an earlier enrollment after a
-    # gap, and renewal next year. People are grouped by those, not by the raw history.
-    hist_codes, hist_uniques = pd.factorize(ins["history"].fillna("[]").astype(str))
-    hist_features = np.array([_history_features(json.loads(h), year) for h in hist_uniques], np.int64).reshape(-1, 4)
-    feature = hist_features[hist_codes]
-    person_cols = [ins["scheme"].astype(str), ins["enrolled_on"], ins["pre_existing"].fillna("").astype(str),
-                   groups_col, *(pd.Series(feature[:, i]) for i in range(4)), event, birth_key]
-    person_kind, kind_rows = _factor(*person_cols)
-    kinds_of = list(zip(*(col.to_numpy()[kind_rows] if not hasattr(col, "dt") else
-                          list(pd.DatetimeIndex(col.to_numpy()[kind_rows])) for col in person_cols)))
-    people: list[Insured] = []
-    kind_cover = np.empty((len(kinds_of), 3), np.int64)
-    for k, (scheme, enrolled, pre_ex, groups, prev, free, gap, renewed, ev, born) in enumerate(kinds_of):
-        insured = Insured(id=f"kind-{k}", birth_date=(born if not pd.isna(born) and born.year > 1900
-                                                      else pd.Timestamp("1900-01-01")).date(),
-                          scheme=scheme, enrolled_on=enrolled.date(), pre_existing=_split(pre_ex),
-                          groups=_split(groups), history=_canonical_history(year, prev, free, gap, renewed),
-                          event_on=None if pd.isna(ev) else ev.date())
-        people.append(insured)
-        cov = cover_of(insured, product)
+    person_kind, histories = _histories(ins, year)
+    kind_cover = np.empty((len(histories), 4), np.int64)
+    for k, h in enumerate(histories):
+        cov = cover_for(h, product)
         kind_cover[k] = (_day(cov.start), _day(cov.waiting_until) if cov.waiting_until else np.iinfo(np.int64).min // 2,
-                         insured.enrolled_in(year - 1))
+                         h.enrolled_last_year, h.renewed)
     cover_start = kind_cover[person_kind, 0]
     waiting_until = kind_cover[person_kind, 1]
     enrolled_prev = kind_cover[person_kind, 2].astype(bool)
@@ -722,7 +709,7 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     fallback_person = np.zeros(len(ins), bool)
     if by_adm and rule.rule != "to_discharge":
         tail = rule.tail_days if rule.rule == "admission_year_tail" else 0
-        renewed = feature[:, 3].astype(bool)
+        renewed = kind_cover[person_kind, 3].astype(bool)
         prorated = ~excluded & stay & (discharged > p_end + 1 + tail) & ~renewed[e_person]
         fallback_person[e_person[prorated]] = True
 
@@ -739,7 +726,7 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     probe = SimpleNamespace()
     for k, (kind_i, dx, st) in enumerate(fact_keys):
         probe.diagnoses, probe.settled_through_basic = (_split(dx) if related else ()), bool(st)
-        facts = facts_of(people[kind_i], probe, product)  # type: ignore[arg-type]
+        facts = facts_for(histories[kind_i], probe, product)  # type: ignore[arg-type]
         if facts not in facts_index:
             facts_index[facts] = len(facts_list)
             facts_list.append(facts)
@@ -751,8 +738,6 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     choice_annual = np.zeros((len(facts_list), n_resp), np.int64)
     choice_sched = np.zeros((len(facts_list), n_resp), np.int64)
     choice_cc = np.zeros((len(facts_list), n_resp), np.int64)
-    from huiminbao_rules.adjudication.coverage import holds
-
     for fi, facts in enumerate(facts_list):
         for ri, r in enumerate(resps):
             choice_annual[fi, ri] = _fen(_deductible(product, r, facts)[0])
