@@ -237,23 +237,35 @@ def _combo_ids(lv, ft, code, name, l_enc, e_kind, e_settled, e_inst, e_diag, pai
 
 
 @numba.njit(cache=True)
-def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, live, lut_dest, lut_w, lut_pend, n_resp, out,
-                   pend):  # pragma: no cover - compiled
-    """Each live portion's eligible amount (weights rounded half up) added to its
+def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, lut_dest, lut_w, lut_pend, n_resp, out,
+                   pend, plan):  # pragma: no cover - compiled
+    """Each live portion's eligible amount (weighted by the kernel's rule) added to its
     (encounter, responsibility) group, or its amount to the encounter's pending sum. The
-    in-scope co-pay is read per line only where public payers paid nothing (``direct``)."""
+    in-scope co-pay is read per line only where public payers paid nothing (``direct``);
+    where they paid (``shared``), the same pass notes per encounter what sharing the co-pay
+    needs (``plan`` rows: lowest and highest destination, largest weight, lines with an
+    in-scope amount, of them held for review)."""
     for i in range(l_enc.shape[0]):
         e = l_enc[i]
+        c = combo[i]
+        inscp = det[i] - ful[i] - over[i] - pre[i]
+        if shared[e] and inscp > 0:
+            d = lut_dest[1, c]
+            plan[0, e] = min(plan[0, e], d)
+            plan[1, e] = max(plan[1, e], d)
+            plan[2, e] = max(plan[2, e], lut_w[1, c])
+            plan[3, e] += 1
+            if d < 0 and lut_pend[1, c]:
+                plan[4, e] += 1
         if not live[e]:
             continue
-        c = combo[i]
         for k in range(4):
             if k == 0:
                 a = pre[i]
             elif k == 1:
                 if not direct[e]:
                     continue
-                a = det[i] - ful[i] - over[i] - pre[i]
+                a = inscp
             elif k == 2:
                 a = ful[i]
             else:
@@ -269,31 +281,6 @@ def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, live, lut_dest, lu
             if w > 0:
                 a = _k_weighted(a, w)
             out[e * n_resp + d] += a
-
-
-@numba.njit(cache=True)
-def _copay_plan(l_enc, combo, pre, det, ful, over, shared, lut_dest1, lut_w1, lut_pend1, dmin, dmax, wmax, first,
-                count, pended):  # pragma: no cover - compiled
-    """Per encounter whose co-pay is shared over its lines: the lowest and highest
-    destination, the largest weight, the first line, how many lines have an in-scope
-    amount and how many of them are held for review."""
-    for i in range(l_enc.shape[0]):
-        e = l_enc[i]
-        if not shared[e] or det[i] - ful[i] - over[i] - pre[i] <= 0:
-            continue
-        c = combo[i]
-        d = lut_dest1[c]
-        if d < dmin[e]:
-            dmin[e] = d
-        if d > dmax[e]:
-            dmax[e] = d
-        if lut_w1[c] > wmax[e]:
-            wmax[e] = lut_w1[c]
-        if i < first[e]:
-            first[e] = i
-        count[e] += 1
-        if d < 0 and lut_pend1[c]:
-            pended[e] += 1
 
 
 @numba.njit(cache=True)
@@ -359,25 +346,28 @@ def _histories(ins: pd.DataFrame, year: int) -> tuple[np.ndarray, list[History]]
     raw, raw_rows = _factor(*texts, ins["enrolled_on"], json_codes, events)
     births = ins["birth_date"]
 
-    def history(row: int, born: Any) -> History:
-        event = events.iat[row]
-        person = Insured.model_construct(
-            id="", birth_date=born, scheme=texts[0].iat[row], enrolled_on=ins["enrolled_on"].iat[row].date(),
-            pre_existing=_split(texts[1].iat[row]), groups=_split(texts[2].iat[row]), history=years[json_codes[row]],
-            event_on=None if pd.isna(event) else event.date())
-        return history_of(person, year)
+    def days(column: pd.Series, rows: np.ndarray) -> list[Any]:
+        return [None if pd.isna(d) else d for d in pd.DatetimeIndex(column.to_numpy()[rows]).date]
+
+    def history(rows: np.ndarray, born: list[Any]) -> list[History]:
+        cols = [t.to_numpy(dtype=object)[rows] for t in texts]
+        return [history_of(Insured.model_construct(
+            id="", birth_date=born[i], scheme=cols[0][i], enrolled_on=enrolled, pre_existing=_split(cols[1][i]),
+            groups=_split(cols[2][i]), history=years[json_codes[row]], event_on=event), year)
+            for i, (row, enrolled, event) in enumerate(zip(rows, days(ins["enrolled_on"], rows), days(events, rows)))]
 
     index: dict[History, int] = {}
     kind_of_raw = np.full(len(raw_rows), -1, np.int64)
-    for j, row in enumerate(raw_rows):
-        h = history(row, date(1900, 1, 1))
-        if h == history(row, date(1901, 2, 2)):
+    probes = zip(history(raw_rows, [date(1900, 1, 1)] * len(raw_rows)), history(raw_rows, [date(1901, 2, 2)] * len(raw_rows)))
+    for j, (h, other) in enumerate(probes):
+        if h == other:
             kind_of_raw[j] = index.setdefault(h, len(index))
     kinds = kind_of_raw[raw]
     by_birth = np.flatnonzero(kinds < 0)
     if len(by_birth):
         sub, sub_rows = _factor(raw[by_birth], births.to_numpy()[by_birth])
-        of_sub = [index.setdefault(history(row, births.iat[row].date()), len(index)) for row in by_birth[sub_rows]]
+        rows = by_birth[sub_rows]
+        of_sub = [index.setdefault(h, len(index)) for h in history(rows, days(births, rows))]
         kinds[by_birth] = np.asarray(of_sub, np.int64)[sub]
     return kinds, list(index)
 
@@ -500,16 +490,20 @@ def _encounter_of_lines(enc: pd.DataFrame, lines: pd.DataFrame) -> np.ndarray:
     ec, ee, lc, le = ec.cat.categories, ee.cat.categories, lc.cat.categories, le.cat.categories
     width = len(ee)
     keys = e_claim.astype(np.int64) * width + e_id
-    if (e_claim < 0).any() or (e_id < 0).any() or len(np.unique(keys)) != len(keys):
-        raise AdjudicationError("an encounter repeats (claim id, encounter id) or lacks one of them")
+    if (e_claim < 0).any() or (e_id < 0).any():
+        raise AdjudicationError("an encounter lacks a claim id or an encounter id")
     claim_map = np.append(ec.get_indexer(lc), -1).astype(np.int64)
     id_map = np.append(ee.get_indexer(le), -1).astype(np.int64)
     out = np.empty(len(lines), np.int32)
     if len(ec) * width <= max(4 * len(lines), 1 << 20):
         table = np.full(len(ec) * width, -1, np.int32)
         table[keys] = np.arange(len(enc), dtype=np.int32)
+        if (table[keys] != np.arange(len(enc))).any():
+            raise AdjudicationError("an encounter repeats (claim id, encounter id)")
         missing = _line_encounters(l_claim, l_id, claim_map, id_map, table, width, out)
     else:  # encounter ids unique across claims: a hash look-up
+        if not pd.Index(keys).is_unique:
+            raise AdjudicationError("an encounter repeats (claim id, encounter id)")
         c, v = claim_map[l_claim], id_map[l_id]
         out[:] = pd.Index(keys).get_indexer(np.where((c < 0) | (v < 0), -1, c * width + v))
         missing = int((out < 0).sum())
@@ -554,24 +548,18 @@ def _line_combinations(classifier: Any, l_enc: np.ndarray, lv: Any, ft: Any, cod
     return combo, first[:n]
 
 
-def _shared_copay(lines: pd.DataFrame, l_enc: np.ndarray, combo: np.ndarray, amounts: tuple, shared: np.ndarray,  # type: ignore[type-arg]
+def _shared_copay(lines: pd.DataFrame, l_enc: np.ndarray, combo: np.ndarray, amounts: tuple, plan: np.ndarray,  # type: ignore[type-arg]
                   copay_total: np.ndarray, dest1: np.ndarray, w1: np.ndarray, pend1: np.ndarray, live: np.ndarray,
                   n_resp: int, out: np.ndarray, pend: np.ndarray, detail: bool,
                   texts: tuple) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
     """The in-scope co-pay of encounters where public payers paid, added to the groups.
+    ``plan`` as :func:`_eligible_pass` leaves it.
     Where every in-scope line of an encounter goes to one place plainly, only the total
     matters; otherwise it is shared over the lines by largest remainder as the reference
     engine shares it (equal remainders by what the line is, then its place). Returns the
     shared lines and their co-pays."""
     pre, det, ful, over = amounts
-    n_e = len(shared)
-    dmin = np.full(n_e, np.iinfo(np.int64).max, np.int64)
-    dmax = np.full(n_e, np.iinfo(np.int64).min, np.int64)
-    wmax = np.zeros(n_e, np.int64)
-    first = np.full(n_e, len(l_enc), np.int64)
-    count = np.zeros(n_e, np.int64)
-    pended = np.zeros(n_e, np.int64)
-    _copay_plan(l_enc, combo, pre, det, ful, over, shared, dest1, w1, pend1, dmin, dmax, wmax, first, count, pended)
+    dmin, dmax, wmax, count, pended = plan
     has = count > 0
     single = has & (dmin == dmax) & (wmax == 0) & ((pended == 0) | (pended == count)) & (not detail)
     to = single & live & (dmin >= 0)
@@ -802,10 +790,14 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     g_all = np.zeros(n_enc * n_resp, np.int64)
     e_pend = np.zeros(n_enc, np.int64)
     direct = copay_total == enc["inscp_scp_amt"].to_numpy(np.int64)  # public payers paid nothing
-    _eligible_pass(l_enc, combo, pre, det, ful, over, direct, live, lut_dest, lut_w, lut_pend, n_resp, g_all, e_pend)
+    shared = ~direct & (copay_total > 0)
+    plan = np.zeros((5, n_enc), np.int64)
+    plan[0], plan[1] = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, lut_dest, lut_w, lut_pend, n_resp, g_all,
+                   e_pend, plan)
     # in-scope co-pay where public payers paid: shared over the encounter's lines
     copay_rows, copay_shares = _shared_copay(
-        lines, l_enc, combo, (pre, det, ful, over), ~direct & (copay_total > 0), copay_total, lut_dest[1], lut_w[1],
+        lines, l_enc, combo, (pre, det, ful, over), plan, copay_total, lut_dest[1], lut_w[1],
         lut_pend[1], live, n_resp, g_all, e_pend, detail, (code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u))
     # groups in adjudication order: claims per person, encounters by (service date, id), then
     # responsibility
@@ -898,7 +890,8 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     _scatter_add(pending, claim_pos, e_pend)
     o = claim_order
     columns: dict[str, Any] = {
-        "claim_id": claims["claim_id"].to_numpy()[o], "insured_id": claims["insured_id"].to_numpy()[o],
+        "claim_id": claims["claim_id"].iloc[o].reset_index(drop=True),
+        "insured_id": claims["insured_id"].iloc[o].reset_index(drop=True),
         "product_id": product.id, "service_on": pd.to_datetime(claim_service[o], unit="D"),
         "owed": claim_owed[o], "eligible": per_resp_elig.sum(axis=1)[o], "payable": per_resp_pay.sum(axis=1)[o],
         "indemnity_cut": ind[o], "pending": pending[o]}
