@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from huiminbao_rules import Product, bundled_products, get_product, parse_claim, parse_product, replay
 from huiminbao_rules.analytics.batch import adjudicate_population
 from huiminbao_rules.analytics.columnar import adjudicate_columns
-from huiminbao_rules.rules.product import Period
 from huiminbao_rules.analytics.population import Population
 from huiminbao_rules.testing import strategies as hst
 
@@ -28,11 +27,7 @@ FEN = Decimal("0.01")
 
 
 def _has_sub_limits(product: Product) -> bool:
-    # products with sub-limits go to the reference engine whole, by design
     return any(r.sub_limits for r in product.responsibilities)
-
-
-COLUMNAR_BUNDLED = [p for p in BUNDLED if not _has_sub_limits(p)]
 
 
 def _fen(amount: Decimal) -> int:
@@ -52,22 +47,18 @@ def _other_insurance(draw, owed: Decimal) -> Decimal:
 
 @st.composite
 def populations(draw):
-    """A product the columnar engine computes itself (no sub-limits) and a few people's
-    years of claims, with what other insurers paid. Under a product that pro-rates a stay
-    across the end of cover by days, stays are discharged inside the period (people with
-    such a stay go to the reference engine); elsewhere a stay may run past the end."""
-    product = draw(st.one_of(st.sampled_from(COLUMNAR_BUNDLED), *(s.filter(lambda p: not _has_sub_limits(p)) for s in (
-        hst.products(),
-        # low deductibles and caps, so caps, combined caps and the total cap bind across a year
-        hst.products(max_deductible="5000", max_cap="20000")))))
+    """A product (bundled or generated: sub-limits of every measure and scope, combined
+    caps, every cross-year rule) and a few people's years of claims, with what other
+    insurers paid. Stays may run past the end of the period, so products that pro-rate
+    them by days do."""
+    product = draw(st.one_of(st.sampled_from(BUNDLED),
+                             hst.products(),
+                             # low deductibles and caps, so caps, combined caps, the total cap and
+                             # sub-limits bind across a year
+                             hst.products(max_deductible="5000", max_cap="20000")))
     period = product.period
-    rule = product.cross_year
-    if rule.by_admission and rule.rule != "to_discharge":
-        stays = Period(start=period.start, end=period.end - timedelta(days=61))  # a stay lasts at most 60 days
-        encounter = st.one_of(hst.encounters(kinds=("inpatient",), period=stays),
-                              hst.encounters(kinds=("outpatient", "outpatient_special", "pharmacy"), period=period))
-    else:
-        encounter = None
+    encounter = st.one_of(hst.encounters(period=period), hst.encounters(kinds=("inpatient",), period=period,
+                                                                        max_stay_past_end=120))
     years = draw(st.lists(hst.claim_years(period=period, max_claims=4, encounter=encounter), min_size=1, max_size=4))
     claims = []
     for i, year in enumerate(years):
@@ -225,20 +216,17 @@ def test_the_published_examples_agree() -> None:
         product = get_product(f"{city}-{year}")
         population = Population.from_claims([claim])
         rows = _same_rows(product, population)
-        assert set(rows["engine"]) == {"reference" if _has_sub_limits(product) else "batch"}
-        if not _has_sub_limits(product):
-            _same(product, population)
+        assert set(rows["engine"]) == {"batch"}
+        _same(product, population)
 
 
-SUB_LIMITED = next(p for p in BUNDLED if _has_sub_limits(p))
+def test_every_bundled_product_is_computed_by_the_columnar_engine_itself() -> None:
+    from huiminbao_rules.analytics.synthetic import SyntheticParams, population as synthetic
 
-
-@settings(max_examples=5, deadline=None)
-@given(hst.claim_years(period=SUB_LIMITED.period, max_claims=3))
-def test_a_product_with_sub_limits_is_adjudicated_by_the_reference_engine_and_says_so(claims) -> None:
-    product = SUB_LIMITED
-    rows, detail = adjudicate_columns(Population.from_claims(claims), product, detail=True)
-    assert detail is None and set(rows["engine"]) == {"reference"} and len(rows) == len(claims)
+    for product in BUNDLED:
+        population = synthetic(product, SyntheticParams(insured=300), seed=11)
+        rows = _same_rows(product, population, "pend")
+        assert (rows["engine"] == "batch").all(), product.id
 
 
 def test_the_core_library_imports_no_numpy_pandas_or_numba() -> None:

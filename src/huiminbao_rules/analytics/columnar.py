@@ -40,7 +40,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from huiminbao_rules.analytics.rows import BUCKETS, reference_rows, result_columns
+from huiminbao_rules.analytics.rows import BUCKETS, result_columns
 from huiminbao_rules.rules.classify import classifier_of
 from huiminbao_rules.adjudication.coverage import Facts, cover_for, facts_for, holds
 from huiminbao_rules.adjudication.engine import _deductible, _first
@@ -62,6 +62,7 @@ _k_band_axis, _k_bands_raw, _k_capped = _K["band_axis"], _K["bands_raw"], _K["ca
 _k_cut_from, _k_deductible_taken = _K["cut_from"], _K["deductible_taken"]
 _k_indemnity_excess, _k_indemnity_limit = _K["indemnity_excess"], _K["indemnity_limit"]
 _k_largest_remainder, _k_round_raw, _k_weighted = _K["largest_remainder"], _K["round_raw"], _K["weighted"]
+_k_count_allows = _K["count_allows"]
 
 
 # ---- the compiled passes ---------------------------------------------------------------
@@ -97,10 +98,14 @@ def _bands_pass(g_person, g_resp, g_elig, g_annual, g_pool, g_sched, resp_basis,
 
 
 @numba.njit(cache=True)
-def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, resp_cap, cc_amount, total_cap,
-               claim_owed, claim_other, n_resp, g_pay, g_capcut, g_indcut):  # pragma: no cover - compiled
-    """Caps in order (a limit of -1: none), then the indemnity limit per claim, cut from the
-    last groups first (the kernel's rules)."""
+def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, g_sub, sl_first, sl_amount, n_keys, resp_cap,
+               cc_amount, total_cap, claim_owed, claim_other, n_resp, g_pay, g_capcut,
+               g_indcut):  # pragma: no cover - compiled
+    """Caps in order: payable sub-limits (``g_sub[g, t]``: the group's key under its
+    responsibility's t-th sub-limit, or -1), the responsibility's cap, combined caps, the
+    total cap (a limit of -1: none); then the indemnity limit per claim, cut from the last
+    groups first (the kernel's rules)."""
+    sub_paid = np.zeros(max(n_keys, 1), np.int64)
     paid = np.zeros(n_resp, np.int64)
     n_cc = cc_amount.shape[0]
     cc = np.zeros(max(n_cc, 1), np.int64)
@@ -120,6 +125,9 @@ def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, resp_cap, cc_amount
         while g < n and g_claim[g] == claim:
             r = g_resp[g]
             p = g_share[g]
+            for t in range(sl_first[r + 1] - sl_first[r]):
+                if g_sub[g, t] >= 0:
+                    p, _ = _k_capped(p, sl_amount[sl_first[r] + t], sub_paid[g_sub[g, t]])
             if resp_cap[r] >= 0:
                 p, _ = _k_capped(p, resp_cap[r], paid[r])
             for c in range(n_cc):
@@ -129,6 +137,9 @@ def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, resp_cap, cc_amount
                 p, _ = _k_capped(p, total_cap, total)
             g_capcut[g] = g_share[g] - p
             g_pay[g] = p
+            for t in range(sl_first[r + 1] - sl_first[r]):
+                if g_sub[g, t] >= 0:
+                    sub_paid[g_sub[g, t]] += p
             paid[r] += p
             for c in range(n_cc):
                 if (g_ccmask[g] >> c) & 1:
@@ -145,6 +156,9 @@ def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, resp_cap, cc_amount
                 g_indcut[k] = c_amt
                 excess -= c_amt
                 paid[g_resp[k]] -= c_amt
+                for t in range(sl_first[g_resp[k] + 1] - sl_first[g_resp[k]]):
+                    if g_sub[k, t] >= 0:
+                        sub_paid[g_sub[k, t]] -= c_amt
                 for c in range(n_cc):
                     if (g_ccmask[k] >> c) & 1:
                         cc[c] -= c_amt
@@ -237,14 +251,15 @@ def _combo_ids(lv, ft, code, name, l_enc, e_kind, e_settled, e_inst, e_diag, pai
 
 
 @numba.njit(cache=True)
-def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, lut_dest, lut_w, lut_pend, n_resp, out,
-                   pend, plan):  # pragma: no cover - compiled
+def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, prorate, lut_dest, lut_w, lut_pend,
+                   lut_lim, n_resp, out, pend, plan):  # pragma: no cover - compiled
     """Each live portion's eligible amount (weighted by the kernel's rule) added to its
     (encounter, responsibility) group, or its amount to the encounter's pending sum. The
     in-scope co-pay is read per line only where public payers paid nothing (``direct``);
     where they paid (``shared``), the same pass notes per encounter what sharing the co-pay
     needs (``plan`` rows: lowest and highest destination, largest weight, lines with an
-    in-scope amount, of them held for review)."""
+    in-scope amount, of them held for review). Portions read one by one (pro-rated
+    encounters, responsibilities with sub-limits) are left to :func:`_limited_pass`."""
     for i in range(l_enc.shape[0]):
         e = l_enc[i]
         c = combo[i]
@@ -257,9 +272,11 @@ def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, lut_
             plan[3, e] += 1
             if d < 0 and lut_pend[1, c]:
                 plan[4, e] += 1
-        if not live[e]:
+        if not live[e] or prorate[e]:
             continue
         for k in range(4):
+            if lut_lim[k, c]:
+                continue
             if k == 0:
                 a = pre[i]
             elif k == 1:
@@ -284,6 +301,75 @@ def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, lut_
 
 
 @numba.njit(cache=True)
+def _slow_lines(l_enc, combo, lut_lim, live, prorate, out):  # pragma: no cover - compiled
+    """Lines read portion by portion: those of a live encounter pro-rated by days, and those
+    with a portion a responsibility with sub-limits takes."""
+    for i in range(l_enc.shape[0]):
+        e = l_enc[i]
+        if not live[e]:
+            continue
+        if prorate[e]:
+            out[i] = True
+            continue
+        c = combo[i]
+        out[i] = lut_lim[0, c] != 0 or lut_lim[1, c] != 0 or lut_lim[2, c] != 0 or lut_lim[3, c] != 0
+
+
+@numba.njit(cache=True)
+def _limited_pass(p_enc, p_line, p_part, p_amount, p_combo, p_keys, lut_dest, lut_w, lut_pend, lut_lim, sl_first,
+                  sl_measure, sl_amount, n_keys, n_resp, out, pend, p_elig, p_own):  # pragma: no cover - compiled
+    """Portions read one by one in adjudication order (a person's claims, their encounters,
+    lines, parts): weights, then the eligible-amount and count sub-limits (the kernel's
+    ``capped`` and ``count_allows``; a line counts once however many of its portions a
+    count limit selects). A portion whose responsibility has payable sub-limits is a group
+    of its own (``p_own``); the others add to their (encounter, responsibility) group.
+    ``p_keys[j, t]``: the key of the portion under its responsibility's t-th sub-limit, -1
+    where that limit does not select it. Measures: 0 payable, 1 eligible, 2 count."""
+    used = np.zeros(n_keys, np.int64)
+    counted = np.zeros(n_keys, np.int64)
+    last_line = np.full(n_keys, -1, np.int64)
+    last_ok = np.zeros(n_keys, np.bool_)
+    for j in range(p_enc.shape[0]):
+        e, k, c, a = p_enc[j], p_part[j], p_combo[j], p_amount[j]
+        if a == 0:
+            continue
+        d = lut_dest[k, c]
+        if d < 0:
+            if lut_pend[k, c]:
+                pend[e] += a
+            continue
+        w = np.int64(lut_w[k, c])
+        elig = _k_weighted(a, w) if w > 0 else a
+        if lut_lim[k, c] & 1:
+            for t in range(sl_first[d + 1] - sl_first[d]):
+                s = sl_first[d] + t
+                key = p_keys[j, t]
+                if key < 0 or sl_measure[s] == 0:
+                    continue
+                if sl_measure[s] == 2:
+                    if last_line[key] == p_line[j]:
+                        ok = last_ok[key]
+                    else:
+                        ok = _k_count_allows(counted[key], sl_amount[s])
+                        last_line[key] = p_line[j]
+                        last_ok[key] = ok
+                        if ok:
+                            counted[key] += 1
+                    if not ok:
+                        elig = 0
+                else:
+                    elig, _ = _k_capped(elig, sl_amount[s], used[key])
+                    used[key] += elig
+        p_elig[j] = elig
+        if elig == 0:
+            continue
+        if lut_lim[k, c] & 2:
+            p_own[j] = True
+        else:
+            out[e * n_resp + d] += elig
+
+
+@numba.njit(cache=True)
 def _rows_of(l_enc, pre, det, ful, over, chosen, out):  # pragma: no cover - compiled
     """The lines with an in-scope amount of the chosen encounters; returns how many."""
     n = 0
@@ -295,16 +381,16 @@ def _rows_of(l_enc, pre, det, ful, over, chosen, out):  # pragma: no cover - com
 
 
 @numba.njit(cache=True)
-def _add_copay(rows, shares, l_enc, combo, live, lut_dest1, lut_w1, lut_pend1, n_resp, out,
+def _add_copay(rows, shares, l_enc, combo, live, prorate, lut_dest1, lut_w1, lut_pend1, lut_lim1, n_resp, out,
                pend):  # pragma: no cover - compiled
     """Shared co-pay portions added to their groups (or pending sums), as in _eligible_pass."""
     for j in range(rows.shape[0]):
         i = rows[j]
         e = l_enc[i]
         a = shares[j]
-        if not live[e] or a == 0:
-            continue
         c = combo[i]
+        if not live[e] or prorate[e] or lut_lim1[c] or a == 0:
+            continue
         d = lut_dest1[c]
         if d < 0:
             if lut_pend1[c]:
@@ -549,7 +635,7 @@ def _line_combinations(classifier: Any, l_enc: np.ndarray, lv: Any, ft: Any, cod
 
 
 def _shared_copay(lines: pd.DataFrame, l_enc: np.ndarray, combo: np.ndarray, amounts: tuple, plan: np.ndarray,  # type: ignore[type-arg]
-                  copay_total: np.ndarray, dest1: np.ndarray, w1: np.ndarray, pend1: np.ndarray, live: np.ndarray,
+                  copay_total: np.ndarray, luts1: tuple, live: np.ndarray, prorate: np.ndarray,  # type: ignore[type-arg]
                   n_resp: int, out: np.ndarray, pend: np.ndarray, detail: bool,
                   texts: tuple) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
     """The in-scope co-pay of encounters where public payers paid, added to the groups.
@@ -559,6 +645,7 @@ def _shared_copay(lines: pd.DataFrame, l_enc: np.ndarray, combo: np.ndarray, amo
     engine shares it (equal remainders by what the line is, then its place). Returns the
     shared lines and their co-pays."""
     pre, det, ful, over = amounts
+    dest1, w1, pend1, lim1 = luts1
     dmin, dmax, wmax, count, pended = plan
     has = count > 0
     single = has & (dmin == dmax) & (wmax == 0) & ((pended == 0) | (pended == count)) & (not detail)
@@ -582,8 +669,111 @@ def _shared_copay(lines: pd.DataFrame, l_enc: np.ndarray, combo: np.ndarray, amo
             ties = [(code_u[code_c[m]], name_u[name_c[m]], lv_u[lv_c[m]], ft_u[ft_c[m]], int(det[m]), int(ful[m]),
                      int(over[m]), int(pre[m]), "") for m in members]
             shares[a:b] = allocate_units(int(copay_total[l_enc[members[0]]]), weights, ties)
-        _add_copay(rows, shares, l_enc, combo, live, dest1, w1, pend1, n_resp, out, pend)
+        _add_copay(rows, shares, l_enc, combo, live, prorate, dest1, w1, pend1, lim1, n_resp, out, pend)
     return rows, shares
+
+
+@dataclass
+class _OneByOne:
+    """Portions read one by one (see :func:`_portions_one_by_one`), in adjudication order."""
+
+    row: np.ndarray  # the fee line
+    enc: np.ndarray
+    part: np.ndarray
+    combo: np.ndarray
+    amount: np.ndarray  # what the portion is, covered part where the stay is pro-rated
+    elig: np.ndarray
+    own: np.ndarray  # a group of its own (its responsibility has payable sub-limits)
+    order: np.ndarray  # line number × 4 + part: the order of such groups in their encounter
+    payable_keys: np.ndarray  # per sub-limit slot of its responsibility: payable sub-limit key, or -1
+    n_keys: int
+    sl_amount: np.ndarray  # per sub-limit of the product: limit in fen, or count
+    sl_measure: np.ndarray  # 0 payable, 1 eligible, 2 count
+
+
+def _portions_one_by_one(rows: np.ndarray, lines: pd.DataFrame, l_enc: np.ndarray, combo: np.ndarray,
+                         amounts: tuple, direct: np.ndarray, copays: tuple, prorate: np.ndarray,  # type: ignore[type-arg]
+                         days: tuple, enc_pos: np.ndarray, e_person: np.ndarray, texts: tuple,  # type: ignore[type-arg]
+                         product: Product, luts: tuple, sl_first: np.ndarray, n_resp: int, out: np.ndarray,  # type: ignore[type-arg]
+                         pend: np.ndarray) -> _OneByOne:
+    """The portions of ``rows`` (lines of pro-rated stays, lines a responsibility with
+    sub-limits takes), read one by one as the reference engine reads them: a pro-rated
+    stay's covered amount shared over its portions by largest remainder (equal remainders
+    by what the line and part are), then :func:`_limited_pass`. Adds to ``out`` and
+    ``pend`` as :func:`_eligible_pass` does."""
+    pre, det, ful, over = amounts
+    lut_dest, lut_w, lut_pend, lut_lim, lut_sl = luts
+    code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u = texts
+    copay = np.where(direct[l_enc[rows]], det[rows] - ful[rows] - over[rows] - pre[rows], 0)
+    at = pd.Index(copays[0]).get_indexer(rows)
+    copay[at >= 0] = copays[1][at[at >= 0]]
+    parts = np.stack([pre[rows], copay, ful[rows], over[rows]], axis=1)
+    r_idx, part = np.nonzero(parts)
+    amount = parts[r_idx, part]
+    row = rows[r_idx]
+    enc = l_enc[row].astype(np.int64)
+    line_no = lines["line_no"].to_numpy(np.int64)[row]
+    o = np.lexsort((part, line_no, enc_pos[enc]))
+    row, enc, part, amount, line_no = row[o], enc[o], part[o].astype(np.int64), amount[o], line_no[o]
+    p_combo = combo[row].astype(np.int64)
+    for members in _runs(np.flatnonzero(prorate[enc]), enc):
+        e = enc[members[0]]
+        weights = [int(x) for x in amount[members]]
+        ties = [(code_u[code_c[m]], name_u[name_c[m]], lv_u[lv_c[m]], ft_u[ft_c[m]], int(det[m]), int(ful[m]),
+                 int(over[m]), int(pre[m]), _PARTS[k]) for m, k in zip(row[members], part[members])]
+        total = kernel.prorated(sum(weights), int(days[0][e]), int(days[1][e]))
+        amount[members] = allocate_units(total, weights, ties)
+    # the other portions of these lines are the fast pass's
+    keep = prorate[enc] | (lut_lim[part, p_combo] != 0)
+    row, enc, part, amount, line_no, p_combo = row[keep], enc[keep], part[keep], amount[keep], line_no[keep], p_combo[keep]
+    # sub-limit keys: per year (the person), per encounter, per item and year (the person and
+    # the line's code, or its name where it has none)
+    sls = [(ri, t, sl) for ri, r in enumerate(product.responsibilities) for t, sl in enumerate(r.sub_limits)]
+    n_slots = max(int(np.diff(sl_first).max(initial=0)), 1)
+    keys = np.full((len(row), n_slots), -1, np.int64)
+    payable_keys = np.full((len(row), n_slots), -1, np.int64)
+    n_keys = 0
+    if sls:
+        vocab = pd.factorize(np.concatenate((code_u, name_u)))[0]
+        code_v, name_v = vocab[:len(code_u)], vocab[len(code_u):]
+        cc, nc = code_c[row].astype(np.int64), name_c[row].astype(np.int64)
+        item = np.where(code_u[cc] != "", code_v[cc], name_v[nc])
+        dest = lut_dest[part, p_combo].astype(np.int64)
+        mask = lut_sl[part, p_combo]
+        owners = max(len(e_person), int(e_person.max(initial=0)) + 1)
+        items = int(vocab.max(initial=0)) + 1
+        if len(sls) * owners * items >= 2**62:
+            raise AdjudicationError("too many sub-limit keys to number in 64 bits")
+        raw, where = [], []
+        for s, (ri, t, sl) in enumerate(sls):
+            sel = np.flatnonzero((dest == ri) & ((mask >> s) & 1 == 1))
+            owner = enc[sel] if sl.per == "encounter" else e_person[enc[sel]]
+            raw.append((s * owners + owner) * items + (item[sel] if sl.per == "item_year" else 0))
+            where.append((sel, t, sl.measure == "payable"))
+        ids, uniques = pd.factorize(np.concatenate(raw))
+        n_keys = len(uniques)
+        start = 0
+        for sel, t, payable in where:
+            keys[sel, t] = ids[start:start + len(sel)]
+            if payable:
+                payable_keys[sel, t] = keys[sel, t]
+            start += len(sel)
+    measure = {"payable": 0, "eligible": 1, "count": 2}
+    sl_measure = np.array([measure[sl.measure] for _, _, sl in sls] or [0], np.int64)
+    sl_amount = np.array([sl.count if sl.measure == "count" else _fen(sl.limit) for _, _, sl in sls] or [0], np.int64)
+    elig = np.zeros(len(row), np.int64)
+    own = np.zeros(len(row), np.bool_)
+    _limited_pass(enc, row, part, amount, p_combo, keys, lut_dest, lut_w, lut_pend, lut_lim, sl_first, sl_measure,
+                  sl_amount, max(n_keys, 1), n_resp, out, pend, elig, own)
+    return _OneByOne(row, enc, part, p_combo, amount, elig, own, line_no * 4 + part, payable_keys, n_keys, sl_amount,
+                     sl_measure)
+
+
+def _runs(idx: np.ndarray, by: np.ndarray) -> list[np.ndarray]:
+    """``idx`` split into runs of equal ``by[idx]`` (``idx`` grouped by it)."""
+    if not len(idx):
+        return []
+    return np.split(idx, np.flatnonzero(np.diff(by[idx])) + 1)
 
 
 def _claim_order(claim_ids: pd.Series, service: np.ndarray, person_rank: np.ndarray) -> np.ndarray:
@@ -637,10 +827,6 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     if claims["claim_id"].duplicated().any():
         dup = sorted(claims.loc[claims["claim_id"].duplicated(), "claim_id"].unique())[:5]
         raise AdjudicationError(f"claim ids repeat: {dup}")
-    if any(r.sub_limits for r in product.responsibilities):
-        out = reference_rows(population, product, unknown_lists)
-        out["engine"] = "reference"
-        return (out, None) if detail else out
 
     resps = product.responsibilities
     n_resp = len(resps)
@@ -694,12 +880,14 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     continuing = stay & (not by_adm) & (starts_on < p_start) & enrolled_prev[e_person]
     excluded |= ~continuing & (starts_on < cover_start[e_person])
     excluded |= ~continuing & (starts_on <= waiting_until[e_person])
-    fallback_person = np.zeros(len(ins), bool)
+    # a stay past the end of cover, pro-rated by days where the cross-year rule says so
+    prorate = np.zeros(len(enc), np.bool_)
+    covered_days = stay_days = np.zeros(len(enc), np.int64)
     if by_adm and rule.rule != "to_discharge":
-        tail = rule.tail_days if rule.rule == "admission_year_tail" else 0
+        covered_until = p_end + 1 + (rule.tail_days if rule.rule == "admission_year_tail" else 0)
         renewed = kind_cover[person_kind, 3].astype(bool)
-        prorated = ~excluded & stay & (discharged > p_end + 1 + tail) & ~renewed[e_person]
-        fallback_person[e_person[prorated]] = True
+        prorate = ~excluded & stay & (discharged > covered_until) & ~renewed[e_person]
+        covered_days, stay_days = covered_until - admitted, discharged - admitted
 
     # -- facts per encounter, and the choices they make -----------------------------------------
     diag = _strings(enc["diagnoses"])
@@ -766,11 +954,16 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
                                             (name_c, name_u), (kind_c, len(kind_u)), settled, (inst_c, len(inst_u)),
                                             (diag_c, len(diag_u)))
     # what each combination's portions are: destination (responsibility index, or -1), weight
-    # (1/10,000; 0 = none) and whether the portion is held for review
+    # (1/10,000; 0 = none), whether the portion is held for review, whether its
+    # responsibility has sub-limits (1: eligible or count, 2: payable) and which of them
+    # select it (a bit per sub-limit, numbered over the product)
     n_combo = len(combo_first)
     lut_dest = np.full((4, n_combo), -1, np.int16)
     lut_w = np.zeros((4, n_combo), np.int32)
     lut_pend = np.zeros((4, n_combo), np.bool_)
+    lut_lim = np.zeros((4, n_combo), np.int8)
+    lut_sl = np.zeros((4, n_combo), np.int64)
+    sl_first = np.cumsum([0] + [len(r.sub_limits) for r in resps]).astype(np.int64)
     for j, row in enumerate(combo_first):
         e_i = l_enc[row]
         line_ns = SimpleNamespace(chrgitm_lv=lv_u[lv_c[row]], med_chrgitm_type=ft_u[ft_c[row]],
@@ -781,34 +974,63 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
             entry, miss = classifier.classify(part, line_ns, enc_ns)  # type: ignore[arg-type]
             if entry is None:
                 lut_pend[part_i, j] = miss[0] == "pending_review"
-            else:
-                lut_dest[part_i, j] = entry.r_index
-                lut_w[part_i, j] = _rate(entry.weight) if entry.weight is not None else 0
+                continue
+            r = entry.resp
+            lut_dest[part_i, j] = entry.r_index
+            lut_w[part_i, j] = _rate(entry.weight) if entry.weight is not None else 0
+            lut_lim[part_i, j] = int(entry.limited) | 2 * int(entry.payable_limited)
+            for t, sl in enumerate(r.sub_limits):
+                if classifier.sub_limits[(r.id, sl.id)].matches(part, line_ns, enc_ns):  # type: ignore[arg-type]
+                    lut_sl[part_i, j] |= 1 << int(sl_first[entry.r_index] + t)
 
     live = ~excluded
     n_enc = len(enc)
+    slow_line = np.zeros(len(lines), np.bool_)
+    _slow_lines(l_enc, combo, lut_lim, live, prorate, slow_line)
+    has_slow = np.zeros(n_enc, np.bool_)
+    has_slow[l_enc[slow_line]] = True
     g_all = np.zeros(n_enc * n_resp, np.int64)
     e_pend = np.zeros(n_enc, np.int64)
     direct = copay_total == enc["inscp_scp_amt"].to_numpy(np.int64)  # public payers paid nothing
     shared = ~direct & (copay_total > 0)
     plan = np.zeros((5, n_enc), np.int64)
     plan[0], plan[1] = np.iinfo(np.int64).max, np.iinfo(np.int64).min
-    _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, lut_dest, lut_w, lut_pend, n_resp, g_all,
-                   e_pend, plan)
+    plan[2, has_slow] = 1  # a co-pay read line by line is shared over the lines
+    _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, prorate, lut_dest, lut_w, lut_pend,
+                   lut_lim, n_resp, g_all, e_pend, plan)
     # in-scope co-pay where public payers paid: shared over the encounter's lines
     copay_rows, copay_shares = _shared_copay(
-        lines, l_enc, combo, (pre, det, ful, over), plan, copay_total, lut_dest[1], lut_w[1],
-        lut_pend[1], live, n_resp, g_all, e_pend, detail, (code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u))
+        lines, l_enc, combo, (pre, det, ful, over), plan, copay_total, (lut_dest[1], lut_w[1], lut_pend[1], lut_lim[1]),
+        live, prorate, n_resp, g_all, e_pend, detail, (code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u))
     # groups in adjudication order: claims per person, encounters by (service date, id), then
-    # responsibility
+    # responsibility, then (portions that are groups of their own) line and part
     enc_perm = np.lexsort((_sorted_ranks(enc["encounter_id"]), service_on, claim_rank[claim_pos]))
+    enc_pos = np.empty(n_enc, np.int64)
+    enc_pos[enc_perm] = np.arange(n_enc)
+    slow = _portions_one_by_one(
+        np.flatnonzero(slow_line), lines, l_enc, combo, (pre, det, ful, over), direct, (copay_rows, copay_shares),
+        prorate, (covered_days, stay_days), enc_pos, e_person, (code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u),
+        product, (lut_dest, lut_w, lut_pend, lut_lim, lut_sl), sl_first, n_resp, g_all, e_pend)
     keys = np.flatnonzero(g_all.reshape(n_enc, n_resp)[enc_perm].ravel() > 0)
     g_enc = enc_perm[keys // n_resp]
     g_resp = keys % n_resp
     g_elig = g_all[g_enc * n_resp + g_resp]
+    del g_all
+    n_sl = max(int(np.diff(sl_first).max(initial=0)), 1)
+    g_sub = np.full((len(keys), n_sl), -1, np.int64)
+    if slow.own.any():  # portions that are groups of their own, merged in order
+        own = np.flatnonzero(slow.own)
+        o_resp = lut_dest[slow.part[own], slow.combo[own]].astype(np.int64)
+        g_enc = np.concatenate((g_enc, slow.enc[own]))
+        g_resp = np.concatenate((g_resp, o_resp))
+        g_elig = np.concatenate((g_elig, slow.elig[own]))
+        sub_order = np.concatenate((np.full(len(keys), -1, np.int64), slow.order[own]))
+        g_sub = np.concatenate((g_sub, slow.payable_keys[own]))
+        order = np.lexsort((sub_order, g_resp, enc_pos[g_enc]))
+        g_enc, g_resp, g_elig, g_sub = g_enc[order], g_resp[order], g_elig[order], g_sub[order]
+    n_groups = len(g_enc)
     g_claim = claim_pos[g_enc]
     g_person = e_person[g_enc]
-    del g_all
     g_claim_rank = claim_rank[g_claim]
     g_fact = e_fact[g_enc]
     g_annual = choice_annual[g_fact, g_resp]
@@ -826,8 +1048,8 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
             band_rate.append(_rate(rate))
     arr = lambda x: np.asarray(x if x else [0], np.int64)  # noqa: E731
     basis = np.array([0 if r.ratio_basis == "eligible" else 1 for r in resps], np.int64)
-    g_ded = np.zeros(len(keys), np.int64)
-    g_raw = np.zeros(len(keys), np.int64)
+    g_ded = np.zeros(n_groups, np.int64)
+    g_raw = np.zeros(n_groups, np.int64)
     _bands_pass(g_person, g_resp, g_elig, g_annual, g_pool, g_sched, basis, n_resp, len(pool_ids),
                 arr(band_start), arr(band_end), arr(band_rate), arr(sched_first), arr(sched_count), g_ded, g_raw)
 
@@ -871,10 +1093,11 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     resp_cap = np.array([_fen(r.cap.amount) if r.cap else -1 for r in resps], np.int64)
     cc_amount = np.array([_fen(c.amount) for c in product.combined_caps] or [0], np.int64)[:len(product.combined_caps)]
     total_cap = _fen(product.total_cap.amount) if product.total_cap else -1
-    g_pay = np.zeros(len(keys), np.int64)
-    g_capcut = np.zeros(len(keys), np.int64)
-    g_indcut = np.zeros(len(keys), np.int64)
-    _caps_pass(g_person, g_claim, g_resp, g_share, g_cc, resp_cap, np.ascontiguousarray(cc_amount, np.int64),
+    g_pay = np.zeros(n_groups, np.int64)
+    g_capcut = np.zeros(n_groups, np.int64)
+    g_indcut = np.zeros(n_groups, np.int64)
+    _caps_pass(g_person, g_claim, g_resp, g_share, g_cc, g_sub, sl_first, slow.sl_amount, max(slow.n_keys, 1),
+               resp_cap, np.ascontiguousarray(cc_amount, np.int64),
                total_cap, claim_owed, other, n_resp, g_pay, g_capcut, g_indcut)
 
     # -- per claim ----------------------------------------------------------------------------------------
@@ -903,22 +1126,17 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
         columns[f"payable:{r.id}"] = per_resp_pay[:, ri][o]
     out = pd.DataFrame({c: columns[c] for c in result_columns(product)})
     out["engine"] = "batch"
-    if fallback_person.any():
-        slow_ids = set(ins["insured_id"].to_numpy()[fallback_person])
-        slow = reference_rows(population.subset(slow_ids), product, unknown_lists)
-        slow["engine"] = "reference"
-        out = pd.concat([out[~out["insured_id"].isin(slow_ids)], slow], ignore_index=True)
-        out = out.sort_values(["insured_id", "service_on", "claim_id"], ignore_index=True)
     if not detail:
         return out
     copay_line = np.where(direct[l_enc], det - ful - over - pre, 0)
     copay_line[copay_rows] = copay_shares
-    portions = _portion_rows(resps, lines, l_enc, live, combo, lut_dest, lut_w, np.stack([pre, copay_line, ful, over]))
+    portions = _portion_rows(resps, lines, l_enc, live, combo, lut_dest, lut_w, np.stack([pre, copay_line, ful, over]),
+                             slow)
     groups = pd.DataFrame({
         "claim_id": claims["claim_id"].to_numpy()[g_claim], "encounter_id": enc["encounter_id"].to_numpy()[g_enc],
         "responsibility": np.array([r.id for r in resps], dtype=object)[g_resp], "eligible": g_elig,
         "deductible": g_ded, "raw": g_raw, "rounded": g_share, "cap_cut": g_capcut, "indemnity_cut": g_indcut,
-        "payable": g_pay})
+        "payable": g_pay}).groupby(["claim_id", "encounter_id", "responsibility"], sort=False, as_index=False).sum()
     ytd = _year_to_date_rows(product, claims, claim_person, claim_order, g_claim, g_resp, g_cc, g_elig, g_ded, g_pay)
     keep = lambda f: f[~f["claim_id"].isin(out.loc[out["engine"] != "batch", "claim_id"])]  # noqa: E731
     return out, ColumnarDetail(keep(portions).reset_index(drop=True), keep(groups).reset_index(drop=True),
@@ -926,8 +1144,9 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
 
 
 def _portion_rows(resps: Any, lines: pd.DataFrame, l_enc: np.ndarray, live: np.ndarray, combo: np.ndarray,
-                  lut_dest: np.ndarray, lut_w: np.ndarray, amounts: np.ndarray) -> pd.DataFrame:
-    """Every non-zero part of every fee line: where it went and what counts of it."""
+                  lut_dest: np.ndarray, lut_w: np.ndarray, amounts: np.ndarray, slow: _OneByOne) -> pd.DataFrame:
+    """Every non-zero part of every fee line: where it went and what counts of it (the
+    portions read one by one as they came out: nothing of a stay's uncovered part)."""
     frames = []
     ids = np.array([r.id for r in resps] + [None], dtype=object)
     for k, part in enumerate(_PARTS):
@@ -937,6 +1156,10 @@ def _portion_rows(resps: Any, lines: pd.DataFrame, l_enc: np.ndarray, live: np.n
         w = lut_w[k][combo[rows]].astype(np.int64)
         eligible = np.empty(len(a), np.int64)
         _weighted_all(a, w, eligible)
+        mine = slow.part == k
+        at = np.searchsorted(rows, slow.row[mine])
+        d[at] = np.where(slow.amount[mine] > 0, d[at], -1)
+        eligible[at] = slow.elig[mine]
         frames.append(pd.DataFrame({
             "claim_id": lines["claim_id"].to_numpy()[rows], "encounter_id": lines["encounter_id"].to_numpy()[rows],
             "line_no": lines["line_no"].to_numpy()[rows], "part": part, "responsibility": ids[d],
