@@ -268,7 +268,7 @@ def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, pror
             d = lut_dest[1, c]
             plan[0, e] = min(plan[0, e], d)
             plan[1, e] = max(plan[1, e], d)
-            plan[2, e] = max(plan[2, e], lut_w[1, c])
+            plan[2, e] = max(plan[2, e], lut_w[1, c], lut_lim[1, c])  # weighted or sub-limited: shared
             plan[3, e] += 1
             if d < 0 and lut_pend[1, c]:
                 plan[4, e] += 1
@@ -313,6 +313,26 @@ def _slow_lines(l_enc, combo, lut_lim, live, prorate, out):  # pragma: no cover 
             continue
         c = combo[i]
         out[i] = lut_lim[0, c] != 0 or lut_lim[1, c] != 0 or lut_lim[2, c] != 0 or lut_lim[3, c] != 0
+
+
+@numba.njit(cache=True)
+def _expand_portions(rows, pre, copay, ful, over, l_enc, combo, prorate, lut_lim, out_row, out_part,
+                     out_amount):  # pragma: no cover - compiled
+    """The non-zero portions of ``rows`` (in their order, parts in order) that are read one
+    by one: every portion of a pro-rated stay, and those a responsibility with sub-limits
+    takes (the fast pass has the others). Returns how many."""
+    n = 0
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        c = combo[i]
+        for k in range(4):
+            a = pre[i] if k == 0 else (copay[j] if k == 1 else (ful[i] if k == 2 else over[i]))
+            if a != 0 and (prorate[l_enc[i]] or lut_lim[k, c] != 0):
+                out_row[n] = i
+                out_part[n] = k
+                out_amount[n] = a
+                n += 1
+    return n
 
 
 @numba.njit(cache=True)
@@ -408,6 +428,17 @@ def _scatter_min(out, index, values):  # pragma: no cover - compiled
     for i in range(index.shape[0]):
         if values[i] < out[index[i]]:
             out[index[i]] = values[i]
+
+
+@numba.njit(cache=True)
+def _share_runs(starts, ends, totals, weights, ranks, out):  # pragma: no cover - compiled
+    """Each run [starts[g], ends[g]) shares its total over its weights by the kernel's
+    largest remainder, equal remainders by ``ranks`` then place."""
+    for g in range(starts.shape[0]):
+        a, b = starts[g], ends[g]
+        parts = _k_largest_remainder(totals[g], weights[a:b], ranks[a:b])
+        for i in range(b - a):
+            out[a + i] = parts[i]
 
 
 @numba.njit(cache=True)
@@ -662,13 +693,21 @@ def _shared_copay(lines: pd.DataFrame, l_enc: np.ndarray, combo: np.ndarray, amo
         line_no = lines["line_no"].to_numpy(np.int64)
         rows = rows[np.lexsort((line_no[rows], l_enc[rows]))]
         edges = np.flatnonzero(np.diff(l_enc[rows])) + 1
-        starts = np.concatenate(([0], edges))
-        for a, b in zip(starts, np.append(edges, len(rows))):
+        starts = np.concatenate(([0], edges)).astype(np.int64)
+        ends = np.append(edges, len(rows)).astype(np.int64)
+        weights = det[rows] - ful[rows] - over[rows] - pre[rows]
+        totals = copay_total[l_enc[rows[starts]]]
+        # equal remainders go by what the line is: its rank among the lines' keys
+        ranks = _key_ranks([_text_ranks(code_u)[code_c[rows]], _text_ranks(name_u)[name_c[rows]],
+                            _text_ranks(lv_u)[lv_c[rows]], _text_ranks(ft_u)[ft_c[rows]], det[rows], ful[rows],
+                            over[rows], pre[rows]])
+        safe = _fits(totals, weights, starts, ends)
+        _share_runs(starts[safe], ends[safe], totals[safe], weights, ranks, shares)
+        for a, b in zip(starts[~safe], ends[~safe]):  # beyond int64: the same rule in Python integers
             members = rows[a:b]
-            weights = [int(det[m] - ful[m] - over[m] - pre[m]) for m in members]
             ties = [(code_u[code_c[m]], name_u[name_c[m]], lv_u[lv_c[m]], ft_u[ft_c[m]], int(det[m]), int(ful[m]),
                      int(over[m]), int(pre[m]), "") for m in members]
-            shares[a:b] = allocate_units(int(copay_total[l_enc[members[0]]]), weights, ties)
+            shares[a:b] = allocate_units(int(copay_total[l_enc[members[0]]]), [int(w) for w in weights[a:b]], ties)
         _add_copay(rows, shares, l_enc, combo, live, prorate, dest1, w1, pend1, lim1, n_resp, out, pend)
     return rows, shares
 
@@ -704,17 +743,17 @@ def _portions_one_by_one(rows: np.ndarray, lines: pd.DataFrame, l_enc: np.ndarra
     pre, det, ful, over = amounts
     lut_dest, lut_w, lut_pend, lut_lim, lut_sl = luts
     code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u = texts
+    line_nos = lines["line_no"].to_numpy(np.int64)
+    rows = rows[np.argsort(enc_pos[l_enc[rows]] * (int(line_nos.max(initial=0)) + 1) + line_nos[rows], kind="stable")]
     copay = np.where(direct[l_enc[rows]], det[rows] - ful[rows] - over[rows] - pre[rows], 0)
     at = pd.Index(copays[0]).get_indexer(rows)
     copay[at >= 0] = copays[1][at[at >= 0]]
-    parts = np.stack([pre[rows], copay, ful[rows], over[rows]], axis=1)
-    r_idx, part = np.nonzero(parts)
-    amount = parts[r_idx, part]
-    row = rows[r_idx]
+    n = 4 * len(rows)
+    row, part, amount = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    n = _expand_portions(rows, pre, copay, ful, over, l_enc, combo, prorate, lut_lim, row, part, amount)
+    row, part, amount = row[:n], part[:n], amount[:n]
     enc = l_enc[row].astype(np.int64)
-    line_no = lines["line_no"].to_numpy(np.int64)[row]
-    o = np.lexsort((part, line_no, enc_pos[enc]))
-    row, enc, part, amount, line_no = row[o], enc[o], part[o].astype(np.int64), amount[o], line_no[o]
+    line_no = line_nos[row]
     p_combo = combo[row].astype(np.int64)
     for members in _runs(np.flatnonzero(prorate[enc]), enc):
         e = enc[members[0]]
@@ -723,9 +762,6 @@ def _portions_one_by_one(rows: np.ndarray, lines: pd.DataFrame, l_enc: np.ndarra
                  int(over[m]), int(pre[m]), _PARTS[k]) for m, k in zip(row[members], part[members])]
         total = kernel.prorated(sum(weights), int(days[0][e]), int(days[1][e]))
         amount[members] = allocate_units(total, weights, ties)
-    # the other portions of these lines are the fast pass's
-    keep = prorate[enc] | (lut_lim[part, p_combo] != 0)
-    row, enc, part, amount, line_no, p_combo = row[keep], enc[keep], part[keep], amount[keep], line_no[keep], p_combo[keep]
     # sub-limit keys: per year (the person), per encounter, per item and year (the person and
     # the line's code, or its name where it has none)
     sls = [(ri, t, sl) for ri, r in enumerate(product.responsibilities) for t, sl in enumerate(r.sub_limits)]
@@ -767,6 +803,37 @@ def _portions_one_by_one(rows: np.ndarray, lines: pd.DataFrame, l_enc: np.ndarra
                   sl_amount, max(n_keys, 1), n_resp, out, pend, elig, own)
     return _OneByOne(row, enc, part, p_combo, amount, elig, own, line_no * 4 + part, payable_keys, n_keys, sl_amount,
                      sl_measure)
+
+
+def _text_ranks(texts: np.ndarray) -> np.ndarray:
+    """Each text's rank in sorted order (Python's order of strings; equal texts, equal ranks)."""
+    order = sorted(range(len(texts)), key=lambda i: texts[i])
+    ranks = np.empty(len(texts), np.int64)
+    rank = -1
+    for k, i in enumerate(order):
+        if k == 0 or texts[i] != texts[order[k - 1]]:
+            rank += 1
+        ranks[i] = rank
+    return ranks
+
+
+def _key_ranks(columns: list[np.ndarray]) -> np.ndarray:
+    """Dense ranks of the rows' keys (tuples of the integer ``columns``, compared in order)."""
+    order = np.lexsort(columns[::-1])
+    keys = np.stack([c[order] for c in columns])
+    new = np.concatenate(([True], (keys[:, 1:] != keys[:, :-1]).any(axis=0)))
+    ranks = np.empty(len(order), np.int64)
+    ranks[order] = np.cumsum(new) - 1
+    return ranks
+
+
+def _fits(totals: np.ndarray, weights: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Whether total × weight (and the weights' sum) of each run stay below 2**62, so that
+    largest remainder is exact in int64."""
+    if not len(starts):
+        return np.zeros(0, bool)
+    limit = (2**62 // (ends - starts)) // np.maximum(np.maximum.reduceat(weights, starts), 1)
+    return totals < limit  # integer division: the check itself cannot overflow
 
 
 def _runs(idx: np.ndarray, by: np.ndarray) -> list[np.ndarray]:
@@ -987,15 +1054,13 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     n_enc = len(enc)
     slow_line = np.zeros(len(lines), np.bool_)
     _slow_lines(l_enc, combo, lut_lim, live, prorate, slow_line)
-    has_slow = np.zeros(n_enc, np.bool_)
-    has_slow[l_enc[slow_line]] = True
     g_all = np.zeros(n_enc * n_resp, np.int64)
     e_pend = np.zeros(n_enc, np.int64)
     direct = copay_total == enc["inscp_scp_amt"].to_numpy(np.int64)  # public payers paid nothing
     shared = ~direct & (copay_total > 0)
     plan = np.zeros((5, n_enc), np.int64)
     plan[0], plan[1] = np.iinfo(np.int64).max, np.iinfo(np.int64).min
-    plan[2, has_slow] = 1  # a co-pay read line by line is shared over the lines
+    plan[2, prorate] = 1  # a pro-rated stay's co-pay is shared over its lines
     _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, prorate, lut_dest, lut_w, lut_pend,
                    lut_lim, n_resp, g_all, e_pend, plan)
     # in-scope co-pay where public payers paid: shared over the encounter's lines
