@@ -253,3 +253,33 @@ def test_the_engines_agree_under_every_choice_for_unknown_lists() -> None:
             assert (batch["engine"] == "batch").all(), (pid, mode)
         # pended amounts exist by default and vanish when the run decides
         assert totals["pend"][1] > 0 and totals["member"][1] == totals["non-member"][1] == 0, (pid, totals)
+
+
+def test_newborns_are_grouped_by_what_their_birth_date_decides() -> None:
+    # A newborn enrolled within the special case's days of birth waits less; the birth date
+    # is part of a person's history only then, and the columnar engine groups people by it.
+    from huiminbao_rules.analytics.synthetic import SyntheticParams, population as synthetic
+
+    from huiminbao_rules.rules.product import Period as Window, SpecialCase, WaitingPeriod
+
+    base = get_product("shenzhen-2024")
+    start = base.period.start
+    enrollment = base.enrollment.model_copy(update={
+        "window": Window(start=start.replace(year=start.year - 1), end=start), "late_enrollment": True,
+        "waiting_periods": (WaitingPeriod(applies_to="late_enrollment", days=90, source=base.indemnity_source),),
+        "special_cases": (SpecialCase(group="newborn", enroll_within_days=30, source=base.indemnity_source),)})
+    product = base.model_copy(update={"enrollment": enrollment})
+    population = synthetic(product, SyntheticParams(insured=600), seed=3)
+    ins = population.insured.copy()
+    born = ins.index % 3 == 0
+    ins["enrolled_on"] = ins["enrolled_on"].where(~born, pd.Timestamp(product.period.start) + pd.Timedelta(days=20))
+    ins["birth_date"] = ins["birth_date"].where(
+        ~born, ins["enrolled_on"] - pd.to_timedelta((ins.index.to_series() % 90).to_numpy(), unit="D"))
+    ins["groups"] = ins["groups"].astype(str).where(~born, "newborn")
+    population = Population(ins, population.claims, population.encounters, population.fee_lines)
+    rows = _same_rows(product, population, "pend")
+    assert (rows["engine"] == "batch").all()
+    # some newborns' claims in the waiting period count, others are excluded
+    newborn = rows["insured_id"].isin(ins.loc[born, "insured_id"])
+    early = rows["service_on"] < pd.Timestamp(start) + pd.Timedelta(days=110)
+    assert rows.loc[newborn & early, "eligible"].gt(0).any() and rows.loc[newborn & early, "eligible"].eq(0).any()

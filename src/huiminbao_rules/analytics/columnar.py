@@ -455,7 +455,8 @@ def _histories(ins: pd.DataFrame, year: int) -> tuple[np.ndarray, list[History]]
     """Each person's :func:`~huiminbao_rules.claims.history.history_of` for ``year`` (the one
     meaning of a history), numbered: people with equal histories share a number. It is
     worked out once per distinct combination of the columns a person is made of; the birth
-    date joins the combination only where it changes the history (two birth dates tried)."""
+    date joins the combination only where the history holds it (a probe date found among
+    its fields)."""
     events = ins["event_on"] if "event_on" in ins else pd.Series(pd.NaT, index=ins.index)
     json_codes, json_uniques = pd.factorize(ins["history"].fillna("[]").astype(str))
     years = [tuple(EnrollmentYear.model_validate(h) for h in json.loads(u)) for u in json_uniques]
@@ -475,9 +476,9 @@ def _histories(ins: pd.DataFrame, year: int) -> tuple[np.ndarray, list[History]]
 
     index: dict[History, int] = {}
     kind_of_raw = np.full(len(raw_rows), -1, np.int64)
-    probes = zip(history(raw_rows, [date(1900, 1, 1)] * len(raw_rows)), history(raw_rows, [date(1901, 2, 2)] * len(raw_rows)))
-    for j, (h, other) in enumerate(probes):
-        if h == other:
+    probe = date(1900, 1, 1)
+    for j, h in enumerate(history(raw_rows, [probe] * len(raw_rows))):
+        if probe not in h:
             kind_of_raw[j] = index.setdefault(h, len(index))
     kinds = kind_of_raw[raw]
     by_birth = np.flatnonzero(kinds < 0)
@@ -854,7 +855,7 @@ def _claim_order(claim_ids: pd.Series, service: np.ndarray, person_rank: np.ndar
         tied[:-1] |= same
         at = np.flatnonzero(tied)
         run = np.cumsum(np.concatenate(([True], ~same)))[at]
-        ids = claim_ids.to_numpy(dtype=object)[order[at]]
+        ids = claim_ids.iloc[order[at]].to_numpy(dtype=object)
         order[at] = order[at][sorted(range(len(at)), key=lambda i: (run[i], ids[i]))]
     return order
 
