@@ -213,3 +213,176 @@ def test_the_indemnity_limit_is_what_is_owed_after_other_insurers_and_never_belo
     claim = _stays("2000.00", ("E1", "2023-01-10", "1000.00", "400.00"))  # others paid more than is owed
     adj = adjudicate(claim, _two_responsibilities("5000"))
     assert (adj.indemnity_limit, adj.payable, adj.indemnity_cut) == (D("0.00"), D("0.00"), D("1400.00"))
+
+
+# ---- the benefits kernel, rule by rule (figures worked by hand, in fen) ---------------------
+
+from huiminbao_rules.adjudication import kernel as K  # noqa: E402
+from huiminbao_rules.claims.history import History, history_of, insured_of, standing  # noqa: E402
+from huiminbao_rules.claims.models import EnrollmentYear, Insured  # noqa: E402
+
+
+def test_round_div_rounds_halves_as_the_mode_says_and_nothing_else() -> None:
+    # 5/2 = 2.5, 7/2 = 3.5, 15/10 = 1.5, 5/10 = 0.5: halves
+    assert [K.round_div(n, d, K.HALF_UP) for n, d in ((5, 2), (7, 2), (15, 10), (5, 10))] == [3, 4, 2, 1]
+    assert [K.round_div(n, d, K.HALF_EVEN) for n, d in ((5, 2), (7, 2), (15, 10), (5, 10))] == [2, 4, 2, 0]
+    assert [K.round_div(n, d, K.DOWN) for n, d in ((5, 2), (7, 2), (15, 10), (5, 10))] == [2, 3, 1, 0]
+    # 1/3 = 0.33, 2/3 = 0.67, 14/10 = 1.4, 16/10 = 1.6: not halves, every mode but DOWN goes to the nearest
+    for mode in (K.HALF_UP, K.HALF_EVEN):
+        assert [K.round_div(n, d, mode) for n, d in ((1, 3), (2, 3), (14, 10), (16, 10))] == [0, 1, 1, 2]
+    assert [K.round_div(n, d, K.DOWN) for n, d in ((1, 3), (2, 3), (14, 10), (16, 10))] == [0, 0, 1, 1]
+    # exact quotients are left alone
+    assert [K.round_div(6, 3, m) for m in (K.HALF_UP, K.HALF_EVEN, K.DOWN)] == [2, 2, 2]
+    assert K.MODES == {"ROUND_HALF_UP": 0, "ROUND_HALF_EVEN": 1, "ROUND_DOWN": 2}
+
+
+def test_round_raw_turns_fen_times_rate_into_fen_or_whole_yuan() -> None:
+    # raw is fen × 10,000: 12,345 = 1.2345 fen; 15,000 = 1.5 fen; 25,000 = 2.5 fen
+    assert K.round_raw(12345, 1, K.HALF_UP) == 1
+    assert (K.round_raw(15000, 1, K.HALF_UP), K.round_raw(15000, 1, K.HALF_EVEN)) == (2, 2)
+    assert (K.round_raw(25000, 1, K.HALF_UP), K.round_raw(25000, 1, K.HALF_EVEN), K.round_raw(29999, 1, K.DOWN)) == (3, 2, 2)
+    # 1,234,567,890 = 123,456.789 fen = 1,234.56789 yuan: to the yuan 1,235 (half up) or 1,234 (down)
+    assert (K.round_raw(1234567890, 100, K.HALF_UP), K.round_raw(1234567890, 100, K.DOWN)) == (123500, 123400)
+    assert K.RATE_SCALE == 10_000
+
+
+def test_weights_and_pro_rating_round_to_the_fen_half_up() -> None:
+    # 3.33 yuan × 0.5 = 1.665 -> 1.67; 10.00 × 0.3333 = 3.333 -> 3.33; 0.01 × 0.5 = 0.005 -> 0.01
+    assert [K.weighted(a, w) for a, w in ((333, 5000), (1000, 3333), (1, 5000), (0, 5000), (777, 10000))] == [
+        167, 333, 1, 0, 777]
+    # 10.00 yuan over 1 of 3 days = 3.333 -> 3.33; 2 of 3 days = 6.667 -> 6.67; 0.01 over 1 of 2 days -> 0.01
+    assert [K.prorated(a, c, d) for a, c, d in ((1000, 1, 3), (1000, 2, 3), (1, 1, 2), (1000, 3, 3))] == [
+        333, 667, 1, 1000]
+
+
+def test_the_copay_is_what_the_public_payers_left_never_below_zero() -> None:
+    assert (K.copay(1000, 700), K.copay(1000, 1000), K.copay(1000, 1200), K.copay(0, 0)) == (300, 0, 0, 0)
+
+
+def test_the_deductible_takes_what_is_left_of_it_and_no_more_than_the_amount() -> None:
+    assert (K.deductible_left(1000, 300), K.deductible_left(1000, 1000), K.deductible_left(1000, 1500)) == (700, 0, 0)
+    # 1,000 deductible of which 800 used: 200 left, taken from 500
+    assert K.deductible_taken(500, 1000, 800) == 200
+    assert (K.deductible_taken(500, 1000, 0), K.deductible_taken(500, 1000, 500), K.deductible_taken(700, 1000, 300)) == (
+        500, 500, 700)
+    assert (K.deductible_taken(0, 1000, 0), K.deductible_taken(500, 1000, 1200), K.deductible_taken(500, 0, 0)) == (0, 0, 0)
+
+
+def test_an_amount_lies_on_the_eligible_axis_or_after_the_deductible() -> None:
+    # 500 eligible, 200 of it deductible, after 1,000 eligible of which 300 was deductible
+    assert K.band_axis(True, 1000, 300, 500, 200) == (1200, 1500)
+    assert K.band_axis(False, 1000, 300, 500, 200) == (700, 1000)
+    assert K.band_axis(False, 0, 0, 500, 0) == (0, 500)
+    assert K.band_axis(True, 0, 0, 500, 500) == (500, 500)
+
+
+def test_a_band_piece_is_the_part_of_the_amount_inside_the_band() -> None:
+    assert K.band_piece(500, 1500, 0, 1000) == (500, 1000)      # the band ends inside the amount
+    assert K.band_piece(500, 800, 0, 1000) == (500, 800)        # the amount ends inside the band
+    assert K.band_piece(500, 1000, 0, 1000) == (500, 1000)      # both end together
+    assert K.band_piece(500, 1500, 1000, -1) == (1000, 1500)    # an open band
+    assert K.band_piece(200, 300, 100, 0) == (200, 0)           # a band ending at 0 holds nothing
+    assert K.band_piece(1500, 2000, 0, 1000) == (1500, 1000)    # below the amount: empty
+
+
+def test_the_bands_pay_each_piece_at_its_rate() -> None:
+    starts, ends, rates = (0, 1000), (1000, -1), (5000, 8000)  # 50% to 10.00 yuan, 80% above
+    # 5.00..15.00 yuan: 5.00 at 50% and 5.00 at 80%: raw 500 × 5,000 + 500 × 8,000
+    assert K.bands_raw(500, 1500, starts, ends, rates) == 6_500_000
+    assert K.bands_raw(1200, 1500, starts, ends, rates) == 300 * 8000
+    assert K.bands_raw(0, 0, starts, ends, rates) == 0
+    assert K.bands_raw(1500, 1500, starts, ends, rates) == 0
+
+
+def test_a_limit_keeps_what_is_left_of_it_and_cuts_the_rest() -> None:
+    assert (K.room(1000, 300), K.room(1000, 1000), K.room(1000, 1500)) == (700, 0, 0)
+    assert K.capped(500, 1000, 800) == (200, 300)
+    assert K.capped(500, 1000, 1200) == (0, 500)
+    assert K.capped(500, 1000, 500) == (500, 0)
+    assert K.capped(500, 1000, 0) == (500, 0)
+    assert [K.count_allows(c, n) for c, n in ((0, 1), (1, 1), (2, 1), (0, 0), (2, 3))] == [True, False, False, False, True]
+
+
+def test_the_indemnity_limit_and_its_excess() -> None:
+    assert (K.indemnity_limit(1000, 300), K.indemnity_limit(1000, 1000), K.indemnity_limit(300, 1000)) == (700, 0, 0)
+    assert (K.indemnity_excess(1200, 1000), K.indemnity_excess(1000, 1000), K.indemnity_excess(800, 1000)) == (200, 0, 0)
+    assert (K.cut_from(300, 500), K.cut_from(500, 300), K.cut_from(300, 300), K.cut_from(0, 300)) == (300, 300, 300, 0)
+
+
+def test_largest_remainder_gives_the_units_left_to_the_largest_remainders_then_by_rank() -> None:
+    assert K.largest_remainder(10, (1, 1, 1), (0, 0, 0)) == [4, 3, 3]
+    assert K.largest_remainder(10, (1, 1, 1), (2, 1, 0)) == [3, 3, 4]
+    # 5 over (1, 1, 1, 1, 3): floors (0, 0, 0, 0, 2), remainders (5, 5, 5, 5, 1) sevenths; 3 left, by rank
+    assert K.largest_remainder(5, (1, 1, 1, 1, 3), (3, 2, 1, 0, 0)) == [0, 1, 1, 1, 2]
+    # 2 over (5, 3, 3, 1): remainders (10, 6, 6, 2) twelfths: the 10 first, then the tie at 6 by rank
+    assert K.largest_remainder(2, (5, 3, 3, 1), (9, 1, 0, 5)) == [1, 0, 1, 0]
+    assert K.largest_remainder(2, (5, 3, 3, 1), (9, 0, 1, 5)) == [1, 1, 0, 0]
+    # 3 over (3, 2, 2, 2): floors (1, 0, 0, 0), remainders (0, 6, 6, 6) ninths: two of the tie
+    assert K.largest_remainder(3, (3, 2, 2, 2), (0, 1, 0, 2)) == [1, 1, 1, 0]
+    # 14 over (5, 3, 3, 1): floors (5, 3, 3, 1), remainders (10, 6, 6, 2) twelfths: the unit adds to a floor
+    assert K.largest_remainder(14, (5, 3, 3, 1), (9, 1, 0, 5)) == [6, 3, 4, 1]
+    # 4 over (1, 1, 1, 1, 3): floors (0, 0, 0, 0, 1), remainders (4, 4, 4, 4, 5) sevenths: the 5 first,
+    # then two of the four tied at 4, by place
+    assert K.largest_remainder(4, (1, 1, 1, 1, 3), (0, 0, 0, 0, 0)) == [1, 1, 0, 0, 2]
+    assert K.largest_remainder(0, (1, 2), (0, 0)) == [0, 0]
+    assert K.largest_remainder(7, (0, 0), (0, 0)) == [0, 0]
+    assert K.largest_remainder(7, (0, 3), (0, 0)) == [0, 7]
+
+
+def test_money_shares_by_the_kernel_rule() -> None:
+    # allocate is the kernel's largest remainder on fen: 0.05 over (1, 1, 1, 1, 3) -> 0.00, 0.01 ...
+    assert allocate(Decimal("0.05"), [Decimal(1)] * 4 + [Decimal(3)], [3, 2, 1, 0, 0]) == [
+        Decimal("0.00"), Decimal("0.01"), Decimal("0.01"), Decimal("0.01"), Decimal("0.02")]
+    assert allocate_units(5, [1, 1, 1, 1, 3]) == [1, 1, 1, 0, 2]
+
+
+# ---- what a history means ---------------------------------------------------------------------
+
+
+def _person(**changes: object) -> Insured:
+    data: dict[str, object] = {"id": "P1", "birth_date": date(1980, 5, 1), "scheme": "employee",
+                               "enrolled_on": date(2022, 12, 1)}
+    data.update(changes)
+    return Insured(**data)  # type: ignore[arg-type]
+
+
+def test_standing_counts_the_years_just_before_and_the_claim_free_ones() -> None:
+    years = [EnrollmentYear(year=y, enrolled=e, paid=p) for y, e, p in (
+        (2019, True, "0"), (2020, False, "0"), (2021, True, "0"), (2022, True, "10.00"), (2023, True, "0"))]
+    # 2024: 2023, 2022, 2021 enrolled (3); 2023 claim-free, 2022 paid something (1)
+    assert standing(years, 2024) == (3, 1, False, False)
+    # 2022: 2021 only (2020 not enrolled); renewed for 2023
+    assert standing(years, 2022) == (1, 1, False, True)
+    # 2021: not enrolled in 2020, enrolled in 2019: a gap
+    assert standing(years, 2021) == (0, 0, True, True)
+    assert standing(years, 2020) == (1, 1, False, True)
+    assert standing((), 2024) == (0, 0, False, False)
+    assert standing([EnrollmentYear(year=2022, enrolled=False)], 2024) == (0, 0, False, False)
+
+
+def test_history_of_keeps_what_the_rules_read_and_nothing_else() -> None:
+    a = _person(groups=("retiree", "newborn"), pre_existing=("diabetes",),
+                history=(EnrollmentYear(year=2022, enrolled=True, paid="0"),))
+    h = history_of(a, 2023)
+    assert h == History(scheme="employee", enrolled_on=date(2022, 12, 1), groups=frozenset({"retiree", "newborn"}),
+                        pre_existing=frozenset({"diabetes"}), event_on=None, newborn_birth=date(1980, 5, 1),
+                        years_before=1, claim_free_before=1, gap=False, renewed=False)
+    assert h.enrolled_last_year
+    # the order of groups, the id and (outside the newborn case) the birth date do not matter
+    b = _person(id="P2", groups=("retiree",), birth_date=date(1970, 1, 1))
+    c = _person(id="P3", groups=("retiree",), birth_date=date(1990, 1, 1))
+    assert history_of(b, 2023) == history_of(c, 2023)
+    assert history_of(b, 2023).newborn_birth is None and not history_of(b, 2023).enrolled_last_year
+    # an event day replaces the birth date
+    d = _person(groups=("newborn",), event_on=date(2022, 11, 1))
+    assert history_of(d, 2023).newborn_birth is None and history_of(d, 2023).event_on == date(2022, 11, 1)
+
+
+def test_a_person_standing_for_a_history_has_exactly_that_history() -> None:
+    years = (EnrollmentYear(year=2020, enrolled=True, paid="0"), EnrollmentYear(year=2021, enrolled=True, paid="5.00"),
+             EnrollmentYear(year=2022, enrolled=True, paid="0"), EnrollmentYear(year=2024, enrolled=True))
+    for person in (_person(history=years, groups=("newborn",)), _person(history=years[:1]), _person(),
+                   _person(history=years[1:], pre_existing=("a", "b"), event_on=date(2022, 6, 1))):
+        for year in (2021, 2022, 2023, 2024):
+            h = history_of(person, year)
+            assert history_of(insured_of(h, year, "X"), year) == h

@@ -1,9 +1,13 @@
 """Adjudication: one claim under one product version, given the year to date.
 
-Pure: no I/O, no clock, no globals; the same inputs give the same result. The order
-of work (each step is written down in the result's ``steps``):
+Pure: no I/O, no clock, no globals; the same inputs give the same result. This module
+is the definition of the rules: :func:`adjudicate` runs the stages below in order, each
+a small function, and every money rule is one of the benefits kernel's
+(:mod:`.kernel`, in integer fen). The order of work (each step is written down in the
+result's ``steps``; ``docs/computation.md`` explains each):
 
-1. **Cover.** When the person's cover starts, and any waiting period (:mod:`.coverage`).
+1. **Cover.** When the person's cover starts, and any waiting period (:mod:`.coverage`,
+   from what the person's history means: :func:`~huiminbao_rules.claims.history.history_of`).
 2. **Encounters**, in service-date order (then id). An encounter of another policy year,
    before cover or inside a waiting period is excluded whole; a stay past the end of
    cover is pro-rated by days where the product's cross-year rule says so.
@@ -33,40 +37,51 @@ of work (each step is written down in the result's ``steps``):
 
 Within one encounter and responsibility, the per-line figures (``Adjudication.lines``)
 follow line order: earlier lines use the deductible first, later lines bear cuts first.
+They and the ``steps`` are made from the finished figures when first read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any, NamedTuple
 
-from huiminbao_rules.rules.classify import Entry, classifier_of
-from huiminbao_rules.adjudication.coverage import Cover, Facts, cover_of, facts_of, holds
-from huiminbao_rules.core.errors import AdjudicationError
-from huiminbao_rules.claims.models import Claim, Encounter, FeeLine, Insured
-from huiminbao_rules.core.money import ZERO, allocate, exact, quantize, round_fen
-from huiminbao_rules.rules.product import DeductibleVariant, Product, RatioSchedule, Responsibility
+from huiminbao_rules.adjudication import kernel
+from huiminbao_rules.adjudication.coverage import Cover, Facts, cover_for, facts_for, holds
 from huiminbao_rules.adjudication.result import (
+    YTD_VERSION,
     Adjudication,
     BandPiece,
+    Caveat,
     Exclusion,
     LineResult,
     PortionResult,
     ResponsibilityResult,
     ResponsibilityToDate,
-    Caveat,
     Step,
-    YTD_VERSION,
     YearToDate,
     check_year_to_date,
 )
+from huiminbao_rules.claims.history import History, history_of
+from huiminbao_rules.claims.models import Claim, Encounter, FeeLine
+from huiminbao_rules.core.errors import AdjudicationError
+from huiminbao_rules.core.money import ZERO, exact, format_yuan, from_fen, quantize, to_fen
+from huiminbao_rules.rules.classify import Classifier, Entry, classifier_of
+from huiminbao_rules.rules.product import (
+    Cited,
+    CombinedCap,
+    DeductibleVariant,
+    Product,
+    RatioSchedule,
+    Responsibility,
+    SubLimit,
+    WaitingPeriod,
+)
 
 __all__ = ["YearResult", "adjudicate", "fresh_year", "replay"]
-
-_PARTS = ("preselfpay", "inscp_copay", "fulamt", "overlmt")
-
 
 def fresh_year(product: Product, insured_id: str | None = None) -> YearToDate:
     """Empty accumulators for a person's first claim of the policy year."""
@@ -77,25 +92,175 @@ def fresh_year(product: Product, insured_id: str | None = None) -> YearToDate:
     )
 
 
-class _Group:
-    """One responsibility's eligible portions within one encounter, adjudicated together."""
+# ---- what the stages pass on (money in integer fen) ------------------------------------
 
-    __slots__ = ("enc", "facts", "resp", "r_index", "order", "portions", "eligible", "annual", "d_clause",
-                 "d_source", "left", "deductible", "pos", "base", "s_index", "schedule", "pieces", "raw",
-                 "rounded", "cuts", "payable", "sub_keys", "combined")
 
-    def __init__(self, enc: Encounter, facts: Facts, resp: Responsibility, r_index: int, order: tuple[int, int]):
-        self.enc, self.facts, self.resp, self.r_index, self.order = enc, facts, resp, r_index, order
-        self.portions: list[list] = []  # type: ignore[type-arg]
-        self.eligible = ZERO
-        self.deductible = ZERO
-        self.rounded = ZERO
-        self.payable = ZERO
-        self.raw = ZERO
-        self.cuts: list[tuple[str, Decimal]] = []
-        self.pieces: list[BandPiece] = []
-        self.sub_keys: list[str] = []
-        self.combined: list[str] = []
+class Verdict(NamedTuple):
+    """Stage 2: an encounter, the facts its conditions are judged on, and whether it is
+    covered: the exclusion ``reason`` (None: covered), the ``clause`` that decides, the
+    part of a stay covered as ``(covered days, days)`` (None: all of it) and the values
+    its step shows."""
+
+    encounter: Encounter
+    facts: Facts
+    reason: str | None
+    clause: str
+    fraction: tuple[int, int] | None
+    info: dict[str, object]
+
+
+class Portion(NamedTuple):
+    """Stages 3-4: one owed part of a fee line, where it went and what of it is eligible."""
+
+    part: str
+    amount: int
+    responsibility: str | None
+    eligible: int
+    exclusions: tuple[Exclusion, ...]
+
+
+class Line(NamedTuple):
+    """A fee line of an encounter (``number`` counts from 1) and its owed portions
+    (indexes into the claim's list of portions); ``copay`` its share of the co-pay."""
+
+    encounter: Encounter
+    number: int
+    line: FeeLine
+    copay: int
+    portions: tuple[int, ...]
+
+
+class Group(NamedTuple):
+    """One responsibility's eligible portions within one encounter, adjudicated together
+    (a responsibility with payable sub-limits: one portion per group). ``limits``: the
+    payable sub-limits the group counts against, as (clause, limit, accumulator key)."""
+
+    encounter: Encounter
+    facts: Facts
+    resp: Responsibility
+    r_index: int
+    portions: tuple[int, ...]
+    eligible: int
+    limits: tuple[tuple[str, int, str], ...]
+
+
+class ListNote(NamedTuple):
+    """A portion whose placement met a list of unknown membership (``pending``: the amount
+    held for review, or None when the run assumed membership)."""
+
+    encounter_id: str
+    number: int
+    part: str
+    responsibility: str | None
+    lists: tuple[str, ...]
+    pending: Decimal | None
+
+
+class Placement(NamedTuple):
+    """A portion placed (or refused) by a list: the entry that took it, or the id of the
+    list that refused it, and the lists whose membership was assumed."""
+
+    encounter_id: str
+    number: int
+    part: str
+    by: Entry | str
+    assumed: tuple[str, ...]
+
+
+class Choice(NamedTuple):
+    """Stage 5: the deductible and ratio schedule a responsibility uses for some facts
+    (``amount`` the annual deductible as the product states it, ``annual`` in fen)."""
+
+    amount: Decimal
+    annual: int
+    clause: str
+    source: str | None
+    s_index: int
+    schedule: RatioSchedule
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    rates: tuple[int, ...]
+
+
+class Banded(NamedTuple):
+    """Stage 5 for one group: what was left of the deductible, the year's eligible and
+    deductible before the group, the deductible it took, its band pieces and raw amount
+    (fen × 10,000)."""
+
+    choice: Choice
+    left: int
+    position: int
+    taken: int
+    deductible: int
+    pieces: tuple[BandPiece, ...]
+    raw: int
+
+
+class Paid(NamedTuple):
+    """Stages 6-8 for one group: its share of the rounded amount, the cuts (clause, fen)
+    and what it pays."""
+
+    rounded: int
+    cuts: tuple[tuple[str, int], ...]
+    payable: int
+
+
+@dataclass
+class _Running:
+    """The year's accumulators while a claim is placed (eligible and count sub-limits)."""
+
+    sub_used: dict[str, int]
+    sub_counts: dict[str, int]
+    counted: dict[tuple[str, str, int], bool] = field(default_factory=dict)
+
+
+# ---- the claim, stage by stage ---------------------------------------------------------
+
+
+@exact
+def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None = None, *,
+               unknown_lists: str = "pend") -> Adjudication:
+    """What ``product`` pays on ``claim``, given the person's ``year_to_date`` (fresh if None).
+
+    ``unknown_lists`` says what a line of unknown membership of a list that is not complete
+    means: ``pend`` (held for review where membership would change the outcome; the
+    default), ``member`` or ``non-member`` (what-if runs). The choice and every list it
+    touched are recorded in the result's ``caveats``.
+
+    Returns an :class:`~huiminbao_rules.adjudication.result.Adjudication` with per-responsibility and
+    per-line figures, the ordered steps with their clauses and sources, and the new
+    year-to-date accumulators. Raises :class:`~huiminbao_rules.core.errors.AdjudicationError`
+    when the year-to-date belongs to another product or person, or already counts the claim
+    or one of its encounters (by :attr:`~huiminbao_rules.claims.models.Encounter.identity`).
+    Computed in the library's own decimal context, whatever the caller's.
+    """
+    ytd = year_to_date if year_to_date is not None else fresh_year(product, claim.insured.id)
+    _check_inputs(claim, product, ytd)
+    classifier = _classifier(product, unknown_lists)
+    history = history_of(claim.insured, product.policy_year)
+    cover = cover_for(history, product)                                                   # 1
+    verdicts = _verdicts(claim, product, cover, history)                                  # 2
+    running = _Running({k: to_fen(v) for k, v in ytd.sub_limits.items()}, dict(ytd.sub_limit_counts))
+    placed = _Placed(claim, classifier, running)
+    for verdict in verdicts:                                                              # 3, 4
+        placed.encounter(verdict)
+    groups = tuple(placed.groups)
+    pools = {k: to_fen(v) for k, v in ytd.deductible_pools.items()}
+    banded = _deductible_and_bands(product, groups, pools, ytd)                           # 5
+    rounding = _rounding(product, groups, banded)                                         # 6
+    capped = _caps(product, groups, rounding, running.sub_used, ytd)                      # 7
+    limit = kernel.indemnity_limit(to_fen(claim.owed), to_fen(claim.other_insurance_paid))
+    paid = _indemnity(capped, limit)                                                      # 8
+    detail = _Detail(product, claim, cover, verdicts, tuple(placed.lines), tuple(placed.portions), groups,
+                     banded, paid, limit, tuple(placed.notes), tuple(placed.placements))
+    return _adjudication(detail, ytd, pools, running, unknown_lists)
+
+
+def _classifier(product: Product, unknown_lists: str) -> Classifier:
+    try:
+        return classifier_of(product, unknown_lists)
+    except ValueError as exc:
+        raise AdjudicationError(str(exc)) from None
 
 
 def _check_inputs(claim: Claim, product: Product, ytd: YearToDate) -> None:
@@ -119,18 +284,30 @@ def _check_inputs(claim: Claim, product: Product, ytd: YearToDate) -> None:
                     claims=(other, claim.claim_id))
 
 
+# ---- 2. encounters ---------------------------------------------------------------------
+
+
+def _verdicts(claim: Claim, product: Product, cover: Cover, history: History) -> tuple[Verdict, ...]:
+    """Each encounter in service-date order (then id), with its facts and verdict."""
+    out = []
+    for enc in sorted(claim.encounters, key=lambda e: (e.service_on, e.id)):
+        facts = facts_for(history, enc, product)
+        out.append(Verdict(enc, facts, *_encounter_verdict(enc, product, cover, history)))
+    return tuple(out)
+
+
 def _encounter_verdict(
-    enc: Encounter, product: Product, cover: Cover, insured: Insured
-) -> tuple[str | None, str, Decimal | None, dict[str, object]]:
-    """(exclusion reason or None, clause, fraction covered or None, values for the step)."""
-    period, rule, year = product.period, product.cross_year, product.policy_year
+    enc: Encounter, product: Product, cover: Cover, history: History
+) -> tuple[str | None, str, tuple[int, int] | None, dict[str, object]]:
+    """(exclusion reason or None, clause, (covered days, days) or None, values for the step)."""
+    period, rule = product.period, product.cross_year
     stay = enc.kind == "inpatient"
     anchor = enc.admitted_on if stay and rule.by_admission else enc.service_on
     info: dict[str, object] = {"anchor": anchor}
     if anchor not in period:
         return "other_policy_year", "cross_year" if stay else "period", None, info
     start = enc.starts_on
-    continuing = stay and not rule.by_admission and start < period.start and insured.enrolled_in(year - 1)
+    continuing = stay and not rule.by_admission and start < period.start and history.enrolled_last_year
     if not continuing:
         if start < cover.start:
             info["cover_start"] = cover.start
@@ -140,21 +317,276 @@ def _encounter_verdict(
             where = (f"enrollment.special_cases[{cover.special_index}]" if cover.special is not None
                      else f"enrollment.waiting_periods[{cover.waiting_index}]")
             return "waiting_period", where, None, info
-    if stay and rule.by_admission and enc.discharged_on > period.end:  # type: ignore[operator]
-        renewed = insured.enrolled_in(year + 1)
-        info["renewed"] = renewed
-        if rule.rule != "to_discharge" and not renewed:
-            tail = rule.tail_days if rule.rule == "admission_year_tail" else 0
-            covered_until = period.end + timedelta(days=1 + tail)
-            if enc.discharged_on > covered_until:  # type: ignore[operator]
-                days = (enc.discharged_on - enc.admitted_on).days  # type: ignore[operator]
-                covered = (covered_until - enc.admitted_on).days  # type: ignore[operator]
-                info.update(days=days, covered_days=covered, tail_days=tail)
-                return None, "cross_year", (covered, days), info  # type: ignore[return-value]
+    if stay and rule.by_admission:
+        fraction = _beyond_cover_end(enc, product, history, info)
+        if fraction is not None:
+            return None, "cross_year", fraction, info
     return None, "cross_year" if stay else "period", None, info
 
 
-def _first(variants: Iterable[DeductibleVariant | RatioSchedule], facts: Facts):  # type: ignore[no-untyped-def]
+def _beyond_cover_end(enc: Encounter, product: Product, history: History,
+                      info: dict[str, object]) -> tuple[int, int] | None:
+    """A stay admitted in the year and discharged after it: the (covered days, days) the
+    product's cross-year rule pays for, or None when it pays for the whole stay."""
+    rule, end = product.cross_year, product.period.end
+    admitted, discharged = enc.admitted_on, enc.discharged_on
+    assert admitted is not None and discharged is not None  # an inpatient encounter has both
+    if discharged <= end:
+        return None
+    info["renewed"] = history.renewed
+    if rule.rule == "to_discharge" or history.renewed:
+        return None
+    tail = rule.tail_days if rule.rule == "admission_year_tail" else 0
+    covered_until = end + timedelta(days=1 + tail)
+    if discharged <= covered_until:
+        return None
+    days, covered = (discharged - admitted).days, (covered_until - admitted).days
+    info.update(days=days, covered_days=covered, tail_days=tail)
+    return covered, days
+
+
+# ---- 3. portions and 4. responsibilities ---------------------------------------------------
+
+
+def _line_key(line: FeeLine, part: str = "") -> tuple[object, ...]:
+    """What a fee line is, not where it stands: ties in sharing go by this, so totals never
+    depend on the order lines are listed in."""
+    return (line.med_list_codg, line.name, line.chrgitm_lv, line.med_chrgitm_type, line.det_item_fee_sumamt,
+            line.fulamt_ownpay_amt, line.overlmt_amt, line.preselfpay_amt, part)
+
+
+def _share(total: int, weights: list[int], ties: Sequence[object] | None = None) -> list[int]:
+    """``total`` fen shared over ``weights`` by largest remainder (ties: position when None)."""
+    if len(weights) == 1:
+        return [total]
+    if not total:
+        return [0] * len(weights)
+    return kernel.largest_remainder(total, weights, ties if ties is not None else (0,) * len(weights))
+
+
+def _copays(enc: Encounter) -> list[int]:
+    """The encounter's in-scope co-pay shared over its lines by their in-scope amounts."""
+    s = enc.settlement
+    in_scope = [to_fen(line.inscp_scp_amt) for line in enc.fee_lines]
+    total = kernel.copay(to_fen(s.inscp_scp_amt), to_fen(s.public_paid))
+    if total == to_fen(s.inscp_scp_amt):
+        return in_scope
+    return _share(total, in_scope, _Keys([(line, "") for line in enc.fee_lines]))
+
+
+class _Keys:
+    """The tie keys (:func:`_line_key`) of lines, each worked out only if a tie needs it."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[tuple[FeeLine, str]]):
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> tuple[object, ...]:
+        return _line_key(*self.items[i])
+
+
+class Owed(NamedTuple):
+    """A part of fee line ``number`` the person owes, before it is placed."""
+
+    line: FeeLine
+    number: int
+    part: str
+    amount: int
+
+
+def _owed(line: FeeLine, n: int, copay: int) -> list[Owed]:
+    """The parts of fee line ``n`` the person owes, in the order of
+    :data:`~huiminbao_rules.core.vocabulary.PORTIONS`."""
+    out = []
+    if line.preselfpay_amt:
+        out.append(Owed(line, n, "preselfpay", to_fen(line.preselfpay_amt)))
+    if copay:
+        out.append(Owed(line, n, "inscp_copay", copay))
+    if line.fulamt_ownpay_amt:
+        out.append(Owed(line, n, "fulamt", to_fen(line.fulamt_ownpay_amt)))
+    if line.overlmt_amt:
+        out.append(Owed(line, n, "overlmt", to_fen(line.overlmt_amt)))
+    return out
+
+
+def _covered(verdict: Verdict, owed: list[Owed]) -> list[int]:
+    """What of each owed portion the encounter's cover pays for: all of it, or the
+    pro-rated share of a stay past the end of cover (largest remainder)."""
+    amounts = [o.amount for o in owed]
+    if verdict.fraction is None:
+        return amounts
+    covered_days, days = verdict.fraction
+    total = kernel.prorated(sum(amounts), covered_days, days)
+    return _share(total, amounts, _Keys([(o.line, o.part) for o in owed]))
+
+
+class _Placed:
+    """Stages 3 and 4 for a claim, encounter by encounter: its lines, portions and groups,
+    and the list notes and placements the caveats are made from."""
+
+    def __init__(self, claim: Claim, classifier: Classifier, running: _Running):
+        self.claim, self.classifier, self.running = claim, classifier, running
+        self.lines: list[Line] = []
+        self.portions: list[Portion] = []
+        self.groups: list[Group] = []
+        self.notes: list[ListNote] = []
+        self.placements: list[Placement] = []
+
+    def encounter(self, verdict: Verdict) -> None:
+        """Split the encounter's lines into portions, and place each portion."""
+        enc = verdict.encounter
+        owed: list[Owed] = []
+        start = len(self.portions)
+        for n, (line, copay) in enumerate(zip(enc.fee_lines, _copays(enc)), start=1):
+            first = start + len(owed)
+            owed += _owed(line, n, copay)
+            self.lines.append(Line(enc, n, line, copay, tuple(range(first, start + len(owed)))))
+        if verdict.reason is not None:
+            for o in owed:
+                exclusion = Exclusion(verdict.reason, from_fen(o.amount), verdict.clause)
+                self.portions.append(Portion(o.part, o.amount, None, 0, (exclusion,)))
+            return
+        here: dict[object, tuple[Group, list[int]]] = {}
+        for o, covered in zip(owed, _covered(verdict, owed)):
+            self._place(verdict, o, covered, here)
+        made = [g._replace(portions=tuple(members), eligible=sum(self.portions[i].eligible for i in members))
+                for g, members in here.values()]
+        self.groups.extend(sorted(made, key=_group_order))
+
+    def _place(self, verdict: Verdict, o: Owed, covered: int, here: dict[object, tuple[Group, list[int]]]) -> None:
+        """Place one portion: what cover leaves of it, the responsibility that takes it (or
+        why none does), its weight and eligible sub-limits; add it to its group."""
+        k = len(self.portions)
+        exclusions: tuple[Exclusion, ...] = ()
+        if covered < o.amount:
+            exclusions = (Exclusion("beyond_cover_end", from_fen(o.amount - covered), "cross_year"),)
+            if not covered:
+                self.portions.append(Portion(o.part, o.amount, None, 0, exclusions))
+                return
+        enc = verdict.encounter
+        entry, miss, unknown = self.classifier.classify_full(o.part, o.line, enc)
+        if unknown or entry is None or not entry.plain:
+            self._note(enc, o, covered, entry, miss, unknown)
+        if entry is None:
+            self.portions.append(Portion(o.part, o.amount, None, 0,
+                                         (*exclusions, Exclusion(miss[0], from_fen(covered), miss[1]))))
+            return
+        r = entry.resp
+        assert r is not None  # an entry that takes a portion belongs to a responsibility
+        eligible = covered
+        if entry.weight is not None:
+            eligible, exclusions = _weighted(entry, covered, exclusions)
+        if entry.limited:
+            eligible, exclusions = self._eligible_limits(entry, enc, o, eligible, exclusions)
+        self.portions.append(Portion(o.part, o.amount, r.id, eligible, exclusions))
+        if not eligible:
+            return
+        # A responsibility with payable sub-limits is capped portion by portion.
+        order = (entry.r_index, k) if entry.payable_limited else entry.r_index
+        found = here.get(order)
+        if found is None:
+            limits = self._payable_limits(entry, enc, o) if entry.payable_limited else ()
+            found = here[order] = (Group(enc, verdict.facts, r, entry.r_index, (), 0, limits), [])
+        found[1].append(k)
+
+    def _note(self, enc: Encounter, o: Owed, covered: int, entry: Entry | None, miss: tuple[str, ...],
+              unknown: tuple[str, ...]) -> None:
+        """Note the lists a portion's placement met: those of unknown membership, and
+        those that placed or refused it."""
+        n, part = o.number, o.part
+        if unknown:
+            held = from_fen(covered) if entry is None and miss[0] == "pending_review" else None
+            # a pended portion's miss names the responsibility that would take it third
+            resp = entry.resp.id if entry is not None and entry.resp is not None else dict(enumerate(miss)).get(2)
+            self.notes.append(ListNote(enc.id, n, part, resp, unknown, held))
+        if entry is None:
+            if miss[1].startswith("lists."):
+                self.placements.append(Placement(enc.id, n, part, miss[1][6:], unknown))
+        elif not entry.plain:
+            self.placements.append(Placement(enc.id, n, part, entry, unknown))
+
+    def _eligible_limits(self, entry: Entry, enc: Encounter, o: Owed, eligible: int,
+                         exclusions: tuple[Exclusion, ...]) -> tuple[int, tuple[Exclusion, ...]]:
+        """Apply a responsibility's eligible-amount and count sub-limits to one portion."""
+        r, run, line, n, part = entry.resp, self.running, o.line, o.number, o.part
+        assert r is not None
+        for sl in r.sub_limits:
+            if sl.measure == "payable" or not self.classifier.sub_limits[(r.id, sl.id)].matches(part, line, enc):
+                continue
+            key = _sub_key(r, sl.id, sl.per, self.claim, enc, line)
+            where = f"responsibilities.{r.id}.sub_limits.{sl.id}"
+            if sl.measure == "count":
+                # A line counts once, however many of its portions the limit selects.
+                allowed = run.counted.get((key, enc.id, n))
+                if allowed is None:
+                    allowed = run.counted[(key, enc.id, n)] = kernel.count_allows(run.sub_counts.get(key, 0),
+                                                                                  sl.count)
+                    if allowed:
+                        run.sub_counts[key] = run.sub_counts.get(key, 0) + 1
+                if not allowed and eligible:
+                    exclusions = (*exclusions, Exclusion("count_limit", from_fen(eligible), where))
+                    eligible = 0
+            else:
+                used = run.sub_used.get(key, 0)
+                eligible, cut = kernel.capped(eligible, _limit_of(sl), used)
+                if cut:
+                    exclusions = (*exclusions, Exclusion("sub_limit", from_fen(cut), where))
+                run.sub_used[key] = used + eligible
+        return eligible, exclusions
+
+    def _payable_limits(self, entry: Entry, enc: Encounter, o: Owed) -> tuple[tuple[str, int, str], ...]:
+        """The payable sub-limits a portion's group counts against."""
+        r, line, part = entry.resp, o.line, o.part
+        assert r is not None
+        return tuple(
+            (f"responsibilities.{r.id}.sub_limits.{sl.id}", _limit_of(sl),
+             _sub_key(r, sl.id, sl.per, self.claim, enc, line))
+            for sl in r.sub_limits
+            if sl.measure == "payable" and self.classifier.sub_limits[(r.id, sl.id)].matches(part, line, enc))
+
+
+def _limit_of(sl: SubLimit) -> int:
+    """A payable or eligible-amount sub-limit's limit in fen (the product requires one)."""
+    assert sl.limit is not None
+    return to_fen(sl.limit)
+
+
+def _weighted(entry: Entry, covered: int, exclusions: tuple[Exclusion, ...]) -> tuple[int, tuple[Exclusion, ...]]:
+    """The eligible part of a covered portion under the selector's weight (not 1)."""
+    assert entry.weight is not None
+    eligible = kernel.weighted(covered, int(entry.weight * kernel.RATE_SCALE))
+    if eligible < covered:
+        assert entry.resp is not None
+        exclusions = (*exclusions, Exclusion("weighted_out", from_fen(covered - eligible),
+                                             f"responsibilities.{entry.resp.id}.takes[{entry.s_index}]"))
+    return eligible, exclusions
+
+
+def _sub_key(r: Responsibility, sl_id: str, per: str, claim: Claim, enc: Encounter, line: FeeLine) -> str:
+    """The year-to-date accumulator a sub-limit counts in: per year, per encounter or per item."""
+    base = f"{r.id}.{sl_id}"
+    if per == "encounter":
+        return f"{base}@{claim.claim_id}/{enc.id}"
+    if per == "item_year":
+        return f"{base}#{line.med_list_codg or line.name}"
+    return base
+
+
+def _group_order(g: Group) -> tuple[int, int]:
+    """Groups of an encounter go in the product's order of responsibilities, then line order
+    (several groups of one responsibility: it has payable sub-limits)."""
+    return g.r_index, g.portions[0]
+
+
+# ---- 5. deductible and ratio ---------------------------------------------------------------
+
+
+def _first(variants: Iterable[DeductibleVariant | RatioSchedule], facts: Facts) -> tuple[int, Any]:
+    """The first variant whose condition holds for these facts (and its index)."""
     for i, v in enumerate(variants):
         if holds(v.when, facts):
             return i, v
@@ -170,431 +602,287 @@ def _deductible(product: Product, r: Responsibility, facts: Facts) -> tuple[Deci
     else:
         amount, source = v.amount, v.source
     where = f"deductible_pools.{r.deductible_pool}" if r.deductible_pool else f"responsibilities.{r.id}"
-    return amount, f"{where}.deductible[{i}]", source  # type: ignore[return-value]
+    return amount, f"{where}.deductible[{i}]", source
 
 
-def _pieces(schedule: RatioSchedule, lo: Decimal, hi: Decimal) -> list[BandPiece]:
+def _choice(product: Product, r: Responsibility, facts: Facts) -> Choice:
+    """The deductible and the ratio schedule (its bands in fen and rates per 10,000)."""
+    annual, clause, source = _deductible(product, r, facts)
+    s_index, schedule = _first(r.ratio, facts)
+    bands = schedule.band_list
+    return Choice(annual, to_fen(annual), clause, source, s_index, schedule, tuple(to_fen(s) for s, _, _ in bands),
+                  tuple(-1 if e is None else to_fen(e) for _, e, _ in bands),
+                  tuple(int(rate * kernel.RATE_SCALE) for _, _, rate in bands))
+
+
+def _pieces(choice: Choice, lo: int, hi: int) -> tuple[BandPiece, ...]:
+    """The band pieces of ``[lo, hi)`` on the responsibility's axis, as the result shows them."""
     out = []
-    for start, end, rate in schedule.band_list:
-        a = lo if lo > start else start
-        b = hi if end is None or hi < end else end
+    for (_, _, rate), start, end in zip(choice.schedule.band_list, choice.starts, choice.ends):
+        a, b = kernel.band_piece(lo, hi, start, end)
         if b > a:
-            out.append(BandPiece(a, b, rate, (b - a) * rate))
+            out.append(BandPiece(from_fen(a), from_fen(b), rate, from_fen(b - a) * rate))
+    return tuple(out)
+
+
+def _deductible_and_bands(product: Product, groups: tuple[Group, ...], pools: dict[str, int],
+                          ytd: YearToDate) -> tuple[Banded, ...]:
+    """Group by group: the deductible (pool) takes what is left of it, then the bands pay
+    the rest at their rates, on the responsibility's yearly axis. Updates ``pools``."""
+    run = {rid: [to_fen(v.eligible), to_fen(v.deductible)] for rid, v in ytd.responsibilities.items()}
+    choices: dict[tuple[int, Facts], Choice] = {}
+    out = []
+    for g in groups:
+        r = g.resp
+        c = choices.get((g.r_index, g.facts))
+        if c is None:
+            c = choices[(g.r_index, g.facts)] = _choice(product, r, g.facts)
+        pool = r.deductible_pool or r.id
+        used = pools.get(pool, 0)
+        d = kernel.deductible_taken(g.eligible, c.annual, used)
+        pools[pool] = used + d
+        position, taken = run.setdefault(r.id, [0, 0])
+        lo, hi = kernel.band_axis(r.ratio_basis == "eligible", position, taken, g.eligible, d)
+        run[r.id] = [position + g.eligible, taken + d]
+        out.append(Banded(c, kernel.deductible_left(c.annual, used), position, taken, d, _pieces(c, lo, hi),
+                          kernel.bands_raw(lo, hi, c.starts, c.ends, c.rates)))
+    return tuple(out)
+
+
+# ---- 6. rounding ---------------------------------------------------------------------------
+
+
+def _rounding(product: Product, groups: tuple[Group, ...], banded: tuple[Banded, ...]) -> list[int]:
+    """Each responsibility's raw amount for the claim rounded once, as the product says,
+    and shared back over its groups by largest remainder (weights: their raw amounts)."""
+    step, mode = to_fen(product.rounding.step), kernel.MODES[product.rounding.mode]
+    by_resp: dict[str, list[int]] = {}
+    for i, g in enumerate(groups):
+        by_resp.setdefault(g.resp.id, []).append(i)
+    out = [0] * len(groups)
+    for members in by_resp.values():
+        raws = [banded[i].raw for i in members]
+        rounded = kernel.round_raw(sum(raws), step, mode)
+        for i, share in zip(members, _share(rounded, raws) if sum(raws) else [0] * len(members)):
+            out[i] = share
     return out
 
 
-def _sub_key(r: Responsibility, sl_id: str, per: str, claim: Claim, enc: Encounter, line: FeeLine) -> str:
-    base = f"{r.id}.{sl_id}"
-    if per == "encounter":
-        return f"{base}@{claim.claim_id}/{enc.id}"
-    if per == "item_year":
-        return f"{base}#{line.med_list_codg or line.name}"
-    return base
+# ---- 7. caps -------------------------------------------------------------------------------
 
 
-def _group_order(g: _Group) -> tuple[int, int]:
-    return (g.r_index, g.order[1]) if isinstance(g.order, tuple) else (g.order, -1)
-
-
-def _eligible_limits(classifier, r, claim, enc, line, p, eligible, exclusions, sub_used, sub_counts, counted, where_in):  # type: ignore[no-untyped-def]
-    """Apply a responsibility's eligible-amount and count sub-limits to one portion."""
-    for sl in r.sub_limits:
-        if sl.measure == "payable" or not classifier.sub_limits[(r.id, sl.id)].matches(p[0], line, enc):
-            continue
-        key = _sub_key(r, sl.id, sl.per, claim, enc, line)
-        where = f"responsibilities.{r.id}.sub_limits.{sl.id}"
-        if sl.measure == "count":
-            # A line counts once, however many of its portions the limit selects.
-            allowed = counted.get((key, where_in))
-            if allowed is None:
-                allowed = sub_counts.get(key, 0) < sl.count
-                counted[(key, where_in)] = allowed
-                if allowed:
-                    sub_counts[key] = sub_counts.get(key, 0) + 1
-            if not allowed and eligible:
-                exclusions = (*exclusions, Exclusion("count_limit", eligible, where))
-                eligible = ZERO
-        else:
-            room = sl.limit - sub_used.get(key, ZERO)
-            room = room if room > 0 else ZERO
-            if eligible > room:
-                exclusions = (*exclusions, Exclusion("sub_limit", eligible - room, where))
-                eligible = room
-            sub_used[key] = sub_used.get(key, ZERO) + eligible
-    return eligible, exclusions
-
-
-def _single_destination(classifier, enc: Encounter) -> Entry | None:  # type: ignore[no-untyped-def]
-    """The one plain selector (no weight, no sub-limits) that takes every line's in-scope
-    co-pay in this encounter, if there is one."""
-    found = None
-    for line in enc.fee_lines:
-        if line.inscp_scp_amt:
-            entry, _ = classifier.classify("inscp_copay", line, enc)
-            if entry is None or entry.weight is not None or entry.limited or entry.payable_limited:
-                return None
-            if found is None:
-                found = entry
-            elif entry is not found:
-                return None
-    return found
-
-
-def _line_key(line: FeeLine, part: str = "") -> tuple:  # type: ignore[type-arg]
-    """What a fee line is, not where it stands: ties in sharing go by this, so totals never
-    depend on the order lines are listed in."""
-    return (line.med_list_codg, line.name, line.chrgitm_lv, line.med_chrgitm_type, line.det_item_fee_sumamt,
-            line.fulamt_ownpay_amt, line.overlmt_amt, line.preselfpay_amt, part)
-
-
-def _share(total: Decimal, weights: list[Decimal], ties: list | None = None) -> list[Decimal]:  # type: ignore[type-arg]
-    """:func:`allocate` with the common cases answered directly."""
-    if len(weights) == 1:
-        return [total]
-    if not total:
-        return [ZERO] * len(weights)
-    return allocate(total, weights, ties)
-
-
-@exact
-def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None = None, *,
-               unknown_lists: str = "pend") -> Adjudication:
-    """What ``product`` pays on ``claim``, given the person's ``year_to_date`` (fresh if None).
-
-    ``unknown_lists`` says what a line of unknown membership of a list that is not complete
-    means: ``pend`` (held for review where membership would change the outcome; the
-    default), ``member`` or ``non-member`` (what-if runs). The choice and every list it
-    touched are recorded in the result's ``caveats``.
-
-    Returns an :class:`~huiminbao_rules.adjudication.result.Adjudication` with per-responsibility and
-    per-line figures, the ordered steps with their clauses and sources, and the new
-    year-to-date accumulators. Raises :class:`~huiminbao_rules.core.errors.AdjudicationError`
-    when the year-to-date belongs to another product or person, or already counts the claim
-    or one of its encounters (by :attr:`~huiminbao_rules.claims.models.Encounter.identity`).
-    Computed in the library's own decimal context, whatever the caller's.
-    """
-    ytd = year_to_date if year_to_date is not None else fresh_year(product, claim.insured.id)
-    _check_inputs(claim, product, ytd)
-    insured = claim.insured
-    try:
-        classifier = classifier_of(product, unknown_lists)
-    except ValueError as exc:
-        raise AdjudicationError(str(exc)) from None
-    list_notes: list[tuple[str, int, str, str | None, tuple[str, ...], Decimal | None]] = []
-    placed: list[tuple[str, int, str, Entry]] = []
-    responsibilities = product.responsibilities
-    cover = cover_of(insured, product)
-
-    sub_used = dict(ytd.sub_limits)
-    sub_counts = dict(ytd.sub_limit_counts)
-    counted: dict[tuple[str, tuple[str, int]], bool] = {}
-
-    encounters = sorted(claim.encounters, key=lambda e: (e.service_on, e.id))
-    verdicts = []
-    line_rows: list[tuple[Encounter, int, FeeLine, Decimal, list[PortionResult]]] = []
-    groups: list[_Group] = []
-    deferrals: list[tuple[Decimal, list[list]]] = []  # type: ignore[type-arg]
-    for enc in encounters:
-        facts = facts_of(insured, enc, product)
-        reason, clause, fraction, info = _encounter_verdict(enc, product, cover, insured)
-        verdicts.append((enc, facts, reason, clause, fraction, info))
-        s = enc.settlement
-        fee_lines = enc.fee_lines
-        # Public payers paying more than the in-scope amount (possible only where an integration
-        # relaxed that identity) leave the person no in-scope co-pay.
-        copay_total = s.inscp_scp_amt - s.public_paid
-        if copay_total < 0:
-            copay_total = ZERO
-        # When every line's in-scope co-pay goes to one responsibility, plainly, only the
-        # encounter's total matters here; the per-line split waits until lines are read.
-        deferred: Entry | None = None
-        copays: list[Decimal] | None
-        if copay_total == s.inscp_scp_amt:
-            copays = [ln.inscp_scp_amt for ln in fee_lines]
-        elif reason is None and fraction is None and (deferred := _single_destination(classifier, enc)):
-            copays = None
-            pending: list[list] = []  # type: ignore[type-arg]
-            deferrals.append((copay_total, pending))
-        else:
-            copays = _share(copay_total, [ln.inscp_scp_amt for ln in fee_lines], [_line_key(ln) for ln in fee_lines])
-        # A portion while it is worked on: [part, amount, responsibility id, eligible, exclusions];
-        # a deferred co-pay has amount None until lines are read.
-        flat: list[tuple[FeeLine, list, int]] = []  # type: ignore[type-arg]
-        n = 0
-        for i, line in enumerate(fee_lines):
-            n += 1
-            parts = []
-            if line.preselfpay_amt:
-                parts.append(["preselfpay", line.preselfpay_amt, None, ZERO, ()])
-            if copays is None:
-                copay = None
-                if line.inscp_scp_amt:
-                    record = ["inscp_copay", None, deferred.resp.id, None, ()]  # type: ignore[union-attr]
-                    parts.append(record)
-                    pending.append([line, record, parts])
-            else:
-                copay = copays[i]
-                if copay:
-                    parts.append(["inscp_copay", copay, None, ZERO, ()])
-            if line.fulamt_ownpay_amt:
-                parts.append(["fulamt", line.fulamt_ownpay_amt, None, ZERO, ()])
-            if line.overlmt_amt:
-                parts.append(["overlmt", line.overlmt_amt, None, ZERO, ()])
-            for p in parts:
-                flat.append((line, p, n))
-            line_rows.append([enc, n, line, None if copay is None else line.inscp_scp_amt - copay, parts])
-        if reason is not None:
-            for _, p, _ in flat:
-                p[4] = (Exclusion(reason, p[1], clause),)
-            continue
-        if fraction is not None:
-            amounts = [p[1] for _, p, _ in flat]
-            covered, days = fraction  # type: ignore[misc]
-            covered_all = allocate(round_fen(sum(amounts, ZERO) * covered / days), amounts,
-                                   [_line_key(line, p[0]) for line, p, _ in flat])
-        else:
-            covered_all = None
-        here: dict[object, _Group] = {}
-        classify = classifier.classify_full
-        for k, (line, p, line_no) in enumerate(flat):
-            if p[1] is None:
-                order = deferred.r_index  # type: ignore[union-attr]
-                g = here.get(order)
-                if g is None:
-                    g = here[order] = _Group(enc, facts, deferred.resp, order, order)  # type: ignore[union-attr,arg-type]
-                g.portions.append(p)
-                continue
-            covered = p[1]
-            exclusions: tuple[Exclusion, ...] = ()
-            if covered_all is not None:
-                covered = covered_all[k]
-                if covered < p[1]:
-                    exclusions = (Exclusion("beyond_cover_end", p[1] - covered, "cross_year"),)
-                if not covered:
-                    p[4] = exclusions
-                    continue
-            entry, miss, unknown = classify(p[0], line, enc)
-            if unknown:
-                list_notes.append((enc.id, line_no, p[0], entry.resp.id if entry is not None else  # type: ignore[union-attr]
-                                   (miss[2] if len(miss) > 2 else None), unknown,  # type: ignore[misc]
-                                   covered if entry is None and miss[0] == "pending_review" else None))
-            if entry is None:
-                p[4] = (*exclusions, Exclusion(miss[0], covered, miss[1]))
-                if miss[1].startswith("lists."):
-                    placed.append((enc.id, line_no, p[0], miss[1][6:], unknown))  # type: ignore[arg-type]
-                continue
-            if not entry.plain:
-                placed.append((enc.id, line_no, p[0], entry, unknown))  # type: ignore[arg-type]
-            r = entry.resp
-            p[2] = r.id  # type: ignore[union-attr]
-            weight = entry.weight
-            if weight is None:
-                eligible = covered
-            else:
-                eligible = round_fen(covered * weight)
-                if eligible < covered:
-                    exclusions = (*exclusions, Exclusion("weighted_out", covered - eligible,
-                                                         f"responsibilities.{r.id}.takes[{entry.s_index}]"))  # type: ignore[union-attr]
-            if entry.limited:
-                eligible, exclusions = _eligible_limits(
-                    classifier, r, claim, enc, line, p, eligible, exclusions, sub_used, sub_counts, counted,
-                    (enc.id, line_no))  # type: ignore[arg-type]
-            p[3] = eligible
-            p[4] = exclusions
-            if not eligible:
-                continue
-            # A responsibility with payable sub-limits is capped portion by portion.
-            order = (entry.r_index, k) if entry.payable_limited else entry.r_index
-            g = here.get(order)
-            if g is None:
-                g = here[order] = _Group(enc, facts, r, entry.r_index, order)  # type: ignore[arg-type]
-                if entry.payable_limited:
-                    g.sub_keys = [
-                        _sub_key(r, sl.id, sl.per, claim, enc, line) if sl.measure == "payable"  # type: ignore[arg-type]
-                        and classifier.sub_limits[(r.id, sl.id)].matches(p[0], line, enc) else ""  # type: ignore[union-attr]
-                        for sl in r.sub_limits  # type: ignore[union-attr]
-                    ]
-            g.portions.append(p)
-            g.eligible += eligible
-        if deferred is not None:
-            here[deferred.r_index].eligible += copay_total
-        groups.extend(sorted(here.values(), key=_group_order))
-
-    # Deductible and bands, group by group.
-    pools = dict(ytd.deductible_pools)
-    run: dict[str, list[Decimal]] = {rid: [v.eligible, v.deductible] for rid, v in ytd.responsibilities.items()}
-    choice: dict[tuple[int, Facts], tuple[Decimal, str, str, int, RatioSchedule]] = {}
-    for g in groups:
-        r = g.resp
-        key = (g.r_index, g.facts)
-        c = choice.get(key)
-        if c is None:
-            annual, d_clause, d_source = _deductible(product, r, g.facts)
-            s_index, schedule = _first(r.ratio, g.facts)
-            c = choice[key] = (annual, d_clause, d_source, s_index, schedule)
-        g.annual, g.d_clause, g.d_source, g.s_index, g.schedule = c
-        pool = r.deductible_pool or r.id
-        used = pools.get(pool, ZERO)
-        left = g.annual - used if g.annual > used else ZERO
-        d = g.eligible if g.eligible < left else left
-        pools[pool] = used + d
-        acc = run.get(r.id)
-        if acc is None:
-            acc = run[r.id] = [ZERO, ZERO]
-        g.left, g.pos, g.base = left, acc[0], acc[0] - acc[1]
-        if r.ratio_basis == "eligible":
-            lo, hi = acc[0] + d, acc[0] + g.eligible
-        else:
-            lo = g.base
-            hi = lo + g.eligible - d
-        acc[0] += g.eligible
-        acc[1] += d
-        g.deductible = d
-        g.pieces = _pieces(g.schedule, lo, hi)
-        raw = ZERO
-        for piece in g.pieces:
-            raw += piece.raw
-        g.raw = raw
-
-    # Rounding, once per responsibility.
-    rounding = product.rounding
-    by_resp: dict[str, list[_Group]] = {}
-    for g in groups:
-        by_resp.setdefault(g.resp.id, []).append(g)
-    rounded_of: dict[str, tuple[Decimal, Decimal]] = {}
-    for rid, gs in by_resp.items():
-        raw = sum((g.raw for g in gs), ZERO)
-        rounded = quantize(raw, rounding.step, rounding.mode)
-        rounded_of[rid] = (raw, rounded)
-        shares = [rounded] if len(gs) == 1 else (allocate(rounded, [g.raw for g in gs]) if raw else [ZERO] * len(gs))
-        for g, share in zip(gs, shares):
-            g.rounded = share
-
-    # Caps, in order.
-    paid_run = {rid: v.paid for rid, v in ytd.responsibilities.items()}
-    combined_run = dict(ytd.combined_caps)
+def _caps(product: Product, groups: tuple[Group, ...], rounded: list[int], sub_used: dict[str, int],
+          ytd: YearToDate) -> tuple[Paid, ...]:
+    """Group by group, each limit in turn: payable sub-limits, the responsibility's cap,
+    the combined caps whose condition holds, the total cap."""
+    paid_run = {rid: to_fen(v.paid) for rid, v in ytd.responsibilities.items()}
+    combined_run = {k: to_fen(v) for k, v in ytd.combined_caps.items()}
     sub_pay = dict(sub_used)
-    total_run = ytd.total_paid
-    total_cap = product.total_cap
-    for g in groups:
-        r = g.resp
-        p = g.rounded
-        limits: list[tuple[str, Decimal]] = []
-        if g.sub_keys:
-            for sl, key in zip(r.sub_limits, g.sub_keys):
-                if key:
-                    limits.append((f"responsibilities.{r.id}.sub_limits.{sl.id}", sl.limit - sub_pay.get(key, ZERO)))  # type: ignore[operator]
-        if r.cap is not None:
-            limits.append((f"responsibilities.{r.id}.cap", r.cap.amount - paid_run.get(r.id, ZERO)))
-        for cc in product.combined_caps:
-            if r.id in cc.responsibilities and holds(cc.when, g.facts):
-                g.combined.append(cc.id)
-                limits.append((f"combined_caps.{cc.id}", cc.amount - combined_run.get(cc.id, ZERO)))
-        if total_cap is not None:
-            limits.append(("total_cap", total_cap.amount - total_run))
-        for clause, room in limits:
-            if room < 0:
-                room = ZERO
-            if p > room:
-                g.cuts.append((clause, p - room))
-                p = room
-        g.payable = p
-        for key in g.sub_keys:
-            if key:
-                sub_pay[key] = sub_pay.get(key, ZERO) + p
-        paid_run[r.id] = paid_run.get(r.id, ZERO) + p
-        for cid in g.combined:
-            combined_run[cid] = combined_run.get(cid, ZERO) + p
+    total_run = to_fen(ytd.total_paid)
+    out = []
+    for g, p in zip(groups, rounded):
+        rounded_p = p
+        cuts = []
+        for clause, limit, used in _limits(product, g, sub_pay, paid_run, combined_run, total_run):
+            p, cut = kernel.capped(p, limit, used)
+            if cut:
+                cuts.append((clause, cut))
+        out.append(Paid(rounded_p, tuple(cuts), p))
+        for _, _, key in g.limits:
+            sub_pay[key] = sub_pay.get(key, 0) + p
+        paid_run[g.resp.id] = paid_run.get(g.resp.id, 0) + p
+        for cc in _combined_of(product, g):
+            combined_run[cc.id] = combined_run.get(cc.id, 0) + p
         total_run += p
+    return tuple(out)
 
-    # Indemnity: never more than what is still owed after every other payer.
-    limit = claim.owed - claim.other_insurance_paid
-    if limit < 0:
-        limit = ZERO
-    payable = sum((g.payable for g in groups), ZERO)
-    excess = payable - limit if payable > limit else ZERO
-    indemnity_cut = excess
-    for g in reversed(groups):
+
+def _limits(product: Product, g: Group, sub_pay: dict[str, int], paid_run: dict[str, int],
+            combined_run: dict[str, int], total_run: int) -> list[tuple[str, int, int]]:
+    """The limits a group's payable meets, in order, as (clause, limit, used)."""
+    r = g.resp
+    out = [(clause, limit, sub_pay.get(key, 0)) for clause, limit, key in g.limits]
+    if r.cap is not None:
+        out.append((f"responsibilities.{r.id}.cap", to_fen(r.cap.amount), paid_run.get(r.id, 0)))
+    for cc in _combined_of(product, g):
+        out.append((f"combined_caps.{cc.id}", to_fen(cc.amount), combined_run.get(cc.id, 0)))
+    if product.total_cap is not None:
+        out.append(("total_cap", to_fen(product.total_cap.amount), total_run))
+    return out
+
+
+def _combined_of(product: Product, g: Group) -> list[CombinedCap]:
+    """The combined caps a group counts against: its responsibility's, where their
+    condition holds for the encounter's facts."""
+    return [cc for cc in product.combined_caps if g.resp.id in cc.responsibilities and holds(cc.when, g.facts)]
+
+
+# ---- 8. indemnity --------------------------------------------------------------------------
+
+
+def _indemnity(capped: tuple[Paid, ...], limit: int) -> tuple[Paid, ...]:
+    """Never more than the indemnity limit: the excess is cut from the last group back."""
+    excess = kernel.indemnity_excess(sum(p.payable for p in capped), limit)
+    out = list(capped)
+    for i in range(len(out) - 1, -1, -1):
         if not excess:
             break
-        c = g.payable if g.payable < excess else excess
+        c = kernel.cut_from(out[i].payable, excess)
         if c:
-            g.payable -= c
-            g.cuts.append(("indemnity", c))
+            out[i] = out[i]._replace(cuts=(*out[i].cuts, ("indemnity", c)), payable=out[i].payable - c)
             excess -= c
-    payable -= indemnity_cut
+    return tuple(out)
 
-    # Results and the new year to date, from the final figures.
-    resp_ytd = dict(ytd.responsibilities)
-    results: list[ResponsibilityResult] = []
-    first_facts = verdicts[0][1]
-    for ri, r in enumerate(responsibilities):
-        gs = by_resp.get(r.id, ())
-        before = ytd.responsibilities.get(r.id) or _EMPTY
-        if gs:
-            annual = gs[0].annual
-            eligible = ded = paid = ZERO
-            cuts: dict[str, Decimal] = {}
-            pieces: list[BandPiece] = []
-            for g in gs:
-                eligible += g.eligible
-                ded += g.deductible
-                paid += g.payable
-                pieces.extend(g.pieces)
-                for clause, c in g.cuts:
-                    cuts[clause] = cuts.get(clause, ZERO) + c
-            raw, rounded = rounded_of[r.id]
-            resp_ytd[r.id] = ResponsibilityToDate.model_construct(
-                eligible=before.eligible + eligible, deductible=before.deductible + ded, paid=before.paid + paid)
-            results.append(ResponsibilityResult(
-                id=r.id, name_zh=r.name_zh, name_en=r.name_en, bucket=r.bucket, eligible=eligible,
-                deductible_amount=annual, deductible_before=ytd.deductible_pools.get(r.deductible_pool or r.id, ZERO),
-                deductible=ded, bands=_merge(pieces), raw=raw, rounded=rounded, cuts=tuple(cuts.items()),
-                payable=paid, eligible_before=before.eligible, paid_before=before.paid))
-        else:
-            key = (ri, first_facts)
-            annual = choice[key][0] if key in choice else _deductible(product, r, first_facts)[0]
-            results.append(ResponsibilityResult(
-                id=r.id, name_zh=r.name_zh, name_en=r.name_en, bucket=r.bucket, eligible=ZERO,
-                deductible_amount=annual, deductible_before=ytd.deductible_pools.get(r.deductible_pool or r.id, ZERO),
-                deductible=ZERO, bands=(), raw=ZERO, rounded=ZERO, cuts=(), payable=ZERO,
-                eligible_before=before.eligible, paid_before=before.paid))
-    sub_final = dict(sub_used)
-    combined_final = dict(ytd.combined_caps)
-    for g in groups:
-        for key in g.sub_keys:
-            if key:
-                sub_final[key] = sub_final.get(key, ZERO) + g.payable
-        for cid in g.combined:
-            combined_final[cid] = combined_final.get(cid, ZERO) + g.payable
-    new_ytd = YearToDate.model_construct(
-        version=YTD_VERSION, product_id=product.id, product_hash=product.content_hash, insured_id=insured.id,
-        claims=(*ytd.claims, claim.claim_id),
-        encounters={**ytd.encounters, **{e.identity: claim.claim_id for e in claim.encounters}},
-        responsibilities=resp_ytd, deductible_pools=pools, sub_limits=sub_final, sub_limit_counts=sub_counts,
-        combined_caps=combined_final, total_paid=ytd.total_paid + payable,
-    )
-    medical_total = public_paid = ZERO
-    for e in claim.encounters:
-        medical_total += e.settlement.medfee_sumamt
-        public_paid += e.settlement.public_paid
-    detail = _Detail(product, claim, cover, verdicts, line_rows, groups, limit, indemnity_cut, deferrals)
-    detail.pended = [n for n in list_notes if n[5] is not None]
-    pending = sum((n[5] for n in list_notes if n[5] is not None), ZERO)
-    caveats = _caveats(product, claim, unknown_lists, verdicts, groups, list_notes, placed, line_rows)
+
+# ---- the result ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Detail:
+    """Everything a claim's stages produced; :class:`Adjudication` makes its ``lines`` and
+    ``steps`` from it when first asked (nothing here changes after the claim is computed)."""
+
+    product: Product
+    claim: Claim
+    cover: Cover
+    verdicts: tuple[Verdict, ...]
+    line_list: tuple[Line, ...]
+    portions: tuple[Portion, ...]
+    groups: tuple[Group, ...]
+    banded: tuple[Banded, ...]
+    paid: tuple[Paid, ...]
+    limit: int
+    notes: tuple[ListNote, ...]
+    placements: tuple[Placement, ...]
+
+    @property
+    def indemnity_cut(self) -> int:
+        return sum(c for p in self.paid for clause, c in p.cuts if clause == "indemnity")
+
+    @property
+    def pended(self) -> tuple[ListNote, ...]:
+        return tuple(n for n in self.notes if n.pending is not None)
+
+    @cached_property
+    def _members(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for i, g in enumerate(self.groups):
+            out.setdefault(g.resp.id, []).append(i)
+        return out
+
+    def members(self, rid: str) -> list[int]:
+        """The indexes of a responsibility's groups."""
+        return self._members.get(rid, [])
+
+    @exact
+    def lines(self) -> tuple[LineResult, ...]:
+        made = [_portion_result(p) for p in self.portions]
+        for g, banded, paid in zip(self.groups, self.banded, self.paid):
+            _walk(g, banded, paid, [self.portions[i] for i in g.portions], [made[i] for i in g.portions])
+        return tuple(
+            LineResult(encounter_id=ln.encounter.id, number=ln.number, feedetl_sn=ln.line.feedetl_sn,
+                       code=ln.line.med_list_codg, name=ln.line.name, amount=ln.line.det_item_fee_sumamt,
+                       public_paid=from_fen(to_fen(ln.line.inscp_scp_amt) - ln.copay),
+                       portions=tuple(made[i] for i in ln.portions))
+            for ln in self.line_list
+        )
+
+    @exact
+    def steps(self, adj: Adjudication) -> tuple[Step, ...]:
+        return (*_cover_steps(self), *_encounter_steps(self), *_pending_steps(self, adj),
+                *(s for res in adj.responsibilities for s in _responsibility_steps(self, res)),
+                *_claim_steps(self, adj))
+
+
+def _portion_result(p: Portion) -> PortionResult:
+    out = PortionResult(p.part, from_fen(p.amount))
+    out.responsibility, out.eligible, out.exclusions = p.responsibility, from_fen(p.eligible), p.exclusions
+    return out
+
+
+def _walk(g: Group, banded: Banded, paid: Paid, portions: list[Portion], out: list[PortionResult]) -> None:
+    """A group's figures per portion, in line order (see the module docstring): earlier
+    portions use the deductible first, the rounded amount is shared by raw amount, later
+    portions bear the cuts first."""
+    on_eligible = g.resp.ratio_basis == "eligible"
+    position, taken, used = banded.position, banded.taken, 0
+    raws = []
+    for p, r in zip(portions, out):
+        d = kernel.deductible_taken(p.eligible, banded.left, used)
+        lo, hi = kernel.band_axis(on_eligible, position, taken, p.eligible, d)
+        used, position, taken = used + d, position + p.eligible, taken + d
+        r.deductible, r.bands = from_fen(d), _pieces(banded.choice, lo, hi)
+        r.raw = sum((b.raw for b in r.bands), ZERO)
+        raws.append(kernel.bands_raw(lo, hi, banded.choice.starts, banded.choice.ends, banded.choice.rates))
+    shares = _share(paid.rounded, raws) if any(raws) else [0] * len(raws)
+    queue = list(paid.cuts)
+    for r, share in zip(reversed(out), reversed(shares)):
+        payable, cuts = share, []
+        while queue and payable:
+            clause, amount = queue[0]
+            c = kernel.cut_from(amount, payable)
+            cuts.append((clause, from_fen(c)))
+            payable -= c
+            if c == amount:
+                queue.pop(0)
+            else:
+                queue[0] = (clause, amount - c)
+        r.rounded, r.payable, r.cuts = from_fen(share), from_fen(payable), tuple(cuts)
+
+
+def _adjudication(detail: _Detail, ytd: YearToDate, pools: dict[str, int], running: _Running,
+                  unknown_lists: str) -> Adjudication:
+    product, claim = detail.product, detail.claim
+    payable = from_fen(sum(p.payable for p in detail.paid))
+    results = tuple(_responsibility_result(detail, r, ytd) for r in product.responsibilities)
+    medical_total = sum((e.settlement.medfee_sumamt for e in claim.encounters), ZERO)
+    public_paid = sum((e.settlement.public_paid for e in claim.encounters), ZERO)
     return Adjudication(
-        claim_id=claim.claim_id, insured_id=insured.id, product_id=product.id, policy_year=product.policy_year,
+        claim_id=claim.claim_id, insured_id=claim.insured.id, product_id=product.id, policy_year=product.policy_year,
         service_on=claim.service_on, medical_total=medical_total, public_paid=public_paid, owed=claim.owed,
-        other_insurance_paid=claim.other_insurance_paid, indemnity_limit=limit, indemnity_cut=indemnity_cut,
-        payable=payable, responsibilities=tuple(results), year_to_date_before=ytd, year_to_date=new_ytd,
-        detail=detail, pending_amount=pending, caveats=caveats, unknown_lists=unknown_lists,
+        other_insurance_paid=claim.other_insurance_paid, indemnity_limit=from_fen(detail.limit),
+        indemnity_cut=from_fen(detail.indemnity_cut), payable=payable,
+        responsibilities=results, year_to_date_before=ytd,
+        year_to_date=_year_to_date(detail, ytd, pools, running, results, payable), detail=detail,
+        pending_amount=sum((n.pending for n in detail.pended if n.pending is not None), ZERO),
+        caveats=_caveats(detail, unknown_lists), unknown_lists=unknown_lists,
     )
 
 
 _EMPTY = ResponsibilityToDate()
 
 
+def _responsibility_result(detail: _Detail, r: Responsibility, ytd: YearToDate) -> ResponsibilityResult:
+    """One responsibility's figures for the claim, summed over its groups."""
+    product = detail.product
+    before = ytd.responsibilities.get(r.id) or _EMPTY
+    members = detail.members(r.id)
+    deductible_before = ytd.deductible_pools.get(r.deductible_pool or r.id, ZERO)
+    if not members:
+        annual = _deductible(product, r, detail.verdicts[0].facts)[0]
+        return ResponsibilityResult(
+            id=r.id, name_zh=r.name_zh, name_en=r.name_en, bucket=r.bucket, eligible=ZERO, deductible_amount=annual,
+            deductible_before=deductible_before, deductible=ZERO, bands=(), raw=ZERO, rounded=ZERO, cuts=(),
+            payable=ZERO, eligible_before=before.eligible, paid_before=before.paid)
+    banded = [detail.banded[i] for i in members]
+    paid = [detail.paid[i] for i in members]
+    cuts: dict[str, int] = {}
+    for p in paid:
+        for clause, c in p.cuts:
+            cuts[clause] = cuts.get(clause, 0) + c
+    pieces = [piece for b in banded for piece in b.pieces]
+    return ResponsibilityResult(
+        id=r.id, name_zh=r.name_zh, name_en=r.name_en, bucket=r.bucket,
+        eligible=from_fen(sum(detail.groups[i].eligible for i in members)), deductible_amount=banded[0].choice.amount,
+        deductible_before=deductible_before, deductible=from_fen(sum(b.deductible for b in banded)),
+        bands=_merge(pieces), raw=sum((piece.raw for piece in pieces), ZERO),
+        rounded=quantize(from_fen(sum(p.rounded for p in paid)), product.rounding.step, product.rounding.mode),
+        cuts=tuple((clause, from_fen(c)) for clause, c in cuts.items()), payable=from_fen(sum(p.payable for p in paid)),
+        eligible_before=before.eligible, paid_before=before.paid)
+
+
 def _merge(pieces: Iterable[BandPiece]) -> tuple[BandPiece, ...]:
+    """Band pieces of several groups, adjoining pieces at one rate joined."""
     out: list[BandPiece] = []
     for p in sorted(pieces, key=lambda p: p.start):
         if out and out[-1].end == p.start and out[-1].rate == p.rate:
@@ -605,94 +893,38 @@ def _merge(pieces: Iterable[BandPiece]) -> tuple[BandPiece, ...]:
     return tuple(out)
 
 
-class _Detail:
-    """What :class:`Adjudication` needs to work out its lines and steps when first asked."""
-
-    __slots__ = ("product", "claim", "cover", "verdicts", "line_rows", "groups", "limit", "indemnity_cut",
-                 "deferrals", "pended")
-
-    def __init__(self, product, claim, cover, verdicts, line_rows, groups, limit, indemnity_cut, deferrals):  # type: ignore[no-untyped-def]
-        self.product, self.claim, self.cover, self.verdicts = product, claim, cover, verdicts
-        self.line_rows, self.groups, self.limit, self.indemnity_cut = line_rows, groups, limit, indemnity_cut
-        self.deferrals = deferrals
-        self.pended: list = []  # type: ignore[type-arg]
-
-    def _settle_deferred(self) -> None:
-        """Share each deferred encounter co-pay over its lines (largest remainder)."""
-        for total, pending in self.deferrals:
-            shares = allocate(total, [line.inscp_scp_amt for line, _, _ in pending],
-                              [_line_key(line) for line, _, _ in pending])
-            for (line, record, parts), share in zip(pending, shares):
-                record[1] = record[3] = share
-                if not share:
-                    parts.remove(record)
-        self.deferrals = []
-        for row in self.line_rows:
-            if row[3] is None:
-                copay = next((p[1] for p in row[4] if p[0] == "inscp_copay"), ZERO)
-                row[3] = row[2].inscp_scp_amt - copay
-        for g in self.groups:
-            g.portions = [p for p in g.portions if p[1]]
-
-    @exact
-    def lines(self) -> tuple[LineResult, ...]:
-        self._settle_deferred()
-        made: dict[int, PortionResult] = {}
-        for *_, parts in self.line_rows:
-            for p in parts:
-                r = made[id(p)] = PortionResult(p[0], p[1])
-                r.responsibility, r.eligible, r.exclusions = p[2], p[3], p[4]
-        for g in self.groups:
-            _walk(g, [made[id(p)] for p in g.portions])
-        return tuple(
-            LineResult(encounter_id=enc.id, number=n, feedetl_sn=line.feedetl_sn, code=line.med_list_codg,
-                       name=line.name, amount=line.det_item_fee_sumamt, public_paid=public,
-                       portions=tuple(made[id(p)] for p in parts))
-            for enc, n, line, public, parts in self.line_rows
-        )
-
-    @exact
-    def steps(self, adj: Adjudication) -> tuple[Step, ...]:
-        return tuple(_steps(self, adj))
+def _year_to_date(detail: _Detail, ytd: YearToDate, pools: dict[str, int], running: _Running,
+                  results: tuple[ResponsibilityResult, ...], payable: Decimal) -> YearToDate:
+    """The accumulators after the claim, from its final figures."""
+    product, claim = detail.product, detail.claim
+    responsibilities = dict(ytd.responsibilities)
+    for res in results:
+        if detail.members(res.id):
+            before = ytd.responsibilities.get(res.id) or _EMPTY
+            responsibilities[res.id] = ResponsibilityToDate.model_construct(
+                eligible=before.eligible + res.eligible, deductible=before.deductible + res.deductible,
+                paid=before.paid + res.payable)
+    sub_limits = dict(running.sub_used)
+    combined = {k: to_fen(v) for k, v in ytd.combined_caps.items()}
+    for g, paid in zip(detail.groups, detail.paid):
+        for _, _, key in g.limits:
+            sub_limits[key] = sub_limits.get(key, 0) + paid.payable
+        for cc in _combined_of(product, g):
+            combined[cc.id] = combined.get(cc.id, 0) + paid.payable
+    return YearToDate.model_construct(
+        version=YTD_VERSION, product_id=product.id, product_hash=product.content_hash, insured_id=claim.insured.id,
+        claims=(*ytd.claims, claim.claim_id),
+        encounters={**ytd.encounters, **{e.identity: claim.claim_id for e in claim.encounters}},
+        responsibilities=responsibilities, deductible_pools={k: from_fen(v) for k, v in pools.items()},
+        sub_limits={k: from_fen(v) for k, v in sub_limits.items()}, sub_limit_counts=running.sub_counts,
+        combined_caps={k: from_fen(v) for k, v in combined.items()}, total_paid=ytd.total_paid + payable,
+    )
 
 
-def _walk(g: _Group, ps: list[PortionResult]) -> None:
-    """Work out the group's figures per portion, in line order (see the module docstring)."""
-    left, pos, base = g.left, g.pos, g.base
-    basis = g.resp.ratio_basis
-    for p in ps:
-        e = p.eligible
-        d = e if e < left else left
-        left -= d
-        if basis == "eligible":
-            lo, hi = pos + d, pos + e
-        else:
-            lo, hi = base, base + e - d
-        pos += e
-        base += e - d
-        p.deductible = d
-        p.bands = tuple(_pieces(g.schedule, lo, hi))
-        p.raw = sum((b.raw for b in p.bands), ZERO)
-    shares = _share(g.rounded, [p.raw for p in ps]) if any(p.raw for p in ps) else [ZERO] * len(ps)
-    for p, share in zip(ps, shares):
-        p.rounded = share
-        p.payable = share
-    queue = list(g.cuts)
-    for p in reversed(ps):
-        cuts = []
-        while queue and p.payable:
-            clause, amount = queue[0]
-            c = amount if amount < p.payable else p.payable
-            cuts.append((clause, c))
-            p.payable -= c
-            if c == amount:
-                queue.pop(0)
-            else:
-                queue[0] = (clause, amount - c)
-        p.cuts = tuple(cuts)
+# ---- the steps -----------------------------------------------------------------------------
 
 
-def _steps(detail: _Detail, adj: Adjudication) -> list[Step]:
+def _cover_steps(detail: _Detail) -> list[Step]:
     product, claim, cover = detail.product, detail.claim, detail.cover
     steps = [Step("cover", claim.insured.id, "enrollment", product.enrollment.cover_start_source, {
         "enrolled_on": claim.insured.enrolled_on, "start": cover.start, "late": cover.late,
@@ -701,22 +933,29 @@ def _steps(detail: _Detail, adj: Adjudication) -> list[Step]:
         steps.append(Step("special_case", claim.insured.id, f"enrollment.special_cases[{cover.special_index}]",
                           cover.special.source, {"group": cover.special.group, "waiting_days": cover.special.waiting_days,
                                                  "until": cover.waiting_until}))
-    elif cover.waiting is not None:
+    elif isinstance(cover.waiting, WaitingPeriod):
         steps.append(Step("waiting", claim.insured.id, f"enrollment.waiting_periods[{cover.waiting_index}]",
-                          cover.waiting.source, {"applies_to": cover.waiting.applies_to, "days": cover.waiting.days,  # type: ignore[union-attr]
+                          cover.waiting.source, {"applies_to": cover.waiting.applies_to, "days": cover.waiting.days,
                                                  "until": cover.waiting_until}))
-    for enc, facts, reason, clause, fraction, info in detail.verdicts:
-        if clause == "cross_year":
+    return steps
+
+
+def _encounter_steps(detail: _Detail) -> list[Step]:
+    product, cover = detail.product, detail.cover
+    steps = []
+    for v in detail.verdicts:
+        enc = v.encounter
+        if v.clause == "cross_year":
             source = product.cross_year.source
-        elif reason == "waiting_period" and cover.waiting is not None:
+        elif v.reason == "waiting_period" and cover.waiting is not None:
             source = cover.waiting.source
-        elif reason == "before_coverage_start":
+        elif v.reason == "before_coverage_start":
             source = product.enrollment.cover_start_source
         else:
             source = None
-        steps.append(Step("encounter", enc.id, clause, source, {
-            "kind": enc.kind, "service_on": enc.service_on, "excluded": reason,
-            "fraction": None if fraction is None else Decimal(fraction[0]) / Decimal(fraction[1]), **info}))
+        fraction = None if v.fraction is None else Decimal(v.fraction[0]) / Decimal(v.fraction[1])
+        steps.append(Step("encounter", enc.id, v.clause, source, {
+            "kind": enc.kind, "service_on": enc.service_on, "excluded": v.reason, "fraction": fraction, **v.info}))
         s = enc.settlement
         steps.append(Step("public_share", enc.id, "identities", None, {
             "inscp_scp_amt": s.inscp_scp_amt, "public_paid": s.public_paid,
@@ -724,32 +963,45 @@ def _steps(detail: _Detail, adj: Adjudication) -> list[Step]:
             "fulamt_ownpay_amt": s.fulamt_ownpay_amt, "overlmt_selfpay": s.overlmt_selfpay}))
         if product.pre_existing.basis != "none":
             steps.append(Step("pre_existing", enc.id, "pre_existing", product.pre_existing.source,
-                              {"basis": product.pre_existing.basis, "applies": facts.pre_existing}))
-    for enc_id, n, part, resp, lists, amount in detail.pended:
-        steps.append(Step("pending", f"{enc_id}#{n}", f"lists.{lists[0]}", product.lists[lists[0]].source, {
-            "part": part, "amount": amount, "lists": list(lists), "responsibility": resp,
-            "unknown_lists": adj.unknown_lists}))
-    for res in adj.responsibilities:
-        gs = [g for g in detail.groups if g.resp.id == res.id]
-        if not gs:
-            continue
-        r = gs[0].resp
-        base = f"responsibilities.{r.id}"
-        steps.append(Step("eligible", r.id, f"{base}.takes", None,
-                          {"eligible": res.eligible, "before": res.eligible_before}))
-        steps.append(Step("deductible", r.id, gs[0].d_clause, gs[0].d_source, {
-            "amount": res.deductible_amount, "before": res.deductible_before, "taken": res.deductible,
-            "pool": r.deductible_pool or r.id}))
-        for s_index, sched in sorted({g.s_index: g.schedule for g in gs}.items()):
-            steps.append(Step("ratio", r.id, f"{base}.ratio[{s_index}]", sched.source, {
-                "basis": r.ratio_basis, "when": sched.when.model_dump(exclude_none=True),
-                "bands": [list(b) for b in sched.band_list]}))
-        steps.append(Step("bands", r.id, f"{base}.ratio", None, {"pieces": list(res.bands), "raw": res.raw}))
-        steps.append(Step("rounding", r.id, "rounding", product.rounding.source, {
-            "raw": res.raw, "rounded": res.rounded, "mode": product.rounding.mode, "step": product.rounding.step}))
-        for clause, cut in res.cuts:
-            steps.append(Step("cap", r.id, clause, _source_of(product, clause), {"cut": cut}))
-        steps.append(Step("responsibility_payable", r.id, base, None, {"payable": res.payable}))
+                              {"basis": product.pre_existing.basis, "applies": v.facts.pre_existing}))
+    return steps
+
+
+def _pending_steps(detail: _Detail, adj: Adjudication) -> list[Step]:
+    product = detail.product
+    return [Step("pending", f"{n.encounter_id}#{n.number}", f"lists.{n.lists[0]}", product.lists[n.lists[0]].source, {
+        "part": n.part, "amount": n.pending, "lists": list(n.lists), "responsibility": n.responsibility,
+        "unknown_lists": adj.unknown_lists}) for n in detail.pended]
+
+
+def _responsibility_steps(detail: _Detail, res: ResponsibilityResult) -> list[Step]:
+    members = detail.members(res.id)
+    if not members:
+        return []
+    product, r = detail.product, detail.groups[members[0]].resp
+    first = detail.banded[members[0]].choice
+    base = f"responsibilities.{r.id}"
+    steps = [Step("eligible", r.id, f"{base}.takes", None, {"eligible": res.eligible, "before": res.eligible_before}),
+             Step("deductible", r.id, first.clause, first.source, {
+                 "amount": res.deductible_amount, "before": res.deductible_before, "taken": res.deductible,
+                 "pool": r.deductible_pool or r.id})]
+    schedules = {detail.banded[i].choice.s_index: detail.banded[i].choice.schedule for i in members}
+    for s_index, sched in sorted(schedules.items()):
+        steps.append(Step("ratio", r.id, f"{base}.ratio[{s_index}]", sched.source, {
+            "basis": r.ratio_basis, "when": sched.when.model_dump(exclude_none=True),
+            "bands": [list(b) for b in sched.band_list]}))
+    steps.append(Step("bands", r.id, f"{base}.ratio", None, {"pieces": list(res.bands), "raw": res.raw}))
+    steps.append(Step("rounding", r.id, "rounding", product.rounding.source, {
+        "raw": res.raw, "rounded": res.rounded, "mode": product.rounding.mode, "step": product.rounding.step}))
+    for clause, cut in res.cuts:
+        steps.append(Step("cap", r.id, clause, _source_of(product, clause), {"cut": cut}))
+    steps.append(Step("responsibility_payable", r.id, base, None, {"payable": res.payable}))
+    return steps
+
+
+def _claim_steps(detail: _Detail, adj: Adjudication) -> list[Step]:
+    product, claim = detail.product, detail.claim
+    steps = []
     before = adj.year_to_date_before.combined_caps
     for cc in product.combined_caps:
         used = adj.year_to_date.combined_caps.get(cc.id, ZERO)
@@ -761,8 +1013,8 @@ def _steps(detail: _Detail, adj: Adjudication) -> list[Step]:
             "amount": product.total_cap.amount, "paid_before": adj.year_to_date_before.total_paid,
             "paid_after": adj.year_to_date.total_paid}))
     steps.append(Step("indemnity", claim.claim_id, "indemnity", product.indemnity_source, {
-        "owed": claim.owed, "other_insurance_paid": claim.other_insurance_paid, "limit": detail.limit,
-        "computed": adj.payable + detail.indemnity_cut, "cut": detail.indemnity_cut}))
+        "owed": claim.owed, "other_insurance_paid": claim.other_insurance_paid, "limit": from_fen(detail.limit),
+        "computed": adj.payable + from_fen(detail.indemnity_cut), "cut": from_fen(detail.indemnity_cut)}))
     steps.append(Step("payable", claim.claim_id, "", None, {"payable": adj.payable}))
     return steps
 
@@ -770,18 +1022,167 @@ def _steps(detail: _Detail, adj: Adjudication) -> list[Step]:
 def _source_of(product: Product, clause: str) -> str | None:
     if clause == "indemnity":
         return product.indemnity_source
+    cited = _cited_at(product, clause)
+    return cited.source if cited is not None else None
+
+
+# ---- 9. caveats ----------------------------------------------------------------------------
+
+
+def _caveats(detail: _Detail, unknown_lists: str) -> tuple[Caveat, ...]:
+    """What the result rests on that the data does not know for sure (see
+    ``docs/result-json.md``), each said once."""
+    found = (*_period_caveats(detail.product), *_list_caveats(detail, unknown_lists), *_placement_caveats(detail),
+             *_term_caveats(detail), *_limit_caveats(detail), *_rule_caveats(detail))
+    out: dict[tuple[str, str | None, str | None, str | None, str | None], Caveat] = {}
+    for c in found:
+        out.setdefault((c.code, c.responsibility, c.line, c.list, c.clause), c)
+    return tuple(out.values())
+
+
+def _period_caveats(product: Product) -> list[Caveat]:
+    p = product.period
+    if not p.assumed:
+        return []
+    return [Caveat("assumed_period",
+                   f"the cover period {p.start} to {p.end} is assumed, not stated by a source"
+                   + (f": {p.note}" if p.note else ""),
+                   f"保障期间 {p.start} 至 {p.end} 系推定, 无来源明确载明", clause="period")]
+
+
+_COMPLETENESS = {"partial": ("部分已知", "partly known"), "unknown": ("成员未知", "members unknown"),
+                 "complete": ("完整", "complete")}
+
+
+def _list_caveats(detail: _Detail, unknown_lists: str) -> list[Caveat]:
+    """Lists of unknown membership, line by line (the portions of one line merged)."""
+    merged: dict[tuple[str, int, str], tuple[str | None, Decimal, bool]] = {}
+    for n in detail.notes:
+        for lid in n.lists:
+            resp, amount, pended = merged.get((n.encounter_id, n.number, lid), (n.responsibility, ZERO, False))
+            if n.pending is not None:
+                amount, pended = amount + n.pending, True
+            elif n.responsibility is not None:
+                resp = n.responsibility
+            merged[(n.encounter_id, n.number, lid)] = (resp, amount, pended)
+    out = []
+    for (enc_id, number, lid), (resp, amount, pended) in merged.items():
+        lst = detail.product.lists[lid]
+        zh_c, en_c = _COMPLETENESS[lst.completeness]
+        where = f"{enc_id}#{number}"
+        if pended:
+            msg = (f"held for review (pending): whether line {where} is on the list {lst.name_en or lst.name_zh} "
+                   f"({lid}, {en_c}) decides which responsibility pays it, if any; {format_yuan(amount, grouped=True)} held")
+            zh = (f"待人工审核: 费用明细 {where} 是否属于「{lst.name_zh}」({zh_c}) 决定由哪项责任赔付, "
+                  f"暂缓 {format_yuan(amount, grouped=True)} 元")
+        else:
+            taken = "a member" if unknown_lists == "member" else "not a member"
+            msg = (f"line {where} is not found on the list {lst.name_en or lst.name_zh} ({lid}, {en_c}); for this "
+                   f"run it is taken as {taken} (unknown_lists={unknown_lists})")
+            zh = (f"费用明细 {where} 未见于「{lst.name_zh}」({zh_c}); 本次按"
+                  f"{'属于' if unknown_lists == 'member' else '不属于'}该清单计算 (unknown_lists={unknown_lists})")
+        out.append(Caveat("list_unknown", msg, zh, responsibility=resp, line=where, list=lid, clause=f"lists.{lid}",
+                          amount=amount if pended else None))
+    return out
+
+
+def _placement_caveats(detail: _Detail) -> list[Caveat]:
+    """Lists that decided a placement: lists supplied by the user, unverified members
+    (lists whose membership was assumed are the ``list_unknown`` caveats' business)."""
+    out = []
+    for pl in detail.placements:
+        by, where = pl.by, f"{pl.encounter_id}#{pl.number}"
+        ids = [by] if isinstance(by, str) else [x for x in (by.pos_id, by.neg_id, by.inst_id)
+                                                if x and x not in pl.assumed]
+        resp = None if isinstance(by, str) or by.resp is None else by.resp.id
+        for lid in ids:
+            lst = detail.product.lists[lid]
+            if lst.supplied_by_user:
+                out.append(Caveat("user_list",
+                                  f"the list {lid} supplied by the user ({lst.user_file}, sha256 {lst.user_sha256}) "
+                                  f"decided where line {where} goes",
+                                  f"用户提供的清单「{lst.name_zh}」({lst.user_file}, sha256 {lst.user_sha256}) "
+                                  f"决定了费用明细 {where} 的归属",
+                                  responsibility=resp, line=where, list=lid, clause=f"lists.{lid}",
+                                  sha256=lst.user_sha256))
+            elif not lst.verified and not isinstance(by, str) and lid != by.neg_id:
+                out.append(Caveat("unverified_term",
+                                  f"line {where} is placed by the list {lid}, whose members are not verified",
+                                  f"费用明细 {where} 依据未经核实的清单「{lst.name_zh}」归属",
+                                  responsibility=resp, line=where, list=lid, clause=f"lists.{lid}"))
+    return out
+
+
+def _term_caveats(detail: _Detail) -> list[Caveat]:
+    """Unverified terms a paid group's amount depended on: its deductible, its ratio
+    schedule, a limit that cut it."""
+    product, out = detail.product, []
+    for g, banded, paid in zip(detail.groups, detail.banded, detail.paid):
+        if not g.eligible:
+            continue
+        r, choice = g.resp, banded.choice
+        _, v = _first(product.deductible_variants(r), g.facts)
+        ref = product.references.get(v.reference) if v.reference else None
+        if not v.verified or (ref is not None and not ref.verified):
+            out.append(_unverified(r.id, choice.clause, "deductible", "免赔额", v.note or (ref.note if ref else "")))
+        if not choice.schedule.verified:
+            out.append(_unverified(r.id, f"responsibilities.{r.id}.ratio[{choice.s_index}]", "ratio", "赔付比例",
+                                   choice.schedule.note))
+        for clause, cut in paid.cuts:
+            cited = _cited_at(product, clause) if cut and clause != "indemnity" else None
+            if cited is not None and not cited.verified:
+                out.append(_unverified(r.id, clause, "limit", "限额", cited.note))
+    return out
+
+
+def _limit_caveats(detail: _Detail) -> list[Caveat]:
+    """Unverified eligible-amount and count sub-limits that excluded part of a line."""
+    out = []
+    for ln in detail.line_list:
+        for i in ln.portions:
+            for e in detail.portions[i].exclusions:
+                cited = _cited_at(detail.product, e.clause) if e.reason in ("sub_limit", "count_limit") else None
+                if cited is not None and not cited.verified:
+                    out.append(_unverified(e.clause.split(".")[1], e.clause, "limit", "限额", cited.note))
+    return out
+
+
+def _rule_caveats(detail: _Detail) -> list[Caveat]:
+    """An unverified pre-existing rule the person's declarations met, and an unverified
+    cross-year rule a stay across the period's ends met."""
+    product, out = detail.product, []
+    if detail.claim.insured.pre_existing and not product.pre_existing.verified and any(g.eligible for g in detail.groups):
+        out.append(_unverified(None, "pre_existing", "pre-existing rule", "既往症规则", product.pre_existing.note))
+    period = product.period
+    for v in detail.verdicts:
+        enc = v.encounter
+        if enc.kind == "inpatient" and not product.cross_year.verified and (
+                (enc.admitted_on is not None and enc.admitted_on < period.start)
+                or (enc.discharged_on is not None and enc.discharged_on > period.end)):
+            out.append(_unverified(None, "cross_year", "cross-year rule", "跨年度住院规则", product.cross_year.note))
+    return out
+
+
+def _unverified(resp: str | None, clause: str, what: str, what_zh: str, note: str) -> Caveat:
+    return Caveat("unverified_term",
+                  f"the {what} at {clause} is not verified against a source" + (f" ({note})" if note else ""),
+                  f"{what_zh} ({clause}) 未经来源核实", responsibility=resp, clause=clause)
+
+
+def _cited_at(product: Product, clause: str) -> Cited | None:
+    """The cited term (cap, sub-limit, combined or total cap) a clause path names."""
     if clause == "total_cap":
-        return product.total_cap.source if product.total_cap else None
+        return product.total_cap
     parts = clause.split(".")
     if parts[0] == "combined_caps":
-        return next((c.source for c in product.combined_caps if c.id == parts[1]), None)
+        return next((c for c in product.combined_caps if c.id == parts[1]), None)
     r = product.responsibility_by_id.get(parts[1]) if len(parts) > 2 else None
     if r is None:
         return None
-    if parts[2] == "cap" and r.cap:
-        return r.cap.source
+    if parts[2] == "cap":
+        return r.cap
     if parts[2] == "sub_limits":
-        return next((s.source for s in r.sub_limits if s.id == parts[3]), None)
+        return next((s for s in r.sub_limits if s.id == parts[3]), None)
     return None
 
 
@@ -839,130 +1240,3 @@ def replay(claims: Iterable[Claim], product: Product, year_to_date: YearToDate |
     if ytd is None:
         ytd = fresh_year(product)
     return YearResult(tuple(out), ytd)
-
-
-_COMPLETENESS = {"partial": ("部分已知", "partly known"), "unknown": ("成员未知", "members unknown"),
-                 "complete": ("完整", "complete")}
-
-
-def _caveats(product: Product, claim: Claim, unknown_lists: str, verdicts, groups: list[_Group],  # type: ignore[no-untyped-def]
-             list_notes, placed, line_rows) -> tuple[Caveat, ...]:
-    """What the result rests on that the data does not know for sure (see ``docs/result-json.md``)."""
-    out: list[Caveat] = []
-    seen: set[tuple] = set()  # type: ignore[type-arg]
-
-    def add(c: Caveat) -> None:
-        key = (c.code, c.responsibility, c.line, c.list, c.clause)
-        if key not in seen:
-            seen.add(key)
-            out.append(c)
-
-    if product.period.assumed:
-        p = product.period
-        add(Caveat("assumed_period",
-                   f"the cover period {p.start} to {p.end} is assumed, not stated by a source"
-                   + (f": {p.note}" if p.note else ""),
-                   f"保障期间 {p.start} 至 {p.end} 系推定, 无来源明确载明", clause="period"))
-    # Lists of unknown membership, line by line (portions of one line merged).
-    merged: dict[tuple[str, int, str], list] = {}  # type: ignore[type-arg]
-    for enc_id, n, part, resp, lists, pend in list_notes:
-        for lid in lists:
-            m = merged.setdefault((enc_id, n, lid), [resp, ZERO, False])
-            if pend is not None:
-                m[1] += pend
-                m[2] = True
-            elif resp is not None:
-                m[0] = resp
-    for (enc_id, n, lid), (resp, amount, pended) in merged.items():
-        lst = product.lists[lid]
-        zh_c, en_c = _COMPLETENESS[lst.completeness]
-        where = f"{enc_id}#{n}"
-        if pended:
-            msg = (f"held for review (pending): whether line {where} is on the list {lst.name_en or lst.name_zh} "
-                   f"({lid}, {en_c}) decides which responsibility pays it, if any; {amount:,.2f} held")
-            zh = (f"待人工审核: 费用明细 {where} 是否属于「{lst.name_zh}」({zh_c}) 决定由哪项责任赔付, "
-                  f"暂缓 {amount:,.2f} 元")
-        else:
-            taken = "a member" if unknown_lists == "member" else "not a member"
-            msg = (f"line {where} is not found on the list {lst.name_en or lst.name_zh} ({lid}, {en_c}); for this "
-                   f"run it is taken as {taken} (unknown_lists={unknown_lists})")
-            zh = (f"费用明细 {where} 未见于「{lst.name_zh}」({zh_c}); 本次按"
-                  f"{'属于' if unknown_lists == 'member' else '不属于'}该清单计算 (unknown_lists={unknown_lists})")
-        add(Caveat("list_unknown", msg, zh, responsibility=resp, line=where, list=lid, clause=f"lists.{lid}",
-                   amount=amount if pended else None))
-    # Lists that decided a placement: unverified members, lists supplied by the user.
-    for enc_id, n, _part, what, assumed in placed:
-        # lists whose membership was assumed (not found) are the list_unknown caveats' business
-        ids = [what] if isinstance(what, str) else [x for x in (what.pos_id, what.neg_id, what.inst_id)
-                                                    if x and x not in assumed]
-        resp = None if isinstance(what, str) else what.resp.id
-        for lid in ids:
-            lst = product.lists[lid]
-            if lst.supplied_by_user:
-                add(Caveat("user_list",
-                           f"the list {lid} supplied by the user ({lst.user_file}, sha256 {lst.user_sha256}) "
-                           f"decided where line {enc_id}#{n} goes",
-                           f"用户提供的清单「{lst.name_zh}」({lst.user_file}, sha256 {lst.user_sha256}) "
-                           f"决定了费用明细 {enc_id}#{n} 的归属",
-                           responsibility=resp, line=f"{enc_id}#{n}", list=lid, clause=f"lists.{lid}",
-                           sha256=lst.user_sha256))
-            elif not lst.verified and not isinstance(what, str) and lid != what.neg_id:
-                add(Caveat("unverified_term",
-                           f"line {enc_id}#{n} is placed by the list {lid}, whose members are not verified",
-                           f"费用明细 {enc_id}#{n} 依据未经核实的清单「{lst.name_zh}」归属",
-                           responsibility=resp, line=f"{enc_id}#{n}", list=lid, clause=f"lists.{lid}"))
-    # Terms an amount depended on.
-    for g in groups:
-        if not g.eligible:
-            continue
-        r = g.resp
-        i, v = _first(product.deductible_variants(r), g.facts)
-        ref = product.references.get(v.reference) if v.reference else None  # type: ignore[attr-defined]
-        if not v.verified or (ref is not None and not ref.verified):
-            add(_unverified(r.id, g.d_clause, "deductible", "免赔额", v.note or (ref.note if ref else "")))
-        if not g.schedule.verified:
-            add(_unverified(r.id, f"responsibilities.{r.id}.ratio[{g.s_index}]", "ratio", "赔付比例",
-                            g.schedule.note))
-        for clause, cut in g.cuts:
-            if not cut or clause == "indemnity":
-                continue
-            cited = _cited_at(product, clause)
-            if cited is not None and not cited.verified:
-                add(_unverified(r.id, clause, "limit", "限额", cited.note))
-    for _enc, _n, _line, _public, parts in line_rows:
-        for part in parts:
-            for e in part[4]:
-                if e.reason in ("sub_limit", "count_limit"):
-                    cited = _cited_at(product, e.clause)
-                    if cited is not None and not cited.verified:
-                        add(_unverified(e.clause.split(".")[1], e.clause, "limit", "限额", cited.note))
-    if claim.insured.pre_existing and not product.pre_existing.verified and any(g.eligible for g in groups):
-        add(_unverified(None, "pre_existing", "pre-existing rule", "既往症规则", product.pre_existing.note))
-    period = product.period
-    for enc, *_ in verdicts:
-        if enc.kind == "inpatient" and (enc.admitted_on < period.start or enc.discharged_on > period.end) \
-                and not product.cross_year.verified:
-            add(_unverified(None, "cross_year", "cross-year rule", "跨年度住院规则", product.cross_year.note))
-    return tuple(out)
-
-
-def _unverified(resp: str | None, clause: str, what: str, what_zh: str, note: str) -> Caveat:
-    return Caveat("unverified_term",
-                  f"the {what} at {clause} is not verified against a source" + (f" ({note})" if note else ""),
-                  f"{what_zh} ({clause}) 未经来源核实", responsibility=resp, clause=clause)
-
-
-def _cited_at(product: Product, clause: str):  # type: ignore[no-untyped-def]
-    if clause == "total_cap":
-        return product.total_cap
-    parts = clause.split(".")
-    if parts[0] == "combined_caps":
-        return next((c for c in product.combined_caps if c.id == parts[1]), None)
-    r = product.responsibility_by_id.get(parts[1]) if len(parts) > 2 else None
-    if r is None:
-        return None
-    if parts[2] == "cap":
-        return r.cap
-    if parts[2] == "sub_limits":
-        return next((s for s in r.sub_limits if s.id == parts[3]), None)
-    return None

@@ -39,6 +39,7 @@ __all__ = [
     "bands_raw",
     "capped",
     "compiled",
+    "copay",
     "count_allows",
     "cut_from",
     "deductible_left",
@@ -115,6 +116,20 @@ def prorated(amount: int, covered_days: int, days: int) -> int:
     333
     """
     return round_div(amount * covered_days, days, HALF_UP)
+
+
+# ---- what the person owes ------------------------------------------------------------------
+
+
+def copay(in_scope: int, public_paid: int) -> int:
+    """The in-scope co-pay an encounter leaves the person: its in-scope amount less what
+    the public payers paid, never below zero (public payers paying more than the in-scope
+    amount leave no co-pay).
+
+    >>> copay(1000, 700), copay(1000, 1200)
+    (300, 0)
+    """
+    return in_scope - public_paid if in_scope > public_paid else 0
 
 
 # ---- deductible and bands ------------------------------------------------------------------
@@ -224,7 +239,7 @@ def cut_from(amount: int, excess: int) -> int:
 
 # ---- compiling ------------------------------------------------------------------------------
 
-_RULES = ("round_div", "round_raw", "weighted", "prorated", "deductible_left", "deductible_taken", "band_axis",
+_RULES = ("round_div", "round_raw", "weighted", "prorated", "copay", "deductible_left", "deductible_taken", "band_axis",
           "band_piece", "bands_raw", "room", "capped", "count_allows", "indemnity_limit", "indemnity_excess",
           "cut_from", "largest_remainder")
 

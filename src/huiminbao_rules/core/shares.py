@@ -41,8 +41,18 @@ def largest_remainder(total: int, weights, ranks) -> list[int]:  # type: ignore[
         given += q
     left = total - given
     if left:
-        order = [(-rems[i], ranks[i], i) for i in range(n)]
+        # the smallest remainder that still gets a unit; only ties at it need the ranks
+        order = [(-rems[i], i) for i in range(n)]
         order.sort()
+        cut = -order[left - 1][0]
+        ties = []
+        for i in range(n):
+            if rems[i] > cut:
+                parts[i] += 1
+                left -= 1
+            elif rems[i] == cut:
+                ties.append((ranks[i], i))
+        ties.sort()
         for k in range(left):
-            parts[order[k][2]] += 1
+            parts[ties[k][1]] += 1
     return parts
