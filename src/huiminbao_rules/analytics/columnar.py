@@ -1,30 +1,38 @@
-"""The columnar engine: a whole population adjudicated in integer fen, vectorised with
-numpy, its two sequential passes compiled with numba. It implements the semantics of
-:func:`huiminbao_rules.adjudication.engine.adjudicate` (the single definition of the rules) and a
-differential property test holds every claim's figures equal to it, to the fen.
+"""The columnar engine: a whole population adjudicated in integer fen, on columns, its
+sequential work compiled with numba. The money rules are the benefits kernel's functions (:mod:`huiminbao_rules.adjudication.kernel`, the ones the
+reference engine calls) compiled with ``numba.njit``; what a person's history means is
+:func:`huiminbao_rules.claims.history.history_of`; cover and facts are
+:func:`~huiminbao_rules.adjudication.coverage.cover_for` and
+:func:`~huiminbao_rules.adjudication.coverage.facts_for`; classification is the product's
+compiled :class:`~huiminbao_rules.rules.classify.Classifier`; the deductible and ratio
+schedule chosen for a set of facts are the reference engine's choice. Only the encounter
+verdicts (other policy year, before cover, waiting period, pro-rating) are written here,
+on date columns. A differential property test
+holds every line, group, claim and year-to-date equal to
+:func:`huiminbao_rules.adjudication.engine.adjudicate`, to the fen.
 
-The work, and where each part of the reference lives here:
+The work, in the reference engine's order:
 
-1. **Facts and cover**, per unique combination of the attributes they depend on, by the
-   reference functions themselves (:func:`~huiminbao_rules.adjudication.coverage.cover_of`,
-   :func:`~huiminbao_rules.adjudication.coverage.facts_of`, the deductible and ratio choices);
-2. **Encounter verdicts** (other policy year, before cover, waiting period), vectorised
-   on dates;
-3. **Classification** of each fee line's portions by the product's compiled
-   :class:`~huiminbao_rules.rules.classify.Classifier`, once per unique combination of the
-   attributes a selector can look at;
-4. **Eligible amounts** per encounter and responsibility (weights rounded half up per
-   portion, in integers);
-5. **Deductible and bands** (numba, person by person, in service-date order);
-6. **Rounding** once per responsibility per claim, shared back over encounters by largest
-   remainder (exact Python integers where a claim has several encounters);
-7. **Caps and indemnity** (numba, in the same order).
+1. **People** grouped by their history; cover and facts once per history (and diagnoses,
+   settlement, where facts read them);
+2. **Encounter verdicts** (other policy year, before cover, waiting period, a stay
+   pro-rated past the end of cover), on date columns;
+3. **Classification** of each fee line's portions once per distinct combination of what
+   a selector can look at, found by one compiled pass over small category codes;
+4. **Eligible amounts** per encounter and responsibility in one compiled pass (weights by
+   the kernel); the in-scope co-pay shared over an encounter's lines by the kernel's
+   largest remainder where it goes to several places;
+5. **Portions read one by one** where the order of lines matters (responsibilities with
+   sub-limits, pro-rated stays): a compiled pass in adjudication order applies the
+   eligible-amount and count sub-limits; a portion under payable sub-limits is a group of
+   its own;
+6. **Deductible and bands** (compiled, person by person, in service-date order);
+7. **Rounding** once per responsibility per claim, shared back over groups by largest
+   remainder;
+8. **Caps** (payable sub-limits, caps, combined caps, the total cap) **and indemnity**
+   (compiled, in the same order).
 
-People the fast path does not cover are adjudicated by the reference engine, claim by
-claim, and their rows merged in: those with a stay pro-rated across the end of cover,
-those with a line held for review (its list not complete, membership deciding the
-outcome), and every person under a product with sub-limits. The result's ``engine`` column says which
-computed each row.
+Every row is computed here: the result's ``engine`` column says ``batch``.
 """
 
 from __future__ import annotations
@@ -40,7 +48,8 @@ import numba
 import numpy as np
 import pandas as pd
 
-from huiminbao_rules.analytics.rows import BUCKETS, result_columns
+from huiminbao_rules.analytics.rows import result_columns
+from huiminbao_rules.core.vocabulary import BUCKETS, PORTIONS, PUBLIC_PAYERS
 from huiminbao_rules.rules.classify import classifier_of
 from huiminbao_rules.adjudication.coverage import Facts, cover_for, facts_for, holds
 from huiminbao_rules.adjudication.engine import _deductible, _first
@@ -48,13 +57,13 @@ from huiminbao_rules.core.errors import AdjudicationError
 from huiminbao_rules.claims.history import History, history_of
 from huiminbao_rules.claims.models import EnrollmentYear, Insured
 from huiminbao_rules.adjudication import kernel
-from huiminbao_rules.core.money import allocate_units
+from huiminbao_rules.core.money import allocate_units, to_fen
 from huiminbao_rules.analytics.population import Population
 from huiminbao_rules.rules.product import Product
 
 __all__ = ["ColumnarDetail", "adjudicate_columns"]
 
-_PARTS = ("preselfpay", "inscp_copay", "fulamt", "overlmt")
+_PARTS = PORTIONS
 
 # The kernel's rules, compiled from the very functions the reference engine calls.
 _K = kernel.compiled(numba.njit)
@@ -502,10 +511,6 @@ def _isin(column: pd.Series, values: Any) -> np.ndarray:
         return column.isin(values).to_numpy()
 
 
-def _fen(d: Decimal) -> int:
-    return int(d * 100)
-
-
 def _rate(d: Decimal) -> int:
     return int(d * kernel.RATE_SCALE)
 
@@ -763,9 +768,28 @@ def _portions_one_by_one(rows: np.ndarray, lines: pd.DataFrame, l_enc: np.ndarra
                  int(over[m]), int(pre[m]), _PARTS[k]) for m, k in zip(row[members], part[members])]
         total = kernel.prorated(sum(weights), int(days[0][e]), int(days[1][e]))
         amount[members] = allocate_units(total, weights, ties)
-    # sub-limit keys: per year (the person), per encounter, per item and year (the person and
-    # the line's code, or its name where it has none)
     sls = [(ri, t, sl) for ri, r in enumerate(product.responsibilities) for t, sl in enumerate(r.sub_limits)]
+    keys, payable_keys, n_keys = _sub_limit_keys(sls, sl_first, row, enc, part, p_combo, e_person, texts, luts)
+    measure = {"payable": 0, "eligible": 1, "count": 2}
+    sl_measure = np.array([measure[sl.measure] for _, _, sl in sls] or [0], np.int64)
+    sl_amount = np.array([sl.count if sl.measure == "count" else to_fen(sl.limit) for _, _, sl in sls] or [0], np.int64)
+    elig = np.zeros(len(row), np.int64)
+    own = np.zeros(len(row), np.bool_)
+    _limited_pass(enc, row, part, amount, p_combo, keys, lut_dest, lut_w, lut_pend, lut_lim, sl_first, sl_measure,
+                  sl_amount, max(n_keys, 1), n_resp, out, pend, elig, own)
+    return _OneByOne(row, enc, part, p_combo, amount, elig, own, line_no * 4 + part, payable_keys, n_keys, sl_amount,
+                     sl_measure)
+
+
+def _sub_limit_keys(sls: list[Any], sl_first: np.ndarray, row: np.ndarray, enc: np.ndarray, part: np.ndarray,
+                    p_combo: np.ndarray, e_person: np.ndarray, texts: tuple, luts: tuple) -> tuple[Any, Any, int]:  # type: ignore[type-arg]
+    """Each portion's key under each sub-limit of its responsibility that selects it (slot
+    t: its t-th sub-limit; -1 where it does not select it): per year the person, per
+    encounter the encounter, per item and year the person and the line's code (its name
+    where it has none). Returns the keys, the same with only payable sub-limits, and how
+    many keys there are."""
+    code_c, code_u, name_c, name_u = texts[:4]
+    lut_dest, lut_sl = luts[0], luts[4]
     n_slots = max(int(np.diff(sl_first).max(initial=0)), 1)
     keys = np.full((len(row), n_slots), -1, np.int64)
     payable_keys = np.full((len(row), n_slots), -1, np.int64)
@@ -795,15 +819,7 @@ def _portions_one_by_one(rows: np.ndarray, lines: pd.DataFrame, l_enc: np.ndarra
             if payable:
                 payable_keys[sel, t] = keys[sel, t]
             start += len(sel)
-    measure = {"payable": 0, "eligible": 1, "count": 2}
-    sl_measure = np.array([measure[sl.measure] for _, _, sl in sls] or [0], np.int64)
-    sl_amount = np.array([sl.count if sl.measure == "count" else _fen(sl.limit) for _, _, sl in sls] or [0], np.int64)
-    elig = np.zeros(len(row), np.int64)
-    own = np.zeros(len(row), np.bool_)
-    _limited_pass(enc, row, part, amount, p_combo, keys, lut_dest, lut_w, lut_pend, lut_lim, sl_first, sl_measure,
-                  sl_amount, max(n_keys, 1), n_resp, out, pend, elig, own)
-    return _OneByOne(row, enc, part, p_combo, amount, elig, own, line_no * 4 + part, payable_keys, n_keys, sl_amount,
-                     sl_measure)
+    return keys, payable_keys, n_keys
 
 
 def _text_ranks(texts: np.ndarray) -> np.ndarray:
@@ -984,7 +1000,7 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     choice_cc = np.zeros((len(facts_list), n_resp), np.int64)
     for fi, facts in enumerate(facts_list):
         for ri, r in enumerate(resps):
-            choice_annual[fi, ri] = _fen(_deductible(product, r, facts)[0])
+            choice_annual[fi, ri] = to_fen(_deductible(product, r, facts)[0])
             _, sched = _first(r.ratio, facts)
             if id(sched) not in sched_of:
                 sched_of[id(sched)] = len(schedules)
@@ -1007,8 +1023,7 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     ful = lines["fulamt_ownpay_amt"].to_numpy(np.int64)
     over = lines["overlmt_amt"].to_numpy(np.int64)
     pre = lines["preselfpay_amt"].to_numpy(np.int64)
-    public = sum(enc[f].to_numpy(np.int64) for f in ("hifp_pay", "hifmi_pay", "hifob_pay", "cvlserv_pay", "maf_pay",
-                                                      "hifes_pay", "oth_pay") if f in enc)
+    public = sum(enc[f].to_numpy(np.int64) for f in PUBLIC_PAYERS if f in enc)
     copay_total = np.maximum(enc["inscp_scp_amt"].to_numpy(np.int64) - public, 0)
 
     try:
@@ -1109,8 +1124,8 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
         sched_first.append(len(band_start))
         sched_count.append(len(s.band_list))
         for a, b, rate in s.band_list:
-            band_start.append(_fen(a))
-            band_end.append(-1 if b is None else _fen(b))
+            band_start.append(to_fen(a))
+            band_end.append(-1 if b is None else to_fen(b))
             band_rate.append(_rate(rate))
     arr = lambda x: np.asarray(x if x else [0], np.int64)  # noqa: E731
     basis = np.array([0 if r.ratio_basis == "eligible" else 1 for r in resps], np.int64)
@@ -1126,7 +1141,7 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     raw_sum = np.zeros(len(cr_codes), np.int64)
     np.add.at(raw_sum, cr_of, g_raw)
     rounded = np.empty(len(raw_sum), np.int64)
-    _round_all(raw_sum, _fen(product.rounding.step), kernel.MODES[product.rounding.mode], rounded)
+    _round_all(raw_sum, to_fen(product.rounding.step), kernel.MODES[product.rounding.mode], rounded)
     counts = np.bincount(cr_of, minlength=len(cr_codes))
     g_share = rounded[cr_of].copy()
     multi = counts[cr_of] > 1
@@ -1156,9 +1171,9 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     claim_owed = np.zeros(len(claims), np.int64)
     _scatter_add(claim_owed, claim_pos.astype(np.int64), owed)
     other = claims["other_insurance_paid"].to_numpy(np.int64)
-    resp_cap = np.array([_fen(r.cap.amount) if r.cap else -1 for r in resps], np.int64)
-    cc_amount = np.array([_fen(c.amount) for c in product.combined_caps] or [0], np.int64)[:len(product.combined_caps)]
-    total_cap = _fen(product.total_cap.amount) if product.total_cap else -1
+    resp_cap = np.array([to_fen(r.cap.amount) if r.cap else -1 for r in resps], np.int64)
+    cc_amount = np.array([to_fen(c.amount) for c in product.combined_caps] or [0], np.int64)[:len(product.combined_caps)]
+    total_cap = to_fen(product.total_cap.amount) if product.total_cap else -1
     g_pay = np.zeros(n_groups, np.int64)
     g_capcut = np.zeros(n_groups, np.int64)
     g_indcut = np.zeros(n_groups, np.int64)
