@@ -604,6 +604,13 @@ def _sorted_ranks(series: pd.Series) -> np.ndarray:
     return pd.factorize(series.astype(str), sort=True)[0]
 
 
+def _same_or_indexer(index: pd.Index, values: pd.Index) -> np.ndarray:
+    """``index.get_indexer(values)``, without hashing where they are the same categories."""
+    if values is index or (len(values) == len(index) and values.equals(index)):
+        return np.arange(len(index))
+    return index.get_indexer(values)
+
+
 def _encounter_of_lines(enc: pd.DataFrame, lines: pd.DataFrame) -> np.ndarray:
     """Each fee line's encounter (row of ``enc``), by (claim id, encounter id)."""
     ec, ee, lc, le = (_as_category(x) for x in (enc["claim_id"], enc["encounter_id"], lines["claim_id"],
@@ -615,8 +622,8 @@ def _encounter_of_lines(enc: pd.DataFrame, lines: pd.DataFrame) -> np.ndarray:
     keys = e_claim.astype(np.int64) * width + e_id
     if (e_claim < 0).any() or (e_id < 0).any():
         raise AdjudicationError("an encounter lacks a claim id or an encounter id")
-    claim_map = np.append(ec.get_indexer(lc), -1).astype(np.int64)
-    id_map = np.append(ee.get_indexer(le), -1).astype(np.int64)
+    claim_map = np.append(_same_or_indexer(ec, lc), -1).astype(np.int64)
+    id_map = np.append(_same_or_indexer(ee, le), -1).astype(np.int64)
     out = np.empty(len(lines), np.int32)
     if len(ec) * width <= max(4 * len(lines), 1 << 20):
         table = np.full(len(ec) * width, -1, np.int32)
@@ -908,7 +915,8 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     whole product falls back to the reference engine. ``unknown_lists`` as for
     :func:`huiminbao_rules.adjudication.engine.adjudicate`."""
     claims = population.claims
-    if claims["claim_id"].duplicated().any():
+    claim_index = pd.Index(claims["claim_id"])
+    if not claim_index.is_unique:
         dup = sorted(claims.loc[claims["claim_id"].duplicated(), "claim_id"].unique())[:5]
         raise AdjudicationError(f"claim ids repeat: {dup}")
 
@@ -938,7 +946,7 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     claim_person = person_index.get_indexer(claims["insured_id"])
     if (claim_person < 0).any():
         raise AdjudicationError("a claim names an insured person the insured table does not have")
-    claim_pos = _positions(pd.Index(claims["claim_id"]), enc["claim_id"])
+    claim_pos = _positions(claim_index, enc["claim_id"])
     if (claim_pos < 0).any():
         raise AdjudicationError("an encounter names a claim the claims table does not have")
     kind = enc["kind"].to_numpy()
@@ -1112,7 +1120,6 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     n_groups = len(g_enc)
     g_claim = claim_pos[g_enc]
     g_person = e_person[g_enc]
-    g_claim_rank = claim_rank[g_claim]
     g_fact = e_fact[g_enc]
     g_annual = choice_annual[g_fact, g_resp]
     g_sched = choice_sched[g_fact, g_resp]
@@ -1135,14 +1142,12 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
                 arr(band_start), arr(band_end), arr(band_rate), arr(sched_first), arr(sched_count), g_ded, g_raw)
 
     # -- rounding once per responsibility per claim, shared back over encounters --------------------
-    cr = g_claim_rank * n_resp + g_resp
-    cr_codes, cr_first = np.unique(cr, return_index=True)
-    cr_of = np.searchsorted(cr_codes, cr)
-    raw_sum = np.zeros(len(cr_codes), np.int64)
-    np.add.at(raw_sum, cr_of, g_raw)
+    cr_of = g_claim * n_resp + g_resp  # (claim, responsibility), dense
+    raw_sum = np.zeros(len(claims) * n_resp, np.int64)
+    _scatter_add(raw_sum, cr_of, g_raw)
     rounded = np.empty(len(raw_sum), np.int64)
     _round_all(raw_sum, to_fen(product.rounding.step), kernel.MODES[product.rounding.mode], rounded)
-    counts = np.bincount(cr_of, minlength=len(cr_codes))
+    counts = np.bincount(cr_of, minlength=len(raw_sum))
     g_share = rounded[cr_of].copy()
     multi = counts[cr_of] > 1
     if multi.any():
