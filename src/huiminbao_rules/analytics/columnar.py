@@ -911,8 +911,7 @@ class ColumnarDetail:
 def adjudicate_columns(population: Population, product: Product, unknown_lists: str = "pend", *,
                        detail: bool = False) -> Any:
     """One row per claim, as :func:`huiminbao_rules.analytics.batch.adjudicate_population`; with
-    ``detail=True``, the pair (rows, :class:`ColumnarDetail`), the detail None when the
-    whole product falls back to the reference engine. ``unknown_lists`` as for
+    ``detail=True``, the pair (rows, :class:`ColumnarDetail`). ``unknown_lists`` as for
     :func:`huiminbao_rules.adjudication.engine.adjudicate`."""
     claims = population.claims
     claim_index = pd.Index(claims["claim_id"])
@@ -1224,9 +1223,7 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
         "deductible": g_ded, "raw": g_raw, "rounded": g_share, "cap_cut": g_capcut, "indemnity_cut": g_indcut,
         "payable": g_pay}).groupby(["claim_id", "encounter_id", "responsibility"], sort=False, as_index=False).sum()
     ytd = _year_to_date_rows(product, claims, claim_person, claim_order, g_claim, g_resp, g_cc, g_elig, g_ded, g_pay)
-    keep = lambda f: f[~f["claim_id"].isin(out.loc[out["engine"] != "batch", "claim_id"])]  # noqa: E731
-    return out, ColumnarDetail(keep(portions).reset_index(drop=True), keep(groups).reset_index(drop=True),
-                               keep(ytd).reset_index(drop=True))
+    return out, ColumnarDetail(portions, groups, ytd.reset_index(drop=True))
 
 
 def _portion_rows(resps: Any, lines: pd.DataFrame, l_enc: np.ndarray, live: np.ndarray, combo: np.ndarray,
