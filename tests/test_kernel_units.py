@@ -13,7 +13,7 @@ import pytest
 
 from huiminbao_rules import Claim, Product, adjudicate, get_product, parse_claim, parse_product
 from huiminbao_rules.core.money import allocate, allocate_units
-from huiminbao_rules.adjudication.result import YTD_VERSION
+from huiminbao_rules.adjudication.result import YTD_VERSION, Exclusion
 
 D = Decimal
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "claims"
@@ -386,3 +386,143 @@ def test_a_person_standing_for_a_history_has_exactly_that_history() -> None:
         for year in (2021, 2022, 2023, 2024):
             h = history_of(person, year)
             assert history_of(insured_of(h, year, "X"), year) == h
+
+
+# ---- the engine's stages where the fast cases do not reach (figures worked by hand) ----------
+
+
+def _one_stay(claim_id: str, day: str, *amounts: str) -> Claim:
+    """One stay of in-list lines (the public payers paid nothing: all of it is co-pay)."""
+    total = str(sum((Decimal(a) for a in amounts), Decimal("0.00")))
+    lines = [{"med_list_codg": f"A{i}", "name": f"诊疗{i}", "chrgitm_lv": "01", "med_chrgitm_type": "05",
+              "det_item_fee_sumamt": a} for i, a in enumerate(amounts, start=1)]
+    return parse_claim({"claim_id": claim_id, "insured": {"id": "P1", "birth_date": "1970-01-01",
+                                                          "scheme": "employee", "enrolled_on": "2022-12-01"},
+                        "encounters": [{"id": "E1", "kind": "inpatient", "admitted_on": day, "discharged_on": day,
+                                        "diagnoses": ["J18.9"],
+                                        "settlement": {"medfee_sumamt": total, "fulamt_ownpay_amt": "0.00",
+                                                       "preselfpay_amt": "0.00", "inscp_scp_amt": total},
+                                        "fee_lines": lines}]})
+
+
+def _portion_figures(adj) -> list[tuple]:  # type: ignore[no-untyped-def,type-arg]
+    return [(p.eligible, p.deductible, [(b.start, b.end, b.raw) for b in p.bands], p.raw, p.rounded, p.cuts,
+             p.payable) for line in adj.lines for p in line.portions]
+
+
+def test_per_line_figures_take_the_deductible_first_and_bear_the_cuts_last() -> None:
+    # 800 + 700 + 1,500 = 3,000 eligible; deductible 1,000: line 1 takes 800 of it, line 2 the other 200.
+    # Eligible axis: line 2 pays 1,000..1,500 at 50% = 250, line 3 1,500..3,000 at 50% = 750; total 1,000.
+    # A total cap of 100 cuts 900: line 3 bears 750 of it, line 2 the other 150 (pays 100).
+    z = D("0.00")
+    want = [(D("800.00"), D("800.00"), [], z, z, (), z),
+            (D("700.00"), D("200.00"), [(D("1000.00"), D("1500.00"), D("250"))], D("250"), D("250.00"),
+             (("total_cap", D("150.00")),), D("100.00")),
+            (D("1500.00"), z, [(D("1500.00"), D("3000.00"), D("750"))], D("750"), D("750.00"),
+             (("total_cap", D("750.00")),), z)]
+    adj = adjudicate(_one_stay("C1", "2023-03-01", "800.00", "700.00", "1500.00"), _banded("eligible", "100"))
+    assert _portion_figures(adj) == want and adj.payable == D("100.00")
+    assert str(adj.lines[0].portions[0].raw) == "0.00"
+    # after the deductible: the same amounts lie at 0..500 and 500..2,000 of the axis
+    want[1] = (*want[1][:2], [(z, D("500.00"), D("250"))], *want[1][3:])
+    want[2] = (*want[2][:2], [(D("500.00"), D("2000.00"), D("750"))], *want[2][3:])
+    adj = adjudicate(_one_stay("C1", "2023-03-01", "800.00", "700.00", "1500.00"), _banded("after_deductible", "100"))
+    assert _portion_figures(adj) == want
+    # inside the deductible: nothing at the ratios, nothing rounded, nothing paid
+    adj = adjudicate(_one_stay("C1", "2023-03-01", "300.00", "200.00"), _banded("eligible", None))
+    assert _portion_figures(adj) == [(D("300.00"), D("300.00"), [], z, z, (), z),
+                                     (D("200.00"), D("200.00"), [], z, z, (), z)]
+
+
+def test_a_combined_cap_room_starts_at_the_whole_cap() -> None:
+    adj = adjudicate(_stays("0.00", ("E1", "2023-01-10", "600.00", "0.00")), _two_responsibilities("500.00"))
+    assert [(r.id, r.payable, r.cap_cut) for r in adj.responsibilities] == [("r0", D("500.00"), D("100.00")),
+                                                                             ("r1", D("0.00"), D("0"))]
+
+
+def _sub_limited(measure: str, per: str, amount: str) -> Product:
+    """r0 (in-list stays, 100%, no deductible) with one sub-limit on its in-scope co-pay."""
+    data = _two_responsibilities("100000").model_dump(mode="python", by_alias=True)
+    limit = {"count": int(amount)} if measure == "count" else {"limit": amount}
+    data["responsibilities"][0]["sub_limits"] = [{
+        "id": "s0", "name_zh": "子限额", "takes": {"portions": ["inscp_copay"]}, "per": per, "measure": measure,
+        "source": "s", **limit}]
+    return parse_product(data)
+
+
+def _two_stays(claim_id: str, first: str, second: str, day: str = "2023-01-") -> Claim:
+    claim = _stays("0.00", ("E1", f"{day}10", first, "0.00"), ("E2", f"{day}20", second, "0.00"))
+    return claim.model_copy(update={"claim_id": claim_id})
+
+
+def test_an_eligible_sub_limit_per_year_counts_across_encounters_and_claims() -> None:
+    # 500 a year: E1 300 all eligible, E2 400 only 200; the next claim's 100 finds no room
+    product = _sub_limited("eligible", "year", "500.00")
+    adj = adjudicate(_two_stays("C1", "300.00", "400.00"), product)
+    assert (adj.responsibility("r0").eligible, adj.payable) == (D("500.00"), D("500.00"))
+    assert [(line.encounter_id, p.eligible, p.exclusions) for line in adj.lines for p in line.portions] == [
+        ("E1", D("300.00"), ()),
+        ("E2", D("200.00"), (Exclusion("sub_limit", D("200.00"), "responsibilities.r0.sub_limits.s0"),))]
+    assert adj.year_to_date.sub_limits == {"r0.s0": D("500.00")}
+    nxt = adjudicate(_two_stays("C2", "100.00", "0.50", "2023-02-"), product, adj.year_to_date)
+    assert (nxt.payable, nxt.year_to_date.sub_limits) == (D("0.00"), {"r0.s0": D("500.00")})
+
+
+def test_an_eligible_sub_limit_per_encounter_starts_again_at_each_encounter() -> None:
+    adj = adjudicate(_two_stays("C1", "300.00", "400.00"), _sub_limited("eligible", "encounter", "250.00"))
+    assert adj.payable == D("500.00")
+    assert adj.year_to_date.sub_limits == {"r0.s0@C1/E1": D("250.00"), "r0.s0@C1/E2": D("250.00")}
+
+
+def test_a_count_sub_limit_takes_the_first_items_of_the_year() -> None:
+    adj = adjudicate(_two_stays("C1", "300.00", "400.00"), _sub_limited("count", "year", "1"))
+    assert adj.payable == D("300.00")
+    assert [p.exclusions for line in adj.lines for p in line.portions] == [
+        (), (Exclusion("count_limit", D("400.00"), "responsibilities.r0.sub_limits.s0"),)]
+    assert adj.year_to_date.sub_limit_counts == {"r0.s0": 1}
+
+
+def test_a_payable_sub_limit_caps_what_is_paid_from_its_first_fen() -> None:
+    adj = adjudicate(_two_stays("C1", "300.00", "400.00"), _sub_limited("payable", "year", "500.00"))
+    r = adj.responsibility("r0")
+    assert (r.eligible, r.payable, r.cuts) == (D("700.00"), D("500.00"),
+                                               (("responsibilities.r0.sub_limits.s0", D("200.00")),))
+    adj = adjudicate(_two_stays("C1", "600.00", "0.00"), _sub_limited("payable", "year", "500.00"))
+    assert adj.payable == D("500.00") and adj.year_to_date.sub_limits == {"r0.s0": D("500.00")}
+
+
+def test_a_tie_in_sharing_the_copay_goes_to_the_line_with_the_smaller_key_wherever_it_is_listed() -> None:
+    # two lines of 1.00 in scope, the public payers paid 1.99: 0.01 of co-pay, remainders equal;
+    # the line coded A gets it, listed second
+    claim = _one_stay("C1", "2023-03-01", "1.00", "1.00").model_dump(mode="python")
+    enc = claim["encounters"][0]
+    enc["settlement"]["hifp_pay"] = Decimal("1.99")
+    enc["fee_lines"][0]["med_list_codg"], enc["fee_lines"][1]["med_list_codg"] = "B", "A"
+    adj = adjudicate(parse_claim(json.loads(json.dumps(claim, default=str))), _banded("eligible", None))
+    assert [(line.code, [(p.part, p.amount) for p in line.portions], line.public_paid) for line in adj.lines] == [
+        ("B", [], D("1.00")), ("A", [("inscp_copay", D("0.01"))], D("0.99"))]
+
+
+def test_each_responsibility_is_rounded_on_its_own() -> None:
+    # r0 and r1 at 50% each take 0.01: 0.005 each, rounded half up to 0.01 each (together 0.02),
+    # not 0.01 for the two together
+    data = _two_responsibilities("5000").model_dump(mode="python", by_alias=True)
+    for r in data["responsibilities"]:
+        r["ratio"] = [{"rate": "0.50", "source": "s"}]
+    adj = adjudicate(_stays("0.00", ("E1", "2023-01-10", "0.01", "0.01")), parse_product(data))
+    assert [(r.raw, r.rounded, r.payable) for r in adj.responsibilities] == [
+        (D("0.0050"), D("0.01"), D("0.01")), (D("0.0050"), D("0.01"), D("0.01"))]
+
+
+def test_a_cap_counts_what_earlier_encounters_of_the_claim_were_paid() -> None:
+    data = _two_responsibilities("100000").model_dump(mode="python", by_alias=True)
+    data["responsibilities"][0]["cap"] = {"amount": "500", "source": "s"}
+    claim = _stays("0.00", ("E1", "2023-01-10", "100.00", "0.00"), ("E2", "2023-01-20", "100.00", "0.00"),
+                   ("E3", "2023-01-30", "400.00", "0.00"))
+    r = adjudicate(claim, parse_product(data)).responsibility("r0")
+    # 100 + 100 paid; E3 finds 300 of the cap left and is cut 100
+    assert (r.payable, r.cuts) == (D("500.00"), (("responsibilities.r0.cap", D("100.00")),))
+    claim = _stays("0.00", ("E1", "2023-01-10", "100.00", "0.00"), ("E2", "2023-01-20", "100.00", "0.00"),
+                   ("E3", "2023-01-30", "400.00", "0.00"))
+    adj = adjudicate(claim, _sub_limited("payable", "year", "500.00"))
+    assert (adj.payable, adj.year_to_date.sub_limits) == (D("500.00"), {"r0.s0": D("500.00")})
