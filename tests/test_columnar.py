@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from huiminbao_rules import Product, bundled_products, get_product, parse_claim, parse_product, replay
 from huiminbao_rules.analytics.batch import adjudicate_population
 from huiminbao_rules.analytics.columnar import adjudicate_columns
-from huiminbao_rules.rules.product import Period
 from huiminbao_rules.analytics.population import Population
 from huiminbao_rules.testing import strategies as hst
 
@@ -28,11 +27,7 @@ FEN = Decimal("0.01")
 
 
 def _has_sub_limits(product: Product) -> bool:
-    # products with sub-limits go to the reference engine whole, by design
     return any(r.sub_limits for r in product.responsibilities)
-
-
-COLUMNAR_BUNDLED = [p for p in BUNDLED if not _has_sub_limits(p)]
 
 
 def _fen(amount: Decimal) -> int:
@@ -52,22 +47,18 @@ def _other_insurance(draw, owed: Decimal) -> Decimal:
 
 @st.composite
 def populations(draw):
-    """A product the columnar engine computes itself (no sub-limits) and a few people's
-    years of claims, with what other insurers paid. Under a product that pro-rates a stay
-    across the end of cover by days, stays are discharged inside the period (people with
-    such a stay go to the reference engine); elsewhere a stay may run past the end."""
-    product = draw(st.one_of(st.sampled_from(COLUMNAR_BUNDLED), *(s.filter(lambda p: not _has_sub_limits(p)) for s in (
-        hst.products(),
-        # low deductibles and caps, so caps, combined caps and the total cap bind across a year
-        hst.products(max_deductible="5000", max_cap="20000")))))
+    """A product (bundled or generated: sub-limits of every measure and scope, combined
+    caps, every cross-year rule) and a few people's years of claims, with what other
+    insurers paid. Stays may run past the end of the period, so products that pro-rate
+    them by days do."""
+    product = draw(st.one_of(st.sampled_from(BUNDLED),
+                             hst.products(),
+                             # low deductibles and caps, so caps, combined caps, the total cap and
+                             # sub-limits bind across a year
+                             hst.products(max_deductible="5000", max_cap="20000")))
     period = product.period
-    rule = product.cross_year
-    if rule.by_admission and rule.rule != "to_discharge":
-        stays = Period(start=period.start, end=period.end - timedelta(days=61))  # a stay lasts at most 60 days
-        encounter = st.one_of(hst.encounters(kinds=("inpatient",), period=stays),
-                              hst.encounters(kinds=("outpatient", "outpatient_special", "pharmacy"), period=period))
-    else:
-        encounter = None
+    encounter = st.one_of(hst.encounters(period=period), hst.encounters(kinds=("inpatient",), period=period,
+                                                                        max_stay_past_end=120))
     years = draw(st.lists(hst.claim_years(period=period, max_claims=4, encounter=encounter), min_size=1, max_size=4))
     claims = []
     for i, year in enumerate(years):
@@ -75,7 +66,7 @@ def populations(draw):
             person = c.insured.model_copy(update={"id": f"P{i}"})
             claims.append(c.model_copy(update={"insured": person, "claim_id": f"P{i}-{c.claim_id}",
                                                "other_insurance_paid": draw(_other_insurance(c.owed))}))
-    return product, Population.from_claims(claims), draw(st.sampled_from(("member", "non-member")))
+    return product, Population.from_claims(claims), draw(st.sampled_from(("pend", "member", "non-member")))
 
 
 def _same_rows(product: Product, population: Population, mode: str = "non-member") -> pd.DataFrame:
@@ -149,9 +140,6 @@ def _columnar_detail(product: Product, population: Population, mode: str) -> dic
 
 
 def _same(product: Product, population: Population, mode: str = "non-member") -> None:
-    # A line held for review sends its person to the reference engine by design, so the
-    # forced columnar path is compared under the two readings that hold nothing; the
-    # default reading is compared in test_the_engines_agree_under_every_choice_for_unknown_lists.
     _same_rows(product, population, mode)
     reference, columnar = _reference_detail(product, population, mode), _columnar_detail(product, population, mode)
     for what in ("portions", "groups", "responsibilities", "year_to_date"):
@@ -228,20 +216,17 @@ def test_the_published_examples_agree() -> None:
         product = get_product(f"{city}-{year}")
         population = Population.from_claims([claim])
         rows = _same_rows(product, population)
-        assert set(rows["engine"]) == {"reference" if _has_sub_limits(product) else "batch"}
-        if not _has_sub_limits(product):
-            _same(product, population)
+        assert set(rows["engine"]) == {"batch"}
+        _same(product, population)
 
 
-SUB_LIMITED = next(p for p in BUNDLED if _has_sub_limits(p))
+def test_every_bundled_product_is_computed_by_the_columnar_engine_itself() -> None:
+    from huiminbao_rules.analytics.synthetic import SyntheticParams, population as synthetic
 
-
-@settings(max_examples=5, deadline=None)
-@given(hst.claim_years(period=SUB_LIMITED.period, max_claims=3))
-def test_a_product_with_sub_limits_is_adjudicated_by_the_reference_engine_and_says_so(claims) -> None:
-    product = SUB_LIMITED
-    rows, detail = adjudicate_columns(Population.from_claims(claims), product, detail=True)
-    assert detail is None and set(rows["engine"]) == {"reference"} and len(rows) == len(claims)
+    for product in BUNDLED:
+        population = synthetic(product, SyntheticParams(insured=300), seed=11)
+        rows = _same_rows(product, population, "pend")
+        assert (rows["engine"] == "batch").all(), product.id
 
 
 def test_the_core_library_imports_no_numpy_pandas_or_numba() -> None:
@@ -264,7 +249,37 @@ def test_the_engines_agree_under_every_choice_for_unknown_lists() -> None:
             columns = [c for c in reference.columns if c != "service_on"]
             pd.testing.assert_frame_equal(reference[columns], batch[columns], check_dtype=False)
             totals[mode] = (int(batch["payable"].sum()), int(batch["pending"].sum()))
-            # a person with a line held for review is computed by the reference engine
-            assert (batch.loc[batch["pending"] > 0, "engine"] == "reference").all(), (pid, mode)
+            # lines held for review are computed by the columnar engine too
+            assert (batch["engine"] == "batch").all(), (pid, mode)
         # pended amounts exist by default and vanish when the run decides
         assert totals["pend"][1] > 0 and totals["member"][1] == totals["non-member"][1] == 0, (pid, totals)
+
+
+def test_newborns_are_grouped_by_what_their_birth_date_decides() -> None:
+    # A newborn enrolled within the special case's days of birth waits less; the birth date
+    # is part of a person's history only then, and the columnar engine groups people by it.
+    from huiminbao_rules.analytics.synthetic import SyntheticParams, population as synthetic
+
+    from huiminbao_rules.rules.product import Period as Window, SpecialCase, WaitingPeriod
+
+    base = get_product("shenzhen-2024")
+    start = base.period.start
+    enrollment = base.enrollment.model_copy(update={
+        "window": Window(start=start.replace(year=start.year - 1), end=start), "late_enrollment": True,
+        "waiting_periods": (WaitingPeriod(applies_to="late_enrollment", days=90, source=base.indemnity_source),),
+        "special_cases": (SpecialCase(group="newborn", enroll_within_days=30, source=base.indemnity_source),)})
+    product = base.model_copy(update={"enrollment": enrollment})
+    population = synthetic(product, SyntheticParams(insured=600), seed=3)
+    ins = population.insured.copy()
+    born = ins.index % 3 == 0
+    ins["enrolled_on"] = ins["enrolled_on"].where(~born, pd.Timestamp(product.period.start) + pd.Timedelta(days=20))
+    ins["birth_date"] = ins["birth_date"].where(
+        ~born, ins["enrolled_on"] - pd.to_timedelta((ins.index.to_series() % 90).to_numpy(), unit="D"))
+    ins["groups"] = ins["groups"].astype(str).where(~born, "newborn")
+    population = Population(ins, population.claims, population.encounters, population.fee_lines)
+    rows = _same_rows(product, population, "pend")
+    assert (rows["engine"] == "batch").all()
+    # some newborns' claims in the waiting period count, others are excluded
+    newborn = rows["insured_id"].isin(ins.loc[born, "insured_id"])
+    early = rows["service_on"] < pd.Timestamp(start) + pd.Timedelta(days=110)
+    assert rows.loc[newborn & early, "eligible"].gt(0).any() and rows.loc[newborn & early, "eligible"].eq(0).any()

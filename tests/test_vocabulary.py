@@ -23,11 +23,6 @@ CONCEPTS = {"portions": set(PORTIONS), "buckets": set(BUCKETS), "public payers":
 STILL_DUPLICATED: set[tuple[str, str]] = {
     # Copies in modules being reworked elsewhere; delete an entry in the change that removes
     # the copy (the test fails while a listed copy is gone).
-    ("analytics/columnar.py", "portions"),
-    ("analytics/columnar.py", "public payers"),
-    ("analytics/columnar.py", "fen conversion"),
-    ("analytics/rows.py", "buckets"),
-    ("analytics/rows.py", "fen conversion"),
     ("analytics/scenarios.py", "fen conversion"),
     ("render/explain.py", "portions"),
     ("render/explain.py", "buckets"),

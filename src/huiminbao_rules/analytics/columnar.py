@@ -1,36 +1,45 @@
-"""The columnar engine: a whole population adjudicated in integer fen, vectorised with
-numpy, its two sequential passes compiled with numba. It implements the semantics of
-:func:`huiminbao_rules.adjudication.engine.adjudicate` (the single definition of the rules) and a
-differential property test holds every claim's figures equal to it, to the fen.
+"""The columnar engine: a whole population adjudicated in integer fen, on columns, its
+sequential work compiled with numba. The money rules are the benefits kernel's functions (:mod:`huiminbao_rules.adjudication.kernel`, the ones the
+reference engine calls) compiled with ``numba.njit``; what a person's history means is
+:func:`huiminbao_rules.claims.history.history_of`; cover and facts are
+:func:`~huiminbao_rules.adjudication.coverage.cover_for` and
+:func:`~huiminbao_rules.adjudication.coverage.facts_for`; classification is the product's
+compiled :class:`~huiminbao_rules.rules.classify.Classifier`; the deductible and ratio
+schedule chosen for a set of facts are the reference engine's choice. Only the encounter
+verdicts (other policy year, before cover, waiting period, pro-rating) are written here,
+on date columns. A differential property test
+holds every line, group, claim and year-to-date equal to
+:func:`huiminbao_rules.adjudication.engine.adjudicate`, to the fen.
 
-The work, and where each part of the reference lives here:
+The work, in the reference engine's order:
 
-1. **Facts and cover**, per unique combination of the attributes they depend on, by the
-   reference functions themselves (:func:`~huiminbao_rules.adjudication.coverage.cover_of`,
-   :func:`~huiminbao_rules.adjudication.coverage.facts_of`, the deductible and ratio choices);
-2. **Encounter verdicts** (other policy year, before cover, waiting period), vectorised
-   on dates;
-3. **Classification** of each fee line's portions by the product's compiled
-   :class:`~huiminbao_rules.rules.classify.Classifier`, once per unique combination of the
-   attributes a selector can look at;
-4. **Eligible amounts** per encounter and responsibility (weights rounded half up per
-   portion, in integers);
-5. **Deductible and bands** (numba, person by person, in service-date order);
-6. **Rounding** once per responsibility per claim, shared back over encounters by largest
-   remainder (exact Python integers where a claim has several encounters);
-7. **Caps and indemnity** (numba, in the same order).
+1. **People** grouped by their history; cover and facts once per history (and diagnoses,
+   settlement, where facts read them);
+2. **Encounter verdicts** (other policy year, before cover, waiting period, a stay
+   pro-rated past the end of cover), on date columns;
+3. **Classification** of each fee line's portions once per distinct combination of what
+   a selector can look at, found by one compiled pass over small category codes;
+4. **Eligible amounts** per encounter and responsibility in one compiled pass (weights by
+   the kernel); the in-scope co-pay shared over an encounter's lines by the kernel's
+   largest remainder where it goes to several places;
+5. **Portions read one by one** where the order of lines matters (responsibilities with
+   sub-limits, pro-rated stays): a compiled pass in adjudication order applies the
+   eligible-amount and count sub-limits; a portion under payable sub-limits is a group of
+   its own;
+6. **Deductible and bands** (compiled, person by person, in service-date order);
+7. **Rounding** once per responsibility per claim, shared back over groups by largest
+   remainder;
+8. **Caps** (payable sub-limits, caps, combined caps, the total cap) **and indemnity**
+   (compiled, in the same order).
 
-People the fast path does not cover are adjudicated by the reference engine, claim by
-claim, and their rows merged in: those with a stay pro-rated across the end of cover,
-those with a line held for review (its list not complete, membership deciding the
-outcome), and every person under a product with sub-limits. The result's ``engine`` column says which
-computed each row.
+Every row is computed here: the result's ``engine`` column says ``batch``.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -39,21 +48,30 @@ import numba
 import numpy as np
 import pandas as pd
 
-from huiminbao_rules.analytics.rows import BUCKETS, reference_rows, result_columns
+from huiminbao_rules.analytics.rows import result_columns
+from huiminbao_rules.core.vocabulary import BUCKETS, PORTIONS, PUBLIC_PAYERS
 from huiminbao_rules.rules.classify import classifier_of
-from huiminbao_rules.adjudication.coverage import Facts, cover_of, facts_of
+from huiminbao_rules.adjudication.coverage import Facts, cover_for, facts_for, holds
 from huiminbao_rules.adjudication.engine import _deductible, _first
 from huiminbao_rules.core.errors import AdjudicationError
-from huiminbao_rules.claims.models import Insured
-from huiminbao_rules.core.money import allocate_units
+from huiminbao_rules.claims.history import History, history_of
+from huiminbao_rules.claims.models import EnrollmentYear, Insured
+from huiminbao_rules.adjudication import kernel
+from huiminbao_rules.core.money import allocate_units, to_fen
 from huiminbao_rules.analytics.population import Population
 from huiminbao_rules.rules.product import Product
 
 __all__ = ["ColumnarDetail", "adjudicate_columns"]
 
-_PARTS = ("preselfpay", "inscp_copay", "fulamt", "overlmt")
-_MODE = {"ROUND_HALF_UP": 0, "ROUND_HALF_EVEN": 1, "ROUND_DOWN": 2}
-RATE_UNIT = 10_000  # rates are kept as integers in 1/10,000
+_PARTS = PORTIONS
+
+# The kernel's rules, compiled from the very functions the reference engine calls.
+_K = kernel.compiled(numba.njit)
+_k_band_axis, _k_bands_raw, _k_capped = _K["band_axis"], _K["bands_raw"], _K["capped"]
+_k_cut_from, _k_deductible_taken = _K["cut_from"], _K["deductible_taken"]
+_k_indemnity_excess, _k_indemnity_limit = _K["indemnity_excess"], _K["indemnity_limit"]
+_k_largest_remainder, _k_round_raw, _k_weighted = _K["largest_remainder"], _K["round_raw"], _K["weighted"]
+_k_count_allows = _K["count_allows"]
 
 
 # ---- the compiled passes ---------------------------------------------------------------
@@ -62,7 +80,8 @@ RATE_UNIT = 10_000  # rates are kept as integers in 1/10,000
 @numba.njit(cache=True)
 def _bands_pass(g_person, g_resp, g_elig, g_annual, g_pool, g_sched, resp_basis, n_resp, n_pool,
                 band_start, band_end, band_rate, sched_first, sched_count, g_ded, g_raw):  # pragma: no cover - compiled
-    """Deductible then bands, group by group (groups sorted person, claim, encounter, responsibility)."""
+    """Deductible then bands (the kernel's rules), group by group (groups sorted person,
+    claim, encounter, responsibility)."""
     elig_run = np.zeros(n_resp, np.int64)
     ded_run = np.zeros(n_resp, np.int64)
     pools = np.zeros(n_pool, np.int64)
@@ -76,37 +95,26 @@ def _bands_pass(g_person, g_resp, g_elig, g_annual, g_pool, g_sched, resp_basis,
         r = g_resp[g]
         e = g_elig[g]
         pool = g_pool[g]
-        used = pools[pool]
-        left = g_annual[g] - used
-        if left < 0:
-            left = 0
-        d = e if e < left else left
-        pools[pool] = used + d
-        pos = elig_run[r]
-        taken = ded_run[r]
-        if resp_basis[r] == 0:
-            lo = pos + d
-            hi = pos + e
-        else:
-            lo = pos - taken
-            hi = lo + e - d
-        elig_run[r] = pos + e
-        ded_run[r] = taken + d
-        raw = 0
-        s = g_sched[g]
-        for k in range(sched_first[s], sched_first[s] + sched_count[s]):
-            a = lo if lo > band_start[k] else band_start[k]
-            b = hi if (band_end[k] < 0 or hi < band_end[k]) else band_end[k]
-            if b > a:
-                raw += (b - a) * band_rate[k]
+        d = _k_deductible_taken(e, g_annual[g], pools[pool])
+        pools[pool] += d
+        lo, hi = _k_band_axis(resp_basis[r] == 0, elig_run[r], ded_run[r], e, d)
+        elig_run[r] += e
+        ded_run[r] += d
+        s0 = sched_first[g_sched[g]]
+        s1 = s0 + sched_count[g_sched[g]]
         g_ded[g] = d
-        g_raw[g] = raw
+        g_raw[g] = _k_bands_raw(lo, hi, band_start[s0:s1], band_end[s0:s1], band_rate[s0:s1])
 
 
 @numba.njit(cache=True)
-def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, resp_cap, cc_amount, total_cap,
-               claim_limit, n_resp, g_pay, g_capcut, g_indcut):  # pragma: no cover - compiled
-    """Caps in order, then the indemnity limit per claim (cut from the last groups first)."""
+def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, g_sub, sl_first, sl_amount, n_keys, resp_cap,
+               cc_amount, total_cap, claim_owed, claim_other, n_resp, g_pay, g_capcut,
+               g_indcut):  # pragma: no cover - compiled
+    """Caps in order: payable sub-limits (``g_sub[g, t]``: the group's key under its
+    responsibility's t-th sub-limit, or -1), the responsibility's cap, combined caps, the
+    total cap (a limit of -1: none); then the indemnity limit per claim, cut from the last
+    groups first (the kernel's rules)."""
+    sub_paid = np.zeros(max(n_keys, 1), np.int64)
     paid = np.zeros(n_resp, np.int64)
     n_cc = cc_amount.shape[0]
     cc = np.zeros(max(n_cc, 1), np.int64)
@@ -126,27 +134,21 @@ def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, resp_cap, cc_amount
         while g < n and g_claim[g] == claim:
             r = g_resp[g]
             p = g_share[g]
+            for t in range(sl_first[r + 1] - sl_first[r]):
+                if g_sub[g, t] >= 0:
+                    p, _ = _k_capped(p, sl_amount[sl_first[r] + t], sub_paid[g_sub[g, t]])
             if resp_cap[r] >= 0:
-                room = resp_cap[r] - paid[r]
-                if room < 0:
-                    room = 0
-                if p > room:
-                    p = room
+                p, _ = _k_capped(p, resp_cap[r], paid[r])
             for c in range(n_cc):
                 if (g_ccmask[g] >> c) & 1:
-                    room = cc_amount[c] - cc[c]
-                    if room < 0:
-                        room = 0
-                    if p > room:
-                        p = room
+                    p, _ = _k_capped(p, cc_amount[c], cc[c])
             if total_cap >= 0:
-                room = total_cap - total
-                if room < 0:
-                    room = 0
-                if p > room:
-                    p = room
+                p, _ = _k_capped(p, total_cap, total)
             g_capcut[g] = g_share[g] - p
             g_pay[g] = p
+            for t in range(sl_first[r + 1] - sl_first[r]):
+                if g_sub[g, t] >= 0:
+                    sub_paid[g_sub[g, t]] += p
             paid[r] += p
             for c in range(n_cc):
                 if (g_ccmask[g] >> c) & 1:
@@ -154,15 +156,18 @@ def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, resp_cap, cc_amount
             total += p
             claim_pay += p
             g += 1
-        excess = claim_pay - claim_limit[claim]
+        excess = _k_indemnity_excess(claim_pay, _k_indemnity_limit(claim_owed[claim], claim_other[claim]))
         k = g - 1
         while excess > 0 and k >= first:
-            c_amt = g_pay[k] if g_pay[k] < excess else excess
+            c_amt = _k_cut_from(g_pay[k], excess)
             if c_amt > 0:
                 g_pay[k] -= c_amt
                 g_indcut[k] = c_amt
                 excess -= c_amt
                 paid[g_resp[k]] -= c_amt
+                for t in range(sl_first[g_resp[k] + 1] - sl_first[g_resp[k]]):
+                    if g_sub[k, t] >= 0:
+                        sub_paid[g_sub[k, t]] -= c_amt
                 for c in range(n_cc):
                     if (g_ccmask[k] >> c) & 1:
                         cc[c] -= c_amt
@@ -171,84 +176,278 @@ def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, resp_cap, cc_amount
 
 
 @numba.njit(cache=True)
-def _eligible_sums(l_enc, dest, weight, pre, copay, ful, over, live, n_resp, out):  # pragma: no cover - compiled
-    """Each live portion's eligible amount (weights rounded half up) added to its
-    (encounter, responsibility) group."""
+def _round_all(raw, step, mode, out):  # pragma: no cover - compiled
+    """Each raw sum rounded once to fen by the product's rounding (the kernel's rule)."""
+    for i in range(raw.shape[0]):
+        out[i] = _k_round_raw(raw[i], step, mode)
+
+
+@numba.njit(cache=True)
+def _weighted_all(amounts, weights, out):  # pragma: no cover - compiled
+    """Each amount's eligible part under its weight (0: no weight), by the kernel's rule."""
+    for i in range(amounts.shape[0]):
+        out[i] = _k_weighted(amounts[i], weights[i]) if weights[i] > 0 else amounts[i]
+
+
+@numba.njit(cache=True)
+def _hamilton_groups(starts, ends, totals, weights, out):  # pragma: no cover - compiled
+    """Each group [starts[g], ends[g]) of weights shares its total by the kernel's largest
+    remainder (equal remainders: the earlier first). The caller makes sure total × weight
+    fits in int64."""
+    for g in range(starts.shape[0]):
+        a, b = starts[g], ends[g]
+        parts = _k_largest_remainder(totals[g], weights[a:b], np.zeros(b - a, np.int64))
+        for i in range(b - a):
+            out[a + i] = parts[i]
+
+
+@numba.njit(cache=True)
+def _line_encounters(l_claim, l_encid, claim_map, encid_map, table, width, out):  # pragma: no cover - compiled
+    """Each fee line's encounter through a dense (claim, encounter id) table; -1 where none.
+    Category codes of -1 (missing) take the last entry of each map, which is -1."""
+    missing = 0
+    for i in range(l_claim.shape[0]):
+        c = claim_map[l_claim[i]]
+        v = encid_map[l_encid[i]]
+        e = -1
+        if c >= 0 and v >= 0:
+            e = table[c * width + v]
+        out[i] = e
+        if e < 0:
+            missing += 1
+    return missing
+
+
+@numba.njit(cache=True)
+def _code(values, i, last):  # pragma: no cover - compiled
+    v = np.int64(values[i])
+    return last if v < 0 else v
+
+
+@numba.njit(cache=True)
+def _mark_pairs(code, name, n_code, n_name, seen):  # pragma: no cover - compiled
+    """Which (code, name) pairs occur among the lines."""
+    for i in range(code.shape[0]):
+        seen[_code(code, i, n_code - 1) * n_name + _code(name, i, n_name - 1)] = True
+
+
+@numba.njit(cache=True)
+def _combo_ids(lv, ft, code, name, l_enc, e_kind, e_settled, e_inst, e_diag, pair_sig, radix, slot, out,
+               first):  # pragma: no cover - compiled
+    """Number each line's combination of what classification looks at (level, fee type,
+    encounter kind, settled, list signature of (code, name), and institution and diagnoses
+    where selectors read them) in order of first appearance, through a dense slot table;
+    ``first[j]`` is the first line of combination j. Returns the number of combinations."""
+    n_lv, n_ft, n_kind, n_code, n_name, n_sig, n_inst, n_diag = radix
+    n = 0
+    for i in range(lv.shape[0]):
+        e = l_enc[i]
+        sig = 0
+        if n_sig > 1:
+            sig = pair_sig[_code(code, i, n_code - 1) * n_name + _code(name, i, n_name - 1)]
+        key = (_code(lv, i, n_lv - 1) * n_ft + _code(ft, i, n_ft - 1)) * n_kind + e_kind[e]
+        key = (key * 2 + e_settled[e]) * n_sig + sig
+        key = key * n_inst + (e_inst[e] if n_inst > 1 else 0)
+        key = key * n_diag + (e_diag[e] if n_diag > 1 else 0)
+        s = slot[key]
+        if s < 0:
+            s = n
+            slot[key] = n
+            first[n] = i
+            n += 1
+        out[i] = s
+    return n
+
+
+@numba.njit(cache=True)
+def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, prorate, lut_dest, lut_w, lut_pend,
+                   lut_lim, n_resp, out, pend, plan):  # pragma: no cover - compiled
+    """Each live portion's eligible amount (weighted by the kernel's rule) added to its
+    (encounter, responsibility) group, or its amount to the encounter's pending sum. The
+    in-scope co-pay is read per line only where public payers paid nothing (``direct``);
+    where they paid (``shared``), the same pass notes per encounter what sharing the co-pay
+    needs (``plan`` rows: lowest and highest destination, largest weight, lines with an
+    in-scope amount, of them held for review). Portions read one by one (pro-rated
+    encounters, responsibilities with sub-limits) are left to :func:`_limited_pass`."""
     for i in range(l_enc.shape[0]):
         e = l_enc[i]
-        if not live[e]:
+        c = combo[i]
+        inscp = det[i] - ful[i] - over[i] - pre[i]
+        if shared[e] and inscp > 0:
+            d = lut_dest[1, c]
+            plan[0, e] = min(plan[0, e], d)
+            plan[1, e] = max(plan[1, e], d)
+            plan[2, e] = max(plan[2, e], lut_w[1, c], lut_lim[1, c])  # weighted or sub-limited: shared
+            plan[3, e] += 1
+            if d < 0 and lut_pend[1, c]:
+                plan[4, e] += 1
+        if not live[e] or prorate[e]:
             continue
         for k in range(4):
-            d = dest[k, i]
-            if d < 0:
+            if lut_lim[k, c]:
                 continue
             if k == 0:
                 a = pre[i]
             elif k == 1:
-                a = copay[i]
+                if not direct[e]:
+                    continue
+                a = inscp
             elif k == 2:
                 a = ful[i]
             else:
                 a = over[i]
             if a == 0:
                 continue
-            w = np.int64(weight[k, i])
+            d = lut_dest[k, c]
+            if d < 0:
+                if lut_pend[k, c]:
+                    pend[e] += a
+                continue
+            w = np.int64(lut_w[k, c])
             if w > 0:
-                a = (a * w * 2 + 10000) // 20000
+                a = _k_weighted(a, w)
             out[e * n_resp + d] += a
 
 
 @numba.njit(cache=True)
-def _copay_destinations(l_enc, rows, dest1, weight1, n_enc, dmin, dmax, wmax, first):  # pragma: no cover - compiled
-    """Per encounter: the lowest and highest destination and the largest weight of its in-scope
-    co-pay portions, and its first in-scope line."""
-    for j in range(rows.shape[0]):
-        i = rows[j]
+def _slow_lines(l_enc, combo, lut_lim, live, prorate, out):  # pragma: no cover - compiled
+    """Lines read portion by portion: those of a live encounter pro-rated by days, and those
+    with a portion a responsibility with sub-limits takes."""
+    for i in range(l_enc.shape[0]):
         e = l_enc[i]
-        d = dest1[i]
-        if d < dmin[e]:
-            dmin[e] = d
-        if d > dmax[e]:
-            dmax[e] = d
-        if weight1[i] > wmax[e]:
-            wmax[e] = weight1[i]
-        if i < first[e]:
-            first[e] = i
+        if not live[e]:
+            continue
+        if prorate[e]:
+            out[i] = True
+            continue
+        c = combo[i]
+        out[i] = lut_lim[0, c] != 0 or lut_lim[1, c] != 0 or lut_lim[2, c] != 0 or lut_lim[3, c] != 0
 
 
 @numba.njit(cache=True)
-def _hamilton_groups(starts, ends, totals, weights, out):  # pragma: no cover - compiled
-    """Largest remainder for each group [starts[g], ends[g]): floors, then one more fen to
-    each of the largest remainders, the earlier on ties. The caller makes sure
-    total × weight fits in int64."""
+def _expand_portions(rows, pre, copay, ful, over, l_enc, combo, prorate, lut_lim, out_row, out_part,
+                     out_amount):  # pragma: no cover - compiled
+    """The non-zero portions of ``rows`` (in their order, parts in order) that are read one
+    by one: every portion of a pro-rated stay, and those a responsibility with sub-limits
+    takes (the fast pass has the others). Returns how many."""
+    n = 0
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        c = combo[i]
+        for k in range(4):
+            a = pre[i] if k == 0 else (copay[j] if k == 1 else (ful[i] if k == 2 else over[i]))
+            if a != 0 and (prorate[l_enc[i]] or lut_lim[k, c] != 0):
+                out_row[n] = i
+                out_part[n] = k
+                out_amount[n] = a
+                n += 1
+    return n
+
+
+@numba.njit(cache=True)
+def _limited_pass(p_enc, p_line, p_part, p_amount, p_combo, p_keys, lut_dest, lut_w, lut_pend, lut_lim, sl_first,
+                  sl_measure, sl_amount, n_keys, n_resp, out, pend, p_elig, p_own):  # pragma: no cover - compiled
+    """Portions read one by one in adjudication order (a person's claims, their encounters,
+    lines, parts): weights, then the eligible-amount and count sub-limits (the kernel's
+    ``capped`` and ``count_allows``; a line counts once however many of its portions a
+    count limit selects). A portion whose responsibility has payable sub-limits is a group
+    of its own (``p_own``); the others add to their (encounter, responsibility) group.
+    ``p_keys[j, t]``: the key of the portion under its responsibility's t-th sub-limit, -1
+    where that limit does not select it. Measures: 0 payable, 1 eligible, 2 count."""
+    used = np.zeros(n_keys, np.int64)
+    counted = np.zeros(n_keys, np.int64)
+    last_line = np.full(n_keys, -1, np.int64)
+    last_ok = np.zeros(n_keys, np.bool_)
+    for j in range(p_enc.shape[0]):
+        e, k, c, a = p_enc[j], p_part[j], p_combo[j], p_amount[j]
+        if a == 0:
+            continue
+        d = lut_dest[k, c]
+        if d < 0:
+            if lut_pend[k, c]:
+                pend[e] += a
+            continue
+        w = np.int64(lut_w[k, c])
+        elig = _k_weighted(a, w) if w > 0 else a
+        if lut_lim[k, c] & 1:
+            for t in range(sl_first[d + 1] - sl_first[d]):
+                s = sl_first[d] + t
+                key = p_keys[j, t]
+                if key < 0 or sl_measure[s] == 0:
+                    continue
+                if sl_measure[s] == 2:
+                    if last_line[key] == p_line[j]:
+                        ok = last_ok[key]
+                    else:
+                        ok = _k_count_allows(counted[key], sl_amount[s])
+                        last_line[key] = p_line[j]
+                        last_ok[key] = ok
+                        if ok:
+                            counted[key] += 1
+                    if not ok:
+                        elig = 0
+                else:
+                    elig, _ = _k_capped(elig, sl_amount[s], used[key])
+                    used[key] += elig
+        p_elig[j] = elig
+        if elig == 0:
+            continue
+        if lut_lim[k, c] & 2:
+            p_own[j] = True
+        else:
+            out[e * n_resp + d] += elig
+
+
+@numba.njit(cache=True)
+def _rows_of(l_enc, pre, det, ful, over, chosen, out):  # pragma: no cover - compiled
+    """The lines with an in-scope amount of the chosen encounters; returns how many."""
+    n = 0
+    for i in range(l_enc.shape[0]):
+        if chosen[l_enc[i]] and det[i] - ful[i] - over[i] - pre[i] > 0:
+            out[n] = i
+            n += 1
+    return n
+
+
+@numba.njit(cache=True)
+def _add_copay(rows, shares, l_enc, combo, live, prorate, lut_dest1, lut_w1, lut_pend1, lut_lim1, n_resp, out,
+               pend):  # pragma: no cover - compiled
+    """Shared co-pay portions added to their groups (or pending sums), as in _eligible_pass."""
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        e = l_enc[i]
+        a = shares[j]
+        c = combo[i]
+        if not live[e] or prorate[e] or lut_lim1[c] or a == 0:
+            continue
+        d = lut_dest1[c]
+        if d < 0:
+            if lut_pend1[c]:
+                pend[e] += a
+            continue
+        w = np.int64(lut_w1[c])
+        if w > 0:
+            a = _k_weighted(a, w)
+        out[e * n_resp + d] += a
+
+
+@numba.njit(cache=True)
+def _scatter_min(out, index, values):  # pragma: no cover - compiled
+    """out[index[i]] = min(out[index[i]], values[i])."""
+    for i in range(index.shape[0]):
+        if values[i] < out[index[i]]:
+            out[index[i]] = values[i]
+
+
+@numba.njit(cache=True)
+def _share_runs(starts, ends, totals, weights, ranks, out):  # pragma: no cover - compiled
+    """Each run [starts[g], ends[g]) shares its total over its weights by the kernel's
+    largest remainder, equal remainders by ``ranks`` then place."""
     for g in range(starts.shape[0]):
         a, b = starts[g], ends[g]
-        wsum = 0
-        for i in range(a, b):
-            wsum += weights[i]
-        if wsum == 0:
-            for i in range(a, b):
-                out[i] = 0
-            continue
-        total = totals[g]
-        given = 0
-        for i in range(a, b):
-            out[i] = total * weights[i] // wsum
-            given += out[i]
-        left = total - given
-        chosen = np.zeros(b - a, np.bool_)
-        while left > 0:
-            best = -1
-            best_rem = -1
-            for i in range(a, b):
-                if not chosen[i - a]:
-                    rem = total * weights[i] % wsum
-                    if rem > best_rem:
-                        best_rem = rem
-                        best = i
-            chosen[best - a] = True
-            out[best] += 1
-            left -= 1
+        parts = _k_largest_remainder(totals[g], weights[a:b], ranks[a:b])
+        for i in range(b - a):
+            out[a + i] = parts[i]
 
 
 @numba.njit(cache=True)
@@ -261,32 +460,43 @@ def _scatter_add(out, index, values):  # pragma: no cover - compiled
 # ---- helpers ---------------------------------------------------------------------------
 
 
-def _history_features(history: list[dict[str, Any]], year: int) -> tuple[int, int, int, int]:
-    """(consecutive years enrolled before ``year``, of them claim-free, enrolled earlier after a
-    gap, renewed for ``year + 1``): all adjudication reads from a history."""
-    by_year = {int(h["year"]): h for h in history}
+def _histories(ins: pd.DataFrame, year: int) -> tuple[np.ndarray, list[History]]:
+    """Each person's :func:`~huiminbao_rules.claims.history.history_of` for ``year`` (the one
+    meaning of a history), numbered: people with equal histories share a number. It is
+    worked out once per distinct combination of the columns a person is made of; the birth
+    date joins the combination only where the history holds it (a probe date found among
+    its fields)."""
+    events = ins["event_on"] if "event_on" in ins else pd.Series(pd.NaT, index=ins.index)
+    json_codes, json_uniques = pd.factorize(ins["history"].fillna("[]").astype(str))
+    years = [tuple(EnrollmentYear.model_validate(h) for h in json.loads(u)) for u in json_uniques]
+    texts = [ins[c].fillna("").astype(str) for c in ("scheme", "pre_existing", "groups")]
+    raw, raw_rows = _factor(*texts, ins["enrolled_on"], json_codes, events)
+    births = ins["birth_date"]
 
-    def enrolled(y: int) -> bool:
-        return bool(by_year.get(y, {}).get("enrolled"))
+    def days(column: pd.Series, rows: np.ndarray) -> list[Any]:
+        return [None if pd.isna(d) else d for d in pd.DatetimeIndex(column.to_numpy()[rows]).date]
 
-    prev = 0
-    while enrolled(year - 1 - prev):
-        prev += 1
-    free = 0
-    while free < prev and Decimal(str(by_year[year - 1 - free].get("paid", "0"))) == 0:
-        free += 1
-    gap = int(not enrolled(year - 1) and any(enrolled(y) for y in by_year if y < year - 1))
-    return prev, free, gap, int(enrolled(year + 1))
+    def history(rows: np.ndarray, born: list[Any]) -> list[History]:
+        cols = [t.to_numpy(dtype=object)[rows] for t in texts]
+        return [history_of(Insured.model_construct(
+            id="", birth_date=born[i], scheme=cols[0][i], enrolled_on=enrolled, pre_existing=_split(cols[1][i]),
+            groups=_split(cols[2][i]), history=years[json_codes[row]], event_on=event), year)
+            for i, (row, enrolled, event) in enumerate(zip(rows, days(ins["enrolled_on"], rows), days(events, rows)))]
 
-
-def _canonical_history(year: int, prev: int, free: int, gap: int, renewed: int) -> list[dict[str, Any]]:
-    """A history with exactly these features (see :func:`_history_features`)."""
-    out = [{"year": year - 1 - i, "enrolled": True, "paid": "0.00" if i < free else "1.00"} for i in range(prev)]
-    if gap:
-        out.append({"year": year - 2, "enrolled": True, "paid": "0.00"})
-    if renewed:
-        out.append({"year": year + 1, "enrolled": True, "paid": "0.00"})
-    return out
+    index: dict[History, int] = {}
+    kind_of_raw = np.full(len(raw_rows), -1, np.int64)
+    probe = date(1900, 1, 1)
+    for j, h in enumerate(history(raw_rows, [probe] * len(raw_rows))):
+        if probe not in h:
+            kind_of_raw[j] = index.setdefault(h, len(index))
+    kinds = kind_of_raw[raw]
+    by_birth = np.flatnonzero(kinds < 0)
+    if len(by_birth):
+        sub, sub_rows = _factor(raw[by_birth], births.to_numpy()[by_birth])
+        rows = by_birth[sub_rows]
+        of_sub = [index.setdefault(h, len(index)) for h in history(rows, days(births, rows))]
+        kinds[by_birth] = np.asarray(of_sub, np.int64)[sub]
+    return kinds, list(index)
 
 
 def _isin(column: pd.Series, values: Any) -> np.ndarray:
@@ -301,12 +511,8 @@ def _isin(column: pd.Series, values: Any) -> np.ndarray:
         return column.isin(values).to_numpy()
 
 
-def _fen(d: Decimal) -> int:
-    return int(d * 100)
-
-
 def _rate(d: Decimal) -> int:
-    return int(d * RATE_UNIT)
+    return int(d * kernel.RATE_SCALE)
 
 
 def _split(text: Any) -> tuple[str, ...]:
@@ -367,15 +573,314 @@ def _strings(series: pd.Series) -> np.ndarray:
     return series.fillna("").astype(str).to_numpy(dtype=object)
 
 
-def _round(raw: np.ndarray, mode: str, step: Decimal) -> np.ndarray:
-    """Round raw amounts (fen × 10,000) once, as the product says, to fen."""
-    unit = RATE_UNIT * (100 if step == Decimal("1") else 1)
-    q, r = np.divmod(raw, unit)
-    if mode == "ROUND_HALF_UP":
-        q = q + (2 * r >= unit)
-    elif mode == "ROUND_HALF_EVEN":
-        q = q + ((2 * r > unit) | ((2 * r == unit) & (q % 2 == 1)))
-    return q * (unit // RATE_UNIT)
+def _as_category(series: pd.Series) -> pd.Series:
+    return series if isinstance(series.dtype, pd.CategoricalDtype) else series.astype("category")
+
+
+def _category(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A text column's category codes (their own width, -1 where missing, not copied) and
+    the text of each code with "" appended, which numba passes read for code -1."""
+    series = _as_category(series)
+    cats = np.append(np.asarray(series.cat.categories.astype(str), dtype=object), "")
+    return series.cat.codes.to_numpy(), cats
+
+
+def _positions(index: pd.Index, column: pd.Series) -> np.ndarray:
+    """``index.get_indexer(column)``, once per category where the column is categorical."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        at = np.append(index.get_indexer(column.cat.categories), -1)
+        return at[column.cat.codes.to_numpy()]
+    return index.get_indexer(column)
+
+
+def _sorted_ranks(series: pd.Series) -> np.ndarray:
+    """Each value's rank in sorted order of its text (equal values, equal ranks)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = np.asarray(series.cat.categories.astype(str), dtype=object)
+        rank = np.empty(len(cats) + 1, np.int64)
+        rank[np.argsort(cats, kind="stable")] = np.arange(len(cats))
+        rank[-1] = -1
+        return rank[series.cat.codes.to_numpy()]
+    return pd.factorize(series.astype(str), sort=True)[0]
+
+
+def _same_or_indexer(index: pd.Index, values: pd.Index) -> np.ndarray:
+    """``index.get_indexer(values)``, without hashing where they are the same categories."""
+    if values is index or (len(values) == len(index) and values.equals(index)):
+        return np.arange(len(index))
+    return index.get_indexer(values)
+
+
+def _encounter_of_lines(enc: pd.DataFrame, lines: pd.DataFrame) -> np.ndarray:
+    """Each fee line's encounter (row of ``enc``), by (claim id, encounter id)."""
+    ec, ee, lc, le = (_as_category(x) for x in (enc["claim_id"], enc["encounter_id"], lines["claim_id"],
+                                                lines["encounter_id"]))
+    e_claim, e_id = ec.cat.codes.to_numpy(), ee.cat.codes.to_numpy()
+    l_claim, l_id = lc.cat.codes.to_numpy(), le.cat.codes.to_numpy()
+    ec, ee, lc, le = ec.cat.categories, ee.cat.categories, lc.cat.categories, le.cat.categories
+    width = len(ee)
+    keys = e_claim.astype(np.int64) * width + e_id
+    if (e_claim < 0).any() or (e_id < 0).any():
+        raise AdjudicationError("an encounter lacks a claim id or an encounter id")
+    claim_map = np.append(_same_or_indexer(ec, lc), -1).astype(np.int64)
+    id_map = np.append(_same_or_indexer(ee, le), -1).astype(np.int64)
+    out = np.empty(len(lines), np.int32)
+    if len(ec) * width <= max(4 * len(lines), 1 << 20):
+        table = np.full(len(ec) * width, -1, np.int32)
+        table[keys] = np.arange(len(enc), dtype=np.int32)
+        if (table[keys] != np.arange(len(enc))).any():
+            raise AdjudicationError("an encounter repeats (claim id, encounter id)")
+        missing = _line_encounters(l_claim, l_id, claim_map, id_map, table, width, out)
+    else:  # encounter ids unique across claims: a hash look-up
+        if not pd.Index(keys).is_unique:
+            raise AdjudicationError("an encounter repeats (claim id, encounter id)")
+        c, v = claim_map[l_claim], id_map[l_id]
+        out[:] = pd.Index(keys).get_indexer(np.where((c < 0) | (v < 0), -1, c * width + v))
+        missing = int((out < 0).sum())
+    if missing:
+        raise AdjudicationError("a fee line names an encounter the encounters table does not have")
+    return out
+
+
+def _line_combinations(classifier: Any, l_enc: np.ndarray, lv: Any, ft: Any, code: Any, name: Any, kind: Any,
+                       settled: np.ndarray, inst: Any, diag: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's combination of what classification can look at, and the first line of
+    each combination (pairs of codes and their texts; encounter-level ones by encounter).
+    A line's (code, name) matters only through which item of each named list it matches:
+    its signature; institution and diagnoses only where a selector reads them."""
+    lists = list(classifier.lists.items())
+    n_code, n_name = len(code[1]), len(name[1])
+    pair_sig = np.zeros(1, np.int32)
+    n_sig = 1
+    if lists:
+        seen = np.zeros(n_code * n_name, np.bool_)
+        _mark_pairs(code[0], name[0], n_code, n_name, seen)
+        pair_sig = np.zeros(n_code * n_name, np.int32)
+        sigs: dict[tuple, int] = {(0,) * len(lists): 0}  # type: ignore[type-arg]
+        for k in np.flatnonzero(seen):
+            c_, n_ = code[1][k // n_name], name[1][k % n_name]
+            found = [lst.find(c_, n_) for _, lst in lists]
+            pair_sig[k] = sigs.setdefault(tuple(0 if f is None else id(f) for f in found), len(sigs))
+        n_sig = len(sigs)
+    by_inst = any(e.inst is not None and e.inst.names for e in classifier.entries)
+    by_diag = any(any(it.indications for it in e.sel_items) for e in classifier.entries)
+    n_inst = inst[1] if by_inst else 1
+    n_diag = diag[1] if by_diag else 1
+    radix = (len(lv[1]), len(ft[1]), kind[1], n_code, n_name, n_sig, n_inst, n_diag)
+    size = len(lv[1]) * len(ft[1]) * kind[1] * 2 * n_sig * n_inst * n_diag
+    if size > 1 << 26:
+        raise AdjudicationError(f"too many combinations of line attributes to classify ({size:,})")
+    slot = np.full(size, -1, np.int32)
+    combo = np.empty(len(l_enc), np.int32)
+    first = np.empty(min(size, len(l_enc)), np.int64)
+    n = _combo_ids(lv[0], ft[0], code[0], name[0], l_enc, kind[0].astype(np.int64), settled.astype(np.int64),
+                   inst[0].astype(np.int64), diag[0].astype(np.int64), pair_sig, radix, slot, combo, first)
+    return combo, first[:n]
+
+
+def _shared_copay(lines: pd.DataFrame, l_enc: np.ndarray, combo: np.ndarray, amounts: tuple, plan: np.ndarray,  # type: ignore[type-arg]
+                  copay_total: np.ndarray, luts1: tuple, live: np.ndarray, prorate: np.ndarray,  # type: ignore[type-arg]
+                  n_resp: int, out: np.ndarray, pend: np.ndarray, detail: bool,
+                  texts: tuple) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+    """The in-scope co-pay of encounters where public payers paid, added to the groups.
+    ``plan`` as :func:`_eligible_pass` leaves it.
+    Where every in-scope line of an encounter goes to one place plainly, only the total
+    matters; otherwise it is shared over the lines by largest remainder as the reference
+    engine shares it (equal remainders by what the line is, then its place). Returns the
+    shared lines and their co-pays."""
+    pre, det, ful, over = amounts
+    dest1, w1, pend1, lim1 = luts1
+    dmin, dmax, wmax, count, pended = plan
+    has = count > 0
+    single = has & (dmin == dmax) & (wmax == 0) & ((pended == 0) | (pended == count)) & (not detail)
+    to = single & live & (dmin >= 0)
+    out[np.flatnonzero(to) * n_resp + dmin[to]] += copay_total[to]
+    held = single & live & (pended > 0)
+    pend[held] += copay_total[held]
+    split = has & ~single
+    rows = np.empty(int(count[split].sum()), np.int64)
+    _rows_of(l_enc, pre, det, ful, over, split, rows)
+    shares = np.zeros(len(rows), np.int64)
+    if len(rows):
+        code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u = texts
+        line_no = lines["line_no"].to_numpy(np.int64)
+        rows = rows[np.lexsort((line_no[rows], l_enc[rows]))]
+        edges = np.flatnonzero(np.diff(l_enc[rows])) + 1
+        starts = np.concatenate(([0], edges)).astype(np.int64)
+        ends = np.append(edges, len(rows)).astype(np.int64)
+        weights = det[rows] - ful[rows] - over[rows] - pre[rows]
+        totals = copay_total[l_enc[rows[starts]]]
+        # equal remainders go by what the line is: its rank among the lines' keys
+        ranks = _key_ranks([_text_ranks(code_u)[code_c[rows]], _text_ranks(name_u)[name_c[rows]],
+                            _text_ranks(lv_u)[lv_c[rows]], _text_ranks(ft_u)[ft_c[rows]], det[rows], ful[rows],
+                            over[rows], pre[rows]])
+        safe = _fits(totals, weights, starts, ends)
+        _share_runs(starts[safe], ends[safe], totals[safe], weights, ranks, shares)
+        for a, b in zip(starts[~safe], ends[~safe]):  # beyond int64: the same rule in Python integers
+            members = rows[a:b]
+            ties = [(code_u[code_c[m]], name_u[name_c[m]], lv_u[lv_c[m]], ft_u[ft_c[m]], int(det[m]), int(ful[m]),
+                     int(over[m]), int(pre[m]), "") for m in members]
+            shares[a:b] = allocate_units(int(copay_total[l_enc[members[0]]]), [int(w) for w in weights[a:b]], ties)
+        _add_copay(rows, shares, l_enc, combo, live, prorate, dest1, w1, pend1, lim1, n_resp, out, pend)
+    return rows, shares
+
+
+@dataclass
+class _OneByOne:
+    """Portions read one by one (see :func:`_portions_one_by_one`), in adjudication order."""
+
+    row: np.ndarray  # the fee line
+    enc: np.ndarray
+    part: np.ndarray
+    combo: np.ndarray
+    amount: np.ndarray  # what the portion is, covered part where the stay is pro-rated
+    elig: np.ndarray
+    own: np.ndarray  # a group of its own (its responsibility has payable sub-limits)
+    order: np.ndarray  # line number × 4 + part: the order of such groups in their encounter
+    payable_keys: np.ndarray  # per sub-limit slot of its responsibility: payable sub-limit key, or -1
+    n_keys: int
+    sl_amount: np.ndarray  # per sub-limit of the product: limit in fen, or count
+    sl_measure: np.ndarray  # 0 payable, 1 eligible, 2 count
+
+
+def _portions_one_by_one(rows: np.ndarray, lines: pd.DataFrame, l_enc: np.ndarray, combo: np.ndarray,
+                         amounts: tuple, direct: np.ndarray, copays: tuple, prorate: np.ndarray,  # type: ignore[type-arg]
+                         days: tuple, enc_pos: np.ndarray, e_person: np.ndarray, texts: tuple,  # type: ignore[type-arg]
+                         product: Product, luts: tuple, sl_first: np.ndarray, n_resp: int, out: np.ndarray,  # type: ignore[type-arg]
+                         pend: np.ndarray) -> _OneByOne:
+    """The portions of ``rows`` (lines of pro-rated stays, lines a responsibility with
+    sub-limits takes), read one by one as the reference engine reads them: a pro-rated
+    stay's covered amount shared over its portions by largest remainder (equal remainders
+    by what the line and part are), then :func:`_limited_pass`. Adds to ``out`` and
+    ``pend`` as :func:`_eligible_pass` does."""
+    pre, det, ful, over = amounts
+    lut_dest, lut_w, lut_pend, lut_lim, lut_sl = luts
+    code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u = texts
+    line_nos = lines["line_no"].to_numpy(np.int64)
+    rows = rows[np.argsort(enc_pos[l_enc[rows]] * (int(line_nos.max(initial=0)) + 1) + line_nos[rows], kind="stable")]
+    copay = np.where(direct[l_enc[rows]], det[rows] - ful[rows] - over[rows] - pre[rows], 0)
+    at = pd.Index(copays[0]).get_indexer(rows)
+    copay[at >= 0] = copays[1][at[at >= 0]]
+    n = 4 * len(rows)
+    row, part, amount = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    n = _expand_portions(rows, pre, copay, ful, over, l_enc, combo, prorate, lut_lim, row, part, amount)
+    row, part, amount = row[:n], part[:n], amount[:n]
+    enc = l_enc[row].astype(np.int64)
+    line_no = line_nos[row]
+    p_combo = combo[row].astype(np.int64)
+    for members in _runs(np.flatnonzero(prorate[enc]), enc):
+        e = enc[members[0]]
+        weights = [int(x) for x in amount[members]]
+        ties = [(code_u[code_c[m]], name_u[name_c[m]], lv_u[lv_c[m]], ft_u[ft_c[m]], int(det[m]), int(ful[m]),
+                 int(over[m]), int(pre[m]), _PARTS[k]) for m, k in zip(row[members], part[members])]
+        total = kernel.prorated(sum(weights), int(days[0][e]), int(days[1][e]))
+        amount[members] = allocate_units(total, weights, ties)
+    sls = [(ri, t, sl) for ri, r in enumerate(product.responsibilities) for t, sl in enumerate(r.sub_limits)]
+    keys, payable_keys, n_keys = _sub_limit_keys(sls, sl_first, row, enc, part, p_combo, e_person, texts, luts)
+    measure = {"payable": 0, "eligible": 1, "count": 2}
+    sl_measure = np.array([measure[sl.measure] for _, _, sl in sls] or [0], np.int64)
+    sl_amount = np.array([sl.count if sl.measure == "count" else to_fen(sl.limit) for _, _, sl in sls] or [0], np.int64)
+    elig = np.zeros(len(row), np.int64)
+    own = np.zeros(len(row), np.bool_)
+    _limited_pass(enc, row, part, amount, p_combo, keys, lut_dest, lut_w, lut_pend, lut_lim, sl_first, sl_measure,
+                  sl_amount, max(n_keys, 1), n_resp, out, pend, elig, own)
+    return _OneByOne(row, enc, part, p_combo, amount, elig, own, line_no * 4 + part, payable_keys, n_keys, sl_amount,
+                     sl_measure)
+
+
+def _sub_limit_keys(sls: list[Any], sl_first: np.ndarray, row: np.ndarray, enc: np.ndarray, part: np.ndarray,
+                    p_combo: np.ndarray, e_person: np.ndarray, texts: tuple, luts: tuple) -> tuple[Any, Any, int]:  # type: ignore[type-arg]
+    """Each portion's key under each sub-limit of its responsibility that selects it (slot
+    t: its t-th sub-limit; -1 where it does not select it): per year the person, per
+    encounter the encounter, per item and year the person and the line's code (its name
+    where it has none). Returns the keys, the same with only payable sub-limits, and how
+    many keys there are."""
+    code_c, code_u, name_c, name_u = texts[:4]
+    lut_dest, lut_sl = luts[0], luts[4]
+    n_slots = max(int(np.diff(sl_first).max(initial=0)), 1)
+    keys = np.full((len(row), n_slots), -1, np.int64)
+    payable_keys = np.full((len(row), n_slots), -1, np.int64)
+    n_keys = 0
+    if sls:
+        vocab = pd.factorize(np.concatenate((code_u, name_u)))[0]
+        code_v, name_v = vocab[:len(code_u)], vocab[len(code_u):]
+        cc, nc = code_c[row].astype(np.int64), name_c[row].astype(np.int64)
+        item = np.where(code_u[cc] != "", code_v[cc], name_v[nc])
+        dest = lut_dest[part, p_combo].astype(np.int64)
+        mask = lut_sl[part, p_combo]
+        owners = max(len(e_person), int(e_person.max(initial=0)) + 1)
+        items = int(vocab.max(initial=0)) + 1
+        if len(sls) * owners * items >= 2**62:
+            raise AdjudicationError("too many sub-limit keys to number in 64 bits")
+        raw, where = [], []
+        for s, (ri, t, sl) in enumerate(sls):
+            sel = np.flatnonzero((dest == ri) & ((mask >> s) & 1 == 1))
+            owner = enc[sel] if sl.per == "encounter" else e_person[enc[sel]]
+            raw.append((s * owners + owner) * items + (item[sel] if sl.per == "item_year" else 0))
+            where.append((sel, t, sl.measure == "payable"))
+        ids, uniques = pd.factorize(np.concatenate(raw))
+        n_keys = len(uniques)
+        start = 0
+        for sel, t, payable in where:
+            keys[sel, t] = ids[start:start + len(sel)]
+            if payable:
+                payable_keys[sel, t] = keys[sel, t]
+            start += len(sel)
+    return keys, payable_keys, n_keys
+
+
+def _text_ranks(texts: np.ndarray) -> np.ndarray:
+    """Each text's rank in sorted order (Python's order of strings; equal texts, equal ranks)."""
+    order = sorted(range(len(texts)), key=lambda i: texts[i])
+    ranks = np.empty(len(texts), np.int64)
+    rank = -1
+    for k, i in enumerate(order):
+        if k == 0 or texts[i] != texts[order[k - 1]]:
+            rank += 1
+        ranks[i] = rank
+    return ranks
+
+
+def _key_ranks(columns: list[np.ndarray]) -> np.ndarray:
+    """Dense ranks of the rows' keys (tuples of the integer ``columns``, compared in order)."""
+    order = np.lexsort(columns[::-1])
+    keys = np.stack([c[order] for c in columns])
+    new = np.concatenate(([True], (keys[:, 1:] != keys[:, :-1]).any(axis=0)))
+    ranks = np.empty(len(order), np.int64)
+    ranks[order] = np.cumsum(new) - 1
+    return ranks
+
+
+def _fits(totals: np.ndarray, weights: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Whether total × weight (and the weights' sum) of each run stay below 2**62, so that
+    largest remainder is exact in int64."""
+    if not len(starts):
+        return np.zeros(0, bool)
+    limit = (2**62 // (ends - starts)) // np.maximum(np.maximum.reduceat(weights, starts), 1)
+    return totals < limit  # integer division: the check itself cannot overflow
+
+
+def _runs(idx: np.ndarray, by: np.ndarray) -> list[np.ndarray]:
+    """``idx`` split into runs of equal ``by[idx]`` (``idx`` grouped by it)."""
+    if not len(idx):
+        return []
+    return np.split(idx, np.flatnonzero(np.diff(by[idx])) + 1)
+
+
+def _claim_order(claim_ids: pd.Series, service: np.ndarray, person_rank: np.ndarray) -> np.ndarray:
+    """Claims sorted by (person rank, service day, claim id); ids compared only among ties."""
+    order = np.lexsort((service, person_rank))
+    p, s = person_rank[order], service[order]
+    same = (p[1:] == p[:-1]) & (s[1:] == s[:-1])
+    if same.any():
+        tied = np.zeros(len(order), bool)
+        tied[1:] |= same
+        tied[:-1] |= same
+        at = np.flatnonzero(tied)
+        run = np.cumsum(np.concatenate(([True], ~same)))[at]
+        ids = claim_ids.iloc[order[at]].to_numpy(dtype=object)
+        order[at] = order[at][sorted(range(len(at)), key=lambda i: (run[i], ids[i]))]
+    return order
 
 
 # ---- the engine ------------------------------------------------------------------------
@@ -406,21 +911,16 @@ class ColumnarDetail:
 def adjudicate_columns(population: Population, product: Product, unknown_lists: str = "pend", *,
                        detail: bool = False) -> Any:
     """One row per claim, as :func:`huiminbao_rules.analytics.batch.adjudicate_population`; with
-    ``detail=True``, the pair (rows, :class:`ColumnarDetail`), the detail None when the
-    whole product falls back to the reference engine. ``unknown_lists`` as for
+    ``detail=True``, the pair (rows, :class:`ColumnarDetail`). ``unknown_lists`` as for
     :func:`huiminbao_rules.adjudication.engine.adjudicate`."""
     claims = population.claims
-    if claims["claim_id"].duplicated().any():
+    claim_index = pd.Index(claims["claim_id"])
+    if not claim_index.is_unique:
         dup = sorted(claims.loc[claims["claim_id"].duplicated(), "claim_id"].unique())[:5]
         raise AdjudicationError(f"claim ids repeat: {dup}")
-    if any(r.sub_limits for r in product.responsibilities):
-        out = reference_rows(population, product, unknown_lists)
-        out["engine"] = "reference"
-        return (out, None) if detail else out
 
     resps = product.responsibilities
     n_resp = len(resps)
-    r_index = {r.id: i for i, r in enumerate(resps)}
     pool_ids = sorted({product.pool_of(r) for r in resps})
     pool_index = {p: i for i, p in enumerate(pool_ids)}
     period = product.period
@@ -430,33 +930,12 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     ins = population.insured
     ins = ins[_isin(ins["insured_id"], pd.unique(population.claims["insured_id"]))].reset_index(drop=True)
     person_index = pd.Index(ins["insured_id"])
-    groups_col = ins["groups"].fillna("").astype(str)
-    newborn = groups_col.str.contains("newborn", regex=False).to_numpy()
-    event = ins["event_on"] if "event_on" in ins else pd.Series(pd.NaT, index=ins.index)
-    birth_key = ins["birth_date"].where(newborn, pd.Timestamp("1900-01-01"))
-    # A history matters only through what cover and facts read from it: consecutive years
-    # enrolled before this one, how many of them claim-free, an earlier enrollment after a
-    # gap, and renewal next year. People are grouped by those, not by the raw history.
-    hist_codes, hist_uniques = pd.factorize(ins["history"].fillna("[]").astype(str))
-    hist_features = np.array([_history_features(json.loads(h), year) for h in hist_uniques], np.int64).reshape(-1, 4)
-    feature = hist_features[hist_codes]
-    person_cols = [ins["scheme"].astype(str), ins["enrolled_on"], ins["pre_existing"].fillna("").astype(str),
-                   groups_col, *(pd.Series(feature[:, i]) for i in range(4)), event, birth_key]
-    person_kind, kind_rows = _factor(*person_cols)
-    kinds_of = list(zip(*(col.to_numpy()[kind_rows] if not hasattr(col, "dt") else
-                          list(pd.DatetimeIndex(col.to_numpy()[kind_rows])) for col in person_cols)))
-    people: list[Insured] = []
-    kind_cover = np.empty((len(kinds_of), 3), np.int64)
-    for k, (scheme, enrolled, pre_ex, groups, prev, free, gap, renewed, ev, born) in enumerate(kinds_of):
-        insured = Insured(id=f"kind-{k}", birth_date=(born if not pd.isna(born) and born.year > 1900
-                                                      else pd.Timestamp("1900-01-01")).date(),
-                          scheme=scheme, enrolled_on=enrolled.date(), pre_existing=_split(pre_ex),
-                          groups=_split(groups), history=_canonical_history(year, prev, free, gap, renewed),
-                          event_on=None if pd.isna(ev) else ev.date())
-        people.append(insured)
-        cov = cover_of(insured, product)
+    person_kind, histories = _histories(ins, year)
+    kind_cover = np.empty((len(histories), 4), np.int64)
+    for k, h in enumerate(histories):
+        cov = cover_for(h, product)
         kind_cover[k] = (_day(cov.start), _day(cov.waiting_until) if cov.waiting_until else np.iinfo(np.int64).min // 2,
-                         insured.enrolled_in(year - 1))
+                         h.enrolled_last_year, h.renewed)
     cover_start = kind_cover[person_kind, 0]
     waiting_until = kind_cover[person_kind, 1]
     enrolled_prev = kind_cover[person_kind, 2].astype(bool)
@@ -466,7 +945,7 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     claim_person = person_index.get_indexer(claims["insured_id"])
     if (claim_person < 0).any():
         raise AdjudicationError("a claim names an insured person the insured table does not have")
-    claim_pos = pd.Index(claims["claim_id"]).get_indexer(enc["claim_id"])
+    claim_pos = _positions(claim_index, enc["claim_id"])
     if (claim_pos < 0).any():
         raise AdjudicationError("an encounter names a claim the claims table does not have")
     kind = enc["kind"].to_numpy()
@@ -474,9 +953,11 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     admitted, discharged, served = _days(enc["admitted_on"]), _days(enc["discharged_on"]), _days(enc["service_date"])
     service_on = np.where(stay, discharged, served)
     starts_on = np.where(stay, admitted, served)
-    claim_service = pd.Series(service_on).groupby(claim_pos).min().reindex(range(len(claims))).to_numpy()
-    # claims ordered per person by (service date, claim id); encounters by (service date, id)
-    claim_order = np.lexsort((claims["claim_id"].to_numpy(), claim_service, claim_person))
+    claim_service = np.full(len(claims), np.iinfo(np.int64).max, np.int64)
+    _scatter_min(claim_service, claim_pos, service_on)
+    # claims ordered by person (their ids' order), then (service date, claim id): the order
+    # of the result, and each person's adjudication order
+    claim_order = _claim_order(claims["claim_id"], claim_service, _sorted_ranks(ins["insured_id"])[claim_person])
     claim_rank = np.empty(len(claims), np.int64)
     claim_rank[claim_order] = np.arange(len(claims))
 
@@ -490,12 +971,14 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     continuing = stay & (not by_adm) & (starts_on < p_start) & enrolled_prev[e_person]
     excluded |= ~continuing & (starts_on < cover_start[e_person])
     excluded |= ~continuing & (starts_on <= waiting_until[e_person])
-    fallback_person = np.zeros(len(ins), bool)
+    # a stay past the end of cover, pro-rated by days where the cross-year rule says so
+    prorate = np.zeros(len(enc), np.bool_)
+    covered_days = stay_days = np.zeros(len(enc), np.int64)
     if by_adm and rule.rule != "to_discharge":
-        tail = rule.tail_days if rule.rule == "admission_year_tail" else 0
-        renewed = feature[:, 3].astype(bool)
-        prorated = ~excluded & stay & (discharged > p_end + 1 + tail) & ~renewed[e_person]
-        fallback_person[e_person[prorated]] = True
+        covered_until = p_end + 1 + (rule.tail_days if rule.rule == "admission_year_tail" else 0)
+        renewed = kind_cover[person_kind, 3].astype(bool)
+        prorate = ~excluded & stay & (discharged > covered_until) & ~renewed[e_person]
+        covered_days, stay_days = covered_until - admitted, discharged - admitted
 
     # -- facts per encounter, and the choices they make -----------------------------------------
     diag = _strings(enc["diagnoses"])
@@ -510,7 +993,7 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     probe = SimpleNamespace()
     for k, (kind_i, dx, st) in enumerate(fact_keys):
         probe.diagnoses, probe.settled_through_basic = (_split(dx) if related else ()), bool(st)
-        facts = facts_of(people[kind_i], probe, product)  # type: ignore[arg-type]
+        facts = facts_for(histories[kind_i], probe, product)  # type: ignore[arg-type]
         if facts not in facts_index:
             facts_index[facts] = len(facts_list)
             facts_list.append(facts)
@@ -522,11 +1005,9 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     choice_annual = np.zeros((len(facts_list), n_resp), np.int64)
     choice_sched = np.zeros((len(facts_list), n_resp), np.int64)
     choice_cc = np.zeros((len(facts_list), n_resp), np.int64)
-    from huiminbao_rules.adjudication.coverage import holds
-
     for fi, facts in enumerate(facts_list):
         for ri, r in enumerate(resps):
-            choice_annual[fi, ri] = _fen(_deductible(product, r, facts)[0])
+            choice_annual[fi, ri] = to_fen(_deductible(product, r, facts)[0])
             _, sched = _first(r.ratio, facts)
             if id(sched) not in sched_of:
                 sched_of[id(sched)] = len(schedules)
@@ -540,21 +1021,16 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
 
     # -- fee lines: portions and their classification -----------------------------------------------
     lines = population.fee_lines.reset_index(drop=True)
-    enc_key = pd.MultiIndex.from_arrays([enc["claim_id"], enc["encounter_id"]])
-    l_enc = enc_key.get_indexer(pd.MultiIndex.from_arrays([lines["claim_id"], lines["encounter_id"]]))
-    if (l_enc < 0).any():
-        raise AdjudicationError("a fee line names an encounter the encounters table does not have")
-    lv_c, lv_u = _codes(lines["chrgitm_lv"])
-    ft_c, ft_u = _codes(lines["med_chrgitm_type"])
-    code_c, code_u = _codes(lines["med_list_codg"])
-    name_c, name_u = _codes(lines["name"])
+    l_enc = _encounter_of_lines(enc, lines)
+    lv_c, lv_u = _category(lines["chrgitm_lv"])
+    ft_c, ft_u = _category(lines["med_chrgitm_type"])
+    code_c, code_u = _category(lines["med_list_codg"])
+    name_c, name_u = _category(lines["name"])
     det = lines["det_item_fee_sumamt"].to_numpy(np.int64)
     ful = lines["fulamt_ownpay_amt"].to_numpy(np.int64)
     over = lines["overlmt_amt"].to_numpy(np.int64)
     pre = lines["preselfpay_amt"].to_numpy(np.int64)
-    inscp = det - ful - over - pre
-    public = sum(enc[f].to_numpy(np.int64) for f in ("hifp_pay", "hifmi_pay", "hifob_pay", "cvlserv_pay", "maf_pay",
-                                                      "hifes_pay", "oth_pay") if f in enc)
+    public = sum(enc[f].to_numpy(np.int64) for f in PUBLIC_PAYERS if f in enc)
     copay_total = np.maximum(enc["inscp_scp_amt"].to_numpy(np.int64) - public, 0)
 
     try:
@@ -564,115 +1040,85 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     kind_c, kind_u = _codes(enc["kind"])
     inst_c, inst_u = _codes(enc["institution"])
     diag_c, diag_u = _codes(enc["diagnoses"])
-    l_settled = settled[l_enc].astype(np.int64)
-    basic = ((lv_c * len(ft_u) + ft_c) * len(kind_u) + kind_c[l_enc]) * 2 + l_settled
-    basic_codes, basic_keys = pd.factorize(basic)
-    n_basic = len(basic_keys)
-    # decode each distinct basic key back into its attributes
-    rest, u_set = np.divmod(np.asarray(basic_keys, np.int64), 2)
-    rest, u_kind = np.divmod(rest, len(kind_u))
-    u_lv, u_ft = np.divmod(rest, len(ft_u))
-    # destination per (line, part): responsibility index, or -1 (excluded); weight per entry
-    dest = np.empty((4, len(lines)), np.int16)  # part-major, small: responsibility index or -1
-    weight = np.zeros((4, len(lines)), np.int32)  # in 1/10,000; 0 = no weight
-    any_weight = False
-    # A line's (code, name) matters to classification only through which item of each named
-    # list it matches: its signature. Lines are classified per (basic key, signature).
-    lists = list(classifier.lists.items())
-    by_inst = any(e.inst is not None and e.inst.names for e in classifier.entries)
-    by_diag = any(any(it.indications for it in e.sel_items) for e in classifier.entries)
-    if lists:
-        pair_codes, pair_keys = pd.factorize(code_c * len(name_u) + name_c)
-        sigs: dict[tuple, int] = {}
-        sig_of_pair = np.empty(len(pair_keys), np.int64)
-        for j, k in enumerate(np.asarray(pair_keys, np.int64)):
-            c_, n_ = code_u[k // len(name_u)], name_u[k % len(name_u)]
-            sig = tuple(id(lst.find(c_, n_)) if lst.find(c_, n_) is not None else 0 for _, lst in lists)
-            sig_of_pair[j] = sigs.setdefault(sig, len(sigs))
-        line_sig = sig_of_pair[pair_codes]
-    else:
-        line_sig = np.zeros(len(lines), np.int64)
-    columns = [basic_codes.astype(np.int64) * (int(line_sig.max(initial=0)) + 1) + line_sig]
-    if by_inst:
-        columns.append(inst_c[l_enc])
-    if by_diag:
-        columns.append(diag_c[l_enc])
-    combo, combo_first = _factor(*columns)
-    pend_any = np.zeros(len(lines), bool)  # a portion held for review: its person goes to the reference engine
-    for part_i, part in enumerate(_PARTS):
-        lut_pend = np.zeros(len(combo_first), bool)
-        lut = np.full(len(combo_first), -1, np.int16)
-        lut_w = np.zeros(len(combo_first), np.int32)
-        for j, row in enumerate(combo_first):
-            u, e_i = basic_codes[row], l_enc[row]
-            line_ns = SimpleNamespace(chrgitm_lv=lv_u[u_lv[u]], med_chrgitm_type=ft_u[u_ft[u]],
-                                      med_list_codg=code_u[code_c[row]], name=name_u[name_c[row]])
-            enc_ns = SimpleNamespace(kind=kind_u[u_kind[u]], settled_through_basic=bool(u_set[u]),
-                                     institution=inst_u[inst_c[e_i]], diagnoses=_split(diag_u[diag_c[e_i]]))
+    combo, combo_first = _line_combinations(classifier, l_enc, (lv_c, lv_u), (ft_c, ft_u), (code_c, code_u),
+                                            (name_c, name_u), (kind_c, len(kind_u)), settled, (inst_c, len(inst_u)),
+                                            (diag_c, len(diag_u)))
+    # what each combination's portions are: destination (responsibility index, or -1), weight
+    # (1/10,000; 0 = none), whether the portion is held for review, whether its
+    # responsibility has sub-limits (1: eligible or count, 2: payable) and which of them
+    # select it (a bit per sub-limit, numbered over the product)
+    n_combo = len(combo_first)
+    lut_dest = np.full((4, n_combo), -1, np.int16)
+    lut_w = np.zeros((4, n_combo), np.int32)
+    lut_pend = np.zeros((4, n_combo), np.bool_)
+    lut_lim = np.zeros((4, n_combo), np.int8)
+    lut_sl = np.zeros((4, n_combo), np.int64)
+    sl_first = np.cumsum([0] + [len(r.sub_limits) for r in resps]).astype(np.int64)
+    for j, row in enumerate(combo_first):
+        e_i = l_enc[row]
+        line_ns = SimpleNamespace(chrgitm_lv=lv_u[lv_c[row]], med_chrgitm_type=ft_u[ft_c[row]],
+                                  med_list_codg=code_u[code_c[row]], name=name_u[name_c[row]])
+        enc_ns = SimpleNamespace(kind=kind_u[kind_c[e_i]], settled_through_basic=bool(settled[e_i]),
+                                 institution=inst_u[inst_c[e_i]], diagnoses=_split(diag_u[diag_c[e_i]]))
+        for part_i, part in enumerate(_PARTS):
             entry, miss = classifier.classify(part, line_ns, enc_ns)  # type: ignore[arg-type]
-            if miss[0] == "pending_review":
-                lut_pend[j] = True
-            if entry is not None:
-                lut[j] = entry.r_index
-                lut_w[j] = _rate(entry.weight) if entry.weight is not None else 0
-        dest[part_i] = lut[combo]
-        if lut_pend.any():
-            amount = (pre, inscp, ful, over)[part_i]
-            pend_any |= lut_pend[combo] & (amount > 0)
-        if lut_w.any():
-            weight[part_i] = lut_w[combo]
-            any_weight = True
-
-    # in-scope co-pay: per line when public payers paid nothing; else one destination per encounter
-    copay_line = np.zeros(len(lines), np.int64)
-    no_public = copay_total == enc["inscp_scp_amt"].to_numpy(np.int64)
-    direct = no_public[l_enc]
-    copay_line[direct] = inscp[direct]
-    shared = ~direct & (inscp > 0) & (copay_total[l_enc] > 0)
-    if shared.any():
-        rows = np.flatnonzero(shared)
-        n_e = len(enc)
-        dmin = np.full(n_e, np.iinfo(np.int64).max, np.int64)
-        dmax = np.full(n_e, np.iinfo(np.int64).min, np.int64)
-        wmax = np.zeros(n_e, np.int64)
-        first_of = np.full(n_e, len(lines), np.int64)
-        _copay_destinations(l_enc, rows, dest[1], weight[1], n_e, dmin, dmax, wmax, first_of)
-        has = first_of < len(lines)
-        single_enc = has & (dmin == dmax) & (wmax == 0) & (not detail)  # the detail shows every line's share
-        # One destination: only the encounter's total matters; put it on its first in-scope line.
-        copay_line[first_of[single_enc]] = copay_total[single_enc]
-        split = np.flatnonzero(has & ~single_enc)
-        # Several destinations (or a weight): share the co-pay over the lines as the reference
-        # does, by largest remainder, equal remainders by what the line is, then its place.
-        if len(split):
-            line_no = lines["line_no"].to_numpy(np.int64)
-            in_split = np.zeros(len(enc), bool)
-            in_split[split] = True
-            sub = rows[in_split[l_enc[rows]]]
-            sub = sub[np.lexsort((line_no[sub], l_enc[sub]))]
-            edges = np.flatnonzero(np.diff(l_enc[sub])) + 1
-            for members in np.split(sub, edges):
-                weights = [int(inscp[m]) for m in members]
-                ties = [(code_u[code_c[m]], name_u[name_c[m]], lv_u[lv_c[m]], ft_u[ft_c[m]], int(det[m]), int(ful[m]),
-                         int(over[m]), int(pre[m]), "") for m in members]
-                copay_line[members] = allocate_units(int(copay_total[l_enc[members[0]]]), weights, ties)
+            if entry is None:
+                lut_pend[part_i, j] = miss[0] == "pending_review"
+                continue
+            r = entry.resp
+            lut_dest[part_i, j] = entry.r_index
+            lut_w[part_i, j] = _rate(entry.weight) if entry.weight is not None else 0
+            lut_lim[part_i, j] = int(entry.limited) | 2 * int(entry.payable_limited)
+            for t, sl in enumerate(r.sub_limits):
+                if classifier.sub_limits[(r.id, sl.id)].matches(part, line_ns, enc_ns):  # type: ignore[arg-type]
+                    lut_sl[part_i, j] |= 1 << int(sl_first[entry.r_index] + t)
 
     live = ~excluded
-    if pend_any.any():
-        fallback_person[e_person[l_enc[pend_any & live[l_enc]]]] = True
     n_enc = len(enc)
+    slow_line = np.zeros(len(lines), np.bool_)
+    _slow_lines(l_enc, combo, lut_lim, live, prorate, slow_line)
     g_all = np.zeros(n_enc * n_resp, np.int64)
-    _eligible_sums(l_enc.astype(np.int64), dest, weight, pre, copay_line, ful, over, live, n_resp, g_all)
-    keys = np.flatnonzero(g_all > 0)
-    g_enc = keys // n_resp
+    e_pend = np.zeros(n_enc, np.int64)
+    direct = copay_total == enc["inscp_scp_amt"].to_numpy(np.int64)  # public payers paid nothing
+    shared = ~direct & (copay_total > 0)
+    plan = np.zeros((5, n_enc), np.int64)
+    plan[0], plan[1] = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    plan[2, prorate] = 1  # a pro-rated stay's co-pay is shared over its lines
+    _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, prorate, lut_dest, lut_w, lut_pend,
+                   lut_lim, n_resp, g_all, e_pend, plan)
+    # in-scope co-pay where public payers paid: shared over the encounter's lines
+    copay_rows, copay_shares = _shared_copay(
+        lines, l_enc, combo, (pre, det, ful, over), plan, copay_total, (lut_dest[1], lut_w[1], lut_pend[1], lut_lim[1]),
+        live, prorate, n_resp, g_all, e_pend, detail, (code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u))
+    # groups in adjudication order: claims per person, encounters by (service date, id), then
+    # responsibility, then (portions that are groups of their own) line and part
+    enc_perm = np.lexsort((_sorted_ranks(enc["encounter_id"]), service_on, claim_rank[claim_pos]))
+    enc_pos = np.empty(n_enc, np.int64)
+    enc_pos[enc_perm] = np.arange(n_enc)
+    slow = _portions_one_by_one(
+        np.flatnonzero(slow_line), lines, l_enc, combo, (pre, det, ful, over), direct, (copay_rows, copay_shares),
+        prorate, (covered_days, stay_days), enc_pos, e_person, (code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u),
+        product, (lut_dest, lut_w, lut_pend, lut_lim, lut_sl), sl_first, n_resp, g_all, e_pend)
+    keys = np.flatnonzero(g_all.reshape(n_enc, n_resp)[enc_perm].ravel() > 0)
+    g_enc = enc_perm[keys // n_resp]
     g_resp = keys % n_resp
-    g_elig = g_all[keys]
+    g_elig = g_all[g_enc * n_resp + g_resp]
+    del g_all
+    n_sl = max(int(np.diff(sl_first).max(initial=0)), 1)
+    g_sub = np.full((len(keys), n_sl), -1, np.int64)
+    if slow.own.any():  # portions that are groups of their own, merged in order
+        own = np.flatnonzero(slow.own)
+        o_resp = lut_dest[slow.part[own], slow.combo[own]].astype(np.int64)
+        g_enc = np.concatenate((g_enc, slow.enc[own]))
+        g_resp = np.concatenate((g_resp, o_resp))
+        g_elig = np.concatenate((g_elig, slow.elig[own]))
+        sub_order = np.concatenate((np.full(len(keys), -1, np.int64), slow.order[own]))
+        g_sub = np.concatenate((g_sub, slow.payable_keys[own]))
+        order = np.lexsort((sub_order, g_resp, enc_pos[g_enc]))
+        g_enc, g_resp, g_elig, g_sub = g_enc[order], g_resp[order], g_elig[order], g_sub[order]
+    n_groups = len(g_enc)
     g_claim = claim_pos[g_enc]
     g_person = e_person[g_enc]
-    enc_order = pd.factorize(enc["encounter_id"].astype(str), sort=True)[0]
-    order = np.lexsort((g_resp, enc_order[g_enc], service_on[g_enc], claim_rank[g_claim]))
-    g_enc, g_resp, g_elig, g_claim, g_person = g_enc[order], g_resp[order], g_elig[order], g_claim[order], g_person[order]
-    g_claim_rank = claim_rank[g_claim]
     g_fact = e_fact[g_enc]
     g_annual = choice_annual[g_fact, g_resp]
     g_sched = choice_sched[g_fact, g_resp]
@@ -684,24 +1130,23 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
         sched_first.append(len(band_start))
         sched_count.append(len(s.band_list))
         for a, b, rate in s.band_list:
-            band_start.append(_fen(a))
-            band_end.append(-1 if b is None else _fen(b))
+            band_start.append(to_fen(a))
+            band_end.append(-1 if b is None else to_fen(b))
             band_rate.append(_rate(rate))
     arr = lambda x: np.asarray(x if x else [0], np.int64)  # noqa: E731
     basis = np.array([0 if r.ratio_basis == "eligible" else 1 for r in resps], np.int64)
-    g_ded = np.zeros(len(keys), np.int64)
-    g_raw = np.zeros(len(keys), np.int64)
+    g_ded = np.zeros(n_groups, np.int64)
+    g_raw = np.zeros(n_groups, np.int64)
     _bands_pass(g_person, g_resp, g_elig, g_annual, g_pool, g_sched, basis, n_resp, len(pool_ids),
                 arr(band_start), arr(band_end), arr(band_rate), arr(sched_first), arr(sched_count), g_ded, g_raw)
 
     # -- rounding once per responsibility per claim, shared back over encounters --------------------
-    cr = g_claim_rank * n_resp + g_resp
-    cr_codes, cr_first = np.unique(cr, return_index=True)
-    cr_of = np.searchsorted(cr_codes, cr)
-    raw_sum = np.zeros(len(cr_codes), np.int64)
-    np.add.at(raw_sum, cr_of, g_raw)
-    rounded = _round(raw_sum, product.rounding.mode, product.rounding.step)
-    counts = np.bincount(cr_of, minlength=len(cr_codes))
+    cr_of = g_claim * n_resp + g_resp  # (claim, responsibility), dense
+    raw_sum = np.zeros(len(claims) * n_resp, np.int64)
+    _scatter_add(raw_sum, cr_of, g_raw)
+    rounded = np.empty(len(raw_sum), np.int64)
+    _round_all(raw_sum, to_fen(product.rounding.step), kernel.MODES[product.rounding.mode], rounded)
+    counts = np.bincount(cr_of, minlength=len(raw_sum))
     g_share = rounded[cr_of].copy()
     multi = counts[cr_of] > 1
     if multi.any():
@@ -722,7 +1167,7 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
         for g in np.flatnonzero(~safe):
             members = rows[starts[g]:ends[g]]
             ws = [int(x) for x in g_raw[members]]
-            shares[starts[g]:ends[g]] = allocate_units(int(totals[g]), ws) if sum(ws) else 0
+            shares[starts[g]:ends[g]] = kernel.largest_remainder(int(totals[g]), ws, [0] * len(ws))
         g_share[rows] = shares
 
     # -- caps and indemnity -----------------------------------------------------------------------------
@@ -730,71 +1175,74 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     claim_owed = np.zeros(len(claims), np.int64)
     _scatter_add(claim_owed, claim_pos.astype(np.int64), owed)
     other = claims["other_insurance_paid"].to_numpy(np.int64)
-    limit = np.maximum(claim_owed - other, 0)
-    resp_cap = np.array([_fen(r.cap.amount) if r.cap else -1 for r in resps], np.int64)
-    cc_amount = np.array([_fen(c.amount) for c in product.combined_caps] or [0], np.int64)[:len(product.combined_caps)]
-    total_cap = _fen(product.total_cap.amount) if product.total_cap else -1
-    g_pay = np.zeros(len(keys), np.int64)
-    g_capcut = np.zeros(len(keys), np.int64)
-    g_indcut = np.zeros(len(keys), np.int64)
-    _caps_pass(g_person, g_claim, g_resp, g_share, g_cc, resp_cap, np.ascontiguousarray(cc_amount, np.int64),
-               total_cap, limit, n_resp, g_pay, g_capcut, g_indcut)
+    resp_cap = np.array([to_fen(r.cap.amount) if r.cap else -1 for r in resps], np.int64)
+    cc_amount = np.array([to_fen(c.amount) for c in product.combined_caps] or [0], np.int64)[:len(product.combined_caps)]
+    total_cap = to_fen(product.total_cap.amount) if product.total_cap else -1
+    g_pay = np.zeros(n_groups, np.int64)
+    g_capcut = np.zeros(n_groups, np.int64)
+    g_indcut = np.zeros(n_groups, np.int64)
+    _caps_pass(g_person, g_claim, g_resp, g_share, g_cc, g_sub, sl_first, slow.sl_amount, max(slow.n_keys, 1),
+               resp_cap, np.ascontiguousarray(cc_amount, np.int64),
+               total_cap, claim_owed, other, n_resp, g_pay, g_capcut, g_indcut)
 
     # -- per claim ----------------------------------------------------------------------------------------
     n_claims = len(claims)
-    per_resp_pay = np.zeros((n_claims, n_resp), np.int64)
-    per_resp_elig = np.zeros((n_claims, n_resp), np.int64)
-    np.add.at(per_resp_pay, (g_claim, g_resp), g_pay)
-    np.add.at(per_resp_elig, (g_claim, g_resp), g_elig)
+    per_resp_pay = np.zeros(n_claims * n_resp, np.int64)
+    per_resp_elig = np.zeros(n_claims * n_resp, np.int64)
+    _scatter_add(per_resp_pay, g_claim * n_resp + g_resp, g_pay)
+    _scatter_add(per_resp_elig, g_claim * n_resp + g_resp, g_elig)
+    per_resp_pay, per_resp_elig = per_resp_pay.reshape(n_claims, n_resp), per_resp_elig.reshape(n_claims, n_resp)
     ind = np.zeros(n_claims, np.int64)
-    np.add.at(ind, g_claim, g_indcut)
-    out = pd.DataFrame({
-        "claim_id": claims["claim_id"].to_numpy(), "insured_id": claims["insured_id"].to_numpy(),
-        "product_id": product.id, "service_on": pd.to_datetime(claim_service, unit="D"),
-        "owed": claim_owed, "eligible": per_resp_elig.sum(axis=1), "payable": per_resp_pay.sum(axis=1),
-        "indemnity_cut": ind, "pending": np.zeros(n_claims, np.int64),
-    })
+    _scatter_add(ind, g_claim, g_indcut)
+    pending = np.zeros(n_claims, np.int64)
+    _scatter_add(pending, claim_pos, e_pend)
+    o = claim_order
+    columns: dict[str, Any] = {
+        "claim_id": claims["claim_id"].iloc[o].reset_index(drop=True),
+        "insured_id": claims["insured_id"].iloc[o].reset_index(drop=True),
+        "product_id": product.id, "service_on": pd.to_datetime(claim_service[o], unit="D"),
+        "owed": claim_owed[o], "eligible": per_resp_elig.sum(axis=1)[o], "payable": per_resp_pay.sum(axis=1)[o],
+        "indemnity_cut": ind[o], "pending": pending[o]}
     bucket_of = np.array([BUCKETS.index(r.bucket) for r in resps])
     for b_i, b in enumerate(BUCKETS):
-        out[f"eligible_{b}"] = per_resp_elig[:, bucket_of == b_i].sum(axis=1)
-        out[f"payable_{b}"] = per_resp_pay[:, bucket_of == b_i].sum(axis=1)
+        columns[f"eligible_{b}"] = per_resp_elig[:, bucket_of == b_i].sum(axis=1)[o]
+        columns[f"payable_{b}"] = per_resp_pay[:, bucket_of == b_i].sum(axis=1)[o]
     for ri, r in enumerate(resps):
-        out[f"payable:{r.id}"] = per_resp_pay[:, ri]
-    out = out[result_columns(product)]
+        columns[f"payable:{r.id}"] = per_resp_pay[:, ri][o]
+    out = pd.DataFrame({c: columns[c] for c in result_columns(product)})
     out["engine"] = "batch"
-    slow_ids: set[str] = set()
-    if fallback_person.any():
-        slow_ids = set(ins["insured_id"].to_numpy()[fallback_person])
-        slow = reference_rows(population.subset(slow_ids), product, unknown_lists)
-        slow["engine"] = "reference"
-        out = pd.concat([out[~out["insured_id"].isin(slow_ids)], slow], ignore_index=True)
-    out = out.sort_values(["insured_id", "service_on", "claim_id"], ignore_index=True)
     if not detail:
         return out
-    amounts = np.stack([pre, copay_line, ful, over])
-    portions = _portion_rows(resps, lines, l_enc, live, dest, weight, amounts)
+    copay_line = np.where(direct[l_enc], det - ful - over - pre, 0)
+    copay_line[copay_rows] = copay_shares
+    portions = _portion_rows(resps, lines, l_enc, live, combo, lut_dest, lut_w, np.stack([pre, copay_line, ful, over]),
+                             slow)
     groups = pd.DataFrame({
         "claim_id": claims["claim_id"].to_numpy()[g_claim], "encounter_id": enc["encounter_id"].to_numpy()[g_enc],
         "responsibility": np.array([r.id for r in resps], dtype=object)[g_resp], "eligible": g_elig,
         "deductible": g_ded, "raw": g_raw, "rounded": g_share, "cap_cut": g_capcut, "indemnity_cut": g_indcut,
-        "payable": g_pay})
+        "payable": g_pay}).groupby(["claim_id", "encounter_id", "responsibility"], sort=False, as_index=False).sum()
     ytd = _year_to_date_rows(product, claims, claim_person, claim_order, g_claim, g_resp, g_cc, g_elig, g_ded, g_pay)
-    keep = lambda f: f[~f["claim_id"].isin(out.loc[out["engine"] != "batch", "claim_id"])]  # noqa: E731
-    return out, ColumnarDetail(keep(portions).reset_index(drop=True), keep(groups).reset_index(drop=True),
-                               keep(ytd).reset_index(drop=True))
+    return out, ColumnarDetail(portions, groups, ytd.reset_index(drop=True))
 
 
-def _portion_rows(resps: Any, lines: pd.DataFrame, l_enc: np.ndarray, live: np.ndarray, dest: np.ndarray,
-                  weight: np.ndarray, amounts: np.ndarray) -> pd.DataFrame:
-    """Every non-zero part of every fee line: where it went and what counts of it."""
+def _portion_rows(resps: Any, lines: pd.DataFrame, l_enc: np.ndarray, live: np.ndarray, combo: np.ndarray,
+                  lut_dest: np.ndarray, lut_w: np.ndarray, amounts: np.ndarray, slow: _OneByOne) -> pd.DataFrame:
+    """Every non-zero part of every fee line: where it went and what counts of it (the
+    portions read one by one as they came out: nothing of a stay's uncovered part)."""
     frames = []
     ids = np.array([r.id for r in resps] + [None], dtype=object)
     for k, part in enumerate(_PARTS):
         rows = np.flatnonzero(amounts[k] != 0)
         a = amounts[k][rows]
-        d = np.where(live[l_enc[rows]], dest[k][rows].astype(np.int64), -1)
-        w = weight[k][rows].astype(np.int64)
-        eligible = np.where(w > 0, (a * w * 2 + RATE_UNIT) // (2 * RATE_UNIT), a)
+        d = np.where(live[l_enc[rows]], lut_dest[k][combo[rows]].astype(np.int64), -1)
+        w = lut_w[k][combo[rows]].astype(np.int64)
+        eligible = np.empty(len(a), np.int64)
+        _weighted_all(a, w, eligible)
+        mine = slow.part == k
+        at = np.searchsorted(rows, slow.row[mine])
+        d[at] = np.where(slow.amount[mine] > 0, d[at], -1)
+        eligible[at] = slow.elig[mine]
         frames.append(pd.DataFrame({
             "claim_id": lines["claim_id"].to_numpy()[rows], "encounter_id": lines["encounter_id"].to_numpy()[rows],
             "line_no": lines["line_no"].to_numpy()[rows], "part": part, "responsibility": ids[d],

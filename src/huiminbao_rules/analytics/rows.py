@@ -14,6 +14,8 @@ from huiminbao_rules.adjudication.engine import replay
 from huiminbao_rules.analytics.population import Population
 from huiminbao_rules.rules.product import Product
 from huiminbao_rules.analytics.progress import bar
+from huiminbao_rules.core.money import to_fen
+from huiminbao_rules.core.vocabulary import BUCKETS
 
 PROGRESS_MIN_CLAIMS = 5_000
 """With ``progress=None``, a reference run of at least this many claims shows a progress
@@ -21,7 +23,6 @@ bar (on a terminal)."""
 
 __all__ = ["BUCKETS", "PROGRESS_MIN_CLAIMS", "reference_rows", "result_columns"]
 
-BUCKETS = ("compliant", "reasonable", "special_drug", "other")
 
 
 def result_columns(product: Product) -> list[str]:
@@ -52,15 +53,15 @@ def _rows(adjudications: Any, product: Product) -> list[dict[str, Any]]:
     rows = []
     for adj in adjudications:
         row = {"claim_id": adj.claim_id, "insured_id": adj.insured_id, "product_id": product.id,
-               "service_on": pd.Timestamp(adj.service_on), "owed": int(adj.owed * 100),
-               "eligible": int(adj.eligible * 100), "payable": int(adj.payable * 100),
-               "indemnity_cut": int(adj.indemnity_cut * 100), "pending": int(adj.pending_amount * 100)}
+               "service_on": pd.Timestamp(adj.service_on), "owed": to_fen(adj.owed),
+               "eligible": to_fen(adj.eligible), "payable": to_fen(adj.payable),
+               "indemnity_cut": to_fen(adj.indemnity_cut), "pending": to_fen(adj.pending_amount)}
         for b in BUCKETS:
             row[f"eligible_{b}"] = 0
             row[f"payable_{b}"] = 0
         for r in adj.responsibilities:
-            row[f"eligible_{r.bucket}"] += int(r.eligible * 100)
-            row[f"payable_{r.bucket}"] += int(r.payable * 100)
-            row[f"payable:{r.id}"] = int(r.payable * 100)
+            row[f"eligible_{r.bucket}"] += to_fen(r.eligible)
+            row[f"payable_{r.bucket}"] += to_fen(r.payable)
+            row[f"payable:{r.id}"] = to_fen(r.payable)
         rows.append(row)
     return rows

@@ -144,9 +144,12 @@ def encounters(
     diagnoses: tuple[str, ...] = _DIAGNOSES,
     public_share: st.SearchStrategy[Decimal] | None = None,
     id: str | None = None,  # noqa: A002 - the field's name
+    max_stay_past_end: int = 0,
 ) -> Encounter:
     """An encounter dated inside ``period``, with consistent fee lines and settlement.
-    A ``pharmacy`` encounter is all self-paid 丙类 drugs."""
+    A ``pharmacy`` encounter is all self-paid 丙类 drugs. A stay is admitted inside the
+    period and lasts up to 60 days; with ``max_stay_past_end`` it may be discharged up to
+    that many days after the period ends (cross-year rules, pro-rating)."""
     kind = draw(st.sampled_from(kinds))
     days = (period.end - period.start).days
     start = period.start + timedelta(days=draw(st.integers(min_value=0, max_value=days)))
@@ -160,7 +163,8 @@ def encounters(
     settlement = _settle(drawn, share, draw(rates(min_value="0.5", max_value="1")))
     dates: dict[str, Any]
     if kind == "inpatient":
-        stay = draw(st.integers(min_value=0, max_value=min(60, (period.end - start).days)))
+        left = (period.end - start).days
+        stay = draw(st.integers(min_value=0, max_value=left + max_stay_past_end if max_stay_past_end else min(60, left)))
         dates = {"admitted_on": start, "discharged_on": start + timedelta(days=stay)}
     else:
         dates = {"service_date": start}
