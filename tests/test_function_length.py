@@ -22,7 +22,6 @@ BEING_SPLIT: set[tuple[str, str]] = {
     ("analytics/columnar.py", "_caps_pass"),
     ("analytics/columnar.py", "adjudicate_columns"),
     ("analytics/synthetic.py", "population"),
-    ("render/explain.py", "to_dict"),
     ("render/explain.py", "statement"),
 }
 """(file under src/huiminbao_rules, qualified function name) of long functions in modules

@@ -28,6 +28,13 @@ CASES = {
     "cut_from": [(300, 500), (500, 300)],
     "largest_remainder": [(10, np.array([1, 1, 1]), np.array([2, 1, 0])), (5, np.array([1, 1, 1, 1, 3]),
                                                                            np.array([3, 2, 1, 0, 0]))],
+    # stay, by admission, anchor, starts, period start/end, cover start, waiting until, enrolled last year
+    "encounter_verdict": [(False, False, 50, 50, 0, 364, 0, -1, False), (False, False, 400, 400, 0, 364, 0, -1, False),
+                          (False, False, 50, 50, 0, 364, 60, 59, False), (False, False, 50, 50, 0, 364, 0, 89, False),
+                          (True, False, 10, -5, 0, 364, 0, -1, True), (True, False, 10, -5, 0, 364, 0, -1, False),
+                          (True, True, -5, -5, 0, 364, 0, -1, True)],
+    "covered_until": [(364, 0), (364, 30)],
+    "stay_prorated": [(370, 365, False), (370, 365, True), (365, 365, False)],
 }
 
 

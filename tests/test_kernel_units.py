@@ -526,3 +526,34 @@ def test_a_cap_counts_what_earlier_encounters_of_the_claim_were_paid() -> None:
                    ("E3", "2023-01-30", "400.00", "0.00"))
     adj = adjudicate(claim, _sub_limited("payable", "year", "500.00"))
     assert (adj.payable, adj.year_to_date.sub_limits) == (D("500.00"), {"r0.s0": D("500.00")})
+
+
+# ---- encounter verdicts (days on any one count; here day 0 is the period's first day) -------
+
+def test_an_encounter_outside_the_period_is_another_policy_year() -> None:
+    assert K.encounter_verdict(False, False, 365, 365, 0, 364, 0, -1, False) == K.OTHER_POLICY_YEAR
+    assert K.encounter_verdict(False, False, -1, -1, 0, 364, 0, -1, False) == K.OTHER_POLICY_YEAR
+    assert K.encounter_verdict(False, False, 364, 364, 0, 364, 0, -1, False) == K.COVERED
+
+
+def test_cover_start_then_the_waiting_period_are_checked_on_the_day_an_encounter_starts() -> None:
+    # cover from day 60: day 59 is before it; waiting until day 89: days 60-89 wait, 90 is paid
+    assert K.encounter_verdict(False, False, 59, 59, 0, 364, 60, 59, False) == K.BEFORE_COVER
+    assert K.encounter_verdict(False, False, 60, 60, 0, 364, 60, 89, False) == K.WAITING
+    assert K.encounter_verdict(False, False, 89, 89, 0, 364, 60, 89, False) == K.WAITING
+    assert K.encounter_verdict(False, False, 90, 90, 0, 364, 60, 89, False) == K.COVERED
+
+
+def test_a_stay_continuing_from_last_years_cover_skips_cover_start_and_waiting() -> None:
+    # by discharge: anchor (discharge) day 10 in the period, admitted day -5 under last year's cover
+    assert K.encounter_verdict(True, False, 10, -5, 0, 364, 0, 30, True) == K.COVERED
+    assert K.encounter_verdict(True, False, 10, -5, 0, 364, 0, 30, False) == K.BEFORE_COVER
+    # by admission the stay belongs to last year: another policy year
+    assert K.encounter_verdict(True, True, -5, -5, 0, 364, 0, -1, True) == K.OTHER_POLICY_YEAR
+
+
+def test_a_stay_past_the_end_is_paid_to_the_tail_unless_renewed() -> None:
+    assert K.covered_until(364, 0) == 365 and K.covered_until(364, 30) == 395
+    assert K.stay_prorated(366, 365, False) is True
+    assert K.stay_prorated(365, 365, False) is False  # discharged on the day paid up to: whole stay
+    assert K.stay_prorated(366, 365, True) is False

@@ -24,12 +24,6 @@ STILL_DUPLICATED: set[tuple[str, str]] = {
     # Copies in modules being reworked elsewhere; delete an entry in the change that removes
     # the copy (the test fails while a listed copy is gone).
     ("analytics/scenarios.py", "fen conversion"),
-    ("render/explain.py", "portions"),
-    ("render/explain.py", "buckets"),
-    ("render/explain.py", "rounding without a mode"),
-    ("render/explain.py", "yuan formatting"),
-    ("render/schemas.py", "portions"),
-    ("render/schemas.py", "buckets"),
 }
 """(file under src/huiminbao_rules, what it writes out again) still to be replaced by an import."""
 

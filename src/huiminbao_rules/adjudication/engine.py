@@ -45,12 +45,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from datetime import timedelta
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from huiminbao_rules.adjudication import kernel
 from huiminbao_rules.adjudication.coverage import Cover, Facts, cover_for, facts_for, holds
+from huiminbao_rules.adjudication.terms import deductible_for, first_holding
 from huiminbao_rules.adjudication.result import (
     YTD_VERSION,
     Adjudication,
@@ -73,7 +73,6 @@ from huiminbao_rules.rules.classify import Classifier, Entry, classifier_of
 from huiminbao_rules.rules.product import (
     Cited,
     CombinedCap,
-    DeductibleVariant,
     Product,
     RatioSchedule,
     Responsibility,
@@ -304,19 +303,21 @@ def _encounter_verdict(
     stay = enc.kind == "inpatient"
     anchor = enc.admitted_on if stay and rule.by_admission else enc.service_on
     info: dict[str, object] = {"anchor": anchor}
-    if anchor not in period:
-        return "other_policy_year", "cross_year" if stay else "period", None, info
     start = enc.starts_on
-    continuing = stay and not rule.by_admission and start < period.start and history.enrolled_last_year
-    if not continuing:
-        if start < cover.start:
-            info["cover_start"] = cover.start
-            return "before_coverage_start", "enrollment", None, info
-        if cover.waiting_until is not None and start <= cover.waiting_until:
-            info["waiting_until"] = cover.waiting_until
-            where = (f"enrollment.special_cases[{cover.special_index}]" if cover.special is not None
-                     else f"enrollment.waiting_periods[{cover.waiting_index}]")
-            return "waiting_period", where, None, info
+    waiting = cover.waiting_until.toordinal() if cover.waiting_until is not None else cover.start.toordinal() - 1
+    verdict = kernel.encounter_verdict(stay, rule.by_admission, anchor.toordinal(), start.toordinal(),
+                                       period.start.toordinal(), period.end.toordinal(), cover.start.toordinal(),
+                                       waiting, history.enrolled_last_year)
+    if verdict == kernel.OTHER_POLICY_YEAR:
+        return "other_policy_year", "cross_year" if stay else "period", None, info
+    if verdict == kernel.BEFORE_COVER:
+        info["cover_start"] = cover.start
+        return "before_coverage_start", "enrollment", None, info
+    if verdict == kernel.WAITING:
+        info["waiting_until"] = cover.waiting_until
+        where = (f"enrollment.special_cases[{cover.special_index}]" if cover.special is not None
+                 else f"enrollment.waiting_periods[{cover.waiting_index}]")
+        return "waiting_period", where, None, info
     if stay and rule.by_admission:
         fraction = _beyond_cover_end(enc, product, history, info)
         if fraction is not None:
@@ -334,13 +335,13 @@ def _beyond_cover_end(enc: Encounter, product: Product, history: History,
     if discharged <= end:
         return None
     info["renewed"] = history.renewed
-    if rule.rule == "to_discharge" or history.renewed:
+    if rule.rule == "to_discharge":
         return None
     tail = rule.tail_days if rule.rule == "admission_year_tail" else 0
-    covered_until = end + timedelta(days=1 + tail)
-    if discharged <= covered_until:
+    until = kernel.covered_until(end.toordinal(), tail)
+    if not kernel.stay_prorated(discharged.toordinal(), until, history.renewed):
         return None
-    days, covered = (discharged - admitted).days, (covered_until - admitted).days
+    days, covered = (discharged - admitted).days, until - admitted.toordinal()
     info.update(days=days, covered_days=covered, tail_days=tail)
     return covered, days
 
@@ -585,30 +586,10 @@ def _group_order(g: Group) -> tuple[int, int]:
 # ---- 5. deductible and ratio ---------------------------------------------------------------
 
 
-def _first(variants: Iterable[DeductibleVariant | RatioSchedule], facts: Facts) -> tuple[int, Any]:
-    """The first variant whose condition holds for these facts (and its index)."""
-    for i, v in enumerate(variants):
-        if holds(v.when, facts):
-            return i, v
-    raise AssertionError("the last variant always holds")  # enforced by Responsibility
-
-
-def _deductible(product: Product, r: Responsibility, facts: Facts) -> tuple[Decimal, str, str]:
-    """(annual deductible, clause, source) for a responsibility and these facts."""
-    i, v = _first(product.deductible_variants(r), facts)
-    if v.reference is not None:
-        ref = product.references[v.reference]
-        amount, source = ref.for_scheme(facts.scheme), ref.source
-    else:
-        amount, source = v.amount, v.source
-    where = f"deductible_pools.{r.deductible_pool}" if r.deductible_pool else f"responsibilities.{r.id}"
-    return amount, f"{where}.deductible[{i}]", source
-
-
 def _choice(product: Product, r: Responsibility, facts: Facts) -> Choice:
     """The deductible and the ratio schedule (its bands in fen and rates per 10,000)."""
-    annual, clause, source = _deductible(product, r, facts)
-    s_index, schedule = _first(r.ratio, facts)
+    annual, clause, source = deductible_for(product, r, facts)
+    s_index, schedule = first_holding(r.ratio, facts)
     bands = schedule.band_list
     return Choice(annual, to_fen(annual), clause, source, s_index, schedule, tuple(to_fen(s) for s, _, _ in bands),
                   tuple(-1 if e is None else to_fen(e) for _, e, _ in bands),
@@ -859,7 +840,7 @@ def _responsibility_result(detail: _Detail, r: Responsibility, ytd: YearToDate) 
     members = detail.members(r.id)
     deductible_before = ytd.deductible_pools.get(r.deductible_pool or r.id, ZERO)
     if not members:
-        annual = _deductible(product, r, detail.verdicts[0].facts)[0]
+        annual = deductible_for(product, r, detail.verdicts[0].facts)[0]
         return ResponsibilityResult(
             id=r.id, name_zh=r.name_zh, name_en=r.name_en, bucket=r.bucket, eligible=ZERO, deductible_amount=annual,
             deductible_before=deductible_before, deductible=ZERO, bands=(), raw=ZERO, rounded=ZERO, cuts=(),
@@ -1121,7 +1102,7 @@ def _term_caveats(detail: _Detail) -> list[Caveat]:
         if not g.eligible:
             continue
         r, choice = g.resp, banded.choice
-        _, v = _first(product.deductible_variants(r), g.facts)
+        _, v = first_holding(product.deductible_variants(r), g.facts)
         ref = product.references.get(v.reference) if v.reference else None
         if not v.verified or (ref is not None and not ref.verified):
             out.append(_unverified(r.id, choice.clause, "deductible", "免赔额", v.note or (ref.note if ref else "")))

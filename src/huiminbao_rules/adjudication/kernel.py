@@ -29,11 +29,15 @@ from __future__ import annotations
 from huiminbao_rules.core.shares import largest_remainder
 
 __all__ = [
+    "BEFORE_COVER",
+    "COVERED",
     "DOWN",
     "HALF_EVEN",
     "HALF_UP",
     "MODES",
+    "OTHER_POLICY_YEAR",
     "RATE_SCALE",
+    "WAITING",
     "band_axis",
     "band_piece",
     "bands_raw",
@@ -41,9 +45,11 @@ __all__ = [
     "compiled",
     "copay",
     "count_allows",
+    "covered_until",
     "cut_from",
     "deductible_left",
     "deductible_taken",
+    "encounter_verdict",
     "indemnity_excess",
     "indemnity_limit",
     "largest_remainder",
@@ -51,6 +57,7 @@ __all__ = [
     "room",
     "round_div",
     "round_raw",
+    "stay_prorated",
     "weighted",
 ]
 
@@ -237,11 +244,58 @@ def cut_from(amount: int, excess: int) -> int:
     return amount if amount < excess else excess
 
 
+# ---- encounters: which are paid, and how much of a stay past the end of cover ---------------
+# Days are whole numbers on one consistent count (the reference engine uses
+# ``date.toordinal()``, the columnar engine days since 1970).
+
+COVERED = 0
+"""Verdict: the encounter is paid under this policy year."""
+OTHER_POLICY_YEAR = 1
+"""Verdict: its anchor day (admission or service) falls outside the policy period."""
+BEFORE_COVER = 2
+"""Verdict: it starts before the person's cover starts."""
+WAITING = 3
+"""Verdict: it starts within the person's waiting period."""
+
+
+def encounter_verdict(stay: bool, by_admission: bool, anchor: int, starts: int, period_start: int,
+                      period_end: int, cover_start: int, waiting_until: int, enrolled_last_year: bool) -> int:
+    """Whether an encounter is paid: :data:`COVERED` or the reason it is not. ``anchor`` is
+    the day the product's cross-year rule reads (a stay's admission when it goes by
+    admission, else the service day), ``starts`` the day the encounter starts,
+    ``waiting_until`` the last day of the waiting period (any day before ``cover_start``
+    when there is none). A stay that began before the period under last year's cover, where
+    the product goes by discharge, continues that cover: neither the cover start nor the
+    waiting period applies to it."""
+    if anchor < period_start or anchor > period_end:
+        return OTHER_POLICY_YEAR
+    if stay and not by_admission and starts < period_start and enrolled_last_year:
+        return COVERED
+    if starts < cover_start:
+        return BEFORE_COVER
+    if starts <= waiting_until:
+        return WAITING
+    return COVERED
+
+
+def covered_until(period_end: int, tail_days: int) -> int:
+    """The day a stay admitted in the period is paid up to (its days before this one), under
+    a rule that pays ``tail_days`` past the end of the period (0: only to its end)."""
+    return period_end + 1 + tail_days
+
+
+def stay_prorated(discharged: int, until: int, renewed: bool) -> bool:
+    """Whether a stay admitted in the period is paid only for its days up to ``until``
+    (:func:`covered_until`): it ends after that day and the person did not renew (a renewed
+    person's next year pays the rest of the stay through this one)."""
+    return discharged > until and not renewed
+
+
 # ---- compiling ------------------------------------------------------------------------------
 
 _RULES = ("round_div", "round_raw", "weighted", "prorated", "copay", "deductible_left", "deductible_taken", "band_axis",
           "band_piece", "bands_raw", "room", "capped", "count_allows", "indemnity_limit", "indemnity_excess",
-          "cut_from", "largest_remainder")
+          "cut_from", "largest_remainder", "encounter_verdict", "covered_until", "stay_prorated")
 
 
 def compiled(jit):  # type: ignore[no-untyped-def]
@@ -252,7 +306,9 @@ def compiled(jit):  # type: ignore[no-untyped-def]
     versions, so a rule calling another rule compiles too. The kernel itself imports no
     compiler: the caller passes it.
     """
-    space: dict = {"RATE_SCALE": RATE_SCALE, "HALF_UP": HALF_UP, "HALF_EVEN": HALF_EVEN, "DOWN": DOWN}  # type: ignore[type-arg]
+    space: dict = {"RATE_SCALE": RATE_SCALE, "HALF_UP": HALF_UP, "HALF_EVEN": HALF_EVEN, "DOWN": DOWN,  # type: ignore[type-arg]
+                   "COVERED": COVERED, "OTHER_POLICY_YEAR": OTHER_POLICY_YEAR, "BEFORE_COVER": BEFORE_COVER,
+                   "WAITING": WAITING}
     for name in _RULES:
         fn = globals()[name]
         copy = type(fn)(fn.__code__, space, name, fn.__defaults__, fn.__closure__)

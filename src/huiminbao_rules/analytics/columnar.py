@@ -52,7 +52,7 @@ from huiminbao_rules.analytics.rows import result_columns
 from huiminbao_rules.core.vocabulary import BUCKETS, PORTIONS, PUBLIC_PAYERS
 from huiminbao_rules.rules.classify import classifier_of
 from huiminbao_rules.adjudication.coverage import Facts, cover_for, facts_for, holds
-from huiminbao_rules.adjudication.engine import _deductible, _first
+from huiminbao_rules.adjudication.terms import deductible_for, first_holding
 from huiminbao_rules.core.errors import AdjudicationError
 from huiminbao_rules.claims.history import History, history_of
 from huiminbao_rules.claims.models import EnrollmentYear, Insured
@@ -72,6 +72,28 @@ _k_cut_from, _k_deductible_taken = _K["cut_from"], _K["deductible_taken"]
 _k_indemnity_excess, _k_indemnity_limit = _K["indemnity_excess"], _K["indemnity_limit"]
 _k_largest_remainder, _k_round_raw, _k_weighted = _K["largest_remainder"], _K["round_raw"], _K["weighted"]
 _k_count_allows = _K["count_allows"]
+_COVERED = kernel.COVERED
+_k_encounter_verdict, _k_covered_until, _k_stay_prorated = (_K["encounter_verdict"], _K["covered_until"],
+                                                          _K["stay_prorated"])
+
+
+@numba.njit(cache=True)
+def _verdicts_pass(stay, by_admission, may_prorate, admitted, discharged, service_on, starts_on, p_start, p_end,
+                   tail, cover_start, waiting_until, enrolled_prev, renewed):  # pragma: no cover - compiled
+    """Per encounter: excluded (the kernel's verdict is not COVERED), and whether a stay is
+    paid pro rata by its days (the kernel's covered_until and stay_prorated)."""
+    n = len(stay)
+    excluded = np.zeros(n, np.bool_)
+    prorate = np.zeros(n, np.bool_)
+    until = _k_covered_until(p_end, tail)
+    for i in range(n):
+        anchor = admitted[i] if stay[i] and by_admission else service_on[i]
+        verdict = _k_encounter_verdict(stay[i], by_admission, anchor, starts_on[i], p_start, p_end, cover_start[i],
+                                       waiting_until[i], enrolled_prev[i])
+        excluded[i] = verdict != _COVERED
+        if may_prorate and stay[i] and not excluded[i]:
+            prorate[i] = _k_stay_prorated(discharged[i], until, renewed[i])
+    return excluded, prorate
 
 
 # ---- the compiled passes ---------------------------------------------------------------
@@ -963,22 +985,16 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
 
     # -- encounter verdicts ------------------------------------------------------------------
     rule = product.cross_year
-    by_adm = rule.by_admission
-    anchor = np.where(stay & by_adm, admitted, service_on)
+    tail = rule.tail_days if rule.rule == "admission_year_tail" else 0
     p_start, p_end = _day(period.start), _day(period.end)
     e_person = claim_person[claim_pos]
-    excluded = (anchor < p_start) | (anchor > p_end)
-    continuing = stay & (not by_adm) & (starts_on < p_start) & enrolled_prev[e_person]
-    excluded |= ~continuing & (starts_on < cover_start[e_person])
-    excluded |= ~continuing & (starts_on <= waiting_until[e_person])
-    # a stay past the end of cover, pro-rated by days where the cross-year rule says so
-    prorate = np.zeros(len(enc), np.bool_)
+    excluded, prorate = _verdicts_pass(stay, rule.by_admission, rule.by_admission and rule.rule != "to_discharge",
+                                       admitted, discharged, service_on, starts_on, p_start, p_end, tail,
+                                       cover_start[e_person], waiting_until[e_person], enrolled_prev[e_person],
+                                       kind_cover[person_kind, 3].astype(bool)[e_person])
     covered_days = stay_days = np.zeros(len(enc), np.int64)
-    if by_adm and rule.rule != "to_discharge":
-        covered_until = p_end + 1 + (rule.tail_days if rule.rule == "admission_year_tail" else 0)
-        renewed = kind_cover[person_kind, 3].astype(bool)
-        prorate = ~excluded & stay & (discharged > covered_until) & ~renewed[e_person]
-        covered_days, stay_days = covered_until - admitted, discharged - admitted
+    if prorate.any():
+        covered_days, stay_days = _k_covered_until(p_end, tail) - admitted, discharged - admitted
 
     # -- facts per encounter, and the choices they make -----------------------------------------
     diag = _strings(enc["diagnoses"])
@@ -1007,8 +1023,8 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     choice_cc = np.zeros((len(facts_list), n_resp), np.int64)
     for fi, facts in enumerate(facts_list):
         for ri, r in enumerate(resps):
-            choice_annual[fi, ri] = to_fen(_deductible(product, r, facts)[0])
-            _, sched = _first(r.ratio, facts)
+            choice_annual[fi, ri] = to_fen(deductible_for(product, r, facts)[0])
+            _, sched = first_holding(r.ratio, facts)
             if id(sched) not in sched_of:
                 sched_of[id(sched)] = len(schedules)
                 schedules.append(sched)

@@ -337,7 +337,7 @@ def amount_text(amount: Decimal) -> str:
     ('7.50', '12.00', '0.00')
     """
     text = str(amount)
-    return text if text[-3:-2] == "." else f"{amount:.2f}"
+    return text if text[-3:-2] == "." else format_yuan(amount)
 
 
 Amount = Annotated[Decimal, BeforeValidator(read_amount), PlainSerializer(amount_text, return_type=str)]

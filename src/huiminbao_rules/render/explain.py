@@ -8,12 +8,14 @@ The JSON shape is documented in ``docs/result-json.md``; ``SCHEMA`` names its ve
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from huiminbao_rules.core.money import exact
 from huiminbao_rules.rules.product import Product
+from huiminbao_rules.core.money import FEN, format_percent, format_yuan
 from huiminbao_rules.core.reasons import label
+from huiminbao_rules.core.vocabulary import BUCKET_LABELS, PORTION_LABELS, ROUNDING_LABELS
 from huiminbao_rules.adjudication.result import Adjudication, BandPiece, Step
 
 _FROM_OUTPUT = ("SCHEMA",)
@@ -29,23 +31,9 @@ def __getattr__(name: str) -> Any:
         return SCHEMA
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-_BUCKETS = {
-    "compliant": ("合规自付", "compliant in-list self-pay"),
-    "reasonable": ("合理自费", "reasonable out-of-list self-pay"),
-    "special_drug": ("目录外特药", "special drugs outside the catalogue"),
-    "other": ("其他责任", "other responsibilities"),
-}
-_MODE_NAMES = {
-    "ROUND_HALF_UP": ("四舍五入", "half up"),
-    "ROUND_HALF_EVEN": ("四舍六入五成双", "half to even"),
-    "ROUND_DOWN": ("舍去", "down"),
-}
-_PORTIONS = {
-    "preselfpay": ("乙类先行自付", "class-B self-pay-first"),
-    "inscp_copay": ("政策范围内个人自付", "in-scope co-pay"),
-    "fulamt": ("全自费", "wholly self-paid"),
-    "overlmt": ("超限价自费", "above the price ceiling"),
-}
+_BUCKETS = BUCKET_LABELS
+_MODE_NAMES = ROUNDING_LABELS
+_PORTIONS = PORTION_LABELS
 
 
 def to_dict(adj: Adjudication, product: Product | None = None) -> dict[str, Any]:
@@ -63,19 +51,15 @@ def to_dict(adj: Adjudication, product: Product | None = None) -> dict[str, Any]
 
 
 def _y(d: Decimal) -> str:
-    return f"{d:,.2f}"
+    return format_yuan(d, grouped=True)
 
 
-def _pct(rate: Decimal) -> str:
-    return f"{(rate * 100).normalize():f}%"
-
-
-_FEN = Decimal("0.01")
+_pct = format_percent
 
 
 def _exact(d: Decimal) -> str:
     """An exact figure for people: two decimals when it has no more, else every digit it has."""
-    return f"{d:,.2f}" if d == d.quantize(_FEN) else f"{d.normalize():,f}"
+    return format_yuan(d, grouped=True) if d == d.quantize(FEN, rounding=ROUND_HALF_UP) else f"{d.normalize():,f}"
 
 
 GRADES: dict[str, tuple[str, str]] = {

@@ -23,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 
 from huiminbao_rules.adjudication.result import Adjudication, BandPiece, YearToDate
 from huiminbao_rules.core.money import ZERO, amount_text, exact
+from huiminbao_rules.core.vocabulary import Bucket
+from huiminbao_rules.core.vocabulary import Portion as PortionCode
 
 __all__ = ["SCHEMA", "Result", "result_of", "to_json"]
 
@@ -33,7 +35,6 @@ _EXACT = r"^-?[0-9]+(\.[0-9]+)?$"
 _RATE = r"^[01](\.[0-9]+)?$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
-Bucket = Literal["compliant", "reasonable", "special_drug", "other"]
 
 
 class _Out(BaseModel):
@@ -62,7 +63,7 @@ class Exclusion(_Out):
 
 
 class Portion(_Out):
-    part: Literal["preselfpay", "inscp_copay", "fulamt", "overlmt"]
+    part: PortionCode
     amount: str = Field(pattern=_MONEY)
     responsibility: str | None
     eligible: str = Field(pattern=_MONEY)
