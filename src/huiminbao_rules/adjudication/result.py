@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from huiminbao_rules.core.fields import Id, Int
+from huiminbao_rules.core.reasons import label
 from huiminbao_rules.core.money import ZERO, Amount, exact
 
 __all__ = [
@@ -272,6 +273,15 @@ class LineResult:
         return tuple(dict.fromkeys(e.reason for p in self.portions for e in p.exclusions))
 
 
+LINE_COLUMNS = ("encounter_id", "number", "feedetl_sn", "code", "name", "amount", "public_paid", "eligible",
+                "payable", "excluded", "responsibilities", "reasons")
+"""The columns of :meth:`Adjudication.line_rows` and :meth:`Adjudication.to_frame`."""
+
+PORTION_COLUMNS = ("encounter_id", "number", "code", "name", "part", "amount", "responsibility", "eligible",
+                   "deductible", "raw", "rounded", "payable", "excluded", "reasons")
+"""The columns of :meth:`Adjudication.portion_rows`."""
+
+
 @dataclass(frozen=True, slots=True)
 class ResponsibilityResult:
     """One responsibility's figures for this claim (``*_before``: year to date before it)."""
@@ -384,12 +394,33 @@ class Adjudication:
                 return r
         raise KeyError(rid)
 
-    def to_frame(self, lang: str = "zh") -> Any:
-        """The fee lines as a pandas DataFrame, one row per line, amounts exact Decimals
-        (see :func:`huiminbao_rules.analytics.frames.lines_frame`; needs pandas)."""
-        from huiminbao_rules.analytics.frames import lines_frame
+    def line_rows(self, lang: str = "zh") -> list[dict[str, Any]]:
+        """One row per fee line, in claim order (the columns of :data:`LINE_COLUMNS`): what it
+        cost, what the public payers paid, what counted, what the product pays, what it
+        excludes, under which responsibilities (ids, ``;``-joined) and for which reasons
+        (labels in ``lang``, ``;``-joined)."""
+        return [{"encounter_id": line.encounter_id, "number": line.number, "feedetl_sn": line.feedetl_sn,
+                 "code": line.code, "name": line.name, "amount": line.amount, "public_paid": line.public_paid,
+                 "eligible": line.eligible, "payable": line.payable, "excluded": line.excluded,
+                 "responsibilities": ";".join(line.responsibilities),
+                 "reasons": ";".join(label(x, lang) for x in line.reasons)} for line in self.lines]
 
-        return lines_frame(self, lang)
+    def portion_rows(self, lang: str = "zh") -> list[dict[str, Any]]:
+        """One row per owed portion of a fee line (the columns of :data:`PORTION_COLUMNS`):
+        the responsibility that took it, its deductible, the exact amount at the ratios
+        (``raw``), rounded, payable, and what was excluded and why."""
+        return [{"encounter_id": line.encounter_id, "number": line.number, "code": line.code, "name": line.name,
+                 "part": p.part, "amount": p.amount, "responsibility": p.responsibility, "eligible": p.eligible,
+                 "deductible": p.deductible, "raw": p.raw, "rounded": p.rounded, "payable": p.payable,
+                 "excluded": p.excluded, "reasons": ";".join(label(e.reason, lang) for e in p.exclusions)}
+                for line in self.lines for p in line.portions]
+
+    def to_frame(self, lang: str = "zh") -> Any:
+        """The fee lines as a pandas DataFrame (:meth:`line_rows`), amounts exact Decimals.
+        Needs pandas (the ``scenarios`` extra), imported only here."""
+        import pandas as pd
+
+        return pd.DataFrame(self.line_rows(lang), columns=list(LINE_COLUMNS))
 
     @exact
     def by_bucket(self) -> dict[str, tuple[Decimal, Decimal]]:

@@ -25,46 +25,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from huiminbao_rules.core.reasons import label
+from huiminbao_rules.adjudication.result import LINE_COLUMNS, PORTION_COLUMNS
 
 if TYPE_CHECKING:
-    from huiminbao_rules.adjudication.result import Adjudication
     import pandas as pd
+
+    from huiminbao_rules.adjudication.result import Adjudication
 
 __all__ = ["LINE_COLUMNS", "PORTION_COLUMNS", "lines_frame", "portions_frame"]
 
-LINE_COLUMNS = ("encounter_id", "number", "feedetl_sn", "code", "name", "amount", "public_paid", "eligible",
-                "payable", "excluded", "responsibilities", "reasons")
-"""The columns of :func:`lines_frame`."""
-
-PORTION_COLUMNS = ("encounter_id", "number", "code", "name", "part", "amount", "responsibility", "eligible",
-                   "deductible", "raw", "rounded", "payable", "excluded", "reasons")
-"""The columns of :func:`portions_frame`."""
-
 
 def lines_frame(adj: Adjudication, lang: str = "zh") -> pd.DataFrame:
-    """One row per fee line, in claim order: what it cost, what the public payers paid,
-    what counted, what the product pays, what it excludes, under which responsibilities
-    (ids, ``;``-joined) and for which reasons (labels in ``lang``, ``;``-joined)."""
-    import pandas as pd
-
-    rows = [{"encounter_id": line.encounter_id, "number": line.number, "feedetl_sn": line.feedetl_sn,
-             "code": line.code, "name": line.name, "amount": line.amount, "public_paid": line.public_paid,
-             "eligible": line.eligible, "payable": line.payable, "excluded": line.excluded,
-             "responsibilities": ";".join(line.responsibilities),
-             "reasons": ";".join(label(r, lang) for r in line.reasons)} for line in adj.lines]
-    return pd.DataFrame(rows, columns=list(LINE_COLUMNS))
+    """One row per fee line, in claim order (:meth:`~huiminbao_rules.adjudication.result.Adjudication.line_rows`)."""
+    return adj.to_frame(lang)
 
 
 def portions_frame(adj: Adjudication, lang: str = "zh") -> pd.DataFrame:
-    """One row per owed portion of a fee line (``preselfpay``, ``inscp_copay``, ``fulamt``,
-    ``overlmt``): the responsibility that took it, its deductible, the exact amount at the
-    ratios (``raw``), rounded, payable, and what was excluded and why."""
+    """One row per owed portion of a fee line
+    (:meth:`~huiminbao_rules.adjudication.result.Adjudication.portion_rows`)."""
     import pandas as pd
 
-    rows = [{"encounter_id": line.encounter_id, "number": line.number, "code": line.code, "name": line.name,
-             "part": p.part, "amount": p.amount, "responsibility": p.responsibility, "eligible": p.eligible,
-             "deductible": p.deductible, "raw": p.raw, "rounded": p.rounded, "payable": p.payable,
-             "excluded": p.excluded, "reasons": ";".join(label(e.reason, lang) for e in p.exclusions)}
-            for line in adj.lines for p in line.portions]
-    return pd.DataFrame(rows, columns=list(PORTION_COLUMNS))
+    return pd.DataFrame(adj.portion_rows(lang), columns=list(PORTION_COLUMNS))

@@ -8,23 +8,20 @@ one of them can switch it off by name when it parses claims::
 
     parse_claim(data, relax={"personal_share"})
 
-Each identity is a pure function of one encounter that returns ``None`` or the
+Each identity is a pure function of one encounter's settlement and fee lines that returns ``None`` or the
 difference it found, so the list below is the whole definition.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
+from huiminbao_rules.claims.settlement import FeeLine, Settlement
 from huiminbao_rules.core.vocabulary import PUBLIC_PAYERS
 
-if TYPE_CHECKING:
-    from huiminbao_rules.claims.models import Encounter
-
-__all__ = ["IDENTITIES", "Breach", "check_encounter"]
+__all__ = ["IDENTITIES", "Breach", "check_settlement"]
 
 
 @dataclass(frozen=True)
@@ -37,8 +34,7 @@ class Breach:
     detail: str
 
 
-def _medfee_split(e: Encounter) -> Breach | None:
-    s = e.settlement
+def _medfee_split(s: Settlement, lines: Sequence[FeeLine]) -> Breach | None:
     parts = s.fulamt_ownpay_amt + s.overlmt_selfpay + s.preselfpay_amt + s.inscp_scp_amt
     diff = s.medfee_sumamt - parts
     if diff:
@@ -52,8 +48,7 @@ def _medfee_split(e: Encounter) -> Breach | None:
     return None
 
 
-def _public_within_scope(e: Encounter) -> Breach | None:
-    s = e.settlement
+def _public_within_scope(s: Settlement, lines: Sequence[FeeLine]) -> Breach | None:
     diff = s.public_paid - s.inscp_scp_amt
     if diff > 0:
         return Breach(
@@ -66,8 +61,7 @@ def _public_within_scope(e: Encounter) -> Breach | None:
     return None
 
 
-def _personal_share(e: Encounter) -> Breach | None:
-    s = e.settlement
+def _personal_share(s: Settlement, lines: Sequence[FeeLine]) -> Breach | None:
     if s.psn_part_amt is None:
         return None
     expected = s.medfee_sumamt - s.public_paid
@@ -93,10 +87,10 @@ _LINE_SUMS = (
 )
 
 
-def _lines_reconcile(e: Encounter) -> Breach | None:
+def _lines_reconcile(s: Settlement, lines: Sequence[FeeLine]) -> Breach | None:
     for settlement_field, line_field in _LINE_SUMS:
-        total = sum((getattr(line, line_field) for line in e.fee_lines), Decimal("0.00"))
-        declared = getattr(e.settlement, settlement_field)
+        total = sum((getattr(line, line_field) for line in lines), Decimal("0.00"))
+        declared = getattr(s, settlement_field)
         diff = declared - total
         if diff:
             return Breach(
@@ -109,7 +103,7 @@ def _lines_reconcile(e: Encounter) -> Breach | None:
     return None
 
 
-IDENTITIES: dict[str, Callable[[Encounter], Breach | None]] = {
+IDENTITIES: dict[str, Callable[[Settlement, Sequence[FeeLine]], Breach | None]] = {
     "medfee_split": _medfee_split,
     "public_within_scope": _public_within_scope,
     "personal_share": _personal_share,
@@ -118,14 +112,14 @@ IDENTITIES: dict[str, Callable[[Encounter], Breach | None]] = {
 """Name -> check. Order matters only for which breach is reported first."""
 
 
-def check_encounter(encounter: Encounter, relax: Iterable[str] = ()) -> list[Breach]:
-    """Every identity the encounter breaks, except the relaxed ones."""
+def check_settlement(settlement: Settlement, fee_lines: Sequence[FeeLine], relax: Iterable[str] = ()) -> list[Breach]:
+    """Every identity an encounter's settlement and fee lines break, except the relaxed ones."""
     relaxed = set(relax)
     unknown = relaxed - IDENTITIES.keys()
     if unknown:
         raise ValueError(f"unknown identities {sorted(unknown)}; known: {sorted(IDENTITIES)}")
     breaches = []
     for name, check in IDENTITIES.items():
-        if name not in relaxed and (breach := check(encounter)) is not None:
+        if name not in relaxed and (breach := check(settlement, fee_lines)) is not None:
             breaches.append(breach)
     return breaches

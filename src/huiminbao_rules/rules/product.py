@@ -22,7 +22,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from huiminbao_rules.core.errors import ProductError
-from huiminbao_rules.claims.models import CatalogueLevel, EncounterKind, Scheme, problems_from_validation
+from huiminbao_rules.claims.models import EncounterKind, Scheme, problems_from_validation
+from huiminbao_rules.claims.settlement import CatalogueLevel
 from huiminbao_rules.core.fields import Bool, Day, Int, Text
 from huiminbao_rules.core.money import ONE, ZERO, Amount, Rate
 from huiminbao_rules.core.vocabulary import PORTIONS, Bucket, Portion
