@@ -25,7 +25,7 @@ reported.
 
 Run: python bench/bench_dask.py [--claims 100000] [--workers 2] [--lines 30] [--repeat 1]
      [--product hangzhou-2022] [--claims-per-partition 50000] [--data DIR] [--json]
-     [--run-max-claims 1000000] [--no-baselines] [--chunk-claims 250000] [--write-workers 0]
+     [--run-max-claims 2000000] [--no-baselines] [--chunk-claims 250000] [--write-workers 0]
 
 Timed figures are medians of ``--repeat`` runs (every run is listed too).
 """
@@ -246,7 +246,7 @@ def _arguments() -> argparse.Namespace:
                                    "named after the arguments; written if absent)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="timed runs of each configuration (the median is reported, and every run)")
-    ap.add_argument("--run-max-claims", type=int, default=1_000_000,
+    ap.add_argument("--run-max-claims", type=int, default=2_000_000,
                     help="above this many claims, one process does not read the whole dataset into run()")
     ap.add_argument("--no-baselines", action="store_true",
                     help="only Dask on --workers workers: no one-process run, no 1-worker run")
