@@ -281,6 +281,16 @@ def read_user_list(path: str | Path, kind: str = "drugs", *,
     except UnicodeDecodeError:
         raise ProductError("list file is not UTF-8 text (save the CSV as UTF-8)", str(p)) from None
     rows = _csv_rows(text, p)
+    col, name_col = _list_columns(rows, kind, p)
+    items = [_list_item(row, n, col, name_col, kind, p) for n, row in enumerate(rows[1:], start=2)
+             if any(cell.strip() for cell in row)]
+    if not items:
+        raise ProductError("list file has a header but no items", str(p))
+    return tuple(items), hashlib.sha256(raw).hexdigest()
+
+
+def _list_columns(rows: list[list[str]], kind: str, p: Path) -> tuple[dict[str, int], int]:
+    """A list file's columns from its header row: column -> index, and the name column's index."""
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise ProductError("list file is empty: expected a header row name,approval_number,code,indications", str(p))
     header = [h.strip().lower() for h in rows[0]]
@@ -296,56 +306,64 @@ def read_user_list(path: str | Path, kind: str = "drugs", *,
     if name_col is None:
         raise ProductError("list file header has no 'name' column; accepted: name, approval_number, code, "
                            "indications", str(p))
-    needs_id = kind != "institutions"
-    if needs_id and not any(h in col for h in _ID_COLUMNS):
+    if kind != "institutions" and not any(h in col for h in _ID_COLUMNS):
         raise ProductError("list file header has neither 'approval_number' nor 'code': every item needs one", str(p))
-    items: list[ListItem] = []
-    for n, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
+    return col, name_col
+
+
+def _list_item(row: list[str], n: int, col: dict[str, int], name_col: int, kind: str, p: Path) -> ListItem:
+    """Row ``n`` of a list file as an item: its name, approval numbers or codes, indications."""
+    if len(row) != len(col):
+        raise ProductError(f"row {n}: {len(row)} fields, the header has {len(col)}", str(p))
+    cell = {h: row[i].strip() for h, i in col.items()}
+    name = row[name_col].strip()
+    if not name:
+        raise ProductError(f"row {n}: name is empty; every item is named as billed lines name it", str(p))
+    try:
+        _text(name)
+    except ValueError as exc:
+        raise ProductError(f"row {n}: name: {exc}; items are named as billed lines name them", str(p)) from None
+    approvals, codes = _list_ids(cell, n, p)
+    if kind != "institutions" and not approvals and not codes:
+        raise ProductError(f"row {n}: {name!r} has neither an approval number nor a code", str(p))
+    return ListItem(name=name, codes=tuple(codes), approval_numbers=tuple(approvals),
+                    indications=tuple(_list_indications(cell, n, p)))
+
+
+def _list_ids(cell: dict[str, str], n: int, p: Path) -> tuple[list[str], list[str]]:
+    """The approval numbers and the national codes of row ``n``."""
+    approvals, codes = [], []
+    for h in _ID_COLUMNS:
+        value = cell.get(h, "")
+        if not value:
             continue
-        if len(row) != len(header):
-            raise ProductError(f"row {n}: {len(row)} fields, the header has {len(header)}", str(p))
-        cell = {h: row[i].strip() for h, i in col.items()}
-        name = row[name_col].strip()
-        if not name:
-            raise ProductError(f"row {n}: name is empty; every item is named as billed lines name it", str(p))
-        try:
-            _text(name)
-        except ValueError as exc:
-            raise ProductError(f"row {n}: name: {exc}; items are named as billed lines name them", str(p)) from None
-        approvals, codes = [], []
-        for h in _ID_COLUMNS:
-            value = cell.get(h, "")
-            if not value:
+        if h in ("approval_number", "批准文号"):
+            if not _APPROVAL.fullmatch(value):
+                raise ProductError(f"row {n}: approval_number {value!r} is not an approval number; accepted: "
+                                   "国药准字 followed by a letter and 8 digits (国药准字H20183387), or an import "
+                                   "registration number such as H20150001", str(p))
+            approvals.append(value)
+        else:
+            if not _CODE.fullmatch(value):
+                raise ProductError(f"row {n}: code {value!r} is not a national code; accepted: letters and "
+                                   "digits (e.g. XL01XX123A001010100001), '*' at the end for a prefix", str(p))
+            codes.append(value)
+    return approvals, codes
+
+
+def _list_indications(cell: dict[str, str], n: int, p: Path) -> list[str]:
+    """The ICD-10 prefixes of row ``n`` (separated by ``;``)."""
+    indications: list[str] = []
+    for h in _IND_COLUMNS:
+        for part in re.split(r"[;；]", cell.get(h, "")):
+            part = part.strip()
+            if not part:
                 continue
-            if h in ("approval_number", "批准文号"):
-                if not _APPROVAL.fullmatch(value):
-                    raise ProductError(f"row {n}: approval_number {value!r} is not an approval number; accepted: "
-                                       "国药准字 followed by a letter and 8 digits (国药准字H20183387), or an import "
-                                       "registration number such as H20150001", str(p))
-                approvals.append(value)
-            else:
-                if not _CODE.fullmatch(value):
-                    raise ProductError(f"row {n}: code {value!r} is not a national code; accepted: letters and "
-                                       "digits (e.g. XL01XX123A001010100001), '*' at the end for a prefix", str(p))
-                codes.append(value)
-        if needs_id and not approvals and not codes:
-            raise ProductError(f"row {n}: {name!r} has neither an approval number nor a code", str(p))
-        indications: list[str] = []
-        for h in _IND_COLUMNS:
-            for part in re.split(r"[;；]", cell.get(h, "")):
-                part = part.strip()
-                if not part:
-                    continue
-                if not _ICD.fullmatch(part):
-                    raise ProductError(f"row {n}: indication {part!r} is not an ICD-10 prefix (e.g. C34 or C83.3); "
-                                       "separate several with ';'", str(p))
-                indications.append(part)
-        items.append(ListItem(name=name, codes=tuple(codes), approval_numbers=tuple(approvals),
-                              indications=tuple(indications)))
-    if not items:
-        raise ProductError("list file has a header but no items", str(p))
-    return tuple(items), hashlib.sha256(raw).hexdigest()
+            if not _ICD.fullmatch(part):
+                raise ProductError(f"row {n}: indication {part!r} is not an ICD-10 prefix (e.g. C34 or C83.3); "
+                                   "separate several with ';'", str(p))
+            indications.append(part)
+    return indications
 
 
 def with_user_list(product: Product, name: str, path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Product:

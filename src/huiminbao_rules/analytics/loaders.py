@@ -26,7 +26,7 @@ import sys
 from datetime import datetime, time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from huiminbao_rules.core.errors import AdjudicationError, FileError, InputError
 from huiminbao_rules.core.inputs import DEFAULT_LIMITS, Limits, open_regular, parse_json
 from huiminbao_rules.claims.models import Claim, count_fee_lines, parse_claim, problems_from_validation
 from huiminbao_rules.core.money import FEN, exact, parse_amount
-from huiminbao_rules.analytics.population import ENCOUNTER_IDS, ENCOUNTER_MONEY, LINE_MONEY, Population, _yuan
+from huiminbao_rules.analytics.population import ENCOUNTER_IDS, ENCOUNTER_MONEY, LINE_MONEY, Population, _yuan_text
 
 __all__ = [
     "CLAIM_COLUMNS",
@@ -173,7 +173,7 @@ def _money(v: Any) -> tuple[Any, str | None]:
     if isinstance(v, Decimal) and v.is_finite() and v.as_tuple().exponent < -2:  # type: ignore[operator]
         # A decimal column's scale is its type's: 12.3400 is 12.34 exactly.
         try:
-            exact = v.quantize(FEN)
+            exact = v.quantize(FEN, rounding=ROUND_HALF_UP)
         except InvalidOperation:
             return v, None
         return (exact if exact == v else v), None
@@ -486,27 +486,9 @@ def load_tables(encounters: TableInput, fee_lines: TableInput, claims: TableInpu
     ``limits.max_fee_lines`` is rejected.
     """
     report = _Report()
-    enc = _read(encounters, "encounters", limits)
-    lines = _read(fee_lines, "fee_lines", limits)
-    cl = _read(claims, "claims", limits) if claims is not None else None
-    ins = _read(insured, "insured", limits) if insured is not None else None
-    claim_level = cl if cl is not None else enc
-    insured_level = ins if ins is not None else claim_level
-
-    enc.require("claim_id", "encounter_id")
-    lines.require("claim_id", "encounter_id")
-    claim_level.require("claim_id", "insured_id")
-    if ins is not None:
-        ins.require("insured_id")
-
-    ignored = _ignored(enc, lines, cl, ins)
-    enc_by_claim = _ids(enc, "claim_id", report)
-    lines_by_claim = _ids(lines, "claim_id", report)
-    claims_by_id = _ids(cl, "claim_id", report) if cl is not None else {}
-    insured_by_id = _ids(ins, "insured_id", report) if ins is not None else {}
+    t = _tables(encounters, fee_lines, claims, insured, limits, report)
     unattributed = len(report.rows)
-    claim_ids = list(dict.fromkeys([*claims_by_id, *enc_by_claim, *lines_by_claim]))
-    insured_checked: dict[str, tuple[_Place | None, str]] = {}
+    claim_ids = list(dict.fromkeys([*t.claims_by_id, *t.enc_by_claim, *t.lines_by_claim]))
 
     loaded: list[tuple[Claim, _Pending]] = []
     rejected: list[_Pending] = []
@@ -514,20 +496,8 @@ def load_tables(encounters: TableInput, fee_lines: TableInput, claims: TableInpu
               desc="loading claims") as bar:
         for cid in claim_ids:
             p = _Pending(cid)
-            _gather(p, enc, lines, cl, ins, claim_level, enc_by_claim, lines_by_claim, claims_by_id,
-                    insured_by_id, insured_checked)
-            claim = None
-            n_lines = sum(len(lp) for _, _, lp in p.encounters)
-            if n_lines > limits.max_fee_lines:
-                p.problem(p.encounters[0][1], "claim_id", f"claim {cid} has {n_lines} fee lines, more than the "
-                          f"limit of {limits.max_fee_lines} per claim")
-            elif p.claim_src is not None and p.insured_src is not None and p.encounters:
-                data = _claim_dict(p, enc, lines, claim_level, insured_level)
-                claim, issues = _validate(data)
-                for issue in issues:
-                    place, column, rest = p.place(issue.loc)
-                    reason = p.overrides.get(issue.loc, issue.reason)
-                    p.problem(place, column, f"{rest}: {reason}" if rest else reason)
+            _gather(p, t)
+            claim = _assemble(p, t, limits)
             if claim is not None and not p.problems:
                 loaded.append((claim, p))
             else:
@@ -542,20 +512,87 @@ def load_tables(encounters: TableInput, fee_lines: TableInput, claims: TableInpu
         p.problem(p.encounters[index][1], "encounter_id", reason)
     rejected += [p for _, p in loaded if p.problems]
     keep = [c for c, p in loaded if not p.problems]
-
     for p in rejected:
-        listed = set()
-        for place, column, reason in p.problems:
-            report.add(place.table.source, place.row + 1, p.claim_id, column, reason)
-            listed.add((id(place.table), place.row))
-        for place in p.rows:
-            if (id(place.table), place.row) not in listed:
-                listed.add((id(place.table), place.row))
-                report.add(place.table.source, place.row + 1, p.claim_id, "", WITH_ITS_CLAIM)
+        _report_rejected(report, p)
 
     counts = {"read": len(claim_ids), "loaded": len(keep), "rejected": len(rejected),
               "unattributed_rows": unattributed}
-    return Loaded(_population(keep), report.frame(), counts, ignored)
+    return Loaded(_population(keep), report.frame(), counts, t.ignored)
+
+
+@dataclass
+class _Tables:
+    """The tables a load reads, the tables the claim and the insured columns come from, and
+    the rows of each id."""
+
+    enc: _Table
+    lines: _Table
+    cl: _Table | None
+    ins: _Table | None
+    ignored: dict[str, list[str]]
+    enc_by_claim: dict[str, list[int]]
+    lines_by_claim: dict[str, list[int]]
+    claims_by_id: dict[str, list[int]]
+    insured_by_id: dict[str, list[int]]
+    insured_checked: dict[str, tuple[_Place | None, str]] = field(default_factory=dict)
+
+    @property
+    def claim_level(self) -> _Table:
+        return self.cl if self.cl is not None else self.enc
+
+    @property
+    def insured_level(self) -> _Table:
+        return self.ins if self.ins is not None else self.claim_level
+
+
+def _tables(encounters: TableInput, fee_lines: TableInput, claims: TableInput | None, insured: TableInput | None,
+            limits: Limits, report: _Report) -> _Tables:
+    """Read the tables, check their required columns, and index their rows by id (a row
+    whose id is unusable goes to ``report`` unattributed)."""
+    enc = _read(encounters, "encounters", limits)
+    lines = _read(fee_lines, "fee_lines", limits)
+    cl = _read(claims, "claims", limits) if claims is not None else None
+    ins = _read(insured, "insured", limits) if insured is not None else None
+    enc.require("claim_id", "encounter_id")
+    lines.require("claim_id", "encounter_id")
+    (cl if cl is not None else enc).require("claim_id", "insured_id")
+    if ins is not None:
+        ins.require("insured_id")
+    ignored = _ignored(enc, lines, cl, ins)
+    return _Tables(enc, lines, cl, ins, ignored, _ids(enc, "claim_id", report), _ids(lines, "claim_id", report),
+                   _ids(cl, "claim_id", report) if cl is not None else {},
+                   _ids(ins, "insured_id", report) if ins is not None else {})
+
+
+def _assemble(p: _Pending, t: _Tables, limits: Limits) -> Claim | None:
+    """The claim from its gathered rows, validated (None when it has too many fee lines or
+    a row is missing); every problem goes to ``p``."""
+    n_lines = sum(len(lp) for _, _, lp in p.encounters)
+    if n_lines > limits.max_fee_lines:
+        p.problem(p.encounters[0][1], "claim_id", f"claim {p.claim_id} has {n_lines} fee lines, more than the "
+                  f"limit of {limits.max_fee_lines} per claim")
+        return None
+    if p.claim_src is None or p.insured_src is None or not p.encounters:
+        return None
+    data = _claim_dict(p, t.enc, t.lines, t.claim_level, t.insured_level)
+    claim, issues = _validate(data)
+    for issue in issues:
+        place, column, rest = p.place(issue.loc)
+        reason = p.overrides.get(issue.loc, issue.reason)
+        p.problem(place, column, f"{rest}: {reason}" if rest else reason)
+    return claim
+
+
+def _report_rejected(report: _Report, p: _Pending) -> None:
+    """A rejected claim's problems, and each of its other rows as rejected with its claim."""
+    listed = set()
+    for place, column, reason in p.problems:
+        report.add(place.table.source, place.row + 1, p.claim_id, column, reason)
+        listed.add((id(place.table), place.row))
+    for place in p.rows:
+        if (id(place.table), place.row) not in listed:
+            listed.add((id(place.table), place.row))
+            report.add(place.table.source, place.row + 1, p.claim_id, "", WITH_ITS_CLAIM)
 
 
 def _ignored(enc: _Table, lines: _Table, cl: _Table | None, ins: _Table | None) -> dict[str, list[str]]:
@@ -576,20 +613,34 @@ def _ignored(enc: _Table, lines: _Table, cl: _Table | None, ins: _Table | None) 
     return out
 
 
-def _gather(p: _Pending, enc: _Table, lines: _Table, cl: _Table | None, ins: _Table | None,
-            claim_level: _Table, enc_by_claim: dict[str, list[int]],
-            lines_by_claim: dict[str, list[int]], claims_by_id: dict[str, list[int]],
-            insured_by_id: dict[str, list[int]], insured_checked: dict[str, tuple[_Place | None, str]]) -> None:
+def _gather(p: _Pending, t: _Tables) -> None:
     """Find the claim's rows and check how they fit together (ids, one row per key)."""
-    cid = p.claim_id
-    erows = enc_by_claim.get(cid, [])
-    lrows = lines_by_claim.get(cid, [])
-    p.rows += [_Place(enc, r) for r in erows]
-    p.rows += [_Place(lines, r) for r in lrows]
+    erows = t.enc_by_claim.get(p.claim_id, [])
+    lrows = t.lines_by_claim.get(p.claim_id, [])
+    p.rows += [_Place(t.enc, r) for r in erows]
+    p.rows += [_Place(t.lines, r) for r in lrows]
+    _claim_row(p, t, erows)
+    seen = _encounter_rows(p, t, erows)
+    by_enc = _fee_line_rows(p, t, erows, lrows, seen)
+    for eid, r in seen.items():
+        entries = sorted(by_enc[eid])
+        for (a, ra), (b, rb) in zip(entries, entries[1:]):
+            if a == b and t.lines.has("line_no"):
+                p.problem(_Place(t.lines, rb), "line_no",
+                          f"line_no {b} of encounter {eid} of claim {p.claim_id} is also on row {ra + 1}")
+        if not entries:
+            p.problem(_Place(t.enc, r), "encounter_id", f"encounter {eid} of claim {p.claim_id} has no fee lines "
+                      "in the fee_lines table")
+        p.encounters.append((eid, _Place(t.enc, r), [_Place(t.lines, rr) for _, rr in entries]))
+    _insured_row(p, t)
 
-    # The claim's own row.
+
+def _claim_row(p: _Pending, t: _Tables, erows: list[int]) -> None:
+    """The claim's own row: its row of the claims table, or without one its first encounter
+    row (the claim's columns then the same on each of its encounter rows)."""
+    cid, enc, cl = p.claim_id, t.enc, t.cl
     if cl is not None:
-        crows = claims_by_id.get(cid, [])
+        crows = t.claims_by_id.get(cid, [])
         p.rows[:0] = [_Place(cl, r) for r in crows]
         for r in crows[1:]:
             p.problem(_Place(cl, r), "claim_id",
@@ -598,37 +649,46 @@ def _gather(p: _Pending, enc: _Table, lines: _Table, cl: _Table | None, ins: _Ta
             p.claim_src = _Place(cl, crows[0])
         elif erows:  # (fee lines alone are each reported below)
             p.problem(_Place(enc, erows[0]), "claim_id", f"no row for claim {cid} in the claims table")
-    elif erows:
-        p.claim_src = _Place(enc, erows[0])
-        agree = [c for c in (*CLAIM_COLUMNS[1:], *(INSURED_COLUMNS[1:] if ins is None else ()))
-                 if enc.has(c)]
-        for r in erows[1:]:
-            for c in agree:
-                if _canon(c, enc.get(c, r)) != _canon(c, enc.get(c, erows[0])):
-                    p.problem(_Place(enc, r), c,
-                              f"differs from row {erows[0] + 1}, the claim's first encounter row "
-                              f"({enc.get(c, r)!r} vs {enc.get(c, erows[0])!r}); without a claims table "
-                              f"a claim's {c} is repeated, the same, on each of its encounter rows")
+        return
+    if not erows:
+        return
+    p.claim_src = _Place(enc, erows[0])
+    agree = [c for c in (*CLAIM_COLUMNS[1:], *(INSURED_COLUMNS[1:] if t.ins is None else ())) if enc.has(c)]
+    for r in erows[1:]:
+        for c in agree:
+            if _canon(c, enc.get(c, r)) != _canon(c, enc.get(c, erows[0])):
+                p.problem(_Place(enc, r), c,
+                          f"differs from row {erows[0] + 1}, the claim's first encounter row "
+                          f"({enc.get(c, r)!r} vs {enc.get(c, erows[0])!r}); without a claims table "
+                          f"a claim's {c} is repeated, the same, on each of its encounter rows")
 
-    # Its encounters.
+
+def _encounter_rows(p: _Pending, t: _Tables, erows: list[int]) -> dict[str, int]:
+    """encounter id -> its row, for the claim's encounter rows with a usable, unrepeated id."""
     if not erows and p.claim_src is not None:
-        p.problem(p.claim_src, "claim_id", f"no encounter rows for claim {cid} in the encounters table")
+        p.problem(p.claim_src, "claim_id", f"no encounter rows for claim {p.claim_id} in the encounters table")
     seen: dict[str, int] = {}
     for r in erows:
         try:
-            eid = _key(enc.get("encounter_id", r))
+            eid = _key(t.enc.get("encounter_id", r))
         except ValueError as exc:
-            p.problem(_Place(enc, r), "encounter_id", str(exc))
+            p.problem(_Place(t.enc, r), "encounter_id", str(exc))
             continue
         if not eid:
-            p.problem(_Place(enc, r), "encounter_id", "required field is missing")
+            p.problem(_Place(t.enc, r), "encounter_id", "required field is missing")
         elif eid in seen:
-            p.problem(_Place(enc, r), "encounter_id",
-                      f"encounter {eid} of claim {cid} is also on row {seen[eid] + 1}; an encounter has one row")
+            p.problem(_Place(t.enc, r), "encounter_id",
+                      f"encounter {eid} of claim {p.claim_id} is also on row {seen[eid] + 1}; an encounter has one row")
         else:
             seen[eid] = r
+    return seen
 
-    # Its fee lines, by encounter, in line_no order (file order without a line_no column).
+
+def _fee_line_rows(p: _Pending, t: _Tables, erows: list[int], lrows: list[int],
+                   seen: dict[str, int]) -> dict[str, list[tuple[int, int]]]:
+    """The claim's fee-line rows by encounter, each as (line_no, row) (the row number for
+    order without a line_no column)."""
+    cid, lines = p.claim_id, t.lines
     by_enc: dict[str, list[tuple[int, int]]] = {eid: [] for eid in seen}
     for r in lrows:
         place = _Place(lines, r)
@@ -643,7 +703,7 @@ def _gather(p: _Pending, enc: _Table, lines: _Table, cl: _Table | None, ins: _Ta
         if eid not in by_enc:
             if not erows and p.claim_src is None:
                 p.problem(place, "claim_id", f"no claim {cid}: the claim_id is in no encounter row"
-                          + (" and no claims row" if cl is not None else ""))
+                          + (" and no claims row" if t.cl is not None else ""))
             else:
                 p.problem(place, "encounter_id", f"claim {cid} has no encounter {eid} in the encounters table")
             continue
@@ -656,33 +716,28 @@ def _gather(p: _Pending, enc: _Table, lines: _Table, cl: _Table | None, ins: _Ta
                 p.problem(place, "line_no", f"line_no {raw!r} must be a whole number")
                 continue
         by_enc[eid].append((order, r))
-    for eid, r in seen.items():
-        entries = sorted(by_enc[eid])
-        for (a, ra), (b, rb) in zip(entries, entries[1:]):
-            if a == b and lines.has("line_no"):
-                p.problem(_Place(lines, rb), "line_no",
-                          f"line_no {b} of encounter {eid} of claim {cid} is also on row {ra + 1}")
-        if not entries:
-            p.problem(_Place(enc, r), "encounter_id", f"encounter {eid} of claim {cid} has no fee lines "
-                      "in the fee_lines table")
-        p.encounters.append((eid, _Place(enc, r), [_Place(lines, rr) for _, rr in entries]))
+    return by_enc
 
-    # The insured person's row.
+
+def _insured_row(p: _Pending, t: _Tables) -> None:
+    """The insured person's row: the claim's own row without an insured table, else the
+    person's one row there (rows of one person that differ are a problem of each claim)."""
+    ins = t.ins
     if ins is None:
         p.insured_src = p.claim_src
         return
     if p.claim_src is None:
         return
     try:
-        iid = _key(claim_level.get("insured_id", p.claim_src.row))
+        iid = _key(t.claim_level.get("insured_id", p.claim_src.row))
     except ValueError as exc:
         p.problem(p.claim_src, "insured_id", str(exc))
         return
     if not iid:
         p.problem(p.claim_src, "insured_id", "required field is missing")
         return
-    if iid not in insured_checked:
-        irows = insured_by_id.get(iid, [])
+    if iid not in t.insured_checked:
+        irows = t.insured_by_id.get(iid, [])
         reason = "" if irows else f"no row for insured {iid} in the insured table"
         for r in irows[1:]:
             differ = [c for c in INSURED_COLUMNS[1:] if ins.has(c)
@@ -690,8 +745,8 @@ def _gather(p: _Pending, enc: _Table, lines: _Table, cl: _Table | None, ins: _Ta
             if differ:
                 reason = (f"insured {iid} is on rows {', '.join(str(x + 1) for x in irows)} of the insured table, "
                           f"which differ ({', '.join(differ)}); a person has one record")
-        insured_checked[iid] = (_Place(ins, irows[0]) if irows else None, reason)
-    place, reason = insured_checked[iid]
+        t.insured_checked[iid] = (_Place(ins, irows[0]) if irows else None, reason)
+    place, reason = t.insured_checked[iid]
     if reason:
         p.problem(place or p.claim_src, "insured_id", reason)
     p.insured_src = place
@@ -825,74 +880,19 @@ def load_jsonl(path: str | PathLike[str], *, progress: bool | None = None,
     """
     path = Path(path)
     source = str(path)
-    report = _Report()
-    lines_read = 0
-    entries: list[tuple[int, Claim | None, str | None, list[tuple[str, str]]]] = []
     with open_regular(path, "claims") as fh:
         size = os.fstat(fh.fileno()).st_size
         with _bar(progress, size >= PROGRESS_MIN_BYTES, total=size, unit="B", unit_scale=True,
                   desc="loading claims") as bar:
-            lineno = 0
-            while True:
-                raw = fh.readline(limits.max_bytes + 1)
-                if not raw:
-                    break
-                lineno += 1
-                bar.update(len(raw))
-                if len(raw) > limits.max_bytes and not raw.endswith(b"\n"):
-                    while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
-                        bar.update(len(rest))
-                    bar.update(len(rest))
-                    lines_read += 1
-                    entries.append((lineno, None, None, [("", f"line has more than the limit of {limits.max_bytes} "
-                                                                  "bytes")]))
-                    continue
-                try:
-                    text = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    lines_read += 1
-                    entries.append((lineno, None, None, [("", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]))
-                    continue
-                if lineno == 1:
-                    text = text.removeprefix("\ufeff")
-                if not text.strip():
-                    continue
-                lines_read += 1
-                try:
-                    data = parse_json(text, source, "line", limits)
-                except FileError as exc:
-                    message = exc.problems[0].message
-                    if message.startswith("malformed JSON"):
-                        message = "not valid JSON: " + message.split(": ", 1)[1]
-                    entries.append((lineno, None, None, [("", message)]))
-                    continue
-                if not isinstance(data, dict):
-                    entries.append((lineno, None, None, [("", f"expected a JSON object, got {type(data).__name__}")]))
-                    continue
-                cid = data.get("claim_id")
-                cid = cid.strip() if isinstance(cid, str) and cid.strip() else None
-                if count_fee_lines(data) > limits.max_fee_lines:
-                    entries.append((lineno, None, cid, [("encounters", f"more than the limit of {limits.max_fee_lines} "
-                                                                       "fee lines per claim")]))
-                    continue
-                claim, issues = _validate(data)
-                entries.append((lineno, claim, cid, [(".".join(str(x) for x in i.loc), i.reason) for i in issues]))
-
-    by_id: dict[str, list[int]] = {}
-    for k, (_, _, cid, _) in enumerate(entries):
-        if cid is not None:
-            by_id.setdefault(cid, []).append(k)
-    for cid, ks in by_id.items():
-        if len(ks) > 1:
-            where = ", ".join(str(entries[k][0]) for k in ks)
-            for k in ks:
-                entries[k][3].append(("claim_id", f"claim {cid} is on lines {where}; a claim is on one line"))
+            entries = _jsonl_entries(fh, source, limits, bar)
+    _refuse_repeated_claim_ids(entries)
     loaded = [(claim, k) for k, (_, claim, _, problems) in enumerate(entries) if claim is not None and not problems]
     for (_, k), column, reason in _insured_conflicts(loaded):
         entries[k][3].append(("insured" if column == "insured_id" else f"insured.{column}", reason))
     for (_, k), index, reason in _encounter_repeats(loaded):
         entries[k][3].append((f"encounters.{index}", reason))
 
+    report = _Report()
     keep = []
     rejected = 0
     for lineno, claim, cid, problems in entries:
@@ -902,8 +902,75 @@ def load_jsonl(path: str | PathLike[str], *, progress: bool | None = None,
         rejected += 1
         for column, reason in problems:
             report.add(source, lineno, cid, column, reason)
-    counts = {"read": lines_read, "loaded": len(keep), "rejected": rejected, "unattributed_rows": 0}
+    counts = {"read": len(entries), "loaded": len(keep), "rejected": rejected, "unattributed_rows": 0}
     return Loaded(_population(keep), report.frame(), counts, {})
+
+
+_Entry = tuple[int, "Claim | None", "str | None", list[tuple[str, str]]]
+"""A line of a JSON Lines file: (line number, the claim or None, its claim id if it has one,
+problems as (field, reason))."""
+
+
+def _jsonl_entries(fh: Any, source: str, limits: Limits, bar: Any) -> list[_Entry]:
+    """Every line of the file that is not blank, read and validated (a line longer than
+    ``limits.max_bytes`` is skipped unread and rejected)."""
+    entries: list[_Entry] = []
+    lineno = 0
+    while True:
+        raw = fh.readline(limits.max_bytes + 1)
+        if not raw:
+            return entries
+        lineno += 1
+        bar.update(len(raw))
+        if len(raw) > limits.max_bytes and not raw.endswith(b"\n"):
+            while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+                bar.update(len(rest))
+            bar.update(len(rest))
+            entries.append((lineno, None, None, [("", f"line has more than the limit of {limits.max_bytes} bytes")]))
+            continue
+        entry = _jsonl_entry(lineno, raw, source, limits)
+        if entry is not None:
+            entries.append(entry)
+
+
+def _jsonl_entry(lineno: int, raw: bytes, source: str, limits: Limits) -> _Entry | None:
+    """Line ``lineno`` read as a claim (None for a blank line)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (lineno, None, None, [("", f"not UTF-8 text ({exc.reason} at byte {exc.start})")])
+    if lineno == 1:
+        text = text.removeprefix("\ufeff")
+    if not text.strip():
+        return None
+    try:
+        data = parse_json(text, source, "line", limits)
+    except FileError as exc:
+        message = exc.problems[0].message
+        if message.startswith("malformed JSON"):
+            message = "not valid JSON: " + message.split(": ", 1)[1]
+        return (lineno, None, None, [("", message)])
+    if not isinstance(data, dict):
+        return (lineno, None, None, [("", f"expected a JSON object, got {type(data).__name__}")])
+    cid = data.get("claim_id")
+    cid = cid.strip() if isinstance(cid, str) and cid.strip() else None
+    if count_fee_lines(data) > limits.max_fee_lines:
+        return (lineno, None, cid, [("encounters", f"more than the limit of {limits.max_fee_lines} fee lines per claim")])
+    claim, issues = _validate(data)
+    return (lineno, claim, cid, [(".".join(str(x) for x in i.loc), i.reason) for i in issues])
+
+
+def _refuse_repeated_claim_ids(entries: list[_Entry]) -> None:
+    """A claim id on more than one line: a problem of each of those lines."""
+    by_id: dict[str, list[int]] = {}
+    for k, (_, _, cid, _) in enumerate(entries):
+        if cid is not None:
+            by_id.setdefault(cid, []).append(k)
+    for cid, ks in by_id.items():
+        if len(ks) > 1:
+            where = ", ".join(str(entries[k][0]) for k in ks)
+            for k in ks:
+                entries[k][3].append(("claim_id", f"claim {cid} is on lines {where}; a claim is on one line"))
 
 
 # --- after adjudication -----------------------------------------------------------------------------
@@ -947,7 +1014,7 @@ def yuan_tables(population: Population) -> dict[str, pd.DataFrame]:
         out = frame.copy()
         for c in columns:
             if c in out:
-                out[c] = pd.Series([_yuan(v) for v in out[c].tolist()], index=out.index, dtype="str")
+                out[c] = pd.Series([_yuan_text(v) for v in out[c].tolist()], index=out.index, dtype="str")
         return out
 
     return {

@@ -24,34 +24,28 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from huiminbao_rules.claims.models import Claim, Settlement
-from huiminbao_rules.core.money import exact
+from huiminbao_rules.claims.models import Claim
+from huiminbao_rules.core.money import exact, format_yuan, from_fen, to_fen
+from huiminbao_rules.core.vocabulary import PUBLIC_PAYERS
 
 __all__ = ["ENCOUNTER_IDS", "ENCOUNTER_MONEY", "LINE_MONEY", "Population"]
 
 ENCOUNTER_MONEY = ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
-                   *Settlement.PUBLIC_PAYERS)
+                   *PUBLIC_PAYERS)
 LINE_MONEY = ("det_item_fee_sumamt", "fulamt_ownpay_amt", "overlmt_amt", "preselfpay_amt")
 ENCOUNTER_IDS = ("setl_id", "mdtrt_id")
 """The national settlement and encounter ids, kept when a claim has them (they identify the
 encounter: ``docs/claim-format.md#encounter-identity``)."""
 
 
-def _fen(d: Decimal) -> int:
-    return int(d * 100)
-
-
-def _yuan(fen: Any) -> str:
-    fen = int(fen)
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}{fen // 100}.{fen % 100:02d}"
+def _yuan_text(fen: Any) -> str:
+    """Fen (an integer of any integer type) as the yuan text of a claim file."""
+    return format_yuan(from_fen(fen))
 
 
 def _day(value: Any) -> str | None:
@@ -89,13 +83,13 @@ class Population:
                 "event_on": p.event_on,
             })
             rows_c.append({"claim_id": c.claim_id, "insured_id": p.id,
-                           "other_insurance_paid": _fen(c.other_insurance_paid)})
+                           "other_insurance_paid": to_fen(c.other_insurance_paid)})
             for e in c.encounters:
                 row = {"claim_id": c.claim_id, "encounter_id": e.id, "kind": e.kind, "admitted_on": e.admitted_on,
                        "discharged_on": e.discharged_on, "service_date": e.service_date, "institution": e.institution,
                        "diagnoses": ";".join(e.diagnoses), "settled_through_basic": e.settled_through_basic}
                 for f in ENCOUNTER_MONEY:
-                    row[f] = _fen(getattr(e.settlement, f))
+                    row[f] = to_fen(getattr(e.settlement, f))
                 for f in ENCOUNTER_IDS:
                     row[f] = getattr(e.settlement, f)
                 rows_e.append(row)
@@ -104,7 +98,7 @@ class Population:
                             "med_list_codg": line.med_list_codg, "name": line.name, "chrgitm_lv": line.chrgitm_lv,
                             "med_chrgitm_type": line.med_chrgitm_type}
                     for f in LINE_MONEY:
-                        lrow[f] = _fen(getattr(line, f))
+                        lrow[f] = to_fen(getattr(line, f))
                     rows_l.append(lrow)
         return cls(
             insured=_frame(list(people.values()), ["birth_date", "enrolled_on", "event_on"]),
@@ -125,14 +119,14 @@ class Population:
         for r in self.fee_lines.sort_values(["claim_id", "encounter_id", "line_no"]).to_dict("records"):
             line = {k: r[k] for k in ("med_list_codg", "name", "chrgitm_lv", "med_chrgitm_type")}
             for f in LINE_MONEY:
-                line[f] = _yuan(r[f])
+                line[f] = _yuan_text(r[f])
             lines.setdefault((r["claim_id"], r["encounter_id"]), []).append(line)
         encs: dict[str, list[dict[str, Any]]] = {}
         for r in self.encounters.to_dict("records"):
             e: dict[str, Any] = {"id": r["encounter_id"], "kind": r["kind"], "institution": r.get("institution") or "",
                                  "diagnoses": [d for d in str(r.get("diagnoses") or "").split(";") if d],
                                  "settled_through_basic": bool(r.get("settled_through_basic", True)),
-                                 "settlement": {f: _yuan(r[f]) for f in ENCOUNTER_MONEY if f in r},
+                                 "settlement": {f: _yuan_text(r[f]) for f in ENCOUNTER_MONEY if f in r},
                                  "fee_lines": lines.get((r["claim_id"], r["encounter_id"]), [])}
             for k in ("admitted_on", "discharged_on", "service_date"):
                 if (v := _day(r.get(k))) is not None:
@@ -151,7 +145,7 @@ class Population:
             if (ev := _day(p.get("event_on"))) is not None:
                 insured["event_on"] = ev
             yield {"claim_id": r["claim_id"], "insured": insured, "encounters": encs.get(r["claim_id"], []),
-                   "other_insurance_paid": _yuan(r["other_insurance_paid"])}
+                   "other_insurance_paid": _yuan_text(r["other_insurance_paid"])}
 
     def subset(self, insured_ids: Iterable[str]) -> Population:
         """The people named (all their claims)."""

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from huiminbao_rules.core.vocabulary import PUBLIC_PAYERS
+
 if TYPE_CHECKING:
     from huiminbao_rules.claims.models import Encounter
 
@@ -56,7 +58,7 @@ def _public_within_scope(e: Encounter) -> Breach | None:
     if diff > 0:
         return Breach(
             "public_within_scope",
-            ("inscp_scp_amt", *s.PUBLIC_PAYERS),
+            ("inscp_scp_amt", *PUBLIC_PAYERS),
             diff,
             f"the public payers together paid {s.public_paid}, more than the in-scope amount "
             f"inscp_scp_amt {s.inscp_scp_amt} (difference {diff})",
@@ -73,7 +75,7 @@ def _personal_share(e: Encounter) -> Breach | None:
     if diff:
         return Breach(
             "personal_share",
-            ("psn_part_amt", "medfee_sumamt", *s.PUBLIC_PAYERS),
+            ("psn_part_amt", "medfee_sumamt", *PUBLIC_PAYERS),
             diff,
             f"psn_part_amt {s.psn_part_amt} must equal medfee_sumamt minus what the public payers "
             f"paid = {expected} (difference {diff})",

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from huiminbao_rules.core.errors import FileError, InputError, Problem, SettlementError
 from huiminbao_rules.core.fields import Bool, Code, Day, Id, Int, Text, shown
+from huiminbao_rules.core.vocabulary import PUBLIC_PAYERS
 from huiminbao_rules.claims.identities import check_encounter
 from huiminbao_rules.core.inputs import DEFAULT_LIMITS, Limits, parse_json
 from huiminbao_rules.core.money import ZERO, Amount, exact
@@ -109,15 +110,7 @@ class Insured(_Frozen):
 class Settlement(_Frozen):
     """An encounter's basic-insurance settlement (national ``setlinfo``)."""
 
-    PUBLIC_PAYERS: ClassVar[tuple[str, ...]] = (
-        "hifp_pay",
-        "hifmi_pay",
-        "hifob_pay",
-        "cvlserv_pay",
-        "maf_pay",
-        "hifes_pay",
-        "oth_pay",
-    )
+    PUBLIC_PAYERS: ClassVar[tuple[str, ...]] = PUBLIC_PAYERS
 
     medfee_sumamt: Amount = Field(description="医疗费总额")
     fulamt_ownpay_amt: Amount = Field(description="全自费金额")

@@ -11,6 +11,7 @@ from typing import Any
 
 from huiminbao_rules.cli.common import LANG_HELP, Bad, lang_of, product_of, read_json_file, refuse_with_json
 from huiminbao_rules.core.errors import HuiminbaoError
+from huiminbao_rules.core.money import format_yuan
 
 __all__ = ["add_ledger_parser"]
 
@@ -25,9 +26,9 @@ def _adjustment_line(a: Any, zh: bool, indent: str = "  ") -> str:
     """One adjustment: the claim, the versions from and to, the payable before and after."""
     if zh:
         return (f"{indent}调整: 理赔 {a.claim_id} 第 {a.from_version} 版 -> 第 {a.to_version} 版: "
-                f"{a.previous_payable:.2f} -> {a.new_payable:.2f} ({a.difference:+.2f})")
+                f"{format_yuan(a.previous_payable)} -> {format_yuan(a.new_payable)} ({format_yuan(a.difference, signed=True)})")
     return (f"{indent}adjustment: claim {a.claim_id} v{a.from_version} -> v{a.to_version}: "
-            f"{a.previous_payable:.2f} -> {a.new_payable:.2f} ({a.difference:+.2f})")
+            f"{format_yuan(a.previous_payable)} -> {format_yuan(a.new_payable)} ({format_yuan(a.difference, signed=True)})")
 
 
 def _year(text: str) -> int:
@@ -80,11 +81,11 @@ def _cmd_submit(args: argparse.Namespace) -> int:
                     status = _STATUS_ZH.get(submission.status, submission.status)
                     what = "已记录" if submission.recorded else f"此前已记录 ({status})"
                     print(f"{path}: 理赔 {submission.claim_id} 第 {submission.version} 版 应付 "
-                          f"{submission.payable:.2f} {what}")
+                          f"{format_yuan(submission.payable)} {what}")
                 else:
                     what = "recorded" if submission.recorded else f"already recorded ({submission.status})"
                     print(f"{path}: claim {submission.claim_id} v{submission.version} payable "
-                          f"{submission.payable:.2f} {what}")
+                          f"{format_yuan(submission.payable)} {what}")
                 for a in submission.adjustments:
                     print(_adjustment_line(a, zh))
         if args.json:

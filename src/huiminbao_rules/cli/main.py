@@ -39,6 +39,7 @@ from huiminbao_rules.adjudication.engine import replay
 from huiminbao_rules.core.errors import AdjudicationError, HuiminbaoError, InputError
 from huiminbao_rules.render.explain import statement, to_dict, trace
 from huiminbao_rules.core.inputs import DEFAULT_LIMITS, NOT_A_FILE_NAME, Limits
+from huiminbao_rules.core.money import format_yuan
 from huiminbao_rules.claims.models import Claim, parse_claim, problems_from_validation
 from huiminbao_rules.cli.common import LANG_HELP, Bad, lang_of, product_of, read_json_file, refuse_with_json
 from huiminbao_rules.regulation.floors import applicable_profiles, check
@@ -138,7 +139,7 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
     if len(year.adjudications) > 1:
         word = "本年度合计赔付 {} 元" if lang == "zh" else "Year total payable {} yuan"
         print()
-        print(word.format(f"{year.payable:,.2f}"))
+        print(word.format(format_yuan(year.payable, grouped=True)))
     return 0
 
 
@@ -303,6 +304,20 @@ def _parser() -> argparse.ArgumentParser:
                         help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 title="commands (huiminbao COMMAND --help for each)")
+    _add_adjudicate(sub)
+    _add_products(sub)
+    _add_show(sub)
+    _add_diff(sub)
+    _add_enroll(sub)
+    _add_check(sub)
+    _add_schema(sub)
+    from huiminbao_rules.cli.ledger import add_ledger_parser
+    add_ledger_parser(sub)
+    return parser
+
+
+def _add_adjudicate(sub: Any) -> None:
+    """The ``adjudicate`` command."""
     adj = sub.add_parser("adjudicate", help="adjudicate one person's claims of one policy year",
                          description="Adjudicate one person's claims of one policy year: a claim statement "
                                      "(理赔计算书) per claim, in service-date order, the accumulators carried from "
@@ -329,11 +344,19 @@ def _parser() -> argparse.ArgumentParser:
     adj.add_argument("--list", action="append", metavar="NAME=FILE.csv",
                      help="replace the product's list NAME by the list in FILE.csv (docs/product-format.md; repeatable)")
     adj.set_defaults(run=_cmd_adjudicate)
+
+
+def _add_products(sub: Any) -> None:
+    """The ``products`` command."""
     prods = sub.add_parser("products", help="list the bundled products",
                            description="List the bundled products: id, policy period, city and name (docs/products.md).")
     prods.add_argument("--json", action="store_true", help="print JSON: id, city, names, policy year, period, "
                                                            "responsibilities of each")
     prods.set_defaults(run=_cmd_products)
+
+
+def _add_show(sub: Any) -> None:
+    """The ``show`` command."""
     show = sub.add_parser("show", help="print a product's terms",
                           description="Print a product's terms, responsibility by responsibility, each figure "
                                       "with its source and the source's grade.")
@@ -343,6 +366,10 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--list", action="append", metavar="NAME=FILE.csv",
                       help="replace the product's list NAME by the list in FILE.csv (docs/product-format.md; repeatable)")
     show.set_defaults(run=_cmd_show)
+
+
+def _add_diff(sub: Any) -> None:
+    """The ``diff`` command."""
     dif = sub.add_parser("diff", help="what changed between two product versions",
                          description="What changed between two product versions, one line per change: - removed, "
                                      "+ added, ~ changed. List items are paired by what they are (an id, a "
@@ -352,6 +379,10 @@ def _parser() -> argparse.ArgumentParser:
     dif.add_argument("--lang", choices=("zh", "en"), default=None, help=LANG_HELP)
     dif.add_argument("--json", action="store_true", help="print the changes as JSON (op, path, old, new)")
     dif.set_defaults(run=_cmd_diff)
+
+
+def _add_enroll(sub: Any) -> None:
+    """The ``enroll`` command."""
     enr = sub.add_parser("enroll", help="decide an enrollment application: eligibility, cover, premium, payers",
                          description="Decide an enrollment application (docs/enrollment.md): for each person, "
                                      "whether they may enroll, from when they are covered, the premium and who "
@@ -362,6 +393,10 @@ def _parser() -> argparse.ArgumentParser:
     enr.add_argument("--lang", choices=("zh", "en"), default=None, help=LANG_HELP)
     _limit_flags(enr)
     enr.set_defaults(run=_cmd_enroll)
+
+
+def _add_check(sub: Any) -> None:
+    """The ``check`` command."""
     chk = sub.add_parser("check", help="check products against regulatory profiles (exit 1 on a violation)",
                          description="Check products against the regulatory profiles of their city "
                                      "(docs/regulation.md). Exit code 1 when a violation is found that the product "
@@ -380,6 +415,10 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--list", action="append", metavar="NAME=FILE.csv",
                      help="replace the product's list NAME by the list in FILE.csv (docs/product-format.md; repeatable)")
     chk.set_defaults(run=_cmd_check)
+
+
+def _add_schema(sub: Any) -> None:
+    """The ``schema`` command."""
     sch = sub.add_parser("schema", help="print the JSON Schema of a file format or of the result JSON",
                          description="Print the JSON Schema of a format: the files a user writes (claim, "
                                      "application, year-to-date, product) or the result of `adjudicate --json` "
@@ -387,10 +426,6 @@ def _parser() -> argparse.ArgumentParser:
     sch.add_argument("name", metavar="NAME",
                      help="claim, application, year-to-date, product or result")
     sch.set_defaults(run=_cmd_schema)
-    from huiminbao_rules.cli.ledger import add_ledger_parser
-    add_ledger_parser(sub)
-    return parser
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:

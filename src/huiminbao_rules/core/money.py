@@ -36,10 +36,14 @@ __all__ = [
     "allocate",
     "allocate_units",
     "exact",
+    "format_percent",
+    "format_yuan",
+    "from_fen",
     "parse_amount",
     "parse_rate",
     "quantize",
     "round_fen",
+    "to_fen",
 ]
 
 FEN = Decimal("0.01")
@@ -132,7 +136,7 @@ def parse_amount(value: Any) -> Decimal:
     if isinstance(value, str):
         if len(value) > 40 or not _AMOUNT_TEXT.fullmatch(value):
             raise ValueError(_why_not(value, "amount", 2))
-        return Decimal(value).quantize(FEN)
+        return Decimal(value).quantize(FEN, rounding=ROUND_HALF_UP)
     if isinstance(value, int) and not -_BIG < value < _BIG:
         raise ValueError(f"amount of {'more than 14' if value > 0 else 'a negative number of'} digits is "
                          "refused: amounts are zero or more, with 14 digits before the decimal point")
@@ -147,7 +151,7 @@ def parse_amount(value: Any) -> Decimal:
                          else f"amount {shown_} has a sign; write 0.00")
     if amount.as_tuple().exponent < -2 and amount != amount.quantize(FEN, rounding=ROUND_HALF_UP):  # type: ignore[operator]
         raise ValueError(f"amount {shown_} has more than two decimal places; amounts are yuan to the fen (0.01)")
-    return amount.quantize(FEN)
+    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
 @exact
@@ -206,6 +210,57 @@ def round_fen(value: Decimal) -> Decimal:
     Decimal('0.00')
     """
     return value.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def to_fen(amount: Decimal) -> int:
+    """Exact integer fen of a yuan amount; an amount that is not a whole number of fen is
+    refused (nothing is rounded here: round first, naming the mode).
+
+    >>> to_fen(Decimal("1234.56"))
+    123456
+    >>> to_fen(Decimal("0.005"))
+    Traceback (most recent call last):
+    ...
+    ValueError: amount 0.005 is not a whole number of fen
+    """
+    fen = amount.scaleb(2)
+    whole = int(fen)
+    if whole != fen:
+        raise ValueError(f"amount {amount} is not a whole number of fen")
+    return whole
+
+
+def from_fen(fen: int) -> Decimal:
+    """Integer fen as exact ``Decimal`` yuan with two places.
+
+    >>> from_fen(123456), from_fen(-5), from_fen(0)
+    (Decimal('1234.56'), Decimal('-0.05'), Decimal('0.00'))
+    """
+    return Decimal(int(fen)).scaleb(-2)
+
+
+def format_yuan(amount: Decimal, *, grouped: bool = False, signed: bool = False) -> str:
+    """Yuan as text: two decimals, with thousands separators when ``grouped`` and a sign
+    always when ``signed``. An amount that is not a whole number of fen is refused rather
+    than rounded silently.
+
+    >>> format_yuan(Decimal("1234.5")), format_yuan(Decimal("1234.5"), grouped=True)
+    ('1234.50', '1,234.50')
+    >>> format_yuan(Decimal("3"), signed=True), format_yuan(Decimal("-3"), signed=True)
+    ('+3.00', '-3.00')
+    """
+    if amount.as_tuple().exponent < -2 and amount != amount.quantize(FEN, rounding=ROUND_HALF_UP):  # type: ignore[operator]
+        raise ValueError(f"amount {amount} is not a whole number of fen")
+    return format(amount, ("+" if signed else "") + ("," if grouped else "") + ".2f")
+
+
+def format_percent(rate: Decimal) -> str:
+    """A ratio as a percentage with every digit it has and no trailing zeros.
+
+    >>> format_percent(Decimal("0.70")), format_percent(Decimal("0.6550"))
+    ('70%', '65.5%')
+    """
+    return f"{(rate * 100).normalize():f}%"
 
 
 _SCALE = Decimal("1e8")

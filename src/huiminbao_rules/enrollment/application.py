@@ -29,13 +29,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from huiminbao_rules.adjudication.coverage import cover_of, special_case_of
+from huiminbao_rules.adjudication.coverage import Cover, cover_of, special_case_of
 from huiminbao_rules.core.errors import InputError
 from huiminbao_rules.core.fields import Bool, Code, Day, Id, Int, Text
 from huiminbao_rules.core.inputs import DEFAULT_LIMITS, Limits
 from huiminbao_rules.claims.models import EnrollmentYear, Insured, Scheme, json_object, problems_from_validation
-from huiminbao_rules.core.money import ZERO, Amount, exact
-from huiminbao_rules.rules.product import EligibilityRule, Premium, Product, Relation
+from huiminbao_rules.core.money import ZERO, Amount, exact, format_yuan
+from huiminbao_rules.rules.product import EligibilityRule, Enrollment, Premium, Product, Relation
 
 __all__ = [
     "Application",
@@ -260,163 +260,198 @@ def _premium(product: Product, p: Person) -> tuple[int, Premium] | None:
     return None
 
 
+_WINDOW_CODES = ("late_enrollment", "special_case")
+"""Reasons about the enrollment window that opened it for the person (listed after the cover)."""
+
+
 @exact
 def enroll(application: Application, product: Product) -> ApplicationDecision:
     """Decide, for each person on ``application``, whether they may enroll in ``product``,
     from when they are covered, the premium and who pays it."""
-    e = product.enrollment
-    day = application.applied_on
-    payer = application.payer
-    balance = payer.account_balance
+    balance = application.payer.account_balance
     used = ZERO
     decisions = []
     for p in application.persons:
-        reasons: list[Reason] = []
-        refusal = _eligibility(product, p)
-        # The window, and the special cases that open it.
-        insured = Insured(id=p.id, birth_date=p.birth_date, scheme=p.basic_insurance.scheme if p.basic_insurance else "resident",
-                          enrolled_on=day, pre_existing=p.pre_existing, groups=p.groups, history=p.history,
-                          event_on=p.event_on)
-        special = special_case_of(insured, product)
-        if not refusal:
-            if day > product.period.end:
-                refusal.append(Reason("after_period", f"the policy period ended {product.period.end}", "period",
-                                      detail_zh=f"保障期间已于 {product.period.end} 结束"))
-            elif e.window is not None and day < e.window.start:
-                refusal.append(Reason("window_not_open", f"enrollment opens {e.window.start}", "enrollment.window",
-                                      e.window_source, f"投保期 {e.window.start} 才开始"))
-            elif special is not None:
-                i, case = special
-                reasons.append(Reason("special_case", f"{case.group}: may enroll within {case.enroll_within_days} days "
-                                      f"of the event; waiting {case.waiting_days} days",
-                                      f"enrollment.special_cases[{i}]", case.source,
-                                      f"特殊人群 {case.group}: 事件发生后 {case.enroll_within_days} 天内可投保; "
-                                      f"等待期 {case.waiting_days} 天"))
-            elif e.window is not None and day > e.window.end:
-                if e.late_enrollment:
-                    reasons.append(Reason("late_enrollment", f"after the window (closed {e.window.end}): "
-                                          "enrolled late", "enrollment.late_enrollment", e.late_enrollment_source,
-                                          f"投保期已于 {e.window.end} 结束: 按逾期投保处理"))
-                else:
-                    refusal.append(Reason("window_closed", f"the enrollment window closed {e.window.end}",
-                                          "enrollment.window", e.window_source, f"投保期已于 {e.window.end} 结束"))
-        if refusal:
-            decisions.append(Decision(person_id=p.id, eligible=False, reasons=tuple(refusal)))
-            continue
-        rule_at = next((i for i, r in enumerate(e.eligibility) if _rule_holds(r, p)), None)
-        reasons.insert(0, Reason(
-            "eligible", "in basic insurance as the product requires; no age, health, history or occupation "
-            "condition applies", "enrollment.eligibility" if rule_at is None else f"enrollment.eligibility[{rule_at}]",
-            None if rule_at is None else e.eligibility[rule_at].source,
-            "按产品要求参加了基本医保; 不设年龄、健康状况、既往理赔或职业限制"))
-        cover = cover_of(insured, product)
-        if cover.start > product.period.end:
-            refusal = [Reason("cover_after_period", f"cover would start {cover.start}, after the policy period ends "
-                              f"{product.period.end}", "enrollment", e.cover_start_source,
-                              f"保障将于 {cover.start} 开始, 晚于保障期间结束日 {product.period.end}")]
-            decisions.append(Decision(person_id=p.id, eligible=False, reasons=tuple(refusal)))
-            continue
-        cover_reasons: list[Reason] = []
-        if cover.waiting_until is not None:
-            clause = (f"enrollment.special_cases[{cover.special_index}]" if cover.special is not None
-                      else f"enrollment.waiting_periods[{cover.waiting_index}]")
-            cover_reasons.append(Reason("waiting_period", f"waiting period until {cover.waiting_until}", clause,
-                                        cover.waiting.source if cover.waiting else None,
-                                        f"等待期至 {cover.waiting_until}"))
-        cover_reasons.append(Reason("cover_start", f"covered from {cover.start}", "enrollment", e.cover_start_source,
-                                    f"自 {cover.start} 起保障"))
-        window_reasons = [r for r in reasons if r.code in ("late_enrollment", "special_case")]
-        reasons = [r for r in reasons if r.code not in ("late_enrollment", "special_case")] + window_reasons
-        # The premium.
-        found = _premium(product, p)
-        if found is None:
-            tiers = sorted({x.tier for x in product.premiums if x.tier})
-            if p.tier is not None and p.tier not in tiers:
-                why = Reason("unknown_tier", f"no premium tier {p.tier!r}; tiers: {', '.join(tiers) or 'none'}", "premiums",
-                             detail_zh=f"没有保费档位 {p.tier}; 可选档位: {', '.join(tiers) or '无'}")
-            else:
-                why = Reason("premium_unknown", "the product's premium for this person is not known "
-                             "(see the product's limitations)", "premiums",
-                             detail_zh="产品对此人的保费未知 (见产品文件的局限说明)")
-            decisions.append(Decision(person_id=p.id, eligible=True, reasons=tuple(reasons + cover_reasons + [why]),
-                                      cover_start=cover.start, waiting_until=cover.waiting_until, insured=insured))
-            continue
-        pi, prem = found
-        premium = prem.amount
-        reasons.append(Reason("premium", f"{prem.applies_to}: {premium:.2f}", f"premiums[{pi}]", prem.source,
-                              f"保费 {premium:.2f} 元"))
-        due = premium
-        # Subsidy, once.
-        subsidy, subsidy_payer = ZERO, None
-        for si, sub in enumerate(e.subsidies):
-            if not set(sub.groups) & set(p.groups):
-                continue
-            clause = f"enrollment.subsidies[{si}]"
-            other = [x.name for x in p.other_poverty_insurance if x.subsidised]
-            if sub.once_with_other_poverty_insurance and other:
-                reasons.append(Reason("already_subsidised", f"already subsidised through {', '.join(other)}: "
-                                      "one subsidy only", clause, sub.source,
-                                      f"已通过 {', '.join(other)} 获得资助: 只能资助一次"))
-                continue  # a later subsidy without the once rule may still apply
-            subsidy = due if sub.amount is None else min(sub.amount, due)
-            subsidy_payer = sub.payer
-            reasons.append(Reason("subsidy", f"{sub.payer} pays {subsidy:.2f} for group "
-                                  f"{'/'.join(sorted(set(sub.groups) & set(p.groups)))}", clause, sub.source,
-                                  f"{'政府' if sub.payer == 'government' else sub.payer} 为人群 "
-                                  f"{'/'.join(sorted(set(sub.groups) & set(p.groups)))} "
-                                  f"资助 {subsidy:.2f} 元"))
-            break
-        due -= subsidy
-        # Personal account.
-        account = ZERO
-        refused = False
-        if due and application.payment == "personal_account":
-            pa = e.personal_account
-            why = why_zh = None
-            if pa is None:
-                why, why_zh = "the product states no personal-account payment", "产品未规定可用个人账户支付"
-            elif payer.scheme != "employee":
-                why = "only an employee-scheme member's personal account can pay"
-                why_zh = "只有职工医保参保人的个人账户可以支付"
-            elif p.relation not in pa.relations:
-                why = f"the personal account may pay for {', '.join(pa.relations)}, not a {p.relation}"
-                why_zh = f"个人账户只能为 {', '.join(pa.relations)} 支付, 不能为 {p.relation} 支付"
-            elif pa.consent_required and not payer.consent:
-                why, why_zh = "the account holder has not consented to the deduction", "账户持有人未同意划扣"
-            if why is not None:
-                reasons.append(Reason("personal_account_not_allowed", why, "enrollment.personal_account",
-                                      pa.source if pa else None, why_zh or ""))
-            else:
-                left = balance - used
-                if left >= due:
-                    account = due
-                elif pa.insufficient_balance == "split":  # type: ignore[union-attr]
-                    account = left
-                    reasons.append(Reason("balance_split", f"the account holds {left:.2f}: it pays that, the rest in cash",
-                                          "enrollment.personal_account", pa.source,  # type: ignore[union-attr]
-                                          f"账户余额 {left:.2f} 元: 余额部分由账户支付, 其余付现金"))
-                elif pa.insufficient_balance == "cash":  # type: ignore[union-attr]
-                    reasons.append(Reason("balance_short", f"the account holds {left:.2f}, less than {due:.2f}: "
-                                          "the premium is paid in cash", "enrollment.personal_account",
-                                          pa.source,  # type: ignore[union-attr]
-                                          f"账户余额 {left:.2f} 元, 不足 {due:.2f} 元: 保费以现金支付"))
-                else:
-                    refused = True
-                    reasons.append(Reason("balance_refused", f"the account holds {left:.2f}, less than {due:.2f}: "
-                                          "not enrolled", "enrollment.personal_account", pa.source,  # type: ignore[union-attr]
-                                          f"账户余额 {left:.2f} 元, 不足 {due:.2f} 元: 不予投保"))
-                used += account
-        if refused:
-            kept = [r for r in reasons if r.code not in ("late_enrollment", "special_case")]
-            decisions.append(Decision(person_id=p.id, eligible=False, reasons=tuple(kept), premium=premium,
-                                      tier=prem.tier))
-            continue
-        cash = due - account
-        reasons = reasons[:1] + [r for r in reasons[1:] if r.code in ("late_enrollment", "special_case")] + cover_reasons + [
-            r for r in reasons[1:] if r.code not in ("late_enrollment", "special_case")]
-        decisions.append(Decision(
-            person_id=p.id, eligible=True, reasons=tuple(reasons), cover_start=cover.start,
-            waiting_until=cover.waiting_until, tier=prem.tier, premium=premium, subsidy=subsidy,
-            subsidy_payer=subsidy_payer, personal_account=account, cash=cash, insured=insured))
+        decision, from_account = _decide(application, product, p, balance - used)
+        used += from_account
+        decisions.append(decision)
     return ApplicationDecision(application_id=application.application_id, product_id=product.id,
                                decisions=tuple(decisions), account_balance_before=balance, account_used=used)
+
+
+def _decide(application: Application, product: Product, p: Person, left: Decimal) -> tuple[Decision, Decimal]:
+    """One person's decision, and what it takes from the payer's personal account (which
+    holds ``left``): eligibility and window, cover, premium, subsidy, account, cash."""
+    e = product.enrollment
+    insured = _insured(p, application.applied_on)
+    refusal = _eligibility(product, p)
+    window: list[Reason] = []
+    if not refusal:
+        window, refusal = _window(product, insured, application.applied_on)
+    if refusal:
+        return Decision(person_id=p.id, eligible=False, reasons=tuple(refusal)), ZERO
+    reasons = [_eligible(e, p), *window]
+    cover = cover_of(insured, product)
+    if cover.start > product.period.end:
+        refusal = [Reason("cover_after_period", f"cover would start {cover.start}, after the policy period ends "
+                          f"{product.period.end}", "enrollment", e.cover_start_source,
+                          f"保障将于 {cover.start} 开始, 晚于保障期间结束日 {product.period.end}")]
+        return Decision(person_id=p.id, eligible=False, reasons=tuple(refusal)), ZERO
+    cover_reasons = _cover_reasons(e, cover)
+    found = _premium(product, p)
+    if found is None:
+        return Decision(person_id=p.id, eligible=True, reasons=tuple(reasons + cover_reasons + [_no_premium(product, p)]),
+                        cover_start=cover.start, waiting_until=cover.waiting_until, insured=insured), ZERO
+    pi, prem = found
+    premium = prem.amount
+    reasons.append(Reason("premium", f"{prem.applies_to}: {format_yuan(premium)}", f"premiums[{pi}]", prem.source,
+                          f"保费 {format_yuan(premium)} 元"))
+    subsidy, subsidy_payer = _subsidy(e, p, premium, reasons)
+    due = premium - subsidy
+    account, refused = _from_account(application, e, p, due, left, reasons)
+    if refused:
+        kept = [r for r in reasons if r.code not in _WINDOW_CODES]
+        return Decision(person_id=p.id, eligible=False, reasons=tuple(kept), premium=premium, tier=prem.tier), ZERO
+    reasons = reasons[:1] + [r for r in reasons[1:] if r.code in _WINDOW_CODES] + cover_reasons + [
+        r for r in reasons[1:] if r.code not in _WINDOW_CODES]
+    return Decision(
+        person_id=p.id, eligible=True, reasons=tuple(reasons), cover_start=cover.start,
+        waiting_until=cover.waiting_until, tier=prem.tier, premium=premium, subsidy=subsidy,
+        subsidy_payer=subsidy_payer, personal_account=account, cash=due - account, insured=insured), account
+
+
+def _insured(p: Person, day: date) -> Insured:
+    """The person as the engine sees an insured, enrolled on ``day``."""
+    return Insured(id=p.id, birth_date=p.birth_date, scheme=p.basic_insurance.scheme if p.basic_insurance else "resident",
+                   enrolled_on=day, pre_existing=p.pre_existing, groups=p.groups, history=p.history,
+                   event_on=p.event_on)
+
+
+def _window(product: Product, insured: Insured, day: date) -> tuple[list[Reason], list[Reason]]:
+    """The enrollment window on ``day`` and the special cases that open it: (reasons it is
+    open to the person, reasons it is not)."""
+    e = product.enrollment
+    special = special_case_of(insured, product)
+    if day > product.period.end:
+        return [], [Reason("after_period", f"the policy period ended {product.period.end}", "period",
+                           detail_zh=f"保障期间已于 {product.period.end} 结束")]
+    if e.window is not None and day < e.window.start:
+        return [], [Reason("window_not_open", f"enrollment opens {e.window.start}", "enrollment.window",
+                           e.window_source, f"投保期 {e.window.start} 才开始")]
+    if special is not None:
+        i, case = special
+        return [Reason("special_case", f"{case.group}: may enroll within {case.enroll_within_days} days "
+                       f"of the event; waiting {case.waiting_days} days",
+                       f"enrollment.special_cases[{i}]", case.source,
+                       f"特殊人群 {case.group}: 事件发生后 {case.enroll_within_days} 天内可投保; "
+                       f"等待期 {case.waiting_days} 天")], []
+    if e.window is not None and day > e.window.end:
+        if e.late_enrollment:
+            return [Reason("late_enrollment", f"after the window (closed {e.window.end}): "
+                           "enrolled late", "enrollment.late_enrollment", e.late_enrollment_source,
+                           f"投保期已于 {e.window.end} 结束: 按逾期投保处理")], []
+        return [], [Reason("window_closed", f"the enrollment window closed {e.window.end}",
+                           "enrollment.window", e.window_source, f"投保期已于 {e.window.end} 结束")]
+    return [], []
+
+
+def _eligible(e: Enrollment, p: Person) -> Reason:
+    """Why the person may enroll: the eligibility rule they meet."""
+    rule_at = next((i for i, r in enumerate(e.eligibility) if _rule_holds(r, p)), None)
+    return Reason(
+        "eligible", "in basic insurance as the product requires; no age, health, history or occupation "
+        "condition applies", "enrollment.eligibility" if rule_at is None else f"enrollment.eligibility[{rule_at}]",
+        None if rule_at is None else e.eligibility[rule_at].source,
+        "按产品要求参加了基本医保; 不设年龄、健康状况、既往理赔或职业限制")
+
+
+def _cover_reasons(e: Enrollment, cover: Cover) -> list[Reason]:
+    """The waiting period, if any, and the day cover starts."""
+    out: list[Reason] = []
+    if cover.waiting_until is not None:
+        clause = (f"enrollment.special_cases[{cover.special_index}]" if cover.special is not None
+                  else f"enrollment.waiting_periods[{cover.waiting_index}]")
+        out.append(Reason("waiting_period", f"waiting period until {cover.waiting_until}", clause,
+                          cover.waiting.source if cover.waiting else None, f"等待期至 {cover.waiting_until}"))
+    out.append(Reason("cover_start", f"covered from {cover.start}", "enrollment", e.cover_start_source,
+                      f"自 {cover.start} 起保障"))
+    return out
+
+
+def _no_premium(product: Product, p: Person) -> Reason:
+    """Why no premium is stated: a tier the product does not have, or a premium it does not know."""
+    tiers = sorted({x.tier for x in product.premiums if x.tier})
+    if p.tier is not None and p.tier not in tiers:
+        return Reason("unknown_tier", f"no premium tier {p.tier!r}; tiers: {', '.join(tiers) or 'none'}", "premiums",
+                      detail_zh=f"没有保费档位 {p.tier}; 可选档位: {', '.join(tiers) or '无'}")
+    return Reason("premium_unknown", "the product's premium for this person is not known "
+                  "(see the product's limitations)", "premiums",
+                  detail_zh="产品对此人的保费未知 (见产品文件的局限说明)")
+
+
+def _subsidy(e: Enrollment, p: Person, due: Decimal, reasons: list[Reason]) -> tuple[Decimal, str | None]:
+    """The subsidy for the person's group, once (not when another poverty insurance already
+    subsidises them): (amount, payer); its reasons go to ``reasons``."""
+    for si, sub in enumerate(e.subsidies):
+        if not set(sub.groups) & set(p.groups):
+            continue
+        clause = f"enrollment.subsidies[{si}]"
+        other = [x.name for x in p.other_poverty_insurance if x.subsidised]
+        if sub.once_with_other_poverty_insurance and other:
+            reasons.append(Reason("already_subsidised", f"already subsidised through {', '.join(other)}: "
+                                  "one subsidy only", clause, sub.source,
+                                  f"已通过 {', '.join(other)} 获得资助: 只能资助一次"))
+            continue  # a later subsidy without the once rule may still apply
+        subsidy = due if sub.amount is None else min(sub.amount, due)
+        groups = "/".join(sorted(set(sub.groups) & set(p.groups)))
+        reasons.append(Reason("subsidy", f"{sub.payer} pays {format_yuan(subsidy)} for group {groups}", clause,
+                              sub.source, f"{'政府' if sub.payer == 'government' else sub.payer} 为人群 {groups} "
+                              f"资助 {format_yuan(subsidy)} 元"))
+        return subsidy, sub.payer
+    return ZERO, None
+
+
+def _account_refusal(application: Application, e: Enrollment, p: Person) -> tuple[str, str] | None:
+    """Why the payer's personal account may not pay for the person (English, Chinese), or None."""
+    pa, payer = e.personal_account, application.payer
+    if pa is None:
+        return "the product states no personal-account payment", "产品未规定可用个人账户支付"
+    if payer.scheme != "employee":
+        return "only an employee-scheme member's personal account can pay", "只有职工医保参保人的个人账户可以支付"
+    if p.relation not in pa.relations:
+        return (f"the personal account may pay for {', '.join(pa.relations)}, not a {p.relation}",
+                f"个人账户只能为 {', '.join(pa.relations)} 支付, 不能为 {p.relation} 支付")
+    if pa.consent_required and not payer.consent:
+        return "the account holder has not consented to the deduction", "账户持有人未同意划扣"
+    return None
+
+
+def _from_account(application: Application, e: Enrollment, p: Person, due: Decimal, left: Decimal,
+                  reasons: list[Reason]) -> tuple[Decimal, bool]:
+    """What the personal account pays of ``due`` when the application asks for it, and
+    whether the person is refused for a short balance; its reasons go to ``reasons``."""
+    if not due or application.payment != "personal_account":
+        return ZERO, False
+    pa = e.personal_account
+    why = _account_refusal(application, e, p)
+    if why is not None:
+        reasons.append(Reason("personal_account_not_allowed", why[0], "enrollment.personal_account",
+                              pa.source if pa else None, why[1]))
+        return ZERO, False
+    assert pa is not None
+    if left >= due:
+        return due, False
+    if pa.insufficient_balance == "split":
+        reasons.append(Reason("balance_split", f"the account holds {format_yuan(left)}: it pays that, the rest in cash",
+                              "enrollment.personal_account", pa.source,
+                              f"账户余额 {format_yuan(left)} 元: 余额部分由账户支付, 其余付现金"))
+        return left, False
+    if pa.insufficient_balance == "cash":
+        reasons.append(Reason("balance_short", f"the account holds {format_yuan(left)}, less than {format_yuan(due)}: "
+                              "the premium is paid in cash", "enrollment.personal_account", pa.source,
+                              f"账户余额 {format_yuan(left)} 元, 不足 {format_yuan(due)} 元: 保费以现金支付"))
+        return ZERO, False
+    reasons.append(Reason("balance_refused", f"the account holds {format_yuan(left)}, less than {format_yuan(due)}: "
+                          "not enrolled", "enrollment.personal_account", pa.source,
+                          f"账户余额 {format_yuan(left)} 元, 不足 {format_yuan(due)} 元: 不予投保"))
+    return ZERO, True

@@ -27,7 +27,7 @@ from huiminbao_rules.core.errors import InputError
 from huiminbao_rules.core.fields import _id, _text
 from huiminbao_rules.render.explain import to_dict
 from huiminbao_rules.claims.models import Claim, parse_claim
-from huiminbao_rules.core.money import ZERO
+from huiminbao_rules.core.money import ZERO, format_yuan
 from huiminbao_rules.rules.product import Product, parse_product
 from huiminbao_rules.adjudication.result import YearToDate
 from huiminbao_rules.ledger.backends import Backend, Tx, connect
@@ -55,10 +55,6 @@ def library_version() -> str:
         from huiminbao_rules import __version__
 
         return __version__
-
-
-def _m(d: Decimal) -> str:
-    return f"{d:.2f}"
 
 
 def canonical_claim(claim: Claim) -> tuple[dict[str, Any], str, str]:
@@ -121,8 +117,8 @@ class Adjustment:
 
     def to_dict(self) -> dict[str, Any]:
         return {"claim_id": self.claim_id, "from_version": self.from_version, "to_version": self.to_version,
-                "previous_payable": _m(self.previous_payable), "new_payable": _m(self.new_payable),
-                "difference": _m(self.difference)}
+                "previous_payable": format_yuan(self.previous_payable), "new_payable": format_yuan(self.new_payable),
+                "difference": format_yuan(self.difference)}
 
 
 @dataclass(frozen=True)
@@ -144,7 +140,7 @@ class Submission:
     def to_dict(self) -> dict[str, Any]:
         return {"claim_id": self.claim_id, "product_id": self.product_id, "insured_id": self.insured_id,
                 "policy_year": self.policy_year, "recorded": self.recorded, "status": self.status,
-                "version": self.version, "payable": _m(self.payable),
+                "version": self.version, "payable": format_yuan(self.payable),
                 "adjustments": [a.to_dict() for a in self.adjustments], "result": self.result}
 
 
@@ -319,7 +315,7 @@ class Ledger:
                 result: dict[str, Any] | None, ytd: YearToDate | None, product_hash: str) -> None:
         tx.run("INSERT INTO adjudications (claim_id, version, event_id, cause, payable, result_json, accumulators, "
                "library_version, product_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-               (claim_id, version, event, cause, _m(payable),
+               (claim_id, version, event, cause, format_yuan(payable),
                 None if result is None else json.dumps(result, ensure_ascii=False),
                 None if ytd is None else ytd.model_dump_json(), self.library_version, product_hash))
 
@@ -328,7 +324,7 @@ class Ledger:
         adj = Adjustment(claim_id, old, new, before, after, after - before)
         tx.run("INSERT INTO adjustments (event_id, person_year_id, claim_id, from_version, to_version, "
                "previous_payable, new_payable, difference) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-               (event, py.id, claim_id, old, new, _m(before), _m(after), _m(after - before)))
+               (event, py.id, claim_id, old, new, format_yuan(before), format_yuan(after), format_yuan(after - before)))
         work.adjustments.append(adj)
 
     def _readjudicate(self, tx: Tx, work: _Work, py: _PersonYear, event: int, later: list[_Live],
@@ -358,7 +354,7 @@ class Ledger:
     def _close_year(tx: Tx, py: _PersonYear, live: list[_Live], ytd: YearToDate | None) -> None:
         total = sum((c.payable for c in live), ZERO)
         tx.run("UPDATE person_years SET revision = revision + 1, accumulators = ?, payable_total = ? WHERE id = ?",
-               (None if ytd is None or not live else ytd.model_dump_json(), _m(total), py.id))
+               (None if ytd is None or not live else ytd.model_dump_json(), format_yuan(total), py.id))
 
     # ---- submit --------------------------------------------------------------------
 
@@ -372,71 +368,63 @@ class Ledger:
         already counts under another claim id, a product id the ledger holds with another
         definition, a claim that is not valid.
         """
-        checked = not isinstance(claim, Claim)
-        if checked:
-            claim = parse_claim(claim)  # every check, none relaxed
-        data, text, digest = canonical_claim(claim)  # type: ignore[arg-type]
-        if not checked:  # a Claim object may have been parsed with identities relaxed
-            try:
-                parse_claim(data)
-            except InputError as exc:
-                raise LedgerError(f"claim {claim.claim_id!r}: the ledger records only claims that pass every "  # type: ignore[union-attr]
-                                  f"check (none relaxed): {exc}") from None
-        assert isinstance(claim, Claim)
-        identities: dict[str, str] = {}
-        for enc in claim.encounters:
-            other = identities.get(enc.identity)
-            if other is not None:
-                raise DuplicateEncounter(claim.claim_id, enc.id, enc.identity, claim.claim_id, other)
-            identities[enc.identity] = enc.id
+        claim, data, text, digest = _strictly_checked(claim)
+        identities = _encounter_identities(claim)
         product_hash = self._store_product(product)
+        return self._db.write(lambda tx: self._submit(tx, claim, product, product_hash, data, text, digest, identities))
+
+    def _submit(self, tx: Tx, claim: Claim, product: Product, product_hash: str, data: dict[str, Any], text: str,
+                digest: str, identities: dict[str, str]) -> Submission:
+        """:meth:`submit` inside the write transaction: the stored result if the claim is
+        known, else adjudicated at its place in the year, the later claims re-adjudicated."""
         insured_id = claim.insured.id
         service_on = claim.service_on.isoformat()
+        py = self._lock(tx, product, insured_id)
+        stored = self._stored_submission(tx, claim, product, data, digest)
+        if stored is not None:
+            return stored
+        _refuse_counted_encounters(tx, py, claim, identities)
+        live = self._live(tx, py)
+        key = (service_on, claim.claim_id)
+        at = sum(1 for c in live if (c.service_on, c.claim_id) < key)
+        ytd = self._ytd_after(tx, live[at - 1] if at else None, product, insured_id)
+        adj = adjudicate(claim, product, ytd)
+        event = self._event(tx, py, "submit", claim.claim_id)
+        tx.run("INSERT INTO claims (claim_id, person_year_id, service_on, claim_hash, claim_json, product_id, "
+               "product_hash, status, current_version, submitted_event) VALUES (?, ?, ?, ?, ?, ?, ?, 'live', 1, ?)",
+               (claim.claim_id, py.id, service_on, digest, text, product.id, product_hash, event))
+        result = to_dict(adj, product)
+        self._record(tx, claim.claim_id, 1, event, "submitted", adj.payable, result, adj.year_to_date,
+                     product_hash)
+        tx.many("INSERT INTO live_encounters (person_year_id, identity, claim_id, encounter_id) VALUES (?, ?, ?, ?)",
+                [(py.id, ident, claim.claim_id, enc_id) for ident, enc_id in identities.items()])
+        w = _Work()
+        later = live[at:]
+        ytd = self._readjudicate(tx, w, py, event, later, adj.year_to_date, product, product_hash)
+        live.insert(at, _Live(claim.claim_id, service_on, 1, adj.payable))
+        self._close_year(tx, py, live, ytd)
+        return Submission(claim.claim_id, product.id, insured_id, product.policy_year, True, "live", 1,
+                          adj.payable, result, tuple(w.adjustments))
 
-        def work(tx: Tx) -> Submission:
-            py = self._lock(tx, product, insured_id)
-            row = tx.one("SELECT claim_hash, claim_json, product_id, status, current_version FROM claims "
-                         "WHERE claim_id = ?", (claim.claim_id,))
-            if row is not None:
-                stored_hash, stored_json, stored_product, status, version = row
-                if stored_hash != digest:
-                    raise ClaimConflict(claim.claim_id, differences(json.loads(stored_json), data))
-                if stored_product != product.id:
-                    raise ClaimConflict(claim.claim_id, [("product", stored_product, product.id)])
-                got = tx.one("SELECT payable, result_json FROM adjudications WHERE claim_id = ? AND version = ?",
-                             (claim.claim_id, version))
-                assert got is not None
-                return Submission(claim.claim_id, product.id, insured_id, product.policy_year, False, status,
-                                  int(version), Decimal(got[0]), None if got[1] is None else json.loads(got[1]))
-            marks = ", ".join("?" * len(identities))
-            taken = tx.all(f"SELECT identity, claim_id, encounter_id FROM live_encounters WHERE person_year_id = ? "
-                           f"AND identity IN ({marks})", (py.id, *identities))
-            if taken:
-                identity, other_claim, other_enc = sorted(taken)[0]
-                raise DuplicateEncounter(claim.claim_id, identities[identity], identity, other_claim, other_enc)
-            live = self._live(tx, py)
-            key = (service_on, claim.claim_id)
-            at = sum(1 for c in live if (c.service_on, c.claim_id) < key)
-            ytd = self._ytd_after(tx, live[at - 1] if at else None, product, insured_id)
-            adj = adjudicate(claim, product, ytd)
-            event = self._event(tx, py, "submit", claim.claim_id)
-            tx.run("INSERT INTO claims (claim_id, person_year_id, service_on, claim_hash, claim_json, product_id, "
-                   "product_hash, status, current_version, submitted_event) VALUES (?, ?, ?, ?, ?, ?, ?, 'live', 1, ?)",
-                   (claim.claim_id, py.id, service_on, digest, text, product.id, product_hash, event))
-            result = to_dict(adj, product)
-            self._record(tx, claim.claim_id, 1, event, "submitted", adj.payable, result, adj.year_to_date,
-                         product_hash)
-            tx.many("INSERT INTO live_encounters (person_year_id, identity, claim_id, encounter_id) VALUES (?, ?, ?, ?)",
-                    [(py.id, ident, claim.claim_id, enc_id) for ident, enc_id in identities.items()])
-            w = _Work()
-            later = live[at:]
-            ytd = self._readjudicate(tx, w, py, event, later, adj.year_to_date, product, product_hash)
-            live.insert(at, _Live(claim.claim_id, service_on, 1, adj.payable))
-            self._close_year(tx, py, live, ytd)
-            return Submission(claim.claim_id, product.id, insured_id, product.policy_year, True, "live", 1,
-                              adj.payable, result, tuple(w.adjustments))
-
-        return self._db.write(work)
+    @staticmethod
+    def _stored_submission(tx: Tx, claim: Claim, product: Product, data: dict[str, Any],
+                           digest: str) -> Submission | None:
+        """The stored result of a claim id already recorded with the same content and product
+        (None if the id is new); :class:`ClaimConflict` if the content or product differs."""
+        row = tx.one("SELECT claim_hash, claim_json, product_id, status, current_version FROM claims "
+                     "WHERE claim_id = ?", (claim.claim_id,))
+        if row is None:
+            return None
+        stored_hash, stored_json, stored_product, status, version = row
+        if stored_hash != digest:
+            raise ClaimConflict(claim.claim_id, differences(json.loads(stored_json), data))
+        if stored_product != product.id:
+            raise ClaimConflict(claim.claim_id, [("product", stored_product, product.id)])
+        got = tx.one("SELECT payable, result_json FROM adjudications WHERE claim_id = ? AND version = ?",
+                     (claim.claim_id, version))
+        assert got is not None
+        return Submission(claim.claim_id, product.id, claim.insured.id, product.policy_year, False, status,
+                          int(version), Decimal(got[0]), None if got[1] is None else json.loads(got[1]))
 
     # ---- reverse -------------------------------------------------------------------
 
@@ -597,8 +585,8 @@ class Ledger:
                     problems.append(f"{where}: claim {c['claim_id']} v{c['current_version']}: the stored result "
                                     f"(payable {c['payable']}) differs from a replay's (payable {want['payable']})")
                 total += Decimal(c["payable"])
-            if _m(total) != state["payable_total"]:
-                problems.append(f"{where}: payable_total {state['payable_total']} but the live claims pay {_m(total)}")
+            if format_yuan(total) != state["payable_total"]:
+                problems.append(f"{where}: payable_total {state['payable_total']} but the live claims pay {format_yuan(total)}")
             acc = state["accumulators"]
             want_acc = None if expected is None else json.loads(expected.year_to_date.model_dump_json())
             if acc != want_acc:
@@ -621,3 +609,41 @@ class Ledger:
             "SELECT e.identity, e.claim_id FROM live_encounters e JOIN person_years p ON p.id = e.person_year_id "
             "WHERE p.product_id = ? AND p.insured_id = ?", (product_id, insured_id)))
         return sorted((r[0], r[1]) for r in rows)
+
+
+def _strictly_checked(claim: Claim | Mapping[str, Any] | str | bytes) -> tuple[Claim, dict[str, Any], str, str]:
+    """The claim with every check passed (none relaxed), its canonical data, text and digest;
+    :class:`LedgerError` for a :class:`Claim` parsed with identities relaxed that fails one."""
+    checked = not isinstance(claim, Claim)
+    if checked:
+        claim = parse_claim(claim)  # every check, none relaxed
+    data, text, digest = canonical_claim(claim)  # type: ignore[arg-type]
+    if not checked:  # a Claim object may have been parsed with identities relaxed
+        try:
+            parse_claim(data)
+        except InputError as exc:
+            raise LedgerError(f"claim {claim.claim_id!r}: the ledger records only claims that pass every "  # type: ignore[union-attr]
+                              f"check (none relaxed): {exc}") from None
+    assert isinstance(claim, Claim)
+    return claim, data, text, digest
+
+
+def _encounter_identities(claim: Claim) -> dict[str, str]:
+    """identity -> encounter id of the claim's encounters; :class:`DuplicateEncounter` if two share one."""
+    identities: dict[str, str] = {}
+    for enc in claim.encounters:
+        other = identities.get(enc.identity)
+        if other is not None:
+            raise DuplicateEncounter(claim.claim_id, enc.id, enc.identity, claim.claim_id, other)
+        identities[enc.identity] = enc.id
+    return identities
+
+
+def _refuse_counted_encounters(tx: Tx, py: _PersonYear, claim: Claim, identities: dict[str, str]) -> None:
+    """:class:`DuplicateEncounter` if the person-year already counts one of the encounters under another claim."""
+    marks = ", ".join("?" * len(identities))
+    taken = tx.all(f"SELECT identity, claim_id, encounter_id FROM live_encounters WHERE person_year_id = ? "
+                   f"AND identity IN ({marks})", (py.id, *identities))
+    if taken:
+        identity, other_claim, other_enc = sorted(taken)[0]
+        raise DuplicateEncounter(claim.claim_id, identities[identity], identity, other_claim, other_enc)

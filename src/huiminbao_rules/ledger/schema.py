@@ -22,6 +22,7 @@ _NOW = {"sqlite": "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 _INT = {"sqlite": "INTEGER", "postgresql": "BIGINT"}
 
 
+# long: the first migration's statements as run, one table after another; a migration is never edited
 def _v1(d: str) -> list[str]:
     return [
         f"""CREATE TABLE products (

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -41,7 +41,8 @@ from huiminbao_rules.adjudication.engine import adjudicate
 from huiminbao_rules.core.errors import ProductError
 from huiminbao_rules.claims.models import Claim, Encounter, FeeLine, Insured, Settlement, problems_from_validation
 from huiminbao_rules.core.fields import Bool, Day
-from huiminbao_rules.core.money import ZERO, Amount, Rate, round_fen
+from huiminbao_rules.core.money import FEN, ZERO, Amount, Rate, format_yuan, round_fen
+from huiminbao_rules.core.vocabulary import SCHEME_LABELS, bucket_label
 from huiminbao_rules.rules.product import Product, Responsibility
 from huiminbao_rules.rules.profile import Profile, Rule, parse_profile
 
@@ -111,6 +112,8 @@ def main_responsibility(product: Product) -> Responsibility | None:
 PROBES = ("copay", "preselfpay", "outpatient_special")
 """The kinds of in-list cost the benefit curve is probed with: in-scope co-pay of a stay
 (甲类), 乙类 先行自付 of a stay, and in-scope co-pay of a specified-disease outpatient visit."""
+_RATE_STEP = Decimal("0.0001")
+"""Effective ratios are shown to four places, like the ratios of a product."""
 
 
 def _probe_claim(product: Product, amount: Decimal, scheme: str, groups: tuple[str, ...] = (),
@@ -200,7 +203,7 @@ def _cap_of(product: Product, r: Responsibility) -> Decimal | None:
 def _curve_points(product: Product, r: Responsibility, d_bound: Decimal, rate: Decimal, cap_bound: Decimal) -> list[Decimal]:
     """Amounts at which the two piecewise-linear curves can cross: every edge of either."""
     d = _healthy_first_time_deductible(product, r)[0]
-    top = d_bound + (cap_bound / rate).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+    top = d_bound + (cap_bound / rate).quantize(FEN, rounding=ROUND_DOWN)
     edges = {d_bound, d, top}
     for sched in r.ratio:
         for start, _, _ in sched.band_list:
@@ -210,7 +213,7 @@ def _curve_points(product: Product, r: Responsibility, d_bound: Decimal, rate: D
         for sched in r.ratio:
             for _, _, rate_ in sched.band_list:
                 if rate_ > 0:
-                    edges.add(d + (cap / rate_).quantize(Decimal("0.01")))
+                    edges.add(d + round_fen(cap / rate_))
     points = set()
     for e in edges:
         for delta in (Decimal("0.00"), Decimal("0.01"), Decimal("1000.00")):
@@ -239,13 +242,10 @@ def _finding(profile: Profile, product: Product, rule: Rule, reading: Reading, s
                    bound=bound, miss=miss, severity=severity, recorded=recorded, detail=detail, detail_zh=detail_zh)
 
 
-_BUCKET_ZH = {"compliant": "合规自付", "reasonable": "合理自费", "special_drug": "目录外特药", "other": "其他"}
-
-
 def _who_zh(who: str) -> str:
     """``employee scheme, group x, copay`` in Chinese."""
-    words = {"employee scheme": "职工医保", "resident scheme": "居民医保", "copay": "住院政策范围内自付",
-             "preselfpay": "住院乙类先行自付", "outpatient_special": "门诊规定病种政策范围内自付"}
+    words = {en: zh for zh, en in SCHEME_LABELS.values()} | {
+        "copay": "住院政策范围内自付", "preselfpay": "住院乙类先行自付", "outpatient_special": "门诊规定病种政策范围内自付"}
     out = []
     for part in (x.strip() for x in who.split(",") if x.strip()):
         out.append(f"人群 {part[6:]}" if part.startswith("group ") else words.get(part, part))
@@ -254,97 +254,147 @@ def _who_zh(who: str) -> str:
 
 def check(product: Product, profile: Profile, *, strict: bool = False) -> list[Finding]:
     """One finding per rule of ``profile`` (per responsibility under ``strict``)."""
-    out: list[Finding] = []
-    reading: Reading = "strict" if strict else "overall"
+    c = _Check(product, profile, strict)
     if product.period.end < profile.effective:
-        for rule in profile.rules:
-            out.append(_finding(profile, product, rule, reading, None, None, None, None, None, "not_applicable",
-                                f"the profile takes effect {profile.effective}, after this version ends",
-                                f"该规定自 {profile.effective} 起施行, 晚于本版本结束"))
-        return out
-    main = main_responsibility(product)
-    d_rule = next((r for r in profile.rules if r.kind == "max_deductible"), None)
-    c_rule = next((r for r in profile.rules if r.kind == "min_cap"), None)
+        return [c.finding(rule, None, None, None, None, None, "not_applicable",
+                          f"the profile takes effect {profile.effective}, after this version ends",
+                          f"该规定自 {profile.effective} 起施行, 晚于本版本结束") for rule in profile.rules]
+    out: list[Finding] = []
     for rule in profile.rules:
-        if rule.kind in ("max_deductible", "min_ratio", "min_cap") and (main is None and not strict):
-            out.append(_finding(profile, product, rule, reading, None, None, None, None, None,
-                                _severity(rule, False, strict), "the product has no responsibility of the compliant bucket",
-                                "产品没有合规自付类责任"))
+        if rule.kind in ("max_deductible", "min_ratio", "min_cap") and (c.main is None and not strict):
+            out.append(c.finding(rule, None, None, None, None, None, _severity(rule, False, strict),
+                                 "the product has no responsibility of the compliant bucket", "产品没有合规自付类责任"))
             continue
-        targets = list(product.responsibilities) if strict else [main]
-        if rule.kind == "max_deductible":
-            for r in targets:
-                d, who = _healthy_first_time_deductible(product, r)  # type: ignore[arg-type]
-                ok = d <= rule.bound  # type: ignore[operator]
-                out.append(_finding(profile, product, rule, reading, r.id, d, "<=", rule.bound,  # type: ignore[union-attr]
-                                    None if ok else d - rule.bound, _severity(rule, ok, strict),  # type: ignore[operator]
-                                    "the highest deductible a first-time enrollee without a pre-existing condition "
-                                    f"meets (both schemes, every special group the product names): {who}",
-                                    "首次参保、无既往症的人适用的最高免赔额 (两种医保、产品列出的每个特殊人群): "
-                                    + _who_zh(who)))
-        elif rule.kind == "min_ratio":
-            if strict:
-                for r in targets:
-                    rates = [x for x in _healthy_rates(r) if x > 0]  # type: ignore[arg-type]
-                    low = min(rates) if rates else ZERO
-                    ok = low >= rule.rate  # type: ignore[operator]
-                    out.append(_finding(profile, product, rule, reading, r.id, low, ">=", rule.rate,  # type: ignore[union-attr]
-                                        None if ok else rule.rate - low, _severity(rule, ok, strict),  # type: ignore[operator]
-                                        "lowest paying band rate for a person without a pre-existing condition",
-                                        "无既往症者可适用的最低赔付比例 (赔付的分段)"))
-            else:
-                out.append(_ratio_overall(profile, product, rule, main, d_rule, c_rule))  # type: ignore[arg-type]
-        elif rule.kind == "min_cap":
-            for r in targets:
-                cap = _cap_of(product, r)  # type: ignore[arg-type]
-                ok = cap is None or cap >= rule.bound  # type: ignore[operator]
-                out.append(_finding(profile, product, rule, reading, r.id, cap, ">=", rule.bound,  # type: ignore[union-attr]
-                                    None if ok else rule.bound - cap,  # type: ignore[operator]
-                                    _severity(rule, ok, strict),
-                                    "the responsibility's cap (or the total cap, if lower)" if cap is not None
-                                    else "the responsibility has no cap",
-                                    "该责任的年度限额 (总限额更低时取总限额)" if cap is not None else "该责任不设限额"))
-        elif rule.kind == "covers_buckets":
-            have = {r.bucket for r in product.responsibilities}
-            missing = [b for b in rule.buckets if b not in have]
-            out.append(_finding(profile, product, rule, reading, None, ", ".join(sorted(have)), "covers",
-                                ", ".join(rule.buckets), None, _severity(rule, not missing, strict),
-                                f"missing: {', '.join(missing)}" if missing else "every required bucket is covered",
-                                f"缺少: {'、'.join(_BUCKET_ZH.get(b, b) for b in missing)}" if missing
-                                else "要求的每类费用都有责任保障"))
-        elif rule.kind == "no_enrollment_preconditions":
-            out.append(_finding(profile, product, rule, reading, None, "none", "==", "none", None, "ok",
-                                "the product format cannot refuse enrollment by age, health, history or occupation; "
-                                "pre-existing conditions change only ratios and deductibles",
-                                "产品格式无法按年龄、健康状况、既往理赔或职业拒绝投保; 既往症只改变赔付比例和免赔额"))
-        elif rule.kind == "name_contains":
-            if product.period.start < profile.effective:
-                out.append(_finding(profile, product, rule, reading, None, product.name, "contains", rule.text, None,
-                                    "not_applicable", f"this version started before {profile.effective}",
-                                    f"本版本在 {profile.effective} 之前开始"))
-            else:
-                ok = rule.text in product.name
-                out.append(_finding(profile, product, rule, reading, None, product.name, "contains", rule.text, None,
-                                    _severity(rule, ok, strict), "the product's name", "产品名称"))
-        elif rule.kind == "no_midyear_change":
-            a = product.amendment
-            if a is None:
-                out.append(_finding(profile, product, rule, reading, None, None, None, None, None, "ok",
-                                    "this version changes no other version", "本版本不修订其他版本"))
-            elif a.on < profile.effective:
-                out.append(_finding(profile, product, rule, reading, None, f"amends {a.amends} on {a.on}", None, None,
-                                    None, "not_applicable", f"the change was made before {profile.effective}",
-                                    f"修订在 {profile.effective} 之前作出"))
-            else:
-                opens = product.enrollment.window.start if product.enrollment.window else product.period.start
-                ok = not (opens <= a.on <= product.period.end)
-                out.append(_finding(profile, product, rule, reading, None, f"amends {a.amends} on {a.on}", None,
-                                    None, None, _severity(rule, ok, strict),
-                                    f"a change to payout terms announced between enrollment opening ({opens}) and the "
-                                    f"end of the policy year ({product.period.end}) changes signed contracts",
-                                    f"在投保开始 ({opens}) 至保障年度结束 ({product.period.end}) 之间公布的赔付条件调整"
-                                    "会改变已签订的合同"))
+        out.extend(_CHECKS[rule.kind](c, rule))
     return out
+
+
+@dataclass(frozen=True)
+class _Check:
+    """What every rule's check needs: the product, the profile, the reading, and the main
+    responsibility with the profile's deductible and cap rules (for the ratio curve)."""
+
+    product: Product
+    profile: Profile
+    strict: bool
+
+    @property
+    def reading(self) -> Reading:
+        return "strict" if self.strict else "overall"
+
+    @property
+    def main(self) -> Responsibility | None:
+        return main_responsibility(self.product)
+
+    @property
+    def targets(self) -> list[Responsibility]:
+        """The responsibilities a rule is checked on: all of them under ``strict``, else the main one."""
+        return list(self.product.responsibilities) if self.strict else [self.main]  # type: ignore[list-item]
+
+    def rule_of(self, kind: str) -> Rule | None:
+        return next((r for r in self.profile.rules if r.kind == kind), None)
+
+    def finding(self, rule: Rule, subject: str | None, value: Any, op: str | None, bound: Any, miss: Any,
+                severity: Severity, detail: str, detail_zh: str) -> Finding:
+        return _finding(self.profile, self.product, rule, self.reading, subject, value, op, bound, miss, severity,
+                        detail, detail_zh)
+
+
+def _check_max_deductible(c: _Check, rule: Rule) -> list[Finding]:
+    out = []
+    for r in c.targets:
+        d, who = _healthy_first_time_deductible(c.product, r)
+        ok = d <= rule.bound  # type: ignore[operator]
+        out.append(c.finding(rule, r.id, d, "<=", rule.bound, None if ok else d - rule.bound,  # type: ignore[operator]
+                             _severity(rule, ok, c.strict),
+                             "the highest deductible a first-time enrollee without a pre-existing condition "
+                             f"meets (both schemes, every special group the product names): {who}",
+                             "首次参保、无既往症的人适用的最高免赔额 (两种医保、产品列出的每个特殊人群): " + _who_zh(who)))
+    return out
+
+
+def _check_min_ratio(c: _Check, rule: Rule) -> list[Finding]:
+    if not c.strict:
+        return [_ratio_overall(c.profile, c.product, rule, c.main, c.rule_of("max_deductible"),  # type: ignore[arg-type]
+                               c.rule_of("min_cap"))]
+    out = []
+    for r in c.targets:
+        rates = [x for x in _healthy_rates(r) if x > 0]
+        low = min(rates) if rates else ZERO
+        ok = low >= rule.rate  # type: ignore[operator]
+        out.append(c.finding(rule, r.id, low, ">=", rule.rate, None if ok else rule.rate - low,  # type: ignore[operator]
+                             _severity(rule, ok, c.strict),
+                             "lowest paying band rate for a person without a pre-existing condition",
+                             "无既往症者可适用的最低赔付比例 (赔付的分段)"))
+    return out
+
+
+def _check_min_cap(c: _Check, rule: Rule) -> list[Finding]:
+    out = []
+    for r in c.targets:
+        cap = _cap_of(c.product, r)
+        ok = cap is None or cap >= rule.bound  # type: ignore[operator]
+        out.append(c.finding(rule, r.id, cap, ">=", rule.bound, None if ok else rule.bound - cap,  # type: ignore[operator]
+                             _severity(rule, ok, c.strict),
+                             "the responsibility's cap (or the total cap, if lower)" if cap is not None
+                             else "the responsibility has no cap",
+                             "该责任的年度限额 (总限额更低时取总限额)" if cap is not None else "该责任不设限额"))
+    return out
+
+
+def _check_covers_buckets(c: _Check, rule: Rule) -> list[Finding]:
+    have = {r.bucket for r in c.product.responsibilities}
+    missing = [b for b in rule.buckets if b not in have]
+    return [c.finding(rule, None, ", ".join(sorted(have)), "covers", ", ".join(rule.buckets), None,
+                      _severity(rule, not missing, c.strict),
+                      f"missing: {', '.join(missing)}" if missing else "every required bucket is covered",
+                      f"缺少: {'、'.join(bucket_label(b) for b in missing)}" if missing else "要求的每类费用都有责任保障")]
+
+
+def _check_no_enrollment_preconditions(c: _Check, rule: Rule) -> list[Finding]:
+    return [c.finding(rule, None, "none", "==", "none", None, "ok",
+                      "the product format cannot refuse enrollment by age, health, history or occupation; "
+                      "pre-existing conditions change only ratios and deductibles",
+                      "产品格式无法按年龄、健康状况、既往理赔或职业拒绝投保; 既往症只改变赔付比例和免赔额")]
+
+
+def _check_name_contains(c: _Check, rule: Rule) -> list[Finding]:
+    product, effective = c.product, c.profile.effective
+    if product.period.start < effective:
+        return [c.finding(rule, None, product.name, "contains", rule.text, None, "not_applicable",
+                          f"this version started before {effective}", f"本版本在 {effective} 之前开始")]
+    ok = rule.text in product.name  # type: ignore[operator]
+    return [c.finding(rule, None, product.name, "contains", rule.text, None, _severity(rule, ok, c.strict),
+                      "the product's name", "产品名称")]
+
+
+def _check_no_midyear_change(c: _Check, rule: Rule) -> list[Finding]:
+    product, effective, a = c.product, c.profile.effective, c.product.amendment
+    if a is None:
+        return [c.finding(rule, None, None, None, None, None, "ok", "this version changes no other version",
+                          "本版本不修订其他版本")]
+    if a.on < effective:
+        return [c.finding(rule, None, f"amends {a.amends} on {a.on}", None, None, None, "not_applicable",
+                          f"the change was made before {effective}", f"修订在 {effective} 之前作出")]
+    opens = product.enrollment.window.start if product.enrollment.window else product.period.start
+    ok = not (opens <= a.on <= product.period.end)
+    return [c.finding(rule, None, f"amends {a.amends} on {a.on}", None, None, None, _severity(rule, ok, c.strict),
+                      f"a change to payout terms announced between enrollment opening ({opens}) and the "
+                      f"end of the policy year ({product.period.end}) changes signed contracts",
+                      f"在投保开始 ({opens}) 至保障年度结束 ({product.period.end}) 之间公布的赔付条件调整"
+                      "会改变已签订的合同")]
+
+
+_CHECKS = {
+    "max_deductible": _check_max_deductible,
+    "min_ratio": _check_min_ratio,
+    "min_cap": _check_min_cap,
+    "covers_buckets": _check_covers_buckets,
+    "no_enrollment_preconditions": _check_no_enrollment_preconditions,
+    "name_contains": _check_name_contains,
+    "no_midyear_change": _check_no_midyear_change,
+}
+"""The check of each rule kind (every kind a profile may hold: ``rules.profile.Rule.kind``)."""
 
 
 def floor_payout(amount: Decimal, rate: Decimal, deductible: Decimal, cap: Decimal) -> Decimal:
@@ -378,17 +428,17 @@ def _ratio_overall(profile: Profile, product: Product, rule: Rule, main: Respons
     if lowest is None:
         return _finding(profile, product, rule, "overall", main.id, None, ">=", rate, None, "ok", "no amount to check",
                         "没有需要检查的金额")
-    shown = lowest[0].quantize(Decimal("0.0001"))
-    detail = (f"lowest effective ratio P(F) / (F − {d_bound:.2f}) of the in-list benefit curve, at F = {lowest[1]:.2f} "
+    shown = lowest[0].quantize(_RATE_STEP, rounding=ROUND_HALF_UP)
+    detail = (f"lowest effective ratio P(F) / (F − {format_yuan(d_bound)}) of the in-list benefit curve, at F = {format_yuan(lowest[1])} "
               f"({worst_who}); P(F) must be at least the floor rounded to the fen at every F, for both schemes, every "
               "special group the product names and every kind of in-list cost")
-    detail_zh = (f"目录内赔付曲线的最低有效赔付比例 P(F) / (F − {d_bound:.2f}), 在 F = {lowest[1]:.2f} 处 "
+    detail_zh = (f"目录内赔付曲线的最低有效赔付比例 P(F) / (F − {format_yuan(d_bound)}), 在 F = {format_yuan(lowest[1])} 处 "
                  f"({_who_zh(worst_who)}); 对两种医保、产品列出的每个特殊人群和每种目录内费用, 每个 F 的 P(F) "
                  "都不得低于按底线计算并取整到分的金额")
     if short is None:
         return _finding(profile, product, rule, "overall", main.id, shown, ">=", rate, None, "ok", detail, detail_zh)
-    miss = (rate - lowest[0]).quantize(Decimal("0.0001"))  # type: ignore[operator]
+    miss = (rate - lowest[0]).quantize(_RATE_STEP, rounding=ROUND_HALF_UP)  # type: ignore[operator]
     return _finding(profile, product, rule, "overall", main.id, shown, ">=", rate, miss,
                     _severity(rule, False, False),
-                    detail + f"; it pays {short[0]:.2f} less than the floor at F = {short[1]:.2f}",
-                    detail_zh + f"; 在 F = {short[1]:.2f} 处比底线少赔 {short[0]:.2f} 元")
+                    detail + f"; it pays {format_yuan(short[0])} less than the floor at F = {format_yuan(short[1])}",
+                    detail_zh + f"; 在 F = {format_yuan(short[1])} 处比底线少赔 {format_yuan(short[0])} 元")

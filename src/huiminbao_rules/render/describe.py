@@ -6,6 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from huiminbao_rules.core.money import format_percent, format_yuan
+from huiminbao_rules.core.vocabulary import (BUCKET_LABELS, ENCOUNTER_KIND_LABELS, PORTION_LABELS, ROUNDING_LABELS,
+                                             SCHEME_LABELS)
 from huiminbao_rules.rules.product import Condition, Product, Responsibility, Selector
 from huiminbao_rules.render.explain import grade_legend
 from huiminbao_rules.regulation.floors import Finding
@@ -16,24 +19,13 @@ if TYPE_CHECKING:
 __all__ = ["decision_dict", "decision_lines", "describe", "diff", "changes", "diff_dict", "finding_dict", "findings_lines", "findings_summary",
            "flatten", "product_dict", "summary_line"]
 
-_PORTION = {"preselfpay": ("乙类先行自付", "class-B self-pay-first"), "inscp_copay": ("政策范围内自付", "in-scope co-pay"),
-            "fulamt": ("全自费", "wholly self-paid"), "overlmt": ("超限价", "above price ceiling")}
-_KIND = {"inpatient": ("住院", "inpatient"), "outpatient_special": ("门诊规定病种", "specified-disease outpatient"),
-         "outpatient": ("普通门诊", "outpatient"), "pharmacy": ("特药购药", "pharmacy")}
+_PORTION = PORTION_LABELS
+_KIND = ENCOUNTER_KIND_LABELS
 _LEVEL = {"01": "甲", "02": "乙", "03": "丙"}
-_BUCKET = {"compliant": ("合规自付", "compliant"), "reasonable": ("合理自费", "reasonable"),
-           "special_drug": ("目录外特药", "special drugs"), "other": ("其他", "other")}
+_BUCKET = BUCKET_LABELS
 
 
-def _y(d: Decimal) -> str:
-    return f"{d:,.2f}"
-
-
-def _pct(r: Decimal) -> str:
-    return f"{(r * 100).normalize():f}%"
-
-
-_SCHEME = {"employee": ("职工医保", "employee scheme"), "resident": ("居民医保", "resident scheme")}
+_SCHEME = SCHEME_LABELS
 _BASIS = {"none": ("不区分既往症, 所有人同等赔付", "none: everyone is paid alike"),
           "person": ("申报既往症的被保险人, 其每次就诊都按既往症条款", "person: every encounter of a person who declared one"),
           "related_claim": ("申报既往症且本次就诊诊断与之相关时, 按既往症条款",
@@ -50,8 +42,7 @@ _WAITING = {"late_enrollment": ("逾期投保", "late enrollment"), "new_enrolle
 _PER = {"year": ("每年", "per year"), "encounter": ("每次就诊", "per encounter"), "item_year": ("每项目每年", "per item per year")}
 _MEASURE = {"payable": ("限赔付金额", "limits the payable"), "eligible": ("限纳入计算金额", "limits the eligible amount"),
             "count": ("限次数", "limits the count")}
-_ROUNDING = {"ROUND_HALF_UP": ("四舍五入", "half up"), "ROUND_HALF_EVEN": ("四舍六入五成双", "half to even"),
-             "ROUND_DOWN": ("舍去", "down")}
+_ROUNDING = ROUNDING_LABELS
 
 
 def _premium_who(pr: Any, zh: bool) -> str:
@@ -110,7 +101,7 @@ def _selector(s: Selector, zh: bool) -> str:
     if s.institutions:
         bits.append(("机构 " if zh else "at ") + s.institutions)
     if s.weight != 1:
-        bits.append(("计入比例 " if zh else "counted at ") + _pct(s.weight))
+        bits.append(("计入比例 " if zh else "counted at ") + format_percent(s.weight))
     return "; ".join(bits)
 
 
@@ -123,17 +114,18 @@ def _responsibility(product: Product, r: Responsibility, zh: bool) -> list[str]:
     if r.deductible_pool:
         out.append(("    免赔额: 与 " if zh else "    deductible: shared pool ") + r.deductible_pool + (" 共用" if zh else ""))
     for v in product.deductible_variants(r):
-        amount = _y(v.amount) if v.amount is not None else f"{v.reference}"
+        amount = format_yuan(v.amount, grouped=True) if v.amount is not None else f"{v.reference}"
         flag = "" if v.verified else (" (未核实)" if zh else " (unverified)")
         out.append(f"    {'免赔额' if zh else 'deductible'} [{_when(v.when, zh)}]: {amount}{flag}  〔{product.source_label(v.source, lang)}〕")
     for sched in r.ratio:
         flag = "" if sched.verified else (" (未核实)" if zh else " (unverified)")
-        bands = ", ".join(f"{_y(a)}起 {_pct(rate)}" if zh else f"from {_y(a)} {_pct(rate)}" for a, _, rate in sched.band_list)
+        bands = ", ".join(f"{format_yuan(a, grouped=True)}起 {format_percent(rate)}" if zh
+                          else f"from {format_yuan(a, grouped=True)} {format_percent(rate)}" for a, _, rate in sched.band_list)
         out.append(f"    {'赔付比例' if zh else 'ratio'} [{_when(sched.when, zh)}]: {bands}{flag}  〔{product.source_label(sched.source, lang)}〕")
     if r.cap:
-        out.append(f"    {'年度限额' if zh else 'annual cap'}: {_y(r.cap.amount)}  〔{product.source_label(r.cap.source, lang)}〕")
+        out.append(f"    {'年度限额' if zh else 'annual cap'}: {format_yuan(r.cap.amount, grouped=True)}  〔{product.source_label(r.cap.source, lang)}〕")
     for sl in r.sub_limits:
-        what = _y(sl.limit) if sl.limit is not None else (f"{sl.count} 次" if zh else f"{sl.count} times")
+        what = format_yuan(sl.limit, grouped=True) if sl.limit is not None else (f"{sl.count} 次" if zh else f"{sl.count} times")
         out.append(f"    {'分项限额' if zh else 'sub-limit'} {sl.name_zh if zh else sl.name_en or sl.name_zh}: "
                    f"{what} {_PER[sl.per][0 if zh else 1]} ({_MEASURE[sl.measure][0 if zh else 1]})  "
                    f"〔{product.source_label(sl.source, lang)}〕")
@@ -149,17 +141,17 @@ def describe(product: Product, lang: str = "zh") -> list[str]:
     if p.amendment:
         out.append(f"{'修订' if zh else 'Amends'}: {p.amendment.amends} ({p.amendment.on})")
     for pr in p.premiums:
-        out.append(f"{'保费' if zh else 'Premium'} ({_premium_who(pr, zh)}): {_y(pr.amount)}"
+        out.append(f"{'保费' if zh else 'Premium'} ({_premium_who(pr, zh)}): {format_yuan(pr.amount, grouped=True)}"
                    f"{'' if pr.verified else (' (未核实)' if zh else ' (unverified)')}  〔{p.source_label(pr.source, lang)}〕")
     if p.total_cap:
-        out.append(f"{'总保额' if zh else 'Total cap'}: {_y(p.total_cap.amount)}  〔{p.source_label(p.total_cap.source, lang)}〕")
+        out.append(f"{'总保额' if zh else 'Total cap'}: {format_yuan(p.total_cap.amount, grouped=True)}  〔{p.source_label(p.total_cap.source, lang)}〕")
     out.append("")
     out.append("保障责任:" if zh else "Responsibilities:")
     for r in p.responsibilities:
         out.extend(_responsibility(p, r, zh))
     for c in p.combined_caps:
         out.append(f"{'合并限额' if zh else 'Combined cap'} {c.name_zh if zh else c.name_en or c.name_zh}: "
-                   f"{'+'.join(c.responsibilities)} ≤ {_y(c.amount)} [{_when(c.when, zh)}]  〔{p.source_label(c.source, lang)}〕")
+                   f"{'+'.join(c.responsibilities)} ≤ {format_yuan(c.amount, grouped=True)} [{_when(c.when, zh)}]  〔{p.source_label(c.source, lang)}〕")
     out.append("")
     out.append(f"{'既往症' if zh else 'Pre-existing'}: {_BASIS[p.pre_existing.basis][0 if zh else 1]}"
                + (" (" + ", ".join(c.name_zh for c in p.pre_existing.conditions) + ")" if p.pre_existing.conditions else ""))
@@ -457,8 +449,8 @@ def decision_dict(result: ApplicationDecision, product: Product) -> dict[str, An
         "schema": "huiminbao_rules.enrollment/1",
         "application_id": result.application_id,
         "product_id": result.product_id,
-        "account": {"balance_before": f"{result.account_balance_before:.2f}", "used": f"{result.account_used:.2f}",
-                    "balance_after": f"{result.account_balance_after:.2f}"},
+        "account": {"balance_before": format_yuan(result.account_balance_before), "used": format_yuan(result.account_used),
+                    "balance_after": format_yuan(result.account_balance_after)},
         "persons": [
             {
                 "person_id": d.person_id,
@@ -466,9 +458,9 @@ def decision_dict(result: ApplicationDecision, product: Product) -> dict[str, An
                 "cover_start": _date(d.cover_start),
                 "waiting_until": _date(d.waiting_until),
                 "tier": d.tier,
-                "premium": None if d.premium is None else f"{d.premium:.2f}",
-                "payers": {"subsidy": f"{d.subsidy:.2f}", "subsidy_payer": d.subsidy_payer,
-                           "personal_account": f"{d.personal_account:.2f}", "cash": f"{d.cash:.2f}"},
+                "premium": None if d.premium is None else format_yuan(d.premium),
+                "payers": {"subsidy": format_yuan(d.subsidy), "subsidy_payer": d.subsidy_payer,
+                           "personal_account": format_yuan(d.personal_account), "cash": format_yuan(d.cash)},
                 "reasons": [{"code": r.code, "detail": r.detail, "detail_zh": r.detail_zh, "clause": r.clause,
                              "source": product.source_label(r.source) or None} for r in d.reasons],
             }
@@ -492,16 +484,16 @@ def decision_lines(result: ApplicationDecision, product: Product, lang: str = "z
                 out.append(f"  {'保障开始' if zh else 'covered from'} {d.cover_start}"
                            + (f", {'等待期至' if zh else 'waiting period until'} {d.waiting_until}" if d.waiting_until else ""))
             if d.premium is not None:
-                out.append(f"  {'保费' if zh else 'premium'} {d.premium:,.2f}{' 元' if zh else ' yuan'}: "
-                           f"{'政府资助' if zh else 'subsidy'} {d.subsidy:,.2f} + "
-                           f"{'个人账户' if zh else 'personal account'} {d.personal_account:,.2f} + "
-                           f"{'现金' if zh else 'cash'} {d.cash:,.2f}")
+                out.append(f"  {'保费' if zh else 'premium'} {format_yuan(d.premium, grouped=True)}{' 元' if zh else ' yuan'}: "
+                           f"{'政府资助' if zh else 'subsidy'} {format_yuan(d.subsidy, grouped=True)} + "
+                           f"{'个人账户' if zh else 'personal account'} {format_yuan(d.personal_account, grouped=True)} + "
+                           f"{'现金' if zh else 'cash'} {format_yuan(d.cash, grouped=True)}")
         for r in d.reasons:
             src = product.source_label(r.source, lang)
             where = f" 〔{r.clause}{'; ' + src if src else ''}〕" if r.clause else ""
             out.append(f"  - {r.detail_zh or r.detail}{where}" if zh else f"  - {r.code}: {r.detail}{where}")
     if result.account_used:
         out.append("")
-        out.append(f"{'个人账户' if zh else 'Personal account'}: {result.account_balance_before:,.2f} − "
-                   f"{result.account_used:,.2f} = {result.account_balance_after:,.2f}")
+        out.append(f"{'个人账户' if zh else 'Personal account'}: {format_yuan(result.account_balance_before, grouped=True)} − "
+                   f"{format_yuan(result.account_used, grouped=True)} = {format_yuan(result.account_balance_after, grouped=True)}")
     return out

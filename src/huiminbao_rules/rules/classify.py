@@ -219,45 +219,46 @@ class Classifier:
         if found is not None:
             return found
         tests = [None if e.plain else e.lists_test(line, enc) for e in candidates]
-        if self.unknown_lists == "pend":
-            outcomes: dict[tuple, tuple[Entry | None, tuple[str, str]]] = {}
-            used: list[str] = []
-            self._walk(candidates, tests, 0, NOT_COVERED, outcomes, used)
-            lists = tuple(dict.fromkeys(used))
-            if len(outcomes) == 1:
-                entry, miss = next(iter(outcomes.values()))
-                found = (entry, miss, ())
-            else:
-                # (reason, clause, the responsibility that takes the line if it is a member)
-                first = next(e for e in outcomes.values() if e[0] is not None)[0]
-                found = (None, ("pending_review", f"lists.{lists[0]}", first.resp.id), lists)  # type: ignore[union-attr]
-        else:
-            member = self.unknown_lists == "member"
-            best = NOT_COVERED
-            assumed: list[str] = []
-            found = None
-            for e, t in zip(candidates, tests):
-                if t is None:
-                    found = (e, best, tuple(dict.fromkeys(assumed)))
-                    break
-                state, miss, unknown = t
-                if state == _UNKNOWN:
-                    assumed.extend(unknown)
-                    if e._member_if_unknown(unknown) if member else _passes_as_non_member(e, unknown):
-                        found = (e, best, tuple(dict.fromkeys(assumed)))
-                        break
-                    miss = _assumed_miss(e, unknown, member)
-                elif state == _PASS:
-                    found = (e, best, tuple(dict.fromkeys(assumed)))
-                    break
-                if _better(miss, best):  # type: ignore[arg-type]
-                    best = miss  # type: ignore[assignment]
-            if found is None:
-                found = (None, best, tuple(dict.fromkeys(assumed)))
+        found = self._pended(candidates, tests) if self.unknown_lists == "pend" else self._assumed(candidates, tests)
         if len(self.listed) > 200_000:  # bounded: a population's distinct items, not its lines
             self.listed.clear()
         self.listed[full] = found
         return found
+
+    def _pended(self, candidates, tests):  # type: ignore[no-untyped-def]
+        """The outcome when unknown memberships are held for review: the one outcome they
+        all allow, or pended on the first list it depends on."""
+        outcomes: dict[tuple, tuple[Entry | None, tuple[str, str]]] = {}
+        used: list[str] = []
+        self._walk(candidates, tests, 0, NOT_COVERED, outcomes, used)
+        lists = tuple(dict.fromkeys(used))
+        if len(outcomes) == 1:
+            entry, miss = next(iter(outcomes.values()))
+            return (entry, miss, ())
+        # (reason, clause, the responsibility that takes the line if it is a member)
+        first = next(e for e in outcomes.values() if e[0] is not None)[0]
+        return (None, ("pending_review", f"lists.{lists[0]}", first.resp.id), lists)  # type: ignore[union-attr]
+
+    def _assumed(self, candidates, tests):  # type: ignore[no-untyped-def]
+        """The outcome when unknown memberships are taken as members (``member``) or as
+        non-members, with the lists so assumed."""
+        member = self.unknown_lists == "member"
+        best = NOT_COVERED
+        assumed: list[str] = []
+        for e, t in zip(candidates, tests):
+            if t is None:
+                return (e, best, tuple(dict.fromkeys(assumed)))
+            state, miss, unknown = t
+            if state == _UNKNOWN:
+                assumed.extend(unknown)
+                if e._member_if_unknown(unknown) if member else _passes_as_non_member(e, unknown):
+                    return (e, best, tuple(dict.fromkeys(assumed)))
+                miss = _assumed_miss(e, unknown, member)
+            elif state == _PASS:
+                return (e, best, tuple(dict.fromkeys(assumed)))
+            if _better(miss, best):
+                best = miss
+        return (None, best, tuple(dict.fromkeys(assumed)))
 
     def _walk(self, candidates, tests, i, best, outcomes, used) -> None:  # type: ignore[no-untyped-def]
         """Every outcome the unknown memberships allow, keyed by what it pays (responsibility

@@ -25,6 +25,7 @@ from huiminbao_rules.core.errors import ProductError
 from huiminbao_rules.claims.models import CatalogueLevel, EncounterKind, Scheme, problems_from_validation
 from huiminbao_rules.core.fields import Bool, Day, Int, Text
 from huiminbao_rules.core.money import ONE, ZERO, Amount, Rate
+from huiminbao_rules.core.vocabulary import PORTIONS, Bucket, Portion
 
 MAX_DAYS = 3660
 """The most days any day count in a product may be (ten years): waiting periods, enrollment
@@ -66,19 +67,6 @@ __all__ = [
     "parse_product",
 ]
 
-Portion = Literal["preselfpay", "inscp_copay", "fulamt", "overlmt"]
-PORTIONS: tuple[str, ...] = ("preselfpay", "inscp_copay", "fulamt", "overlmt")
-"""The parts of a fee line a person owes after basic insurance:
-
-- ``preselfpay``: 乙类 先行自付 (line ``preselfpay_amt``)
-- ``inscp_copay``: the person's share of the in-scope amount (起付线, co-payment, above the
-  public payers' caps): the encounter's ``inscp_scp_amt`` minus what the public payers paid,
-  shared over the lines by their in-scope amounts
-- ``fulamt``: 全自费 (line ``fulamt_ownpay_amt``)
-- ``overlmt``: 超限价 (line ``overlmt_amt``)
-"""
-
-Bucket = Literal["compliant", "reasonable", "special_drug", "other"]
 _ID = r"^[a-z][a-z0-9_\-]*$"
 
 
@@ -616,26 +604,49 @@ class Product(_Strict):
             if cited.source not in self.sources:
                 problems.append(f"{where}: source {cited.source!r} is not in [sources]")
         for r in self.responsibilities:
-            if r.deductible_pool is not None and r.deductible_pool not in pools:
-                problems.append(f"responsibility {r.id}: no deductible pool {r.deductible_pool!r}")
-            for variants in (r.deductible, pools[r.deductible_pool].deductible if r.deductible_pool in pools else ()):
-                for v in variants:
-                    if v.reference is not None and v.reference not in self.references:
-                        problems.append(f"responsibility {r.id}: no reference {v.reference!r}")
-            selectors = list(r.takes) + [s.takes for s in r.sub_limits]
-            for s in selectors:
-                for lst in (s.in_list, s.not_in_list, s.institutions):
-                    if lst is not None and lst not in self.lists:
-                        problems.append(f"responsibility {r.id}: no list {lst!r}")
-                if s.weight != ONE and (s.source is None or s.source not in self.sources):
-                    problems.append(f"responsibility {r.id}: a weight of {s.weight} needs a source")
-            ids = [s.id for s in r.sub_limits]
-            if len(ids) != len(set(ids)):
-                problems.append(f"responsibility {r.id}: sub-limit ids repeat")
+            problems.extend(self._responsibility_problems(r, pools))
         for c in self.combined_caps:
             for rid in c.responsibilities:
                 if rid not in resp_ids:
                     problems.append(f"combined cap {c.id}: no responsibility {rid!r}")
+        problems.extend(self._uncited_sources())
+        if self.first_year is not None and self.first_year > self.policy_year:
+            problems.append("first_year is after policy_year")
+        if self.amendment is not None and self.amendment.amends == self.id:
+            problems.append(f"amendment.amends {self.amendment.amends!r} is this product's own id; an amendment "
+                            "changes another version")
+        windows = [("enrollment.window", self.enrollment.window)] if self.enrollment.window is not None else []
+        for name, w in windows:
+            if w.start > self.period.end:  # type: ignore[union-attr]
+                problems.append(f"{name} starts {w.start} after the policy period ends {self.period.end}")  # type: ignore[union-attr]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _responsibility_problems(self, r: Responsibility, pools: Mapping[str, DeductiblePool]) -> list[str]:
+        """What responsibility ``r`` refers to that the product does not define."""
+        problems: list[str] = []
+        if r.deductible_pool is not None and r.deductible_pool not in pools:
+            problems.append(f"responsibility {r.id}: no deductible pool {r.deductible_pool!r}")
+        for variants in (r.deductible, pools[r.deductible_pool].deductible if r.deductible_pool in pools else ()):
+            for v in variants:
+                if v.reference is not None and v.reference not in self.references:
+                    problems.append(f"responsibility {r.id}: no reference {v.reference!r}")
+        selectors = list(r.takes) + [s.takes for s in r.sub_limits]
+        for s in selectors:
+            for lst in (s.in_list, s.not_in_list, s.institutions):
+                if lst is not None and lst not in self.lists:
+                    problems.append(f"responsibility {r.id}: no list {lst!r}")
+            if s.weight != ONE and (s.source is None or s.source not in self.sources):
+                problems.append(f"responsibility {r.id}: a weight of {s.weight} needs a source")
+        ids = [s.id for s in r.sub_limits]
+        if len(ids) != len(set(ids)):
+            problems.append(f"responsibility {r.id}: sub-limit ids repeat")
+        return problems
+
+    def _uncited_sources(self) -> list[str]:
+        """The lists' and the enrollment's sources that are not in ``[sources]``."""
+        problems: list[str] = []
         for lid, lst in self.lists.items():
             if lst.source not in self.sources:
                 problems.append(f"list {lid}: source {lst.source!r} is not in [sources]")
@@ -649,18 +660,7 @@ class Product(_Strict):
                           ("indemnity_source", self.indemnity_source)):
             if src is not None and src not in self.sources:
                 problems.append(f"{name}: {src!r} is not in [sources]")
-        if self.first_year is not None and self.first_year > self.policy_year:
-            problems.append("first_year is after policy_year")
-        if self.amendment is not None and self.amendment.amends == self.id:
-            problems.append(f"amendment.amends {self.amendment.amends!r} is this product's own id; an amendment "
-                            "changes another version")
-        windows = [("enrollment.window", self.enrollment.window)] if self.enrollment.window is not None else []
-        for name, w in windows:
-            if w.start > self.period.end:  # type: ignore[union-attr]
-                problems.append(f"{name} starts {w.start} after the policy period ends {self.period.end}")  # type: ignore[union-attr]
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+        return problems
 
     def _cited(self) -> list[tuple[str, Cited]]:
         out: list[tuple[str, Cited]] = [("pre_existing", self.pre_existing), ("cross_year", self.cross_year),

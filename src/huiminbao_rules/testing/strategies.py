@@ -16,14 +16,16 @@ like. This module imports Hypothesis; the rest of the library never does.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from hypothesis import strategies as st
 
 from huiminbao_rules.claims.models import Claim, Encounter, FeeLine, Insured, Settlement
-from huiminbao_rules.core.money import FEN
+from huiminbao_rules.core.money import FEN, round_fen
+from huiminbao_rules.core.vocabulary import BUCKETS
 from huiminbao_rules.rules.product import Period, Product, parse_product
 from huiminbao_rules.regulation.floors import Profile
 
@@ -46,7 +48,7 @@ _DEFAULT_PERIOD = Period(start=date(2023, 1, 1), end=date(2023, 12, 31))
 
 
 def _money(value: Decimal | str | int) -> Decimal:
-    return Decimal(value).quantize(FEN)
+    return round_fen(Decimal(value))
 
 
 def amounts(*, min_value: Decimal | str | int = "0.00", max_value: Decimal | str | int = "200000.00") -> st.SearchStrategy[Decimal]:
@@ -70,7 +72,7 @@ def rates(*, min_value: Decimal | str = "0", max_value: Decimal | str = "1", pla
         raise ValueError("places is 0..4")
     q = Decimal(1).scaleb(-places)
     lo, hi = int(Decimal(min_value) / q), int(Decimal(max_value) / q)
-    return st.integers(min_value=lo, max_value=hi).map(lambda n: (Decimal(n) * q).quantize(q))
+    return st.integers(min_value=lo, max_value=hi).map(lambda n: (Decimal(n) * q).quantize(q, rounding=ROUND_HALF_UP))
 
 
 @st.composite
@@ -93,7 +95,7 @@ def fee_lines(
         ful, pre = total, Decimal("0.00")
     elif level == "02":
         ful = Decimal("0.00")
-        pre = (rest * draw(rates(min_value="0", max_value="0.3"))).quantize(FEN)
+        pre = round_fen(rest * draw(rates(min_value="0", max_value="0.3")))
     else:
         ful = pre = Decimal("0.00")
     code = draw(codes) if codes is not None else draw(st.from_regex(r"[XYZ][0-9]{4}", fullmatch=True))
@@ -108,8 +110,8 @@ def _settle(lines: list[FeeLine], public_share: Decimal, split: Decimal) -> Sett
     over = sum((ln.overlmt_amt for ln in lines), Decimal("0.00"))
     pre = sum((ln.preselfpay_amt for ln in lines), Decimal("0.00"))
     inscp = sum((ln.inscp_scp_amt for ln in lines), Decimal("0.00"))
-    public = (inscp * public_share).quantize(FEN)
-    hifp = (public * split).quantize(FEN)
+    public = round_fen(inscp * public_share)
+    hifp = round_fen(public * split)
     return Settlement(
         medfee_sumamt=ful + over + pre + inscp, fulamt_ownpay_amt=ful, overlmt_selfpay=over,
         preselfpay_amt=pre, inscp_scp_amt=inscp, hifp_pay=hifp, hifmi_pay=public - hifp,
@@ -293,56 +295,90 @@ def products(
     reading: every deductible at most its ``max_deductible``, every rate at least its
     ``min_ratio``, every cap at least its ``min_cap``, the buckets it requires covered, and
     a first, in-list responsibility taking 先行自付 and in-scope co-pay."""
+    bounds = _Bounds(min_responsibilities, max_responsibilities, Decimal(max_deductible), Decimal(min_rate),
+                     Decimal(max_rate), Decimal(min_cap), Decimal(max_cap))
+    required: list[str] = []
     if profile is not None:
-        for rule in profile.rules:
-            if rule.kind == "max_deductible":
-                max_deductible = rule.bound  # type: ignore[assignment]
-            elif rule.kind == "min_ratio":
-                min_rate = rule.rate  # type: ignore[assignment]
-            elif rule.kind == "min_cap":
-                min_cap = rule.bound  # type: ignore[assignment]
-                max_cap = max(Decimal(max_cap), rule.bound * 3)  # type: ignore[operator]
-        required = [b for rule in profile.rules if rule.kind == "covers_buckets" for b in rule.buckets]
-        min_responsibilities = max(min_responsibilities, len(set(required)) + 1)
-        max_responsibilities = max(max_responsibilities, min_responsibilities)
-    n = draw(st.integers(min_value=min_responsibilities, max_value=max_responsibilities))
+        bounds, required = _within_profile(bounds, profile)
+    n = draw(st.integers(min_value=bounds.min_responsibilities, max_value=bounds.max_responsibilities))
     selectors = draw(st.lists(st.sampled_from(_SELECTORS), min_size=n, max_size=n))
-    buckets = [draw(st.sampled_from(("compliant", "reasonable", "special_drug", "other"))) for _ in range(n)]
+    buckets = [draw(st.sampled_from(BUCKETS)) for _ in range(n)]
     if profile is not None:
         selectors[0] = _SELECTORS[0]
         buckets[0] = "compliant"
         for i, b in enumerate(dict.fromkeys(b for b in required if b != "compliant"), 1):
             buckets[i] = b
-    min_rate, max_rate = Decimal(min_rate), Decimal(max_rate)
-    resps = []
-    for i, sel in enumerate(selectors):
-        r: dict[str, Any] = {
-            "id": f"r{i}", "name_zh": f"责任{i}", "name_en": f"responsibility {i}",
-            "bucket": buckets[i],
-            "takes": [dict(sel)],
-            "deductible": [{"amount": draw(amounts(max_value=max_deductible)), "source": "generated"}],
-            "ratio": [draw(_ratios(min_rate=min_rate, max_rate=max_rate))],
-            "ratio_basis": draw(st.sampled_from(("eligible", "after_deductible"))),
-        }
-        if draw(st.booleans()):
-            r["ratio"].insert(0, {**draw(_ratios(min_rate=min_rate, max_rate=max_rate)), "when": {"pre_existing": True}})
-        if draw(st.booleans()):
-            r["deductible"].insert(0, {"amount": draw(amounts(max_value=max_deductible)), "source": "generated",
-                                       "when": {"pre_existing": True}})
-        if draw(st.booleans()):
-            r["cap"] = {"amount": draw(amounts(min_value=min_cap, max_value=max_cap)), "source": "generated"}
-        if draw(st.integers(min_value=0, max_value=3)) == 0 and not (profile is not None and i == 0):
-            measure = draw(st.sampled_from(("payable", "eligible", "count")))
-            sub = {"id": "s0", "name_zh": "分项限额", "takes": dict(sel),
-                   "per": draw(st.sampled_from(("year", "encounter", "item_year"))),
-                   "measure": measure, "source": "generated"}
-            if measure == "count":
-                sub["count"] = draw(st.integers(min_value=0, max_value=2))
-            else:
-                sub["limit"] = draw(amounts(min_value="100", max_value="50000"))
-            r["sub_limits"] = [sub]
-        resps.append(r)
-    data: dict[str, Any] = {
+    resps = [_responsibility(draw, i, sel, buckets[i], bounds, sub_limit=not (profile is not None and i == 0))
+             for i, sel in enumerate(selectors)]
+    data = _product_data(draw, period, resps)
+    _shared_terms(draw, data, resps, bounds)
+    return parse_product(data)
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """The bounds a generated product's terms are drawn within."""
+
+    min_responsibilities: int
+    max_responsibilities: int
+    max_deductible: Decimal
+    min_rate: Decimal
+    max_rate: Decimal
+    min_cap: Decimal
+    max_cap: Decimal
+
+
+def _within_profile(bounds: _Bounds, profile: Profile) -> tuple[_Bounds, list[str]]:
+    """``bounds`` narrowed to the profile's, and the buckets the profile requires."""
+    for rule in profile.rules:
+        if rule.kind == "max_deductible":
+            bounds = replace(bounds, max_deductible=rule.bound)
+        elif rule.kind == "min_ratio":
+            bounds = replace(bounds, min_rate=rule.rate)
+        elif rule.kind == "min_cap":
+            bounds = replace(bounds, min_cap=rule.bound, max_cap=max(bounds.max_cap, rule.bound * 3))  # type: ignore[operator]
+    required = [b for rule in profile.rules if rule.kind == "covers_buckets" for b in rule.buckets]
+    least = max(bounds.min_responsibilities, len(set(required)) + 1)
+    return replace(bounds, min_responsibilities=least, max_responsibilities=max(bounds.max_responsibilities, least)), required
+
+
+def _responsibility(draw: st.DrawFn, i: int, sel: dict[str, Any], bucket: str, bounds: _Bounds, *,
+                    sub_limit: bool) -> dict[str, Any]:
+    """Responsibility ``r{i}`` taking ``sel``: deductibles, ratios, maybe a cap and (when
+    ``sub_limit``) sometimes a sub-limit."""
+    min_rate, max_rate = bounds.min_rate, bounds.max_rate
+    r: dict[str, Any] = {
+        "id": f"r{i}", "name_zh": f"责任{i}", "name_en": f"responsibility {i}",
+        "bucket": bucket,
+        "takes": [dict(sel)],
+        "deductible": [{"amount": draw(amounts(max_value=bounds.max_deductible)), "source": "generated"}],
+        "ratio": [draw(_ratios(min_rate=min_rate, max_rate=max_rate))],
+        "ratio_basis": draw(st.sampled_from(("eligible", "after_deductible"))),
+    }
+    if draw(st.booleans()):
+        r["ratio"].insert(0, {**draw(_ratios(min_rate=min_rate, max_rate=max_rate)), "when": {"pre_existing": True}})
+    if draw(st.booleans()):
+        r["deductible"].insert(0, {"amount": draw(amounts(max_value=bounds.max_deductible)), "source": "generated",
+                                   "when": {"pre_existing": True}})
+    if draw(st.booleans()):
+        r["cap"] = {"amount": draw(amounts(min_value=bounds.min_cap, max_value=bounds.max_cap)), "source": "generated"}
+    if draw(st.integers(min_value=0, max_value=3)) == 0 and sub_limit:
+        measure = draw(st.sampled_from(("payable", "eligible", "count")))
+        sub = {"id": "s0", "name_zh": "分项限额", "takes": dict(sel),
+               "per": draw(st.sampled_from(("year", "encounter", "item_year"))),
+               "measure": measure, "source": "generated"}
+        if measure == "count":
+            sub["count"] = draw(st.integers(min_value=0, max_value=2))
+        else:
+            sub["limit"] = draw(amounts(min_value="100", max_value="50000"))
+        r["sub_limits"] = [sub]
+    return r
+
+
+def _product_data(draw: st.DrawFn, period: Period, resps: list[dict[str, Any]]) -> dict[str, Any]:
+    """A product file's data around ``resps``: sources, a special-drug list, pre-existing
+    conditions, the cross-year rule."""
+    return {
         "id": "generated", "city": "generated", "city_zh": "生成", "name": "生成产品", "policy_year": period.start.year,
         "period": {"start": period.start, "end": period.end},
         "sources": {"generated": {"title": "generated by huiminbao_rules.testing.strategies", "grade": "derived"}},
@@ -360,15 +396,21 @@ def products(
         "indemnity_source": "generated",
         "responsibilities": resps,
     }
-    if n >= 2 and draw(st.booleans()):
-        data["deductible_pools"] = [{"id": "shared", "name_zh": "共用免赔额",
-                                     "deductible": {"amount": draw(amounts(max_value=max_deductible)), "source": "generated"}}]
+
+
+def _shared_terms(draw: st.DrawFn, data: dict[str, Any], resps: list[dict[str, Any]], bounds: _Bounds) -> None:
+    """Sometimes a deductible pool shared by the first two responsibilities, a combined cap
+    over them, and a total cap."""
+    if len(resps) >= 2 and draw(st.booleans()):
+        data["deductible_pools"] = [{"id": "shared", "name_zh": "共用免赔额", "deductible": {
+            "amount": draw(amounts(max_value=bounds.max_deductible)), "source": "generated"}}]
         for r in resps[:2]:
             del r["deductible"]
             r["deductible_pool"] = "shared"
-    if n >= 2 and draw(st.booleans()):
+    if len(resps) >= 2 and draw(st.booleans()):
         data["combined_caps"] = [{"id": "c0", "name_zh": "合并限额", "responsibilities": ["r0", "r1"],
-                                  "amount": draw(amounts(min_value=min_cap, max_value=max_cap)), "source": "generated"}]
+                                  "amount": draw(amounts(min_value=bounds.min_cap, max_value=bounds.max_cap)),
+                                  "source": "generated"}]
     if draw(st.booleans()):
-        data["total_cap"] = {"amount": draw(amounts(min_value=min_cap, max_value=max_cap)), "source": "generated"}
-    return parse_product(data)
+        data["total_cap"] = {"amount": draw(amounts(min_value=bounds.min_cap, max_value=bounds.max_cap)),
+                             "source": "generated"}
