@@ -24,7 +24,6 @@ BEING_SPLIT: set[tuple[str, str]] = {
     ("adjudication/result.py", "check_year_to_date"),
     ("analytics/columnar.py", "_caps_pass"),
     ("analytics/columnar.py", "adjudicate_columns"),
-    ("analytics/synthetic.py", "population"),
     ("render/explain.py", "to_dict"),
     ("render/explain.py", "statement"),
 }
