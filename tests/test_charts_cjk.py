@@ -9,6 +9,7 @@ import warnings
 import pytest
 
 from huiminbao_rules import get_product
+from huiminbao_rules.analytics import charts
 from huiminbao_rules.analytics import scenarios as sc
 from huiminbao_rules.analytics.synthetic import SyntheticParams, population
 
@@ -37,14 +38,14 @@ def test_chinese_names_are_drawn_with_the_systems_cjk_font(plot) -> None:
 
 @pytest.mark.parametrize("plot", [sc.plot_payouts, sc.plot_totals])
 def test_without_a_cjk_font_the_variants_are_named_by_position(plot, monkeypatch) -> None:
-    monkeypatch.setattr(sc, "cjk_font", lambda: None)
+    monkeypatch.setattr(charts, "cjk_font", lambda: None)
     texts = _drawn(plot(RESULT))
     assert not [t for t in texts if any("\u4e00" <= c <= "\u9fff" for c in t)]
     assert any(t.startswith("variant 1") for t in texts) and any(t.startswith("variant 2") for t in texts)
 
 
 def test_latin_names_are_drawn_as_they_are(monkeypatch) -> None:
-    monkeypatch.setattr(sc, "cjk_font", lambda: None)
+    monkeypatch.setattr(charts, "cjk_font", lambda: None)
     result = sc.run(population(PRODUCT, SyntheticParams(insured=200), seed=5), {"published": PRODUCT, "lower": LOWER})
     texts = _drawn(sc.plot_totals(result))
     assert "published" in texts and "lower" in texts

@@ -21,7 +21,6 @@ BEING_SPLIT: set[tuple[str, str]] = {
     ("adjudication/result.py", "check_year_to_date"),
     ("analytics/columnar.py", "_caps_pass"),
     ("analytics/columnar.py", "adjudicate_columns"),
-    ("analytics/synthetic.py", "population"),
     ("render/explain.py", "statement"),
 }
 """(file under src/huiminbao_rules, qualified function name) of long functions in modules

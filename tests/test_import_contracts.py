@@ -89,7 +89,6 @@ def _cycles(graph, modules: set[str]) -> list[list[str]]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="analytics.dataset and analytics.scenarios still import each other")
 def test_no_module_imports_itself_through_others() -> None:
     import grimp
 

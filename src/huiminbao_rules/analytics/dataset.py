@@ -48,8 +48,20 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from huiminbao_rules.core.errors import InputError, Problem
+from huiminbao_rules.analytics.batch import result_columns
 from huiminbao_rules.analytics.population import Population
+from huiminbao_rules.analytics.variants import (
+    SUMMED,
+    Premium,
+    PremiumIncome,
+    adjudicate_variants,
+    named_variants,
+    premiums,
+    summary_frame,
+    summary_row,
+    tidy_claims,
+)
+from huiminbao_rules.core.errors import InputError, Problem
 from huiminbao_rules.rules.product import Product
 
 __all__ = [
@@ -400,12 +412,10 @@ def _peak_rss() -> int:
 
 def _run_partition(path: str, named: dict[str, Product], out: str, engine: Any) -> dict[str, Any]:
     """Read, adjudicate and write one partition (on a worker); return its small summary."""
-    from huiminbao_rules.analytics.scenarios import SUMMED, _adjudicate, _tidy
-
     wall, cpu = time.perf_counter(), time.process_time()
     pop = _read_partition(Path(path))
-    frames = _adjudicate(pop, named, engine, progress=False)
-    claims = _tidy(frames, named)
+    frames = adjudicate_variants(pop, named, engine, progress=False)
+    claims = tidy_claims(frames, named)
     claims.to_parquet(out, index=False, engine="pyarrow", compression="lz4")
     people = pd.concat([pop.insured["insured_id"].astype(str), claims["insured_id"].astype(str)],
                        ignore_index=True).nunique()
@@ -430,7 +440,7 @@ class DatasetResult:
     products: dict[str, Product]
     year: int
     partitions: list[dict[str, Any]] = field(repr=False)
-    _premium: dict[str, Any] = field(repr=False)
+    _premium: dict[str, Premium] = field(repr=False)
 
     @property
     def variants(self) -> list[str]:
@@ -443,8 +453,6 @@ class DatasetResult:
     def summary(self, *, unit: Literal["fen", "yuan"] = "fen") -> pd.DataFrame:
         """The frame of :meth:`~huiminbao_rules.analytics.scenarios.ScenarioResult.summary`, from the
         partitions' sums: equal to it, column for column."""
-        from huiminbao_rules.analytics.scenarios import SUMMED, summary_frame, summary_row
-
         n_insured = self.insured
         rows = []
         for name, product in self.products.items():
@@ -460,14 +468,9 @@ class DatasetResult:
         """Every claim's row, read back from ``out`` into this process: the frame of
         :attr:`~huiminbao_rules.analytics.scenarios.ScenarioResult.claims` (for results that fit in
         memory; otherwise read the files of ``out`` a few at a time)."""
-        from huiminbao_rules.analytics.scenarios import _tidy
-
-        frames = self._frames()
-        return _tidy(frames, self.products)
+        return tidy_claims(self._frames(), self.products)
 
     def _frames(self) -> dict[str, pd.DataFrame]:
-        from huiminbao_rules.analytics.batch import result_columns
-
         files = sorted(self.out.glob("part-*.parquet"))
         whole = (pd.concat([pd.read_parquet(f, engine="pyarrow") for f in files], ignore_index=True)
                  if files else None)
@@ -499,7 +502,7 @@ class DatasetResult:
 def adjudicate_dataset(dataset: Dataset | str | os.PathLike[str],
                        variants: Mapping[str, Product] | Sequence[Product], *, out: str | os.PathLike[str],
                        year: int | None = None, client: Any = None, engine: Any = None,
-                       premium_income: Any = None) -> DatasetResult:
+                       premium_income: PremiumIncome = None) -> DatasetResult:
     """Adjudicate every partition of ``dataset`` (of ``year``; the only year if None) under
     each variant, a task per partition: the task reads the partition, runs
     :func:`~huiminbao_rules.analytics.batch.adjudicate_population` on it per variant and writes the
@@ -513,9 +516,7 @@ def adjudicate_dataset(dataset: Dataset | str | os.PathLike[str],
     or empty directory."""
     import dask
 
-    from huiminbao_rules.analytics.scenarios import _named, _premiums
-
-    named = _named(variants)
+    named = named_variants(variants)
     ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
     y = ds._year(year)
     out = Path(out)
@@ -535,4 +536,4 @@ def adjudicate_dataset(dataset: Dataset | str | os.PathLike[str],
                                         for path, dest in jobs]))
     insured = sum(s["insured"] for s in summaries)
     return DatasetResult(out=out, products=named, year=y, partitions=summaries,
-                         _premium=_premiums(named, premium_income, insured))
+                         _premium=premiums(named, premium_income, insured))

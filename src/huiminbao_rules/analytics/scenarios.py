@@ -1,7 +1,7 @@
 """What-if runs: one population's year of claims under several products or variants.
 
 Needs the ``scenarios`` extra (numpy, pandas; matplotlib for the charts; the ``dask``
-extra for :func:`run_dask`). Only :mod:`huiminbao_rules.analytics.dataset` imports this module.
+extra for :func:`run_dask`).
 
     >>> from huiminbao_rules import get_product
     >>> from huiminbao_rules.analytics.scenarios import run
@@ -16,6 +16,11 @@ Money is ``int64`` fen in every frame, exactly what the engine paid; :func:`yuan
 fen into exact ``Decimal`` yuan for tables a person reads. Ratios (loss ratio, share
 benefiting) are ``float64``: they are not money. Only the charts turn money into binary
 floats, to draw it. See ``docs/scenarios.md`` for every column.
+
+The arithmetic this module shares with :mod:`~huiminbao_rules.analytics.dataset` (variant
+names, premium income, the per-claim frame, summary rows) is in
+:mod:`~huiminbao_rules.analytics.variants`; the charts are in
+:mod:`~huiminbao_rules.analytics.charts`. Both are importable from here as before.
 """
 
 from __future__ import annotations
@@ -23,25 +28,35 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from huiminbao_rules.analytics.batch import BUCKETS, PROGRESS_MIN_CLAIMS, adjudicate_population, result_columns
-from huiminbao_rules.analytics.progress import bar
-from huiminbao_rules.core.errors import InputError, Problem
-from huiminbao_rules.core.money import parse_amount
+from huiminbao_rules.analytics.batch import result_columns
+from huiminbao_rules.analytics.charts import CJK_FAMILIES, cjk_font, plot_payouts, plot_totals
+from huiminbao_rules.analytics.dataset import adjudicate_dataset, write_dataset
 from huiminbao_rules.analytics.population import Population
+from huiminbao_rules.analytics.variants import (
+    PERCENTILES,
+    SUMMED,
+    Engine,
+    Premium,
+    PremiumIncome,
+    adjudicate_variants,
+    named_variants,
+    premiums,
+    summary_frame,
+    summary_row,
+    tidy_claims,
+    yuan,
+)
+from huiminbao_rules.core.errors import InputError, Problem
 from huiminbao_rules.rules.product import Product
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 __all__ = [
     "CJK_FAMILIES",
+    "PERCENTILES",
     "Comparison",
     "ScenarioResult",
     "cjk_font",
@@ -52,222 +67,6 @@ __all__ = [
     "split",
     "yuan",
 ]
-
-Engine = Literal["batch", "reference"]
-PremiumIncome = Decimal | int | str | Mapping[str, Decimal | int | str] | None
-
-PERCENTILES = (50, 90, 99)
-"""The payout percentiles of :meth:`ScenarioResult.summary` (``payout_p50`` …)."""
-
-_KEYS = ("variant", "insured_id", "service_on", "claim_id")
-_MONEY_NAMES = {"owed", "eligible", "payable", "indemnity_cut", "pending", "premium_income", "payable_per_insured",
-                "payout_max", "payable_a", "payable_b", "difference"}
-_MONEY_PREFIXES = ("eligible_", "payable_", "payable:", "payout_p")
-
-
-# ---- exact yuan for people to read ------------------------------------------------------
-
-
-def _fen_to_yuan(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, (float, np.floating)) and np.isnan(value)):
-        return pd.NA
-    return Decimal(int(value)).scaleb(-2)
-
-
-def _is_money(column: Any) -> bool:
-    return isinstance(column, str) and (column in _MONEY_NAMES or column.startswith(_MONEY_PREFIXES))
-
-
-def yuan(value: Any) -> Any:
-    """Fen as exact yuan: an integer becomes a ``Decimal`` with two places; a Series
-    becomes ``Decimal`` objects; a DataFrame (any frame this module returns) has its money
-    columns converted and the rest left alone. Missing stays missing.
-
-    >>> yuan(123456)
-    Decimal('1234.56')
-    >>> yuan(-5)
-    Decimal('-0.05')
-    >>> str(yuan(0))
-    '0.00'
-    """
-    if isinstance(value, pd.DataFrame):
-        out = value.copy()
-        for col in out.columns:
-            if _is_money(col):
-                out[col] = out[col].map(_fen_to_yuan).astype(object)
-        return out
-    if isinstance(value, pd.Series):
-        return value.map(_fen_to_yuan).astype(object)
-    return _fen_to_yuan(value)
-
-
-def _fen(amount: Decimal) -> int:
-    """Exact fen of a two-place Decimal amount."""
-    fen = amount * 100
-    if fen != fen.to_integral_value():
-        raise ValueError(f"amount {amount} is not a whole number of fen")
-    return int(fen)
-
-
-# ---- naming the variants and their premium income --------------------------------------
-
-
-def _named(variants: Mapping[str, Product] | Sequence[Product]) -> dict[str, Product]:
-    if isinstance(variants, Product):
-        variants = [variants]
-    if isinstance(variants, Mapping):
-        named = {str(k): v for k, v in variants.items()}
-    else:
-        named = {}
-        for p in variants:
-            if p.id in named:
-                raise InputError("scenario variants", [Problem(
-                    p.id, "two variants have this id; give them names in a mapping {name: product}, "
-                          "or ids with product.with_changes(..., id=...)")])
-            named[p.id] = p
-    if not named:
-        raise InputError("scenario variants", [Problem("", "no product was given; give at least one")])
-    wrong = [Problem(k, f"is a {type(v).__name__}, not a Product") for k, v in named.items()
-             if not isinstance(v, Product)]
-    if wrong:
-        raise InputError("scenario variants", wrong)
-    return named
-
-
-@dataclass(frozen=True)
-class _Premium:
-    fen: int | None
-    basis: str
-
-
-def _premiums(named: Mapping[str, Product], given: PremiumIncome, insured: int) -> dict[str, _Premium]:
-    """Each variant's premium income: given (one figure for all, or by variant name), else
-    the insured count times the product's first premium, else none."""
-    if given is not None and not isinstance(given, Mapping):
-        given = {name: given for name in named}
-    given = dict(given or {})
-    unknown = [k for k in given if k not in named]
-    if unknown:
-        raise InputError("premium income", [Problem(k, f"no such variant; known: {', '.join(named)}")
-                                            for k in unknown])
-    out = {}
-    for name, product in named.items():
-        if name in given:
-            try:
-                out[name] = _Premium(_fen(parse_amount(given[name])), "given")
-            except ValueError as exc:
-                raise InputError("premium income", [Problem(name, str(exc))]) from None
-        elif product.premiums:
-            out[name] = _Premium(insured * _fen(product.premiums[0].amount), "insured × first premium")
-        else:
-            out[name] = _Premium(None, "none")
-    return out
-
-
-# ---- the per-claim frame ------------------------------------------------------------------
-
-
-def _columns(named: Mapping[str, Product]) -> list[str]:
-    cols = ["variant"] + result_columns(next(iter(named.values())))
-    fixed = [c for c in cols if not c.startswith("payable:")]
-    per_resp = list(dict.fromkeys(f"payable:{r.id}" for p in named.values() for r in p.responsibilities))
-    return fixed + per_resp
-
-
-def _tidy(frames: Mapping[str, pd.DataFrame], named: Mapping[str, Product]) -> pd.DataFrame:
-    """One per-claim frame from each variant's rows: the same columns, dtypes and order
-    whichever engine, process or partition produced the rows.
-
-    A responsibility a variant does not have pays 0 under it. Rows are ordered by the
-    variants' order, then insured, service date and claim id."""
-    cols = _columns(named)
-    parts = []
-    for name in named:
-        f = frames[name].copy()
-        f.insert(0, "variant", name)
-        parts.append(f.reindex(columns=cols))
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
-    for c in cols:
-        if c in ("variant", "claim_id", "insured_id", "product_id"):
-            out[c] = out[c].astype(str) if len(out) else out[c].astype(object).astype(str)
-        elif c == "service_on":
-            out[c] = pd.to_datetime(out[c]).astype("datetime64[ns]")
-        else:
-            out[c] = out[c].fillna(0).astype("int64")
-    order = {name: i for i, name in enumerate(named)}
-    out["_order"] = out["variant"].map(order).astype("int64")
-    out = out.sort_values(["_order", "insured_id", "service_on", "claim_id"], ignore_index=True, kind="stable")
-    return out.drop(columns="_order")
-
-
-def _adjudicate(population: Population, named: Mapping[str, Product], engine: Engine | None,
-                progress: bool | None = None) -> dict[str, pd.DataFrame]:
-    kw: dict[str, Any] = {} if engine is None else {"engine": engine}
-    out = {}
-    with bar(progress, large=len(population.claims) >= PROGRESS_MIN_CLAIMS, total=len(named), unit="variant",
-             desc="variants") as shown:
-        for name, product in named.items():
-            shown.set_description_str(f"variant {name}")
-            out[name] = adjudicate_population(population, product, progress=False, **kw)
-            shown.update(1)
-    return out
-
-
-# ---- results ----------------------------------------------------------------------------
-
-
-def _round_half_up_div(total: int, n: int) -> int:
-    """``total / n`` rounded half up, for non-negative integers.
-
-    >>> _round_half_up_div(5, 2), _round_half_up_div(4, 3), _round_half_up_div(0, 7)
-    (3, 1, 0)
-    """
-    return (2 * total + n) // (2 * n)
-
-
-def _percentile(values: np.ndarray, q: int) -> int:
-    """The smallest observed value with at least q% of ``values`` at or below it (no
-    interpolation, so a payout percentile is a payout someone received, in whole fen)."""
-    return int(np.percentile(values, q, method="inverted_cdf"))
-
-
-SUMMED = ("owed", "eligible", *(f"eligible_{b}" for b in BUCKETS), "payable", *(f"payable_{b}" for b in BUCKETS),
-          "indemnity_cut", "pending")
-"""The per-claim money columns a summary adds up (int64 fen)."""
-
-
-def summary_row(name: str, product: Product, *, claims: int, insured: int, claimants: int, sums: dict[str, int],
-                paid: np.ndarray, premium: Any) -> dict[str, Any]:
-    """One variant's row of a summary, from its sums over the claims (:data:`SUMMED`), the
-    payouts of the people paid (int64 fen) and its premium income; the one definition of
-    every summary column, whether the claims are in memory or in a dataset on disk."""
-    row: dict[str, Any] = {"variant": name, "product_id": product.id, "claims": claims, "insured": insured,
-                           "claimants": claimants, "beneficiaries": len(paid)}
-    row |= {k: sums[k] for k in SUMMED}
-    row["payable_per_insured"] = _round_half_up_div(row["payable"], insured) if insured else pd.NA
-    row["premium_income"] = pd.NA if premium.fen is None else premium.fen
-    row["premium_basis"] = premium.basis
-    row["loss_ratio"] = row["payable"] / premium.fen if premium.fen else np.nan
-    row["share_benefiting"] = len(paid) / insured if insured else np.nan
-    for q in PERCENTILES:
-        row[f"payout_p{q}"] = _percentile(paid, q) if len(paid) else pd.NA
-    row["payout_max"] = int(paid.max()) if len(paid) else pd.NA
-    return row
-
-
-def summary_frame(rows: list[dict[str, Any]], unit: Literal["fen", "yuan"] = "fen") -> pd.DataFrame:
-    """Summary rows as the frame of :meth:`ScenarioResult.summary`, typed column by column."""
-    out = pd.DataFrame(rows).set_index("variant")
-    for col in out.columns:
-        if col in ("product_id", "premium_basis"):
-            out[col] = out[col].astype(str)
-        elif col in ("loss_ratio", "share_benefiting"):
-            out[col] = out[col].astype("float64")
-        elif col in ("premium_income", "payable_per_insured", "payout_max") or col.startswith("payout_p"):
-            out[col] = out[col].astype("Int64")
-        else:
-            out[col] = out[col].astype("int64")
-    return yuan(out) if unit == "yuan" else out
 
 
 @dataclass(frozen=True)
@@ -288,7 +87,7 @@ class ScenarioResult:
     insured: pd.DataFrame
     products: dict[str, Product]
     people: pd.DataFrame = field(repr=False)
-    _premium: dict[str, _Premium] = field(repr=False)
+    _premium: dict[str, Premium] = field(repr=False)
 
     @property
     def variants(self) -> list[str]:
@@ -388,13 +187,13 @@ def _per_insured(claims: pd.DataFrame, people: pd.DataFrame, named: Mapping[str,
 
 def _result(frames: Mapping[str, pd.DataFrame], population: Population, named: dict[str, Product],
             premium_income: PremiumIncome) -> ScenarioResult:
-    claims = _tidy(frames, named)
+    claims = tidy_claims(frames, named)
     people = population.insured.copy()
     people["insured_id"] = people["insured_id"].astype(str)
     per = _per_insured(claims, people, named)
     n = int(per["insured_id"].nunique())
     return ScenarioResult(claims=claims, insured=per, products=dict(named), people=people,
-                          _premium=_premiums(named, premium_income, n))
+                          _premium=premiums(named, premium_income, n))
 
 
 def run(population: Population, variants: Mapping[str, Product] | Sequence[Product], *,
@@ -410,8 +209,8 @@ def run(population: Population, variants: Mapping[str, Product] | Sequence[Produ
     its default); the result does not depend on which engine ran. ``progress``: a progress
     bar on stderr, one step per variant (True: always; None: from ``PROGRESS_MIN_CLAIMS``
     claims, on a terminal; False: never)."""
-    named = _named(variants)
-    return _result(_adjudicate(population, named, engine, progress), population, named, premium_income)
+    named = named_variants(variants)
+    return _result(adjudicate_variants(population, named, engine, progress), population, named, premium_income)
 
 
 # ---- scale-out on Dask ---------------------------------------------------------------------
@@ -476,9 +275,7 @@ def run_dask(population: Population, variants: Mapping[str, Product] | Sequence[
     fill fewer."""
     import tempfile
 
-    from huiminbao_rules.analytics.dataset import adjudicate_dataset, write_dataset
-
-    named = _named(variants)
+    named = named_variants(variants)
     if partitions is None:
         threads = sum(client.nthreads().values()) if client is not None else (os.cpu_count() or 1)
         partitions = _default_partitions(population, threads)
@@ -493,126 +290,3 @@ def run_dask(population: Population, variants: Mapping[str, Product] | Sequence[
         else:  # nobody to adjudicate
             frames = {name: pd.DataFrame(columns=result_columns(p)) for name, p in named.items()}
     return _result(frames, population, named, premium_income)
-
-
-# ---- charts (binary floats of yuan from here on: for drawing only) -----------------------
-
-
-def _figure(ax: Axes | None, size: tuple[int, int]) -> tuple[Figure, Axes]:
-    """A new figure that pyplot does not know (so nothing ever shows it), or ``ax``'s."""
-    if ax is not None:
-        return ax.figure, ax  # type: ignore[return-value]
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size, layout="constrained")
-    return fig, fig.add_subplot()
-
-
-CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "Noto Serif CJK SC",
-                "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC",
-                "Hiragino Sans GB", "AR PL UMing CN", "AR PL UKai CN", "Droid Sans Fallback")
-"""Font families the charts look for, in order, to draw Chinese variant names."""
-
-
-def cjk_font() -> str | None:
-    """The family of a font on this system that draws Chinese (the first of
-    :data:`CJK_FAMILIES` matplotlib knows, else any family with "CJK" in its name), or None.
-    A font file matplotlib does not find by itself can be added with
-    ``matplotlib.font_manager.fontManager.addfont(path)``."""
-    from matplotlib import font_manager
-
-    known = {f.name for f in font_manager.fontManager.ttflist}
-    found = next((name for name in CJK_FAMILIES if name in known), None)
-    return found or next((name for name in sorted(known) if "CJK" in name), None)
-
-
-def _draws(families: Sequence[str], text: str) -> bool:
-    """Whether every character of ``text`` has a glyph in one of ``families``."""
-    from matplotlib import font_manager
-    from matplotlib.ft2font import FT2Font
-
-    fonts = [FT2Font(font_manager.findfont(font_manager.FontProperties(family=f), fallback_to_default=True))
-             for f in families]
-    return all(c.isspace() or any(font.get_char_index(ord(c)) for font in fonts) for c in text)
-
-
-def _families_and_labels(names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
-    """The font families to draw with, and each variant's label: its name, or, when no font
-    here can draw it (a Chinese name without a CJK font), ``variant <position>``."""
-    found = cjk_font()
-    families = [found, "DejaVu Sans"] if found else ["DejaVu Sans"]
-    return families, {n: n if _draws(families, n) else f"variant {i}" for i, n in enumerate(names, 1)}
-
-
-def _use_families(fig: Figure, families: list[str]) -> None:
-    from matplotlib.text import Text
-
-    for text in fig.findobj(Text):
-        text.set_fontfamily(families)
-
-
-def _yuan_axis(axis: Any) -> None:
-    axis.set_major_formatter("{x:,.0f}")
-
-
-def plot_payouts(result: ScenarioResult, *, variants: Sequence[str] | None = None, bins: int = 40,
-                 ax: Axes | None = None) -> Figure:
-    """The distribution of yearly payouts per insured among those paid, one outline per
-    variant, on log-spaced yuan bins (the long tail of 惠民保 payouts stays readable).
-    Returns the Figure; never shows it. Chinese variant names are drawn with a CJK font
-    found on the system (:func:`cjk_font`); without one, as ``variant <position>``."""
-    names = list(variants) if variants is not None else result.variants
-    families, labels = _families_and_labels(names)
-    fig, ax = _figure(ax, (8, 4))
-    per = result.insured
-    paid = {n: per.loc[(per["variant"] == n) & (per["payable"] > 0), "payable"].to_numpy(dtype="int64") for n in names}
-    everything = np.concatenate([v for v in paid.values()] + [np.zeros(0, dtype="int64")])
-    if len(everything):
-        lo, hi = max(int(everything.min()), 100), max(int(everything.max()), 200)
-        edges = np.geomspace(lo / 100, hi / 100, bins + 1)
-        for n in names:
-            if len(paid[n]):
-                ax.hist(paid[n] / 100, bins=edges, histtype="step", linewidth=2,
-                        label=f"{labels[n]} ({len(paid[n]):,} paid)")
-        ax.set_xscale("log")
-        _yuan_axis(ax.xaxis)
-        ax.legend()
-    else:
-        ax.text(0, 0, "nobody was paid", ha="center", va="center")
-    ax.set_xlabel("yearly payout per insured (yuan, log scale)")
-    ax.set_ylabel("insured")
-    ax.set_title("Payout distribution among those paid")
-    _use_families(fig, families)
-    return fig
-
-
-def plot_totals(result: ScenarioResult, *, variants: Sequence[str] | None = None, ax: Axes | None = None) -> Figure:
-    """Total payable per variant as bars stacked by bucket, each labelled with its total
-    and loss ratio. Returns the Figure; never shows it. Variant names as in
-    :func:`plot_payouts`."""
-    names = list(variants) if variants is not None else result.variants
-    summary = result.summary().loc[names]
-    families, labels = _families_and_labels(names)
-    fig, ax = _figure(ax, (max(6, 2 * len(names) + 2), 4))
-    x = np.arange(len(names))
-    bottom = np.zeros(len(names))
-    for b in BUCKETS:
-        values = summary[f"payable_{b}"].to_numpy(dtype="int64") / 100
-        if values.any():
-            ax.bar(x, values, bottom=bottom, label=b)
-            bottom = bottom + values
-    for i, n in enumerate(names):
-        ratio = summary.loc[n, "loss_ratio"]
-        label = f"{yuan(int(summary.loc[n, 'payable'])):,}"
-        if not np.isnan(ratio):
-            label += f"\nloss ratio {ratio:.1%}"
-        ax.annotate(label, (x[i], bottom[i]), ha="center", va="bottom", fontsize="small")
-    ax.set_xticks(x, [labels[n] for n in names], rotation=15)
-    ax.set_ylabel("total payable (yuan)")
-    _yuan_axis(ax.yaxis)
-    ax.margins(y=1 / 5)
-    ax.set_title("Total payable by bucket")
-    if len(ax.patches):
-        ax.legend()
-    _use_families(fig, families)
-    return fig

@@ -652,6 +652,435 @@ _STAGES = ("people", "claimants and claims", "encounters", "amounts per encounte
            "other insurance per claim", "diagnoses", "institutions", "tables")
 
 
+@dataclass(frozen=True)
+class _Streams:
+    """The generator's six random streams, one per subject, spawned from the seed (a stage
+    draws from its own stream, so a change in one subject does not move the others)."""
+
+    people: np.random.Generator
+    claims: np.random.Generator
+    enc: np.random.Generator
+    amount: np.random.Generator
+    lines: np.random.Generator
+    lists: np.random.Generator
+
+    @classmethod
+    def of(cls, seed: int) -> _Streams:
+        return cls(*(np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)))
+
+
+@dataclass
+class _People:
+    """One row per insured person (arrays of length ``n``)."""
+
+    n: int
+    age: np.ndarray
+    birth: np.ndarray
+    employee: np.ndarray
+    pre: np.ndarray
+    condition: np.ndarray
+    in_group: np.ndarray
+    group: np.ndarray
+    histories: list[str]  # the distinct history texts
+    history: np.ndarray  # each person's index into histories
+    enrolled: np.ndarray
+
+
+@dataclass
+class _Encounters:
+    """One row per encounter (arrays of length ``n``), with the claim each belongs to."""
+
+    n: int
+    claim: np.ndarray
+    per_claim: np.ndarray
+    starts: np.ndarray  # the first encounter of each claim
+    no: np.ndarray  # 1, 2, … within the claim
+    person: np.ndarray
+    kind: np.ndarray
+    severity: np.ndarray
+    lift: np.ndarray | None  # mean 1: costlier encounters last longer, have more lines
+    admitted: np.ndarray
+    discharged: np.ndarray
+    service: np.ndarray
+    settled: np.ndarray
+
+    @property
+    def hospital(self) -> np.ndarray:
+        return self.kind != _PHARMACY
+
+    @property
+    def inpatient(self) -> np.ndarray:
+        return self.kind == _INPATIENT
+
+
+@dataclass
+class _Amounts:
+    """Each encounter's amounts by class before they are split over its lines (int64 fen),
+    and the basic scheme's share of the in-scope amount."""
+
+    copay: np.ndarray
+    presp: np.ndarray
+    fulamt: np.ndarray
+    over: np.ndarray
+    share: np.ndarray
+
+
+@dataclass
+class _Lines:
+    """One row per fee line (arrays of length ``n``)."""
+
+    n: int
+    enc: np.ndarray  # the encounter of each line
+    starts: np.ndarray  # the first line of each encounter
+    no: np.ndarray  # 1, 2, … within the encounter
+    entry: np.ndarray  # the vocabulary entry (code, name, class, fee type)
+    level: np.ndarray
+    type: np.ndarray
+    weight: np.ndarray  # relative size of the line within its class and encounter
+
+
+def _prior_years(product: Product, p: SyntheticParams, r: np.random.Generator, n: int) -> tuple[int, np.ndarray]:
+    """The most prior years anyone can have, and each person's run of enrolled years before this one."""
+    if product.first_year is not None:
+        max_prior = min(p.max_prior_years, max(product.policy_year - product.first_year, 0))
+    else:
+        max_prior = p.max_prior_years
+    prior = np.zeros(n, dtype=np.int64)
+    if max_prior and p.prior_year_share > 0:
+        if p.prior_year_share >= 1:
+            prior[:] = max_prior
+        else:  # years in a row before this one, each kept with prior_year_share
+            prior = np.minimum(r.geometric(1 - p.prior_year_share, n) - 1, max_prior)
+    return max_prior, prior
+
+
+def _histories(product: Product, max_prior: int) -> list[str]:
+    """Every history a person can have, as JSON text: ``k`` enrolled years before this one,
+    the last of them with a payment or not (index ``2k + paid``)."""
+    histories = []
+    for k in range(max_prior + 1):
+        for paid in (False, True):
+            years = [{"year": product.policy_year - j, "enrolled": True,
+                      "paid": _NOMINAL_PAID if (paid and j == 1) else "0.00"} for j in range(k, 0, -1)]
+            histories.append(json.dumps(years))
+    return histories
+
+
+def _enrolment_days(product: Product, start: np.datetime64) -> tuple[np.datetime64, int]:
+    """The first day people enrol on and how many days they enrol over: the product's
+    enrolment window before the period starts, else the 60 days before it."""
+    window = product.enrollment.window
+    lo, hi = start - 60, start - 1
+    if window is not None:
+        w_lo, w_hi = _day_array(window.start), min(_day_array(window.end), start - 1)
+        if w_lo <= w_hi:
+            lo, hi = w_lo, w_hi
+    return lo, int((hi - lo).astype(np.int64)) + 1
+
+
+def _people(product: Product, p: SyntheticParams, v: _Vocab, r: np.random.Generator,
+            start: np.datetime64) -> _People:
+    n = p.insured
+    age = np.clip(np.rint(r.normal(p.age_mean, p.age_sd, n)), 1, 95).astype(np.int64)
+    birth = start - (np.rint(age * 365.25).astype(np.int64) + r.integers(0, 365, n))
+    employee = (age >= 18) & (r.random(n) < p.employee_share)
+    pre = r.random(n) < p.pre_existing_share
+    condition = r.integers(0, len(v.conditions), n)
+    in_group = r.random(n) < p.group_share
+    group = r.integers(0, len(v.groups), n)
+    max_prior, prior = _prior_years(product, p, r, n)
+    paid_before = (prior > 0) & (r.random(n) < p.prior_paid_share)
+    lo, span = _enrolment_days(product, start)
+    enrolled = np.maximum(lo + r.integers(0, span, n), birth)
+    return _People(n=n, age=age, birth=birth, employee=employee, pre=pre, condition=condition, in_group=in_group,
+                   group=group, histories=_histories(product, max_prior), history=prior * 2 + paid_before,
+                   enrolled=enrolled)
+
+
+def _claimants(p: SyntheticParams, people: _People, r: np.random.Generator) -> np.ndarray:
+    """The person of each claim: who claims (older people and those with a pre-existing
+    condition more often) and how many claims each makes."""
+    weight = (p.age_claim_factor ** ((people.age - p.age_mean) / 10.0)
+              * np.where(people.pre, p.pre_existing_claim_factor, 1.0))
+    chance = np.minimum(1.0, p.claim_share * weight / weight.mean()) if people.n else weight
+    claimant = r.random(people.n) < chance
+    who = np.flatnonzero(claimant)
+    per_person = r.geometric(1.0 / p.claims_per_claimant, len(who))
+    return np.repeat(who, per_person)
+
+
+def _encounters(p: SyntheticParams, claim_person: np.ndarray, r: np.random.Generator, start: np.datetime64,
+                days: int) -> _Encounters:
+    n_claims = len(claim_person)
+    per_claim = 1 + r.poisson(p.encounters_per_claim - 1, n_claims)
+    enc_claim = np.repeat(np.arange(n_claims, dtype=np.int64), per_claim)
+    n_enc = len(enc_claim)
+    enc_starts = _starts(per_claim)
+    kind_cdf = _cdf(np.array(p.kind_mix.values(), dtype=float))
+    kind = np.searchsorted(kind_cdf, r.random(n_enc), side="right").astype(np.int64)
+    hospital = kind != _PHARMACY
+    severity = r.standard_normal(n_enc)  # shared by an encounter's amounts, length and lines
+    lift = np.exp(0.5 * severity - 0.125)
+    stay = np.where(kind == _INPATIENT, r.poisson(p.stay_days_mean * lift), 0)
+    stay = np.minimum(stay, days - 1)
+    begin = start + (r.random(n_enc) * (days - stay)).astype(np.int64)
+    nat = np.datetime64("NaT", "D")
+    inpatient = kind == _INPATIENT
+    return _Encounters(
+        n=n_enc, claim=enc_claim, per_claim=per_claim, starts=enc_starts,
+        no=np.arange(n_enc, dtype=np.int64) - enc_starts[enc_claim] + 1, person=claim_person[enc_claim],
+        kind=kind, severity=severity, lift=lift, admitted=np.where(inpatient, begin, nat),
+        discharged=np.where(inpatient, begin + stay, nat), service=np.where(inpatient, nat, begin),
+        settled=~(hospital & (r.random(n_enc) < p.not_settled_share)))
+
+
+def _amounts(p: SyntheticParams, people: _People, enc: _Encounters, r: np.random.Generator) -> _Amounts:
+    rho = p.amount_correlation
+    kind, severity = enc.kind, enc.severity
+    copay = _lognormal(r, p.copay.values(), kind, severity, rho)
+    presp = _lognormal(r, p.preselfpay.values(), kind, severity, rho)
+    fulamt = _lognormal(r, (*p.fulamt.values()[:3], p.special_drug), kind, severity, rho)
+    over = _lognormal(r, (p.overlmt,) * 3 + (None,), kind, severity, rho)
+    over[~(enc.hospital & (r.random(enc.n) < p.overlmt_share))] = 0
+    scheme_share = np.where(people.employee[enc.person], p.public_share_employee, p.public_share_resident)
+    share = np.clip(scheme_share + p.public_share_spread * (2 * r.random(enc.n) - 1), 0.0, 0.95)
+    return _Amounts(copay=copay, presp=presp, fulamt=fulamt, over=over, share=share)
+
+
+def _fee_lines(p: SyntheticParams, v: _Vocab, enc: _Encounters, r: np.random.Generator) -> _Lines:
+    """Each encounter's lines: how many (more for costlier encounters), their vocabulary
+    entries by kind, and their relative sizes."""
+    means = np.array(p.lines_per_encounter.values(), dtype=float)
+    per_enc = 1 + r.poisson((means[enc.kind] - 1) * enc.lift)
+    enc.lift = None
+    line_enc = np.repeat(np.arange(enc.n, dtype=np.int64), per_enc)
+    n_lines = len(line_enc)
+    line_starts = _starts(per_enc)
+    line_no = (np.arange(n_lines, dtype=np.int64) - line_starts[line_enc] + 1).astype(np.int32)
+    entry = _pick(r, v.line_cdf(), enc.kind[line_enc], v.n_base).astype(np.int32)
+    levels = np.array(v.levels[: v.n_base], dtype=np.int8)
+    raw = np.exp(p.line_sigma * r.standard_normal(n_lines)) * 256
+    weight = np.clip(np.rint(raw), 1, 65_535).astype(np.int64)
+    del raw
+    type_codes = list(_FEE_TYPES)
+    types = np.array([type_codes.index(t) for t in v.types[: v.n_base]], dtype=np.int8)
+    return _Lines(n=n_lines, enc=line_enc, starts=line_starts, no=line_no, entry=entry, level=levels[entry],
+                  type=types[entry], weight=weight)
+
+
+def _listed_drugs(p: SyntheticParams, v: _Vocab, enc: _Encounters, lines: _Lines, r: np.random.Generator,
+                  dx_override: np.ndarray) -> None:
+    """Some encounters' 丙类 drug lines become drugs of the product's list (``lines.entry``),
+    and the encounter is then diagnosed with one of the drug's indications, when it has
+    any (``dx_override``)."""
+    kind, line_enc = enc.kind, lines.enc
+    takes_drugs = (kind == _PHARMACY) | (kind == _INPATIENT) | (kind == _SPECIAL)
+    listed = takes_drugs & (r.random(enc.n) < p.listed_share)
+    which = r.integers(0, len(v.listed_drugs), enc.n)
+    on_line = listed[line_enc] & (lines.level == 2) & (lines.type == list(_FEE_TYPES).index("09"))
+    lines.entry[on_line] = np.array(v.listed_drugs)[which[line_enc[on_line]]]
+    has_line = np.zeros(enc.n, dtype=bool)
+    has_line[line_enc[on_line]] = True
+    lens = np.array([len(d) for d in v.listed_drug_dx])
+    flat = np.array([c for d in v.listed_drug_dx for c in d], dtype=np.int64)
+    offs = _starts(lens)
+    pick = has_line & (lens[which] > 0) & (r.random(enc.n) < p.on_indication_share)
+    k = (r.random(enc.n) * np.maximum(lens[which], 1)).astype(np.int64)
+    dx_override[pick] = flat[(offs[which] + k)[pick]]
+
+
+def _listed_items(p: SyntheticParams, v: _Vocab, enc: _Encounters, lines: _Lines, r: np.random.Generator) -> None:
+    """Some hospital encounters get an item of the product's list, on their first non-drug
+    line, a wholly self-paid (丙类) one where there is one (``lines.entry``)."""
+    type_codes = list(_FEE_TYPES)
+    line_enc = lines.enc
+    listed = enc.hospital & (r.random(enc.n) < p.listed_share)
+    which = r.integers(0, len(v.listed_items), enc.n)
+    nondrug = listed[line_enc] & ~np.isin(lines.type, [type_codes.index(t) for t in _DRUG_TYPES])
+    first = _first_of_group(np.flatnonzero(nondrug & (lines.level == 2)), line_enc)
+    done = np.zeros(enc.n, dtype=bool)
+    done[line_enc[first]] = True
+    first = np.concatenate([first, _first_of_group(np.flatnonzero(nondrug & ~done[line_enc]), line_enc)])
+    lines.entry[first] = np.array(v.listed_items)[which[line_enc[first]]]
+
+
+def _on_lists(p: SyntheticParams, v: _Vocab, enc: _Encounters, lines: _Lines, r: np.random.Generator) -> np.ndarray:
+    """Put some of the product's listed drugs and items on lines; return each encounter's
+    main diagnosis forced by a listed drug's indication (-1: none)."""
+    dx_override = np.full(enc.n, -1, dtype=np.int64)
+    if v.listed_drugs:
+        _listed_drugs(p, v, enc, lines, r, dx_override)
+    if v.listed_items:
+        _listed_items(p, v, enc, lines, r)
+    return dx_override
+
+
+def _has_class(enc: _Encounters, lines: _Lines, mask: np.ndarray) -> np.ndarray:
+    """Whether each encounter has a line where ``mask`` holds."""
+    has = np.zeros(enc.n, dtype=bool)
+    has[lines.enc[mask]] = True
+    return has
+
+
+def _line_money(a: _Amounts, inscp: np.ndarray, lines: _Lines) -> dict[str, np.ndarray]:
+    """Each class's amount of an encounter split exactly over its lines of that class (in
+    proportion to their weights; the over-limit amount on the first in-list line)."""
+    in_list, level, weight, line_enc = lines.level < 2, lines.level, lines.weight, lines.enc
+    line_inscp = _allocate(inscp, np.where(in_list, weight, 0), line_enc, lines.starts)
+    line_pre = _allocate(a.presp, np.where(level == 1, weight, 0), line_enc, lines.starts)
+    line_ful = _allocate(a.fulamt, np.where(level == 2, weight, 0), line_enc, lines.starts)
+    line_over = np.zeros(lines.n, dtype=np.int64)
+    first_in = _first_of_group(np.flatnonzero(in_list), line_enc)
+    line_over[first_in] = a.over[line_enc[first_in]]
+    line_money = {"det_item_fee_sumamt": line_inscp + line_pre + line_ful + line_over, "fulamt_ownpay_amt": line_ful,
+                  "overlmt_amt": line_over, "preselfpay_amt": line_pre}
+    assert tuple(line_money) == LINE_MONEY
+    return line_money
+
+
+def _settlement(people: _People, enc: _Encounters, a: _Amounts, inscp: np.ndarray,
+                public: np.ndarray) -> dict[str, np.ndarray]:
+    """Each encounter's settlement: the totals by class and the public payers (大病/大额 on
+    a large stay, 医疗救助 for special groups, the pool the rest)."""
+    critical = np.where(enc.inpatient & (inscp > _CRITICAL_ILLNESS_FROM),
+                        np.floor(public * _CRITICAL_ILLNESS_PART).astype(np.int64), 0)
+    assistance = np.where(people.in_group[enc.person], np.floor(public * _ASSISTANCE_PART).astype(np.int64), 0)
+    emp = people.employee[enc.person]
+    zero = np.zeros(enc.n, dtype=np.int64)
+    money = {
+        "medfee_sumamt": inscp + a.presp + a.fulamt + a.over,
+        "fulamt_ownpay_amt": a.fulamt,
+        "overlmt_selfpay": a.over,
+        "preselfpay_amt": a.presp,
+        "inscp_scp_amt": inscp,
+        "hifp_pay": public - critical - assistance,
+        "hifmi_pay": np.where(emp, 0, critical),
+        "hifob_pay": np.where(emp, critical, 0),
+        "cvlserv_pay": zero,
+        "maf_pay": assistance,
+        "hifes_pay": zero.copy(),
+        "oth_pay": zero.copy(),
+    }
+    assert set(money) == set(ENCOUNTER_MONEY) and set(Settlement.PUBLIC_PAYERS) <= set(money)
+    return money
+
+
+def _money(people: _People, enc: _Encounters, a: _Amounts,
+           lines: _Lines) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
+    """The encounters' settlements, what the public payers paid in all, and the lines'
+    amounts, consistent to the fen. A class's amount needs a line of that class to sit on:
+    an encounter without one has none of it."""
+    has_in_list = _has_class(enc, lines, lines.level < 2)
+    a.copay[~has_in_list] = 0
+    a.over[~has_in_list] = 0
+    a.presp[~_has_class(enc, lines, lines.level == 1)] = 0
+    a.fulamt[~_has_class(enc, lines, lines.level == 2)] = 0
+    public = np.rint(a.copay * (a.share / (1 - a.share))).astype(np.int64)
+    inscp = a.copay + public
+    public[~enc.settled] = 0
+    line_money = _line_money(a, inscp, lines)
+    lines.weight = np.zeros(0, dtype=np.int64)  # not needed any more: free it
+    return _settlement(people, enc, a, inscp, public), public, line_money
+
+
+def _other_insurance(p: SyntheticParams, enc: _Encounters, owed_enc: np.ndarray, n_claims: int,
+                     r: np.random.Generator) -> np.ndarray:
+    """What other insurance paid on each claim: on some claims, a part of what was owed."""
+    owed = np.add.reduceat(owed_enc, enc.starts) if n_claims else np.zeros(0, dtype=np.int64)
+    lo_f, hi_f = p.other_insurance_fraction
+    frac = lo_f + (hi_f - lo_f) * r.random(n_claims)
+    return np.where(r.random(n_claims) < p.other_insurance_share, np.floor(owed * frac).astype(np.int64), 0)
+
+
+def _diagnoses(p: SyntheticParams, v: _Vocab, people: _People, enc: _Encounters, dx_override: np.ndarray,
+               r: np.random.Generator) -> pd.Categorical:
+    """Each encounter's diagnoses (``main;comorbidity``): by kind, or related to the
+    person's pre-existing condition, or a listed drug's indication."""
+    n_icd, n_enc = len(v.icd), enc.n
+    main = _pick(r, v.diagnosis_cdf(), enc.kind, n_icd)
+    cond = people.condition[enc.person]
+    related = people.pre[enc.person] & (r.random(n_enc) < p.related_diagnosis_share)
+    lens = np.array([len(d) for d in v.condition_dx])
+    flat = np.array([c for d in v.condition_dx for c in d], dtype=np.int64)
+    k = (r.random(n_enc) * lens[cond]).astype(np.int64)
+    main = np.where(related, flat[_starts(lens)[cond] + k], main)
+    main = np.where(dx_override >= 0, dx_override, main)
+    comorbid = np.array([v.icd.index(c) for c in _COMORBIDITIES])
+    second = np.where(r.random(n_enc) < _COMORBIDITY_SHARE, comorbid[r.integers(0, len(comorbid), n_enc)], -1)
+    second = np.where(second == main, -1, second)
+    combo, uniq = pd.factorize(main * (n_icd + 1) + (second + 1), sort=True)
+    dx_text = [v.icd[c // (n_icd + 1)] + (f";{v.icd[c % (n_icd + 1) - 1]}" if c % (n_icd + 1) else "")
+               for c in uniq.tolist()]
+    return _categorical(combo, dx_text)
+
+
+def _institutions(product: Product, p: SyntheticParams, v: _Vocab, enc: _Encounters, r_enc: np.random.Generator,
+                  r_lists: np.random.Generator) -> pd.Categorical:
+    """Where each encounter happened: a city hospital by kind, a designated pharmacy, or an
+    institution of the product's list."""
+    kind, n_enc = enc.kind, enc.n
+    places = [product.city_zh + h for h in _HOSPITALS]
+    pharmacies = [f"{product.city_zh}特药定点药房{i}" for i in range(1, _PHARMACIES + 1)]
+    inst_cdf = np.concatenate([_cdf(_HOSPITAL_WEIGHTS[k]) + k for k in range(3)])
+    inst = _pick(r_enc, inst_cdf, np.minimum(kind, 2), len(_HOSPITALS))
+    inst = np.where(kind == _PHARMACY, len(places) + r_enc.integers(0, _PHARMACIES, n_enc), inst)
+    if v.listed_institutions:
+        listed = (kind == _INPATIENT) | (kind == _SPECIAL)
+        listed &= r_lists.random(n_enc) < p.listed_share
+        chosen = len(places) + _PHARMACIES + r_lists.integers(0, len(v.listed_institutions), n_enc)
+        inst = np.where(listed, chosen, inst)
+    return _factorized(places + pharmacies + v.listed_institutions, inst)
+
+
+def _insured_table(v: _Vocab, people: _People) -> pd.DataFrame:
+    n = people.n
+    return pd.DataFrame({
+        "insured_id": _ids("P", np.arange(n), n),
+        "birth_date": people.birth.astype("datetime64[s]"),
+        "scheme": _categorical(np.where(people.employee, 0, 1), ["employee", "resident"]),
+        "enrolled_on": people.enrolled.astype("datetime64[s]"),
+        "pre_existing": _factorized([""] + v.conditions, np.where(people.pre, people.condition + 1, 0)),
+        "groups": _factorized([""] + v.groups, np.where(people.in_group, people.group + 1, 0)),
+        "history": _factorized(people.histories, people.history),
+        "event_on": np.full(n, np.datetime64("NaT", "s")),
+    }, copy=False)
+
+
+def _tables(v: _Vocab, people: _People, claim_person: np.ndarray, other: np.ndarray, enc: _Encounters,
+            places: pd.Categorical, diagnoses: pd.Categorical, money: dict[str, np.ndarray], lines: _Lines,
+            line_money: dict[str, np.ndarray]) -> Population:
+    n_claims = len(claim_person)
+    claim_ids = _ids("C", np.arange(n_claims), n_claims)
+    claim_cats = pd.CategoricalDtype(pd.Index(claim_ids))
+    enc_cats = pd.CategoricalDtype(pd.Index([f"E{i}" for i in range(1, int(enc.per_claim.max(initial=0)) + 1)],
+                                            dtype="str"))
+    claims = pd.DataFrame({"claim_id": claim_ids, "insured_id": _ids("P", claim_person, people.n),
+                           "other_insurance_paid": other}, copy=False)
+    encounters = pd.DataFrame({
+        "claim_id": pd.Categorical.from_codes(enc.claim, dtype=claim_cats),
+        "encounter_id": pd.Categorical.from_codes(enc.no - 1, dtype=enc_cats),
+        "kind": _categorical(enc.kind, list(KINDS)),
+        "admitted_on": enc.admitted.astype("datetime64[s]"),
+        "discharged_on": enc.discharged.astype("datetime64[s]"),
+        "service_date": enc.service.astype("datetime64[s]"),
+        "institution": places,
+        "diagnoses": diagnoses,
+        "settled_through_basic": enc.settled,
+        **money,
+    }, copy=False)
+    fee_lines = pd.DataFrame({
+        "claim_id": pd.Categorical.from_codes(enc.claim[lines.enc], dtype=claim_cats),
+        "encounter_id": pd.Categorical.from_codes((enc.no - 1)[lines.enc], dtype=enc_cats),
+        "line_no": lines.no,
+        "med_list_codg": _factorized(v.codes, lines.entry),
+        "name": _factorized(v.names, lines.entry),
+        "chrgitm_lv": _categorical(lines.level.astype(np.int64), list(_LEVELS)),
+        "med_chrgitm_type": _categorical(lines.type, list(_FEE_TYPES)),
+        **line_money,
+    }, copy=False)
+    return Population(insured=_insured_table(v, people), claims=claims, encounters=encounters, fee_lines=fee_lines)
+
+
 def population(product: Product, params: SyntheticParams = SyntheticParams(), *, seed: int,
                progress: bool | None = None) -> Population:
     """A synthetic city-year under ``product``: ``params.insured`` people, some with claims,
@@ -667,298 +1096,37 @@ def population(product: Product, params: SyntheticParams = SyntheticParams(), *,
     """
     shown = bar(progress, large=params.insured >= PROGRESS_MIN_INSURED, total=len(_STAGES), unit="stage",
                 desc="generating")
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
-    r_people, r_claims, r_enc, r_amount, r_lines, r_lists = streams
-    p = params
-    v = _Vocab(product, p)
+    stages = iter(_STAGES)
+
+    def stage() -> None:
+        name = next(stages)
+        if name != _STAGES[0]:
+            shown.update(1)
+        shown.set_description_str(f"generating: {name}")
+
+    r = _Streams.of(seed)
+    p, v = params, _Vocab(product, params)
     start, end = _day_array(product.period.start), _day_array(product.period.end)
-    days = int((end - start).astype(np.int64)) + 1
-
-    shown.set_description_str("generating: people")
-    # -- people -------------------------------------------------------------------------
-    n = p.insured
-    age = np.clip(np.rint(r_people.normal(p.age_mean, p.age_sd, n)), 1, 95).astype(np.int64)
-    birth = start - (np.rint(age * 365.25).astype(np.int64) + r_people.integers(0, 365, n))
-    employee = (age >= 18) & (r_people.random(n) < p.employee_share)
-    pre = r_people.random(n) < p.pre_existing_share
-    condition = r_people.integers(0, len(v.conditions), n)
-    in_group = r_people.random(n) < p.group_share
-    group = r_people.integers(0, len(v.groups), n)
-
-    if product.first_year is not None:
-        max_prior = min(p.max_prior_years, max(product.policy_year - product.first_year, 0))
-    else:
-        max_prior = p.max_prior_years
-    prior = np.zeros(n, dtype=np.int64)
-    if max_prior and p.prior_year_share > 0:
-        if p.prior_year_share >= 1:
-            prior[:] = max_prior
-        else:  # years in a row before this one, each kept with prior_year_share
-            prior = np.minimum(r_people.geometric(1 - p.prior_year_share, n) - 1, max_prior)
-    paid_before = (prior > 0) & (r_people.random(n) < p.prior_paid_share)
-    histories = []
-    for k in range(max_prior + 1):
-        for paid in (False, True):
-            years = [{"year": product.policy_year - j, "enrolled": True,
-                      "paid": _NOMINAL_PAID if (paid and j == 1) else "0.00"} for j in range(k, 0, -1)]
-            histories.append(json.dumps(years))
-    history = prior * 2 + paid_before
-
-    window = product.enrollment.window
-    lo, hi = start - 60, start - 1
-    if window is not None:
-        w_lo, w_hi = _day_array(window.start), min(_day_array(window.end), start - 1)
-        if w_lo <= w_hi:
-            lo, hi = w_lo, w_hi
-    span = int((hi - lo).astype(np.int64)) + 1
-    enrolled = np.maximum(lo + r_people.integers(0, span, n), birth)
-
-    shown.update(1)
-    shown.set_description_str("generating: claimants and claims")
-    # -- claimants and claims -------------------------------------------------------------
-    weight = p.age_claim_factor ** ((age - p.age_mean) / 10.0) * np.where(pre, p.pre_existing_claim_factor, 1.0)
-    chance = np.minimum(1.0, p.claim_share * weight / weight.mean()) if n else weight
-    claimant = r_claims.random(n) < chance
-    people = np.flatnonzero(claimant)
-    per_person = r_claims.geometric(1.0 / p.claims_per_claimant, len(people))
-    claim_person = np.repeat(people, per_person)
-    n_claims = len(claim_person)
-
-    shown.update(1)
-    shown.set_description_str("generating: encounters")
-    # -- encounters ---------------------------------------------------------------------
-    per_claim = 1 + r_enc.poisson(p.encounters_per_claim - 1, n_claims)
-    enc_claim = np.repeat(np.arange(n_claims, dtype=np.int64), per_claim)
-    n_enc = len(enc_claim)
-    enc_starts = _starts(per_claim)
-    enc_no = np.arange(n_enc, dtype=np.int64) - enc_starts[enc_claim] + 1
-    enc_person = claim_person[enc_claim]
-    kind_cdf = _cdf(np.array(p.kind_mix.values(), dtype=float))
-    kind = np.searchsorted(kind_cdf, r_enc.random(n_enc), side="right").astype(np.int64)
-    hospital = kind != _PHARMACY
-    severity = r_enc.standard_normal(n_enc)  # shared by an encounter's amounts, length and lines
-    rho = p.amount_correlation
-    lift = np.exp(0.5 * severity - 0.125)  # mean 1: costlier encounters last longer, have more lines
-
-    stay = np.where(kind == _INPATIENT, r_enc.poisson(p.stay_days_mean * lift), 0)
-    stay = np.minimum(stay, days - 1)
-    begin = start + (r_enc.random(n_enc) * (days - stay)).astype(np.int64)
-    nat = np.datetime64("NaT", "D")
-    inpatient = kind == _INPATIENT
-    admitted = np.where(inpatient, begin, nat)
-    discharged = np.where(inpatient, begin + stay, nat)
-    service = np.where(inpatient, nat, begin)
-    settled = ~(hospital & (r_enc.random(n_enc) < p.not_settled_share))
-
-    shown.update(1)
-    shown.set_description_str("generating: amounts per encounter (fen)")
-    # -- amounts per encounter (fen) --------------------------------------------------------
-    copay = _lognormal(r_amount, p.copay.values(), kind, severity, rho)
-    presp = _lognormal(r_amount, p.preselfpay.values(), kind, severity, rho)
-    fulamt = _lognormal(r_amount, (*p.fulamt.values()[:3], p.special_drug), kind, severity, rho)
-    over = _lognormal(r_amount, (p.overlmt,) * 3 + (None,), kind, severity, rho)
-    over[~(hospital & (r_amount.random(n_enc) < p.overlmt_share))] = 0
-    scheme_share = np.where(employee[enc_person], p.public_share_employee, p.public_share_resident)
-    share = np.clip(scheme_share + p.public_share_spread * (2 * r_amount.random(n_enc) - 1), 0.0, 0.95)
-
-    shown.update(1)
-    shown.set_description_str("generating: fee lines")
-    # -- fee lines ------------------------------------------------------------------------
-    means = np.array(p.lines_per_encounter.values(), dtype=float)
-    per_enc = 1 + r_lines.poisson((means[kind] - 1) * lift)
-    del lift
-    line_enc = np.repeat(np.arange(n_enc, dtype=np.int64), per_enc)
-    n_lines = len(line_enc)
-    line_starts = _starts(per_enc)
-    line_no = (np.arange(n_lines, dtype=np.int64) - line_starts[line_enc] + 1).astype(np.int32)
-    line_kind = kind[line_enc]
-    entry = _pick(r_lines, v.line_cdf(), line_kind, v.n_base).astype(np.int32)
-    del line_kind
-    levels = np.array(v.levels[: v.n_base], dtype=np.int8)
-    level = levels[entry]
-    raw = np.exp(p.line_sigma * r_lines.standard_normal(n_lines)) * 256
-    weight_l = np.clip(np.rint(raw), 1, 65_535).astype(np.int64)
-    del raw
-
-    # named lists: some encounters' drugs / items / institutions are on the product's lists
-    type_codes = list(_FEE_TYPES)
-    types = np.array([type_codes.index(t) for t in v.types[: v.n_base]], dtype=np.int8)
-    line_type = types[entry]
-    dx_override = np.full(n_enc, -1, dtype=np.int64)
-    if v.listed_drugs:
-        takes_drugs = (kind == _PHARMACY) | (kind == _INPATIENT) | (kind == _SPECIAL)
-        listed = takes_drugs & (r_lists.random(n_enc) < p.listed_share)
-        which = r_lists.integers(0, len(v.listed_drugs), n_enc)
-        on_line = listed[line_enc] & (level == 2) & (line_type == type_codes.index("09"))
-        entry[on_line] = np.array(v.listed_drugs)[which[line_enc[on_line]]]
-        # the encounter is diagnosed with one of the drug's indications (when it has any)
-        has_line = np.zeros(n_enc, dtype=bool)
-        has_line[line_enc[on_line]] = True
-        lens = np.array([len(d) for d in v.listed_drug_dx])
-        flat = np.array([c for d in v.listed_drug_dx for c in d], dtype=np.int64)
-        offs = _starts(lens)
-        pick = has_line & (lens[which] > 0) & (r_lists.random(n_enc) < p.on_indication_share)
-        k = (r_lists.random(n_enc) * np.maximum(lens[which], 1)).astype(np.int64)
-        dx_override[pick] = flat[(offs[which] + k)[pick]]
-    if v.listed_items:
-        listed = hospital & (r_lists.random(n_enc) < p.listed_share)
-        which = r_lists.integers(0, len(v.listed_items), n_enc)
-        # on the encounter's first non-drug line, a wholly self-paid (丙类) one where there is one
-        nondrug = listed[line_enc] & ~np.isin(line_type, [type_codes.index(t) for t in _DRUG_TYPES])
-        first = _first_of_group(np.flatnonzero(nondrug & (level == 2)), line_enc)
-        done = np.zeros(n_enc, dtype=bool)
-        done[line_enc[first]] = True
-        first = np.concatenate([first, _first_of_group(np.flatnonzero(nondrug & ~done[line_enc]), line_enc)])
-        entry[first] = np.array(v.listed_items)[which[line_enc[first]]]
-        del nondrug
-
-    # every bucket needs a line of its class to sit on
-    in_list = level < 2
-    has_in_list = np.zeros(n_enc, dtype=bool)
-    has_in_list[line_enc[in_list]] = True
-    has_b = np.zeros(n_enc, dtype=bool)
-    has_b[line_enc[level == 1]] = True
-    has_c = np.zeros(n_enc, dtype=bool)
-    has_c[line_enc[level == 2]] = True
-    copay[~has_in_list] = 0
-    over[~has_in_list] = 0
-    presp[~has_b] = 0
-    fulamt[~has_c] = 0
-    public = np.rint(copay * (share / (1 - share))).astype(np.int64)
-    inscp = copay + public
-    public[~settled] = 0
-
-    line_inscp = _allocate(inscp, np.where(in_list, weight_l, 0), line_enc, line_starts)
-    line_pre = _allocate(presp, np.where(level == 1, weight_l, 0), line_enc, line_starts)
-    line_ful = _allocate(fulamt, np.where(level == 2, weight_l, 0), line_enc, line_starts)
-    del weight_l
-    line_over = np.zeros(n_lines, dtype=np.int64)
-    first_in = _first_of_group(np.flatnonzero(in_list), line_enc)
-    line_over[first_in] = over[line_enc[first_in]]
-    del in_list, first_in
-    line_total = line_inscp + line_pre + line_ful + line_over
-    del line_inscp
-
-    # public payers: 大病/大额 on a large stay, 医疗救助 for special groups, the pool the rest
-    critical = np.where(inpatient & (inscp > _CRITICAL_ILLNESS_FROM),
-                        np.floor(public * _CRITICAL_ILLNESS_PART).astype(np.int64), 0)
-    assistance = np.where(in_group[enc_person], np.floor(public * _ASSISTANCE_PART).astype(np.int64), 0)
-    pool = public - critical - assistance
-    emp = employee[enc_person]
-    money = {
-        "medfee_sumamt": inscp + presp + fulamt + over,
-        "fulamt_ownpay_amt": fulamt,
-        "overlmt_selfpay": over,
-        "preselfpay_amt": presp,
-        "inscp_scp_amt": inscp,
-        "hifp_pay": pool,
-        "hifmi_pay": np.where(emp, 0, critical),
-        "hifob_pay": np.where(emp, critical, 0),
-        "cvlserv_pay": np.zeros(n_enc, dtype=np.int64),
-        "maf_pay": assistance,
-        "hifes_pay": np.zeros(n_enc, dtype=np.int64),
-        "oth_pay": np.zeros(n_enc, dtype=np.int64),
-    }
-    assert set(money) == set(ENCOUNTER_MONEY) and set(Settlement.PUBLIC_PAYERS) <= set(money)
-
-    shown.update(1)
-    shown.set_description_str("generating: other insurance per claim")
-    # -- other insurance per claim ------------------------------------------------------------
-    owed_enc = money["medfee_sumamt"] - public
-    owed = np.add.reduceat(owed_enc, enc_starts) if n_claims else np.zeros(0, dtype=np.int64)
-    lo_f, hi_f = p.other_insurance_fraction
-    frac = lo_f + (hi_f - lo_f) * r_claims.random(n_claims)
-    other = np.where(r_claims.random(n_claims) < p.other_insurance_share,
-                     np.floor(owed * frac).astype(np.int64), 0)
-
-    shown.update(1)
-    shown.set_description_str("generating: diagnoses")
-    # -- diagnoses ----------------------------------------------------------------------------
-    n_icd = len(v.icd)
-    main = _pick(r_enc, v.diagnosis_cdf(), kind, n_icd)
-    cond = condition[enc_person]
-    related = pre[enc_person] & (r_enc.random(n_enc) < p.related_diagnosis_share)
-    lens = np.array([len(d) for d in v.condition_dx])
-    flat = np.array([c for d in v.condition_dx for c in d], dtype=np.int64)
-    k = (r_enc.random(n_enc) * lens[cond]).astype(np.int64)
-    main = np.where(related, flat[_starts(lens)[cond] + k], main)
-    main = np.where(dx_override >= 0, dx_override, main)
-    comorbid = np.array([v.icd.index(c) for c in _COMORBIDITIES])
-    second = np.where(r_enc.random(n_enc) < _COMORBIDITY_SHARE,
-                      comorbid[r_enc.integers(0, len(comorbid), n_enc)], -1)
-    second = np.where(second == main, -1, second)
-    combo, uniq = pd.factorize(main * (n_icd + 1) + (second + 1), sort=True)
-    dx_text = [v.icd[c // (n_icd + 1)] + (f";{v.icd[c % (n_icd + 1) - 1]}" if c % (n_icd + 1) else "")
-               for c in uniq.tolist()]
-    diagnoses = _categorical(combo, dx_text)
-
-    shown.update(1)
-    shown.set_description_str("generating: institutions")
-    # -- institutions -------------------------------------------------------------------------
-    places = [product.city_zh + h for h in _HOSPITALS]
-    pharmacies = [f"{product.city_zh}特药定点药房{i}" for i in range(1, _PHARMACIES + 1)]
-    inst_cdf = np.concatenate([_cdf(_HOSPITAL_WEIGHTS[k]) + k for k in range(3)])
-    hosp_kind = np.minimum(kind, 2)
-    inst = _pick(r_enc, inst_cdf, hosp_kind, len(_HOSPITALS))
-    inst = np.where(kind == _PHARMACY, len(places) + r_enc.integers(0, _PHARMACIES, n_enc), inst)
-    inst_names = places + pharmacies + v.listed_institutions
-    if v.listed_institutions:
-        listed = (kind == _INPATIENT) | (kind == _SPECIAL)
-        listed &= r_lists.random(n_enc) < p.listed_share
-        chosen = len(places) + _PHARMACIES + r_lists.integers(0, len(v.listed_institutions), n_enc)
-        inst = np.where(listed, chosen, inst)
-
-    shown.update(1)
-    shown.set_description_str("generating: tables")
-    # -- tables -------------------------------------------------------------------------------
-    insured_ids = _ids("P", np.arange(n), n)
-    claim_ids = _ids("C", np.arange(n_claims), n_claims)
-    claim_cats = pd.CategoricalDtype(pd.Index(claim_ids))
-    enc_cats = pd.CategoricalDtype(pd.Index([f"E{i}" for i in range(1, int(per_claim.max(initial=0)) + 1)],
-                                            dtype="str"))
-    pre_names = [""] + v.conditions
-    group_names = [""] + v.groups
-
-    insured = pd.DataFrame({
-        "insured_id": insured_ids,
-        "birth_date": birth.astype("datetime64[s]"),
-        "scheme": _categorical(np.where(employee, 0, 1), ["employee", "resident"]),
-        "enrolled_on": enrolled.astype("datetime64[s]"),
-        "pre_existing": _factorized(pre_names, np.where(pre, condition + 1, 0)),
-        "groups": _factorized(group_names, np.where(in_group, group + 1, 0)),
-        "history": _factorized(histories, history),
-        "event_on": np.full(n, np.datetime64("NaT", "s")),
-    }, copy=False)
-    claims = pd.DataFrame({
-        "claim_id": claim_ids,
-        "insured_id": _ids("P", claim_person, n),
-        "other_insurance_paid": other,
-    }, copy=False)
-    encounters = pd.DataFrame({
-        "claim_id": pd.Categorical.from_codes(enc_claim, dtype=claim_cats),
-        "encounter_id": pd.Categorical.from_codes(enc_no - 1, dtype=enc_cats),
-        "kind": _categorical(kind, list(KINDS)),
-        "admitted_on": admitted.astype("datetime64[s]"),
-        "discharged_on": discharged.astype("datetime64[s]"),
-        "service_date": service.astype("datetime64[s]"),
-        "institution": _factorized(inst_names, inst),
-        "diagnoses": diagnoses,
-        "settled_through_basic": settled,
-        **money,
-    }, copy=False)
-    line_money = {"det_item_fee_sumamt": line_total, "fulamt_ownpay_amt": line_ful,
-                  "overlmt_amt": line_over, "preselfpay_amt": line_pre}
-    assert tuple(line_money) == LINE_MONEY
-    fee_lines = pd.DataFrame({
-        "claim_id": pd.Categorical.from_codes(enc_claim[line_enc], dtype=claim_cats),
-        "encounter_id": pd.Categorical.from_codes((enc_no - 1)[line_enc], dtype=enc_cats),
-        "line_no": line_no,
-        "med_list_codg": _factorized(v.codes, entry),
-        "name": _factorized(v.names, entry),
-        "chrgitm_lv": _categorical(level.astype(np.int64), list(_LEVELS)),
-        "med_chrgitm_type": _categorical(line_type, type_codes),
-        **line_money,
-    }, copy=False)
+    stage()
+    people = _people(product, p, v, r.people, start)
+    stage()
+    claim_person = _claimants(p, people, r.claims)
+    stage()
+    enc = _encounters(p, claim_person, r.enc, start, int((end - start).astype(np.int64)) + 1)
+    stage()
+    amounts = _amounts(p, people, enc, r.amount)
+    stage()
+    lines = _fee_lines(p, v, enc, r.lines)
+    dx_override = _on_lists(p, v, enc, lines, r.lists)
+    money, public, line_money = _money(people, enc, amounts, lines)
+    stage()
+    other = _other_insurance(p, enc, money["medfee_sumamt"] - public, len(claim_person), r.claims)
+    stage()
+    diagnoses = _diagnoses(p, v, people, enc, dx_override, r.enc)
+    stage()
+    places = _institutions(product, p, v, enc, r.enc, r.lists)
+    stage()
+    out = _tables(v, people, claim_person, other, enc, places, diagnoses, money, lines, line_money)
     shown.update(1)
     shown.close()
-    return Population(insured=insured, claims=claims, encounters=encounters, fee_lines=fee_lines)
+    return out
