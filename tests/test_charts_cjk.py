@@ -27,16 +27,16 @@ def _drawn(fig) -> list[str]:
     return [t.get_text() for t in fig.findobj(Text)]
 
 
-@pytest.mark.parametrize("plot", [sc.plot_payouts, sc.plot_totals])
+@pytest.mark.parametrize("plot", [charts.plot_payouts, charts.plot_totals])
 def test_chinese_names_are_drawn_with_the_systems_cjk_font(plot) -> None:
-    font = sc.cjk_font()
+    font = charts.cjk_font()
     if font is None:
         pytest.skip("no CJK font on this system (e.g. apt-get install fonts-noto-cjk)")
     texts = _drawn(plot(RESULT))
     assert any("现行方案" in t for t in texts) and any("免赔额一万" in t for t in texts)
 
 
-@pytest.mark.parametrize("plot", [sc.plot_payouts, sc.plot_totals])
+@pytest.mark.parametrize("plot", [charts.plot_payouts, charts.plot_totals])
 def test_without_a_cjk_font_the_variants_are_named_by_position(plot, monkeypatch) -> None:
     monkeypatch.setattr(charts, "cjk_font", lambda: None)
     texts = _drawn(plot(RESULT))
@@ -47,5 +47,5 @@ def test_without_a_cjk_font_the_variants_are_named_by_position(plot, monkeypatch
 def test_latin_names_are_drawn_as_they_are(monkeypatch) -> None:
     monkeypatch.setattr(charts, "cjk_font", lambda: None)
     result = sc.run(population(PRODUCT, SyntheticParams(insured=200), seed=5), {"published": PRODUCT, "lower": LOWER})
-    texts = _drawn(sc.plot_totals(result))
+    texts = _drawn(charts.plot_totals(result))
     assert "published" in texts and "lower" in texts

@@ -33,10 +33,9 @@ from huiminbao_rules import (  # noqa: E402
 from huiminbao_rules.analytics.batch import BUCKETS  # noqa: E402
 from huiminbao_rules.analytics.population import Population  # noqa: E402
 from huiminbao_rules.rules.product import Period  # noqa: E402
+from huiminbao_rules.analytics.charts import plot_payouts, plot_totals  # noqa: E402
 from huiminbao_rules.analytics.scenarios import (  # noqa: E402
     ScenarioResult,
-    plot_payouts,
-    plot_totals,
     run,
     run_dask,
     split,

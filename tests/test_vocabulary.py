@@ -20,12 +20,10 @@ OWNER = "core/vocabulary.py"
 
 CONCEPTS = {"portions": set(PORTIONS), "buckets": set(BUCKETS), "public payers": set(PUBLIC_PAYERS)}
 
-STILL_DUPLICATED: set[tuple[str, str]] = {
-    # Copies in modules being reworked elsewhere; delete an entry in the change that removes
-    # the copy (the test fails while a listed copy is gone).
-    ("analytics/scenarios.py", "fen conversion"),
-}
-"""(file under src/huiminbao_rules, what it writes out again) still to be replaced by an import."""
+STILL_DUPLICATED: set[tuple[str, str]] = set()
+"""(file under src/huiminbao_rules, what it writes out again) still to be replaced by an import:
+empty, every concept has one owner. An entry is allowed only while a copy is being removed
+(the test fails once a listed copy is gone)."""
 
 
 def _strings(node: ast.AST) -> set[str] | None:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from huiminbao_rules.analytics.scenarios import ScenarioResult
+    from huiminbao_rules.analytics.outcome import ScenarioResult
 
 __all__ = ["CJK_FAMILIES", "cjk_font", "plot_payouts", "plot_totals"]
 

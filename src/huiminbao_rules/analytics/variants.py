@@ -22,7 +22,7 @@ from huiminbao_rules.analytics.batch import BUCKETS, PROGRESS_MIN_CLAIMS, adjudi
 from huiminbao_rules.analytics.population import Population
 from huiminbao_rules.analytics.progress import bar
 from huiminbao_rules.core.errors import InputError, Problem
-from huiminbao_rules.core.money import parse_amount
+from huiminbao_rules.core.money import from_fen, parse_amount, to_fen
 from huiminbao_rules.rules.product import Product
 
 __all__ = [
@@ -54,10 +54,10 @@ _MONEY_PREFIXES = ("eligible_", "payable_", "payable:", "payout_p")
 # ---- exact yuan for people to read ------------------------------------------------------
 
 
-def _fen_to_yuan(value: Any) -> Any:
+def _missing_or_yuan(value: Any) -> Any:
     if value is None or value is pd.NA or (isinstance(value, (float, np.floating)) and np.isnan(value)):
         return pd.NA
-    return Decimal(int(value)).scaleb(-2)
+    return from_fen(int(value))
 
 
 def _is_money(column: Any) -> bool:
@@ -80,19 +80,11 @@ def yuan(value: Any) -> Any:
         out = value.copy()
         for col in out.columns:
             if _is_money(col):
-                out[col] = out[col].map(_fen_to_yuan).astype(object)
+                out[col] = out[col].map(_missing_or_yuan).astype(object)
         return out
     if isinstance(value, pd.Series):
-        return value.map(_fen_to_yuan).astype(object)
-    return _fen_to_yuan(value)
-
-
-def _fen(amount: Decimal) -> int:
-    """Exact fen of a two-place Decimal amount."""
-    fen = amount * 100
-    if fen != fen.to_integral_value():
-        raise ValueError(f"amount {amount} is not a whole number of fen")
-    return int(fen)
+        return value.map(_missing_or_yuan).astype(object)
+    return _missing_or_yuan(value)
 
 
 # ---- naming the variants and their premium income --------------------------------------
@@ -140,11 +132,11 @@ def premiums(named: Mapping[str, Product], given: PremiumIncome, insured: int) -
     for name, product in named.items():
         if name in given:
             try:
-                out[name] = Premium(_fen(parse_amount(given[name])), "given")
+                out[name] = Premium(to_fen(parse_amount(given[name])), "given")
             except ValueError as exc:
                 raise InputError("premium income", [Problem(name, str(exc))]) from None
         elif product.premiums:
-            out[name] = Premium(insured * _fen(product.premiums[0].amount), "insured × first premium")
+            out[name] = Premium(insured * to_fen(product.premiums[0].amount), "insured × first premium")
         else:
             out[name] = Premium(None, "none")
     return out
