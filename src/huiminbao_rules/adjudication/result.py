@@ -84,30 +84,45 @@ def check_year_to_date(ytd: YearToDate, product: Any) -> list[str]:
                         "across product versions" + ("; a product with a list supplied by the user (--list) is "
                                                      "another product, named <id>~<list>" if variant else ""))
         return problems
+    return problems + _product_hash_problems(ytd, product) + _key_problems(ytd, product) \
+        + _figure_problems(ytd, product) + _claim_problems(ytd)
+
+
+def _product_hash_problems(ytd: YearToDate, product: Any) -> list[str]:
     if ytd.product_hash is None:
-        problems.append("product_hash is missing: a record names the content hash of the product it was made under")
-    elif ytd.product_hash != product.content_hash:
-        problems.append(f"it was made under another file with the id {product.id!r} (product_hash "
-                        f"{ytd.product_hash[:12]}… is not this file's {product.content_hash[:12]}…)"
-                        + ("; with a list supplied by the user (--list), another list file makes another product"
-                           if "~" in product.id else ""))
+        return ["product_hash is missing: a record names the content hash of the product it was made under"]
+    if ytd.product_hash != product.content_hash:
+        return [f"it was made under another file with the id {product.id!r} (product_hash "
+                f"{ytd.product_hash[:12]}… is not this file's {product.content_hash[:12]}…)"
+                + ("; with a list supplied by the user (--list), another list file makes another product"
+                   if "~" in product.id else "")]
+    return []
+
+
+def _key_problems(ytd: YearToDate, product: Any) -> list[str]:
+    """Responsibilities, pools, combined caps and sub-limit keys the product does not have."""
+    problems = []
     resp = product.responsibility_by_id
-    unknown = sorted(set(ytd.responsibilities) - set(resp))
-    if unknown:
-        problems.append(f"responsibilities {', '.join(unknown)} are not in the product")
-    pools = set(resp) | set(product.pool_by_id)
-    unknown = sorted(set(ytd.deductible_pools) - pools)
-    if unknown:
-        problems.append(f"deductible_pools {', '.join(unknown)} are not in the product")
-    combined = {c.id for c in product.combined_caps}
-    unknown = sorted(set(ytd.combined_caps) - combined)
-    if unknown:
-        problems.append(f"combined_caps {', '.join(unknown)} are not in the product")
+    for what, keys, known in (("responsibilities", ytd.responsibilities, set(resp)),
+                              ("deductible_pools", ytd.deductible_pools, set(resp) | set(product.pool_by_id)),
+                              ("combined_caps", ytd.combined_caps, {c.id for c in product.combined_caps})):
+        unknown = sorted(set(keys) - known)
+        if unknown:
+            problems.append(f"{what} {', '.join(unknown)} are not in the product")
     subs = {f"{r.id}.{s.id}" for r in product.responsibilities for s in r.sub_limits}
     for key in (*ytd.sub_limits, *ytd.sub_limit_counts):
         if key.split("@")[0].split("#")[0] not in subs:
             problems.append(f"sub-limit key {key!r} names no sub-limit of the product")
             break
+    return problems
+
+
+def _figure_problems(ytd: YearToDate, product: Any) -> list[str]:
+    """Figures that cannot have come from adjudication: a deductible above what was eligible,
+    totals that are not the sum of their parts, pools that are not what their
+    responsibilities took, more paid than the total cap."""
+    problems = []
+    resp = product.responsibility_by_id
     for rid, r in ytd.responsibilities.items():
         if r.deductible > r.eligible:
             problems.append(f"responsibilities.{rid}: deductible {r.deductible} is more than eligible {r.eligible}")
@@ -120,13 +135,19 @@ def check_year_to_date(ytd: YearToDate, product: Any) -> list[str]:
         if rid in resp:
             pool = resp[rid].deductible_pool or rid
             used[pool] = used.get(pool, ZERO) + r.deductible
-    for pool in pools:
+    for pool in set(resp) | set(product.pool_by_id):
         if ytd.deductible_pools.get(pool, ZERO) != used.get(pool, ZERO):
             problems.append(f"deductible_pools.{pool} {ytd.deductible_pools.get(pool, ZERO)} is not the deductible "
                             f"its responsibilities took ({used.get(pool, ZERO)})")
             break
     if product.total_cap is not None and ytd.total_paid > product.total_cap.amount:
         problems.append(f"total_paid {ytd.total_paid} is more than the product's total cap {product.total_cap.amount}")
+    return problems
+
+
+def _claim_problems(ytd: YearToDate) -> list[str]:
+    """The claims counted and the encounters remembered must name each other."""
+    problems = []
     counted = set(ytd.claims)
     stray = sorted({c for c in ytd.encounters.values() if c not in counted})
     if stray:

@@ -7,6 +7,7 @@ The JSON shape is documented in ``docs/result-json.md``; ``SCHEMA`` names its ve
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -16,7 +17,7 @@ from huiminbao_rules.rules.product import Product
 from huiminbao_rules.core.money import FEN, format_percent, format_yuan
 from huiminbao_rules.core.reasons import label
 from huiminbao_rules.core.vocabulary import BUCKET_LABELS, PORTION_LABELS, ROUNDING_LABELS
-from huiminbao_rules.adjudication.result import Adjudication, BandPiece, Step
+from huiminbao_rules.adjudication.result import Adjudication, BandPiece, ResponsibilityResult, Step
 
 _FROM_OUTPUT = ("SCHEMA",)
 __all__ = [*_FROM_OUTPUT, "statement", "to_dict", "trace"]
@@ -186,6 +187,27 @@ def _cite(product: Product, step: Step | None, lang: str, grades: set[str] | Non
     return " " + _T[lang]["source"].format(clause=step.clause, source=product.source_label(step.source, lang) or "-")
 
 
+@dataclass
+class _Page:
+    """What every part of a statement writes with: the words in its language, the product
+    whose clauses it cites, and the grades of the sources cited so far (for the legend)."""
+
+    product: Product
+    lang: str
+    grades: set[str] = field(default_factory=set)
+
+    @property
+    def t(self) -> dict[str, str]:
+        return _T[self.lang]
+
+    @property
+    def zh(self) -> bool:
+        return self.lang == "zh"
+
+    def cite(self, step: Step | None) -> str:
+        return _cite(self.product, step, self.lang, self.grades)
+
+
 @exact
 def statement(adj: Adjudication, product: Product, lang: str = "zh", *, on: date | None = None) -> list[str]:
     """The claim statement as lines: per responsibility the eligible amount, deductible,
@@ -196,10 +218,26 @@ def statement(adj: Adjudication, product: Product, lang: str = "zh", *, on: date
     a stay's being its discharge date)."""
     if lang not in _T:
         raise ValueError(f"lang is 'zh' or 'en', not {lang!r}")
-    t = _T[lang]
-    zh = lang == "zh"
-    grades: set[str] = set()
-    out = [f"{t['title']}  {product.name if zh else product.name_en or product.name} ({product.id})"]
+    page = _Page(product, lang)
+    out = _heading(adj, page, on)
+    paid_parts = []
+    for n, r in enumerate((r for r in adj.responsibilities if r.eligible), start=1):
+        out += _responsibility_lines(adj, r, n, page)
+        paid_parts.append(_y(r.payable))
+    out.append("")
+    out += _totals(adj, page, paid_parts)
+    out += _excluded_lines(adj, page)
+    out += _pending_lines(adj, page)
+    out += _notes(adj, page)
+    if page.grades:
+        out.append("")
+        out.append(page.t["grades"].format(legend=grade_legend(page.grades, lang)))
+    return out
+
+
+def _heading(adj: Adjudication, page: _Page, on: date | None) -> list[str]:
+    t, product = page.t, page.product
+    out = [f"{t['title']}  {product.name if page.zh else product.name_en or product.name} ({product.id})"]
     out.append(t["claim"].format(claim=adj.claim_id, insured=adj.insured_id, year=adj.policy_year,
                                  start=product.period.start, end=product.period.end))
     out.append(t["dated"].format(on=on, service_on=adj.service_on) if on is not None
@@ -207,51 +245,51 @@ def statement(adj: Adjudication, product: Product, lang: str = "zh", *, on: date
     out.append(t["money"].format(total=_y(adj.medical_total), public=_y(adj.public_paid), owed=_y(adj.owed)))
     if adj.other_insurance_paid:
         out.append(t["other"].format(other=_y(adj.other_insurance_paid)))
-    paid_parts = []
-    n = 0
-    for r in adj.responsibilities:
-        if not r.eligible:
-            continue
-        n += 1
-        bucket = _BUCKETS[r.bucket][0 if zh else 1]
-        out.append("")
-        out.append(f"{n}. {r.name_zh if zh else r.name_en} [{bucket}]")
-        after = adj.year_to_date.responsibility(r.id)
-        out.append("   " + t["eligible"].format(eligible=_y(r.eligible), before=_y(r.eligible_before),
-                                                after=_y(after.eligible)))
-        out.append("   " + t["deductible"].format(annual=_y(r.deductible_amount), before=_y(r.deductible_before),
-                                                  taken=_y(r.deductible))
-                   + _cite(product, _step_for(adj, "deductible", r.id), lang, grades))
-        ratio_steps = [s for s in adj.steps if s.kind == "ratio" and s.subject == r.id]
-        for b in r.bands:
-            out.append("   " + t["band"].format(end=_y(b.end), start=_y(b.start), rate=_pct(b.rate), raw=_exact(b.raw)))
-        if r.bands:
-            for s in ratio_steps:
-                out.append("   " + _cite(product, s, lang, grades).strip())
-        else:
-            out.append("   " + t["nothing_left"])
-        if len(r.bands) > 1:
-            out.append("   " + t["raw"].format(raw=_exact(r.raw)))
-        if r.rounded != r.raw:
-            step = t["fen"] if product.rounding.step == Decimal("0.01") else t["yuan"]
-            mode = _MODE_NAMES[product.rounding.mode][0 if zh else 1]
-            out.append("   " + t["rounding"].format(mode=mode, step=step, raw=_exact(r.raw), rounded=_y(r.rounded))
-                       + _cite(product, _step_for(adj, "rounding", r.id), lang, grades))
-        for clause, amount in r.cuts:
-            step = next((s for s in adj.steps if s.kind == "cap" and s.subject == r.id and s.clause == clause), None)
-            out.append("   " + t["cut"].format(what=_cut_name(product, clause, lang), amount=_y(amount))
-                       + _cite(product, step, lang, grades))
-        out.append("   " + t["payable"].format(payable=_y(r.payable)))
-        terms = product.responsibility_by_id.get(r.id)
-        if terms is not None and terms.cap is not None:
-            out.append("   " + t["cap_left"].format(cap=_y(terms.cap.amount), paid=_y(after.paid),
-                                                    left=_y(max(terms.cap.amount - after.paid, Decimal("0.00")))))
-        paid_parts.append(_y(r.payable))
-    out.append("")
+    return out
+
+
+def _responsibility_lines(adj: Adjudication, r: ResponsibilityResult, n: int, page: _Page) -> list[str]:
+    """One responsibility's part of the statement: eligible, deductible, the bands and their
+    clauses, rounding, cuts, payable and what is left of its cap."""
+    t, product, zh = page.t, page.product, page.zh
+    after = adj.year_to_date.responsibility(r.id)
+    out = ["", f"{n}. {r.name_zh if zh else r.name_en} [{_BUCKETS[r.bucket][0 if zh else 1]}]"]
+    out.append("   " + t["eligible"].format(eligible=_y(r.eligible), before=_y(r.eligible_before),
+                                            after=_y(after.eligible)))
+    out.append("   " + t["deductible"].format(annual=_y(r.deductible_amount), before=_y(r.deductible_before),
+                                              taken=_y(r.deductible)) + page.cite(_step_for(adj, "deductible", r.id)))
+    for b in r.bands:
+        out.append("   " + t["band"].format(end=_y(b.end), start=_y(b.start), rate=_pct(b.rate), raw=_exact(b.raw)))
+    if r.bands:
+        out += ["   " + page.cite(s).strip() for s in adj.steps if s.kind == "ratio" and s.subject == r.id]
+    else:
+        out.append("   " + t["nothing_left"])
+    if len(r.bands) > 1:
+        out.append("   " + t["raw"].format(raw=_exact(r.raw)))
+    if r.rounded != r.raw:
+        step = t["fen"] if product.rounding.step == Decimal("0.01") else t["yuan"]
+        mode = _MODE_NAMES[product.rounding.mode][0 if zh else 1]
+        out.append("   " + t["rounding"].format(mode=mode, step=step, raw=_exact(r.raw), rounded=_y(r.rounded))
+                   + page.cite(_step_for(adj, "rounding", r.id)))
+    for clause, amount in r.cuts:
+        step = next((s for s in adj.steps if s.kind == "cap" and s.subject == r.id and s.clause == clause), None)
+        out.append("   " + t["cut"].format(what=_cut_name(product, clause, page.lang), amount=_y(amount))
+                   + page.cite(step))
+    out.append("   " + t["payable"].format(payable=_y(r.payable)))
+    terms = product.responsibility_by_id.get(r.id)
+    if terms is not None and terms.cap is not None:
+        out.append("   " + t["cap_left"].format(cap=_y(terms.cap.amount), paid=_y(after.paid),
+                                                left=_y(max(terms.cap.amount - after.paid, Decimal("0.00")))))
+    return out
+
+
+def _totals(adj: Adjudication, page: _Page, paid_parts: list[str]) -> list[str]:
+    """The indemnity cut, the total and its parts, what is left of the total cap, what is held."""
+    t, product, out = page.t, page.product, []
     if adj.indemnity_cut:
         out.append(t["indemnity"].format(owed=_y(adj.owed), other=_y(adj.other_insurance_paid),
                                          limit=_y(adj.indemnity_limit), cut=_y(adj.indemnity_cut))
-                   + _cite(product, _step_for(adj, "indemnity", adj.claim_id), lang, grades))
+                   + page.cite(_step_for(adj, "indemnity", adj.claim_id)))
     total = t["total"].format(payable=_y(adj.payable))
     if len(paid_parts) > 1:
         total += t["sum"].format(parts=" + ".join(paid_parts))
@@ -261,42 +299,55 @@ def statement(adj: Adjudication, product: Product, lang: str = "zh", *, on: date
         out.append(t["total_cap_left"].format(cap=_y(cap), paid=_y(paid), left=_y(max(cap - paid, Decimal("0.00")))))
     if adj.pending_amount:
         out.append(t["pending_total"].format(amount=_y(adj.pending_amount)))
+    return out
+
+
+def _excluded_lines(adj: Adjudication, page: _Page) -> list[str]:
+    """What was not paid and why (what the public payers paid first), portion by portion."""
+    t = page.t
     public = sum((line.public_paid for line in adj.lines), Decimal("0.00"))
-    pended = [(line, p, e) for line in adj.lines for p in line.portions for e in p.exclusions
-              if e.reason == "pending_review"]
     excluded = [(line, p, e) for line in adj.lines for p in line.portions for e in p.exclusions
                 if e.reason != "pending_review"]
-    if excluded or public:
-        out.append("")
-        out.append(t["excluded"])
-        if public:
-            out.append("  " + t["public_line"].format(amount=_y(public)))
-        for line, p, e in excluded:
-            part = _PORTIONS[p.part][0 if zh else 1]
-            out.append(t["excl_line"].format(where=f"{line.encounter_id}#{line.number}",
-                                             name=f"{line.name} ({part})".strip(), amount=_y(e.amount),
-                                             reason=label(e.reason, lang)))
-    if pended:
-        out.append("")
-        out.append(t["pending"])
-        for line, p, e in pended:
-            part = _PORTIONS[p.part][0 if zh else 1]
-            lid = e.clause[6:] if e.clause.startswith("lists.") else e.clause
-            named = product.lists.get(lid)
-            why = label(e.reason, lang) + (f" (「{named.name_zh}」)" if zh and named else
-                                           f" ({named.name_en or named.name_zh})" if named else "")
-            out.append(t["pending_line"].format(where=f"{line.encounter_id}#{line.number}",
-                                                name=f"{line.name} ({part})".strip(), amount=_y(e.amount), why=why))
-    if adj.caveats or adj.unknown_lists != "pend":
-        out.append("")
-        out.append(t["notes"])
-        if adj.unknown_lists != "pend":
-            out.append(t["mode"].format(mode=adj.unknown_lists))
-        for c in adj.caveats:
-            out.append(f"  [{c.code}] {c.message_zh if zh else c.message}")
-    if grades:
-        out.append("")
-        out.append(t["grades"].format(legend=grade_legend(grades, lang)))
+    if not (excluded or public):
+        return []
+    out = ["", t["excluded"]]
+    if public:
+        out.append("  " + t["public_line"].format(amount=_y(public)))
+    for line, p, e in excluded:
+        part = _PORTIONS[p.part][0 if page.zh else 1]
+        out.append(t["excl_line"].format(where=f"{line.encounter_id}#{line.number}",
+                                         name=f"{line.name} ({part})".strip(), amount=_y(e.amount),
+                                         reason=label(e.reason, page.lang)))
+    return out
+
+
+def _pending_lines(adj: Adjudication, page: _Page) -> list[str]:
+    """What is held for review, with the list whose membership is not known."""
+    t, zh, product = page.t, page.zh, page.product
+    pended = [(line, p, e) for line in adj.lines for p in line.portions for e in p.exclusions
+              if e.reason == "pending_review"]
+    if not pended:
+        return []
+    out = ["", t["pending"]]
+    for line, p, e in pended:
+        part = _PORTIONS[p.part][0 if zh else 1]
+        lid = e.clause[6:] if e.clause.startswith("lists.") else e.clause
+        named = product.lists.get(lid)
+        why = label(e.reason, page.lang) + (f" (「{named.name_zh}」)" if zh and named else
+                                            f" ({named.name_en or named.name_zh})" if named else "")
+        out.append(t["pending_line"].format(where=f"{line.encounter_id}#{line.number}",
+                                            name=f"{line.name} ({part})".strip(), amount=_y(e.amount), why=why))
+    return out
+
+
+def _notes(adj: Adjudication, page: _Page) -> list[str]:
+    """The caveats, and the reading of unknown lists when it is not the default."""
+    if not (adj.caveats or adj.unknown_lists != "pend"):
+        return []
+    out = ["", page.t["notes"]]
+    if adj.unknown_lists != "pend":
+        out.append(page.t["mode"].format(mode=adj.unknown_lists))
+    out += [f"  [{c.code}] {c.message_zh if page.zh else c.message}" for c in adj.caveats]
     return out
 
 
