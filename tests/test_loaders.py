@@ -130,6 +130,28 @@ def test_tables_round_trip(tmp_path: Path, fmt: str) -> None:
         pd.testing.assert_frame_equal(getattr(loaded.population, name), getattr(pop, name))
 
 
+def test_polars_frames_in_polars_results_out() -> None:
+    """The tables given as Polars frames load the same population, and its results come back
+    as a Polars frame holding the same rows as the pandas result, whichever engine runs."""
+    pl = pytest.importorskip("polars")  # the test extra has it; users who pass Polars frames have it
+    claims = _claims()
+    tables = yuan_tables(Population.from_claims(claims))
+    frames = {name: pl.from_pandas(tables[name]) for name in TABLES}
+    loaded = load_tables(frames["encounters"], frames["fee_lines"], frames["claims"], frames["insured"])
+    assert loaded.rejected.empty and loaded.population.frames == "polars"
+    assert _dump(loaded.population.to_claims()) == _dump(claims)
+    as_pandas = load_tables(tables["encounters"], tables["fee_lines"], tables["claims"], tables["insured"])
+    assert as_pandas.population.frames == "pandas"
+    product = get_product("shenzhen-2023")
+    for engine in ("batch", "reference"):
+        want = adjudicate_population(as_pandas.population, product, engine, "non-member")
+        got = adjudicate_population(loaded.population, product, engine, "non-member")
+        assert isinstance(got, pl.DataFrame) and isinstance(want, pd.DataFrame)
+        assert got.columns == list(want.columns)
+        pd.testing.assert_frame_equal(got.to_pandas(), want, check_dtype=False)
+        assert int(got["payable"].sum()) == int(want["payable"].sum()) > 0
+
+
 def test_insured_columns_on_the_claims_table_and_everything_on_the_encounter_rows(tmp_path: Path) -> None:
     claims = _claims()
     t = yuan_tables(Population.from_claims(claims))

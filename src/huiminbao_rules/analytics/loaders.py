@@ -25,7 +25,7 @@ import os
 import sys
 from datetime import datetime, time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from os import PathLike
 from pathlib import Path
@@ -275,7 +275,13 @@ def _canon(column: str, v: Any) -> Any:
 
 # --- tables -----------------------------------------------------------------------------------------
 
-TableInput = str | PathLike[str] | pd.DataFrame
+TableInput = str | PathLike[str] | pd.DataFrame | Any
+"""A CSV or Parquet file, a pandas DataFrame or a Polars DataFrame."""
+
+
+def is_polars_frame(obj: Any) -> bool:
+    """Whether ``obj`` is a Polars DataFrame (recognised without importing Polars)."""
+    return type(obj).__module__.split(".")[0] == "polars" and type(obj).__name__ == "DataFrame"
 
 
 class _Table:
@@ -316,6 +322,9 @@ def _read(obj: TableInput, role: str, limits: Limits = DEFAULT_LIMITS) -> _Table
     if isinstance(obj, pd.DataFrame):
         names = [str(c).strip() for c in obj.columns]
         return _Table(role, role, names, [obj.iloc[:, i].tolist() for i in range(obj.shape[1])])
+    if is_polars_frame(obj):  # the same cells as Python values: str, int, date, None
+        names = [str(c).strip() for c in obj.columns]
+        return _Table(role, role, names, [obj.get_column(c).to_list() for c in obj.columns])
     path = Path(obj)
     name = path.name.lower()
     source = str(path)
@@ -517,7 +526,9 @@ def load_tables(encounters: TableInput, fee_lines: TableInput, claims: TableInpu
 
     counts = {"read": len(claim_ids), "loaded": len(keep), "rejected": len(rejected),
               "unattributed_rows": unattributed}
-    return Loaded(_population(keep), report.frame(), counts, t.ignored)
+    given = [x for x in (encounters, fee_lines, claims, insured) if x is not None]
+    frames = "polars" if any(is_polars_frame(x) for x in given) else "pandas"
+    return Loaded(replace(_population(keep), frames=frames), report.frame(), counts, t.ignored)
 
 
 @dataclass

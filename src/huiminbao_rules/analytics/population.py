@@ -24,7 +24,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -64,6 +64,9 @@ class Population:
     claims: pd.DataFrame
     encounters: pd.DataFrame
     fee_lines: pd.DataFrame
+    frames: Literal["pandas", "polars"] = "pandas"
+    """The kind of frames the tables were given as: results computed from the population
+    come back in the same kind (the tables themselves are pandas)."""
 
     def __len__(self) -> int:
         return len(self.claims)
@@ -157,6 +160,7 @@ class Population:
             claims=claims.reset_index(drop=True),
             encounters=self.encounters[self.encounters["claim_id"].isin(keep)].reset_index(drop=True),
             fee_lines=self.fee_lines[self.fee_lines["claim_id"].isin(keep)].reset_index(drop=True),
+            frames=self.frames,
         )
 
 

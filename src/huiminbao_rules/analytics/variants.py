@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from huiminbao_rules.analytics.batch import BUCKETS, PROGRESS_MIN_CLAIMS, adjudicate_population, result_columns
+from huiminbao_rules.analytics.batch import BUCKETS, PROGRESS_MIN_CLAIMS, result_columns, result_rows
 from huiminbao_rules.analytics.population import Population
 from huiminbao_rules.analytics.progress import bar
 from huiminbao_rules.core.errors import InputError, Problem
@@ -186,7 +186,7 @@ def adjudicate_variants(population: Population, named: Mapping[str, Product], en
              desc="variants") as shown:
         for name, product in named.items():
             shown.set_description_str(f"variant {name}")
-            out[name] = adjudicate_population(population, product, progress=False, **kw)
+            out[name] = result_rows(population, product, progress=False, **kw)
             shown.update(1)
     return out
 
