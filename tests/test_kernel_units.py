@@ -557,3 +557,9 @@ def test_a_stay_past_the_end_is_paid_to_the_tail_unless_renewed() -> None:
     assert K.stay_prorated(366, 365, False) is True
     assert K.stay_prorated(365, 365, False) is False  # discharged on the day paid up to: whole stay
     assert K.stay_prorated(366, 365, True) is False
+
+
+def test_the_first_day_of_the_period_is_in_it_and_a_stay_admitted_that_day_does_not_continue() -> None:
+    assert K.encounter_verdict(False, False, 0, 0, 0, 364, 0, -1, False) == K.COVERED
+    # admitted on the period's first day, cover from day 10: not a stay continuing last year's cover
+    assert K.encounter_verdict(True, False, 20, 0, 0, 364, 10, 9, True) == K.BEFORE_COVER
