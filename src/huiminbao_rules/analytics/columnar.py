@@ -128,44 +128,12 @@ def _bands_pass(g_person, g_resp, g_elig, g_annual, g_pool, g_sched, resp_basis,
         g_raw[g] = _k_bands_raw(lo, hi, band_start[s0:s1], band_end[s0:s1], band_rate[s0:s1])
 
 
-@numba.njit(cache=True)
-def _capped_share(g, p, r, g_sub, g_ccmask, sl_first, sl_amount, sub_paid, resp_cap, paid, cc_amount, cc, total_cap,
-                  total):  # pragma: no cover - compiled
-    """Group ``g``'s share ``p`` (responsibility ``r``) after its payable sub-limits, the
-    responsibility's cap, the combined caps that take it and the total cap (a limit of -1:
-    none), given what each has paid so far."""
-    for t in range(sl_first[r + 1] - sl_first[r]):
-        if g_sub[g, t] >= 0:
-            p, _ = _k_capped(p, sl_amount[sl_first[r] + t], sub_paid[g_sub[g, t]])
-    if resp_cap[r] >= 0:
-        p, _ = _k_capped(p, resp_cap[r], paid[r])
-    for c in range(cc_amount.shape[0]):
-        if (g_ccmask[g] >> c) & 1:
-            p, _ = _k_capped(p, cc_amount[c], cc[c])
-    if total_cap >= 0:
-        p, _ = _k_capped(p, total_cap, total)
-    return p
-
-
-@numba.njit(cache=True)
-def _book(g, amount, r, g_sub, g_ccmask, sl_first, sub_paid, paid, cc, n_cc):  # pragma: no cover - compiled
-    """Adds ``amount`` paid by group ``g`` (responsibility ``r``; negative: taken back) to
-    what its payable sub-limits, its responsibility and its combined caps have paid."""
-    for t in range(sl_first[r + 1] - sl_first[r]):
-        if g_sub[g, t] >= 0:
-            sub_paid[g_sub[g, t]] += amount
-    paid[r] += amount
-    for c in range(n_cc):
-        if (g_ccmask[g] >> c) & 1:
-            cc[c] += amount
-
-
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _cut_indemnity(first, last, excess, g_resp, g_sub, g_ccmask, sl_first, sub_paid, paid, cc, n_cc, g_pay,
                    g_indcut):  # pragma: no cover - compiled
     """A claim's groups ``first``..``last`` cut by ``excess`` over its indemnity limit, from
-    the last group first (the kernel's rule), and the cuts taken back from what was paid;
-    returns the amount cut."""
+    the last group first (the kernel's rule), and the cuts taken back from what their
+    payable sub-limits, responsibilities and combined caps have paid; returns the amount cut."""
     cut = 0
     k = last
     while excess > 0 and k >= first:
@@ -174,7 +142,13 @@ def _cut_indemnity(first, last, excess, g_resp, g_sub, g_ccmask, sl_first, sub_p
             g_pay[k] -= c_amt
             g_indcut[k] = c_amt
             excess -= c_amt
-            _book(k, -c_amt, g_resp[k], g_sub, g_ccmask, sl_first, sub_paid, paid, cc, n_cc)
+            paid[g_resp[k]] -= c_amt
+            for t in range(sl_first[g_resp[k] + 1] - sl_first[g_resp[k]]):
+                if g_sub[k, t] >= 0:
+                    sub_paid[g_sub[k, t]] -= c_amt
+            for c in range(n_cc):
+                if (g_ccmask[k] >> c) & 1:
+                    cc[c] -= c_amt
             cut += c_amt
         k -= 1
     return cut
@@ -207,11 +181,26 @@ def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, g_sub, sl_first, sl
         claim_pay = 0
         while g < n and g_claim[g] == claim:
             r = g_resp[g]
-            p = _capped_share(g, g_share[g], r, g_sub, g_ccmask, sl_first, sl_amount, sub_paid, resp_cap, paid,
-                              cc_amount, cc, total_cap, total)
+            p = g_share[g]
+            for t in range(sl_first[r + 1] - sl_first[r]):
+                if g_sub[g, t] >= 0:
+                    p, _ = _k_capped(p, sl_amount[sl_first[r] + t], sub_paid[g_sub[g, t]])
+            if resp_cap[r] >= 0:
+                p, _ = _k_capped(p, resp_cap[r], paid[r])
+            for c in range(n_cc):
+                if (g_ccmask[g] >> c) & 1:
+                    p, _ = _k_capped(p, cc_amount[c], cc[c])
+            if total_cap >= 0:
+                p, _ = _k_capped(p, total_cap, total)
             g_capcut[g] = g_share[g] - p
             g_pay[g] = p
-            _book(g, p, r, g_sub, g_ccmask, sl_first, sub_paid, paid, cc, n_cc)
+            for t in range(sl_first[r + 1] - sl_first[r]):
+                if g_sub[g, t] >= 0:
+                    sub_paid[g_sub[g, t]] += p
+            paid[r] += p
+            for c in range(n_cc):
+                if (g_ccmask[g] >> c) & 1:
+                    cc[c] += p
             total += p
             claim_pay += p
             g += 1
