@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -128,6 +128,32 @@ def _bands_pass(g_person, g_resp, g_elig, g_annual, g_pool, g_sched, resp_basis,
         g_raw[g] = _k_bands_raw(lo, hi, band_start[s0:s1], band_end[s0:s1], band_rate[s0:s1])
 
 
+@numba.njit(cache=True, inline="always")
+def _cut_indemnity(first, last, excess, g_resp, g_sub, g_ccmask, sl_first, sub_paid, paid, cc, n_cc, g_pay,
+                   g_indcut):  # pragma: no cover - compiled
+    """A claim's groups ``first``..``last`` cut by ``excess`` over its indemnity limit, from
+    the last group first (the kernel's rule), and the cuts taken back from what their
+    payable sub-limits, responsibilities and combined caps have paid; returns the amount cut."""
+    cut = 0
+    k = last
+    while excess > 0 and k >= first:
+        c_amt = _k_cut_from(g_pay[k], excess)
+        if c_amt > 0:
+            g_pay[k] -= c_amt
+            g_indcut[k] = c_amt
+            excess -= c_amt
+            paid[g_resp[k]] -= c_amt
+            for t in range(sl_first[g_resp[k] + 1] - sl_first[g_resp[k]]):
+                if g_sub[k, t] >= 0:
+                    sub_paid[g_sub[k, t]] -= c_amt
+            for c in range(n_cc):
+                if (g_ccmask[k] >> c) & 1:
+                    cc[c] -= c_amt
+            cut += c_amt
+        k -= 1
+    return cut
+
+
 @numba.njit(cache=True)
 def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, g_sub, sl_first, sl_amount, n_keys, resp_cap,
                cc_amount, total_cap, claim_owed, claim_other, n_resp, g_pay, g_capcut,
@@ -179,22 +205,8 @@ def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, g_sub, sl_first, sl
             claim_pay += p
             g += 1
         excess = _k_indemnity_excess(claim_pay, _k_indemnity_limit(claim_owed[claim], claim_other[claim]))
-        k = g - 1
-        while excess > 0 and k >= first:
-            c_amt = _k_cut_from(g_pay[k], excess)
-            if c_amt > 0:
-                g_pay[k] -= c_amt
-                g_indcut[k] = c_amt
-                excess -= c_amt
-                paid[g_resp[k]] -= c_amt
-                for t in range(sl_first[g_resp[k] + 1] - sl_first[g_resp[k]]):
-                    if g_sub[k, t] >= 0:
-                        sub_paid[g_sub[k, t]] -= c_amt
-                for c in range(n_cc):
-                    if (g_ccmask[k] >> c) & 1:
-                        cc[c] -= c_amt
-                total -= c_amt
-            k -= 1
+        total -= _cut_indemnity(first, g - 1, excess, g_resp, g_sub, g_ccmask, sl_first, sub_paid, paid, cc, n_cc,
+                                g_pay, g_indcut)
 
 
 @numba.njit(cache=True)
@@ -935,36 +947,92 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     """One row per claim, as :func:`huiminbao_rules.analytics.batch.adjudicate_population`; with
     ``detail=True``, the pair (rows, :class:`ColumnarDetail`). ``unknown_lists`` as for
     :func:`huiminbao_rules.adjudication.engine.adjudicate`."""
-    claims = population.claims
+    claim_index = _claim_index(population.claims)
+    people = _people(population, product)
+    e = _encounters(population, people, claim_index)
+    verdicts = _encounter_verdicts(product, people, e)
+    facts = _encounter_facts(product, people, e)
+    choices = _choices(product, facts.facts)
+    ln = _fee_lines(population, e.enc)
+    table = _classify_lines(product, unknown_lists, e.enc, facts.settled, ln)
+    elig = _eligible_amounts(len(product.responsibilities), e, verdicts, ln, table, detail)
+    order = _one_by_one(product, e, verdicts, ln, table, elig)
+    g = _groups(product, e, facts, choices, table, elig, order)
+    bands = _deductible_and_bands(product, choices, g)
+    share = _rounded_shares(product, len(population.claims), g, bands.raw)
+    paid = _caps_and_indemnity(product, population.claims, e, ln, g, share, table.sl_first, order.slow)
+    out = _result_rows(product, population.claims, e, elig, g, paid)
+    if not detail:
+        return out
+    return out, _detail(product, population.claims, e, ln, table, elig, order.slow, g, bands, share, paid)
+
+
+# -- the stages, in the order the engine takes them ------------------------------------------------
+
+
+def _claim_index(claims: pd.DataFrame) -> pd.Index:
+    """The claims' ids, refused where one repeats."""
     claim_index = pd.Index(claims["claim_id"])
     if not claim_index.is_unique:
         dup = sorted(claims.loc[claims["claim_id"].duplicated(), "claim_id"].unique())[:5]
         raise AdjudicationError(f"claim ids repeat: {dup}")
+    return claim_index
 
-    resps = product.responsibilities
-    n_resp = len(resps)
-    pool_ids = sorted({product.pool_of(r) for r in resps})
-    pool_index = {p: i for i, p in enumerate(pool_ids)}
-    period = product.period
-    year = product.policy_year
 
-    # -- people: cover, and the facts that do not depend on the encounter ------------------
+class _People(NamedTuple):
+    """The insured people who have claims (``ins``, ``index``), each with the index of their
+    kind of history (``kind``, into ``histories``); per kind, ``kind_cover``: cover start
+    (day), waiting period end (day), enrolled last year, renewed; per person, the first three."""
+
+    ins: pd.DataFrame
+    ids: pd.Index
+    kind: np.ndarray
+    histories: list[History]
+    kind_cover: np.ndarray
+    cover_start: np.ndarray
+    waiting_until: np.ndarray
+    enrolled_prev: np.ndarray
+
+
+def _people(population: Population, product: Product) -> _People:
+    """People grouped by their history; cover once per history."""
     ins = population.insured
     ins = ins[_isin(ins["insured_id"], pd.unique(population.claims["insured_id"]))].reset_index(drop=True)
     person_index = pd.Index(ins["insured_id"])
-    person_kind, histories = _histories(ins, year)
+    person_kind, histories = _histories(ins, product.policy_year)
     kind_cover = np.empty((len(histories), 4), np.int64)
     for k, h in enumerate(histories):
         cov = cover_for(h, product)
         kind_cover[k] = (_day(cov.start), _day(cov.waiting_until) if cov.waiting_until else np.iinfo(np.int64).min // 2,
                          h.enrolled_last_year, h.renewed)
-    cover_start = kind_cover[person_kind, 0]
-    waiting_until = kind_cover[person_kind, 1]
-    enrolled_prev = kind_cover[person_kind, 2].astype(bool)
+    return _People(ins, person_index, person_kind, histories, kind_cover, kind_cover[person_kind, 0],
+                   kind_cover[person_kind, 1], kind_cover[person_kind, 2].astype(bool))
 
-    # -- claims and encounters, in order ------------------------------------------------------
+
+class _Encounters(NamedTuple):
+    """Claims and encounters in order: per claim its person, first service day, place in
+    adjudication order (``claim_order``: claims in that order; ``claim_rank``: its inverse);
+    per encounter its claim's row (``claim_pos``), person and days."""
+
+    enc: pd.DataFrame
+    claim_person: np.ndarray
+    claim_pos: np.ndarray
+    e_person: np.ndarray
+    stay: np.ndarray
+    admitted: np.ndarray
+    discharged: np.ndarray
+    service_on: np.ndarray
+    starts_on: np.ndarray
+    claim_service: np.ndarray
+    claim_order: np.ndarray
+    claim_rank: np.ndarray
+
+
+def _encounters(population: Population, people: _People, claim_index: pd.Index) -> _Encounters:
+    """Claims and encounters, their people and days, and the order of adjudication."""
+    claims = population.claims
     enc = population.encounters.reset_index(drop=True)
-    claim_person = person_index.get_indexer(claims["insured_id"])
+    claim_person = people.ids.get_indexer(claims["insured_id"])
     if (claim_person < 0).any():
         raise AdjudicationError("a claim names an insured person the insured table does not have")
     claim_pos = _positions(claim_index, enc["claim_id"])
@@ -979,43 +1047,84 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     _scatter_min(claim_service, claim_pos, service_on)
     # claims ordered by person (their ids' order), then (service date, claim id): the order
     # of the result, and each person's adjudication order
-    claim_order = _claim_order(claims["claim_id"], claim_service, _sorted_ranks(ins["insured_id"])[claim_person])
+    claim_order = _claim_order(claims["claim_id"], claim_service, _sorted_ranks(people.ins["insured_id"])[claim_person])
     claim_rank = np.empty(len(claims), np.int64)
     claim_rank[claim_order] = np.arange(len(claims))
+    return _Encounters(enc, claim_person, claim_pos, claim_person[claim_pos], stay, admitted, discharged, service_on,
+                       starts_on, claim_service, claim_order, claim_rank)
 
-    # -- encounter verdicts ------------------------------------------------------------------
+
+class _Verdicts(NamedTuple):
+    """Per encounter: excluded (other policy year, before cover, waiting period), pro-rated
+    (a stay past the end of cover), and, where any is pro-rated, covered and stay days."""
+
+    excluded: np.ndarray
+    prorate: np.ndarray
+    covered_days: np.ndarray
+    stay_days: np.ndarray
+
+
+def _encounter_verdicts(product: Product, people: _People, e: _Encounters) -> _Verdicts:
+    """The encounter verdicts, on date columns."""
     rule = product.cross_year
     tail = rule.tail_days if rule.rule == "admission_year_tail" else 0
-    p_start, p_end = _day(period.start), _day(period.end)
-    e_person = claim_person[claim_pos]
-    excluded, prorate = _verdicts_pass(stay, rule.by_admission, rule.by_admission and rule.rule != "to_discharge",
-                                       admitted, discharged, service_on, starts_on, p_start, p_end, tail,
-                                       cover_start[e_person], waiting_until[e_person], enrolled_prev[e_person],
-                                       kind_cover[person_kind, 3].astype(bool)[e_person])
-    covered_days = stay_days = np.zeros(len(enc), np.int64)
+    p_start, p_end = _day(product.period.start), _day(product.period.end)
+    ep = e.e_person
+    excluded, prorate = _verdicts_pass(e.stay, rule.by_admission, rule.by_admission and rule.rule != "to_discharge",
+                                       e.admitted, e.discharged, e.service_on, e.starts_on, p_start, p_end, tail,
+                                       people.cover_start[ep], people.waiting_until[ep], people.enrolled_prev[ep],
+                                       people.kind_cover[people.kind, 3].astype(bool)[ep])
+    covered_days = stay_days = np.zeros(len(e.enc), np.int64)
     if prorate.any():
-        covered_days, stay_days = _k_covered_until(p_end, tail) - admitted, discharged - admitted
+        covered_days, stay_days = _k_covered_until(p_end, tail) - e.admitted, e.discharged - e.admitted
+    return _Verdicts(excluded, prorate, covered_days, stay_days)
 
-    # -- facts per encounter, and the choices they make -----------------------------------------
+
+class _EncounterFacts(NamedTuple):
+    """Per encounter: settled through basic insurance, and its facts (``e_fact``, into ``facts``)."""
+
+    settled: np.ndarray
+    e_fact: np.ndarray
+    facts: list[Facts]
+
+
+def _encounter_facts(product: Product, people: _People, e: _Encounters) -> _EncounterFacts:
+    """Facts once per distinct (history, diagnoses where facts read them, settlement)."""
+    enc = e.enc
     diag = _strings(enc["diagnoses"])
     settled = enc["settled_through_basic"].fillna(True).astype(bool).to_numpy()
     related = product.pre_existing.basis == "related_claim"
-    e_kind = person_kind[e_person]
+    e_kind = people.kind[e.e_person]
     fact_codes, fact_rows = _factor(e_kind, diag if related else np.zeros(len(enc), np.int8), settled)
     fact_keys = [(e_kind[i], diag[i], settled[i]) for i in fact_rows]
     facts_list: list[Facts] = []
     facts_index: dict[Facts, int] = {}
     unique_of: list[int] = []
     probe = SimpleNamespace()
-    for k, (kind_i, dx, st) in enumerate(fact_keys):
+    for kind_i, dx, st in fact_keys:
         probe.diagnoses, probe.settled_through_basic = (_split(dx) if related else ()), bool(st)
-        facts = facts_for(histories[kind_i], probe, product)  # type: ignore[arg-type]
+        facts = facts_for(people.histories[kind_i], probe, product)  # type: ignore[arg-type]
         if facts not in facts_index:
             facts_index[facts] = len(facts_list)
             facts_list.append(facts)
         unique_of.append(facts_index[facts])
-    e_fact = np.asarray(unique_of, np.int64)[fact_codes]
-    # deductible (annual fen), schedule and combined-cap mask per (facts, responsibility)
+    return _EncounterFacts(settled, np.asarray(unique_of, np.int64)[fact_codes], facts_list)
+
+
+class _Choices(NamedTuple):
+    """Per (facts, responsibility): the annual deductible in fen, the ratio schedule (into
+    ``schedules``) and the mask of combined caps that take it."""
+
+    schedules: list[Any]
+    annual: np.ndarray
+    sched: np.ndarray
+    cc: np.ndarray
+
+
+def _choices(product: Product, facts_list: list[Facts]) -> _Choices:
+    """The deductible, schedule and combined caps each set of facts chooses."""
+    resps = product.responsibilities
+    n_resp = len(resps)
     schedules: list[Any] = []
     sched_of: dict[int, int] = {}
     choice_annual = np.zeros((len(facts_list), n_resp), np.int64)
@@ -1034,8 +1143,42 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
                 if r.id in c.responsibilities and holds(c.when, facts):
                     mask |= 1 << ci
             choice_cc[fi, ri] = mask
+    return _Choices(schedules, choice_annual, choice_sched, choice_cc)
 
-    # -- fee lines: portions and their classification -----------------------------------------------
+
+class _FeeLines(NamedTuple):
+    """The fee lines: their encounter, what a selector reads of them as category codes and
+    texts, their amounts in fen; per encounter, what public payers paid and the in-scope
+    co-pay left."""
+
+    lines: pd.DataFrame
+    l_enc: np.ndarray
+    lv_c: np.ndarray
+    lv_u: np.ndarray
+    ft_c: np.ndarray
+    ft_u: np.ndarray
+    code_c: np.ndarray
+    code_u: np.ndarray
+    name_c: np.ndarray
+    name_u: np.ndarray
+    pre: np.ndarray
+    det: np.ndarray
+    ful: np.ndarray
+    over: np.ndarray
+    public: Any
+    copay_total: np.ndarray
+
+    @property
+    def amounts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self.pre, self.det, self.ful, self.over
+
+    @property
+    def texts(self) -> tuple[np.ndarray, ...]:
+        return (self.code_c, self.code_u, self.name_c, self.name_u, self.lv_c, self.lv_u, self.ft_c, self.ft_u)
+
+
+def _fee_lines(population: Population, enc: pd.DataFrame) -> _FeeLines:
+    """The fee lines as columns."""
     lines = population.fee_lines.reset_index(drop=True)
     l_enc = _encounter_of_lines(enc, lines)
     lv_c, lv_u = _category(lines["chrgitm_lv"])
@@ -1048,7 +1191,30 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     pre = lines["preselfpay_amt"].to_numpy(np.int64)
     public = sum(enc[f].to_numpy(np.int64) for f in PUBLIC_PAYERS if f in enc)
     copay_total = np.maximum(enc["inscp_scp_amt"].to_numpy(np.int64) - public, 0)
+    return _FeeLines(lines, l_enc, lv_c, lv_u, ft_c, ft_u, code_c, code_u, name_c, name_u, pre, det, ful, over,
+                     public, copay_total)
 
+
+class _Table(NamedTuple):
+    """Per line its combination (``combo``); per (part, combination): destination
+    (responsibility index, or -1), weight (1/10,000; 0 = none), whether the portion is held
+    for review, whether its responsibility has sub-limits (1: eligible or count, 2: payable)
+    and which of them select it (a bit per sub-limit, numbered over the product, each
+    responsibility's from ``sl_first``)."""
+
+    combo: np.ndarray
+    dest: np.ndarray
+    w: np.ndarray
+    pend: np.ndarray
+    lim: np.ndarray
+    sl: np.ndarray
+    sl_first: np.ndarray
+
+
+def _classify_lines(product: Product, unknown_lists: str, enc: pd.DataFrame, settled: np.ndarray,
+                    ln: _FeeLines) -> _Table:
+    """Each line's combination of what a selector can look at, and what each combination's
+    portions are."""
     try:
         classifier = classifier_of(product, unknown_lists)
     except ValueError as exc:
@@ -1056,13 +1222,18 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     kind_c, kind_u = _codes(enc["kind"])
     inst_c, inst_u = _codes(enc["institution"])
     diag_c, diag_u = _codes(enc["diagnoses"])
-    combo, combo_first = _line_combinations(classifier, l_enc, (lv_c, lv_u), (ft_c, ft_u), (code_c, code_u),
-                                            (name_c, name_u), (kind_c, len(kind_u)), settled, (inst_c, len(inst_u)),
-                                            (diag_c, len(diag_u)))
-    # what each combination's portions are: destination (responsibility index, or -1), weight
-    # (1/10,000; 0 = none), whether the portion is held for review, whether its
-    # responsibility has sub-limits (1: eligible or count, 2: payable) and which of them
-    # select it (a bit per sub-limit, numbered over the product)
+    combo, combo_first = _line_combinations(classifier, ln.l_enc, (ln.lv_c, ln.lv_u), (ln.ft_c, ln.ft_u),
+                                            (ln.code_c, ln.code_u), (ln.name_c, ln.name_u), (kind_c, len(kind_u)),
+                                            settled, (inst_c, len(inst_u)), (diag_c, len(diag_u)))
+    return _combination_table(product, classifier, combo, combo_first, ln,
+                              ((kind_c, kind_u), (inst_c, inst_u), (diag_c, diag_u)), settled)
+
+
+def _combination_table(product: Product, classifier: Any, combo: np.ndarray, combo_first: np.ndarray,
+                       ln: _FeeLines, enc_codes: tuple, settled: np.ndarray) -> _Table:  # type: ignore[type-arg]
+    """What each combination's portions are, by the classifier, read on its first line."""
+    (kind_c, kind_u), (inst_c, inst_u), (diag_c, diag_u) = enc_codes
+    resps = product.responsibilities
     n_combo = len(combo_first)
     lut_dest = np.full((4, n_combo), -1, np.int16)
     lut_w = np.zeros((4, n_combo), np.int32)
@@ -1071,9 +1242,9 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     lut_sl = np.zeros((4, n_combo), np.int64)
     sl_first = np.cumsum([0] + [len(r.sub_limits) for r in resps]).astype(np.int64)
     for j, row in enumerate(combo_first):
-        e_i = l_enc[row]
-        line_ns = SimpleNamespace(chrgitm_lv=lv_u[lv_c[row]], med_chrgitm_type=ft_u[ft_c[row]],
-                                  med_list_codg=code_u[code_c[row]], name=name_u[name_c[row]])
+        e_i = ln.l_enc[row]
+        line_ns = SimpleNamespace(chrgitm_lv=ln.lv_u[ln.lv_c[row]], med_chrgitm_type=ln.ft_u[ln.ft_c[row]],
+                                  med_list_codg=ln.code_u[ln.code_c[row]], name=ln.name_u[ln.name_c[row]])
         enc_ns = SimpleNamespace(kind=kind_u[kind_c[e_i]], settled_through_basic=bool(settled[e_i]),
                                  institution=inst_u[inst_c[e_i]], diagnoses=_split(diag_u[diag_c[e_i]]))
         for part_i, part in enumerate(_PARTS):
@@ -1088,61 +1259,140 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
             for t, sl in enumerate(r.sub_limits):
                 if classifier.sub_limits[(r.id, sl.id)].matches(part, line_ns, enc_ns):  # type: ignore[arg-type]
                     lut_sl[part_i, j] |= 1 << int(sl_first[entry.r_index] + t)
+    return _Table(combo, lut_dest, lut_w, lut_pend, lut_lim, lut_sl, sl_first)
 
-    live = ~excluded
-    n_enc = len(enc)
-    slow_line = np.zeros(len(lines), np.bool_)
-    _slow_lines(l_enc, combo, lut_lim, live, prorate, slow_line)
+
+class _Eligible(NamedTuple):
+    """Eligible amounts per (encounter, responsibility) (``g_all``, dense), held amounts per
+    encounter (``e_pend``); per encounter, not excluded (``live``) and co-pay taken directly
+    (public payers paid nothing); per line, whether it is read one by one; the lines the
+    in-scope co-pay was shared over and their shares."""
+
+    live: np.ndarray
+    slow_line: np.ndarray
+    g_all: np.ndarray
+    e_pend: np.ndarray
+    direct: np.ndarray
+    copay_rows: np.ndarray
+    copay_shares: np.ndarray
+
+
+def _eligible_amounts(n_resp: int, e: _Encounters, v: _Verdicts, ln: _FeeLines, t: _Table,
+                      detail: bool) -> _Eligible:
+    """Eligible amounts per encounter and responsibility in one compiled pass; the in-scope
+    co-pay shared over an encounter's lines where it goes to several places."""
+    live = ~v.excluded
+    n_enc = len(e.enc)
+    slow_line = np.zeros(len(ln.lines), np.bool_)
+    _slow_lines(ln.l_enc, t.combo, t.lim, live, v.prorate, slow_line)
     g_all = np.zeros(n_enc * n_resp, np.int64)
     e_pend = np.zeros(n_enc, np.int64)
-    direct = copay_total == enc["inscp_scp_amt"].to_numpy(np.int64)  # public payers paid nothing
-    shared = ~direct & (copay_total > 0)
+    direct = ln.copay_total == e.enc["inscp_scp_amt"].to_numpy(np.int64)  # public payers paid nothing
+    shared = ~direct & (ln.copay_total > 0)
     plan = np.zeros((5, n_enc), np.int64)
     plan[0], plan[1] = np.iinfo(np.int64).max, np.iinfo(np.int64).min
-    plan[2, prorate] = 1  # a pro-rated stay's co-pay is shared over its lines
-    _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, prorate, lut_dest, lut_w, lut_pend,
-                   lut_lim, n_resp, g_all, e_pend, plan)
+    plan[2, v.prorate] = 1  # a pro-rated stay's co-pay is shared over its lines
+    _eligible_pass(ln.l_enc, t.combo, ln.pre, ln.det, ln.ful, ln.over, direct, shared, live, v.prorate, t.dest, t.w,
+                   t.pend, t.lim, n_resp, g_all, e_pend, plan)
     # in-scope co-pay where public payers paid: shared over the encounter's lines
     copay_rows, copay_shares = _shared_copay(
-        lines, l_enc, combo, (pre, det, ful, over), plan, copay_total, (lut_dest[1], lut_w[1], lut_pend[1], lut_lim[1]),
-        live, prorate, n_resp, g_all, e_pend, detail, (code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u))
-    # groups in adjudication order: claims per person, encounters by (service date, id), then
-    # responsibility, then (portions that are groups of their own) line and part
-    enc_perm = np.lexsort((_sorted_ranks(enc["encounter_id"]), service_on, claim_rank[claim_pos]))
+        ln.lines, ln.l_enc, t.combo, ln.amounts, plan, ln.copay_total, (t.dest[1], t.w[1], t.pend[1], t.lim[1]),
+        live, v.prorate, n_resp, g_all, e_pend, detail, ln.texts)
+    return _Eligible(live, slow_line, g_all, e_pend, direct, copay_rows, copay_shares)
+
+
+class _Order(NamedTuple):
+    """Encounters in adjudication order (``enc_perm``) and each one's place in it
+    (``enc_pos``); the portions read one by one."""
+
+    enc_perm: np.ndarray
+    enc_pos: np.ndarray
+    slow: _OneByOne
+
+
+def _one_by_one(product: Product, e: _Encounters, v: _Verdicts, ln: _FeeLines, t: _Table,
+                el: _Eligible) -> _Order:
+    """Encounters in adjudication order: claims per person, encounters by (service date, id);
+    the portions whose order matters read one by one in it."""
+    n_enc = len(e.enc)
+    enc_perm = np.lexsort((_sorted_ranks(e.enc["encounter_id"]), e.service_on, e.claim_rank[e.claim_pos]))
     enc_pos = np.empty(n_enc, np.int64)
     enc_pos[enc_perm] = np.arange(n_enc)
     slow = _portions_one_by_one(
-        np.flatnonzero(slow_line), lines, l_enc, combo, (pre, det, ful, over), direct, (copay_rows, copay_shares),
-        prorate, (covered_days, stay_days), enc_pos, e_person, (code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u),
-        product, (lut_dest, lut_w, lut_pend, lut_lim, lut_sl), sl_first, n_resp, g_all, e_pend)
-    keys = np.flatnonzero(g_all.reshape(n_enc, n_resp)[enc_perm].ravel() > 0)
-    g_enc = enc_perm[keys // n_resp]
+        np.flatnonzero(el.slow_line), ln.lines, ln.l_enc, t.combo, ln.amounts, el.direct,
+        (el.copay_rows, el.copay_shares), v.prorate, (v.covered_days, v.stay_days), enc_pos, e.e_person, ln.texts,
+        product, (t.dest, t.w, t.pend, t.lim, t.sl), t.sl_first, len(product.responsibilities), el.g_all, el.e_pend)
+    return _Order(enc_perm, enc_pos, slow)
+
+
+class _Groups(NamedTuple):
+    """One row per group, in adjudication order: its encounter, responsibility, eligible
+    amount, payable sub-limit keys (per slot, or -1), claim, person, annual deductible,
+    schedule, combined-cap mask and deductible pool."""
+
+    enc: np.ndarray
+    resp: np.ndarray
+    elig: np.ndarray
+    sub: np.ndarray
+    claim: np.ndarray
+    person: np.ndarray
+    annual: np.ndarray
+    sched: np.ndarray
+    cc: np.ndarray
+    pool: np.ndarray
+
+
+def _group_keys(n_resp: int, t: _Table, el: _Eligible,
+                order: _Order) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Groups in adjudication order: by encounter, then responsibility, then (portions that
+    are groups of their own) line and part: (encounter, responsibility, eligible, sub-limit keys)."""
+    n_enc = len(order.enc_pos)
+    slow = order.slow
+    keys = np.flatnonzero(el.g_all.reshape(n_enc, n_resp)[order.enc_perm].ravel() > 0)
+    g_enc = order.enc_perm[keys // n_resp]
     g_resp = keys % n_resp
-    g_elig = g_all[g_enc * n_resp + g_resp]
-    del g_all
-    n_sl = max(int(np.diff(sl_first).max(initial=0)), 1)
+    g_elig = el.g_all[g_enc * n_resp + g_resp]
+    n_sl = max(int(np.diff(t.sl_first).max(initial=0)), 1)
     g_sub = np.full((len(keys), n_sl), -1, np.int64)
     if slow.own.any():  # portions that are groups of their own, merged in order
         own = np.flatnonzero(slow.own)
-        o_resp = lut_dest[slow.part[own], slow.combo[own]].astype(np.int64)
+        o_resp = t.dest[slow.part[own], slow.combo[own]].astype(np.int64)
         g_enc = np.concatenate((g_enc, slow.enc[own]))
         g_resp = np.concatenate((g_resp, o_resp))
         g_elig = np.concatenate((g_elig, slow.elig[own]))
         sub_order = np.concatenate((np.full(len(keys), -1, np.int64), slow.order[own]))
         g_sub = np.concatenate((g_sub, slow.payable_keys[own]))
-        order = np.lexsort((sub_order, g_resp, enc_pos[g_enc]))
-        g_enc, g_resp, g_elig, g_sub = g_enc[order], g_resp[order], g_elig[order], g_sub[order]
-    n_groups = len(g_enc)
-    g_claim = claim_pos[g_enc]
-    g_person = e_person[g_enc]
-    g_fact = e_fact[g_enc]
-    g_annual = choice_annual[g_fact, g_resp]
-    g_sched = choice_sched[g_fact, g_resp]
-    g_cc = choice_cc[g_fact, g_resp]
-    g_pool = np.array([pool_index[product.pool_of(r)] for r in resps], np.int64)[g_resp]
+        ordered = np.lexsort((sub_order, g_resp, order.enc_pos[g_enc]))
+        g_enc, g_resp, g_elig, g_sub = g_enc[ordered], g_resp[ordered], g_elig[ordered], g_sub[ordered]
+    return g_enc, g_resp, g_elig, g_sub
 
+
+def _groups(product: Product, e: _Encounters, f: _EncounterFacts, ch: _Choices, t: _Table, el: _Eligible,
+            order: _Order) -> _Groups:
+    """The groups, with what their facts chose."""
+    resps = product.responsibilities
+    g_enc, g_resp, g_elig, g_sub = _group_keys(len(resps), t, el, order)
+    g_fact = f.e_fact[g_enc]
+    pool_ids = sorted({product.pool_of(r) for r in resps})
+    pool_index = {p: i for i, p in enumerate(pool_ids)}
+    g_pool = np.array([pool_index[product.pool_of(r)] for r in resps], np.int64)[g_resp]
+    return _Groups(g_enc, g_resp, g_elig, g_sub, e.claim_pos[g_enc], e.e_person[g_enc], ch.annual[g_fact, g_resp],
+                   ch.sched[g_fact, g_resp], ch.cc[g_fact, g_resp], g_pool)
+
+
+class _Bands(NamedTuple):
+    """Per group: the deductible taken, and the amount by the bands (fen × 10,000)."""
+
+    ded: np.ndarray
+    raw: np.ndarray
+
+
+def _deductible_and_bands(product: Product, ch: _Choices, g: _Groups) -> _Bands:
+    """Deductible and bands, person by person, in order (compiled)."""
+    resps = product.responsibilities
+    n_pools = len({product.pool_of(r) for r in resps})
     band_start, band_end, band_rate, sched_first, sched_count = [], [], [], [], []
-    for s in schedules:
+    for s in ch.schedules:
         sched_first.append(len(band_start))
         sched_count.append(len(s.band_list))
         for a, b, rate in s.band_list:
@@ -1151,14 +1401,20 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
             band_rate.append(_rate(rate))
     arr = lambda x: np.asarray(x if x else [0], np.int64)  # noqa: E731
     basis = np.array([0 if r.ratio_basis == "eligible" else 1 for r in resps], np.int64)
+    n_groups = len(g.enc)
     g_ded = np.zeros(n_groups, np.int64)
     g_raw = np.zeros(n_groups, np.int64)
-    _bands_pass(g_person, g_resp, g_elig, g_annual, g_pool, g_sched, basis, n_resp, len(pool_ids),
+    _bands_pass(g.person, g.resp, g.elig, g.annual, g.pool, g.sched, basis, len(resps), n_pools,
                 arr(band_start), arr(band_end), arr(band_rate), arr(sched_first), arr(sched_count), g_ded, g_raw)
+    return _Bands(g_ded, g_raw)
 
-    # -- rounding once per responsibility per claim, shared back over encounters --------------------
-    cr_of = g_claim * n_resp + g_resp  # (claim, responsibility), dense
-    raw_sum = np.zeros(len(claims) * n_resp, np.int64)
+
+def _rounded_shares(product: Product, n_claims: int, g: _Groups, g_raw: np.ndarray) -> np.ndarray:
+    """Rounding once per responsibility per claim, shared back over the claim's groups by
+    largest remainder: each group's rounded amount."""
+    n_resp = len(product.responsibilities)
+    cr_of = g.claim * n_resp + g.resp  # (claim, responsibility), dense
+    raw_sum = np.zeros(n_claims * n_resp, np.int64)
     _scatter_add(raw_sum, cr_of, g_raw)
     rounded = np.empty(len(raw_sum), np.int64)
     _round_all(raw_sum, to_fen(product.rounding.step), kernel.MODES[product.rounding.mode], rounded)
@@ -1168,56 +1424,83 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     if multi.any():
         rows = np.flatnonzero(multi)
         rows = rows[np.argsort(cr_of[rows], kind="stable")]  # by (claim, responsibility), group order kept
-        edges = np.flatnonzero(np.diff(cr_of[rows])) + 1
-        starts = np.concatenate(([0], edges)).astype(np.int64)
-        ends = np.concatenate((edges, [len(rows)])).astype(np.int64)
-        totals = rounded[cr_of[rows[starts]]]
-        weights = g_raw[rows]
-        # exact in int64 when total × weight (and the weights' sum) stay below 2**62
-        sizes = ends - starts
-        limit = (2**62 // sizes) // np.maximum(np.maximum.reduceat(weights, starts), 1)
-        safe = totals < limit  # integer division: the check itself cannot overflow
-        shares = np.zeros(len(rows), np.int64)
-        if safe.any():
-            _hamilton_groups(starts[safe], ends[safe], totals[safe], weights, shares)
-        for g in np.flatnonzero(~safe):
-            members = rows[starts[g]:ends[g]]
-            ws = [int(x) for x in g_raw[members]]
-            shares[starts[g]:ends[g]] = kernel.largest_remainder(int(totals[g]), ws, [0] * len(ws))
-        g_share[rows] = shares
+        g_share[rows] = _shares_of_runs(rows, cr_of, rounded, g_raw)
+    return g_share
 
-    # -- caps and indemnity -----------------------------------------------------------------------------
-    owed = (enc["medfee_sumamt"].to_numpy(np.int64) - public)
+
+def _shares_of_runs(rows: np.ndarray, cr_of: np.ndarray, rounded: np.ndarray, g_raw: np.ndarray) -> np.ndarray:
+    """The rounded amount of each (claim, responsibility) with several groups (``rows``, in
+    runs), shared over them by largest remainder of their raw amounts."""
+    edges = np.flatnonzero(np.diff(cr_of[rows])) + 1
+    starts = np.concatenate(([0], edges)).astype(np.int64)
+    ends = np.concatenate((edges, [len(rows)])).astype(np.int64)
+    totals = rounded[cr_of[rows[starts]]]
+    weights = g_raw[rows]
+    # exact in int64 when total × weight (and the weights' sum) stay below 2**62
+    sizes = ends - starts
+    limit = (2**62 // sizes) // np.maximum(np.maximum.reduceat(weights, starts), 1)
+    safe = totals < limit  # integer division: the check itself cannot overflow
+    shares = np.zeros(len(rows), np.int64)
+    if safe.any():
+        _hamilton_groups(starts[safe], ends[safe], totals[safe], weights, shares)
+    for g in np.flatnonzero(~safe):
+        members = rows[starts[g]:ends[g]]
+        ws = [int(x) for x in g_raw[members]]
+        shares[starts[g]:ends[g]] = kernel.largest_remainder(int(totals[g]), ws, [0] * len(ws))
+    return shares
+
+
+class _Paid(NamedTuple):
+    """Per group: payable, cut by caps, cut by the indemnity limit; per claim, what is owed."""
+
+    pay: np.ndarray
+    cap_cut: np.ndarray
+    indemnity_cut: np.ndarray
+    claim_owed: np.ndarray
+
+
+def _caps_and_indemnity(product: Product, claims: pd.DataFrame, e: _Encounters, ln: _FeeLines, g: _Groups,
+                        g_share: np.ndarray, sl_first: np.ndarray, slow: _OneByOne) -> _Paid:
+    """Payable sub-limits, caps, combined caps, the total cap and the indemnity limit, in
+    order (compiled)."""
+    resps = product.responsibilities
+    owed = (e.enc["medfee_sumamt"].to_numpy(np.int64) - ln.public)
     claim_owed = np.zeros(len(claims), np.int64)
-    _scatter_add(claim_owed, claim_pos.astype(np.int64), owed)
+    _scatter_add(claim_owed, e.claim_pos.astype(np.int64), owed)
     other = claims["other_insurance_paid"].to_numpy(np.int64)
     resp_cap = np.array([to_fen(r.cap.amount) if r.cap else -1 for r in resps], np.int64)
     cc_amount = np.array([to_fen(c.amount) for c in product.combined_caps] or [0], np.int64)[:len(product.combined_caps)]
     total_cap = to_fen(product.total_cap.amount) if product.total_cap else -1
+    n_groups = len(g.enc)
     g_pay = np.zeros(n_groups, np.int64)
     g_capcut = np.zeros(n_groups, np.int64)
     g_indcut = np.zeros(n_groups, np.int64)
-    _caps_pass(g_person, g_claim, g_resp, g_share, g_cc, g_sub, sl_first, slow.sl_amount, max(slow.n_keys, 1),
+    _caps_pass(g.person, g.claim, g.resp, g_share, g.cc, g.sub, sl_first, slow.sl_amount, max(slow.n_keys, 1),
                resp_cap, np.ascontiguousarray(cc_amount, np.int64),
-               total_cap, claim_owed, other, n_resp, g_pay, g_capcut, g_indcut)
+               total_cap, claim_owed, other, len(resps), g_pay, g_capcut, g_indcut)
+    return _Paid(g_pay, g_capcut, g_indcut, claim_owed)
 
-    # -- per claim ----------------------------------------------------------------------------------------
-    n_claims = len(claims)
+
+def _result_rows(product: Product, claims: pd.DataFrame, e: _Encounters, el: _Eligible, g: _Groups,
+                 paid: _Paid) -> pd.DataFrame:
+    """One row per claim, in adjudication order."""
+    resps = product.responsibilities
+    n_claims, n_resp = len(claims), len(resps)
     per_resp_pay = np.zeros(n_claims * n_resp, np.int64)
     per_resp_elig = np.zeros(n_claims * n_resp, np.int64)
-    _scatter_add(per_resp_pay, g_claim * n_resp + g_resp, g_pay)
-    _scatter_add(per_resp_elig, g_claim * n_resp + g_resp, g_elig)
+    _scatter_add(per_resp_pay, g.claim * n_resp + g.resp, paid.pay)
+    _scatter_add(per_resp_elig, g.claim * n_resp + g.resp, g.elig)
     per_resp_pay, per_resp_elig = per_resp_pay.reshape(n_claims, n_resp), per_resp_elig.reshape(n_claims, n_resp)
     ind = np.zeros(n_claims, np.int64)
-    _scatter_add(ind, g_claim, g_indcut)
+    _scatter_add(ind, g.claim, paid.indemnity_cut)
     pending = np.zeros(n_claims, np.int64)
-    _scatter_add(pending, claim_pos, e_pend)
-    o = claim_order
+    _scatter_add(pending, e.claim_pos, el.e_pend)
+    o = e.claim_order
     columns: dict[str, Any] = {
         "claim_id": claims["claim_id"].iloc[o].reset_index(drop=True),
         "insured_id": claims["insured_id"].iloc[o].reset_index(drop=True),
-        "product_id": product.id, "service_on": pd.to_datetime(claim_service[o], unit="D"),
-        "owed": claim_owed[o], "eligible": per_resp_elig.sum(axis=1)[o], "payable": per_resp_pay.sum(axis=1)[o],
+        "product_id": product.id, "service_on": pd.to_datetime(e.claim_service[o], unit="D"),
+        "owed": paid.claim_owed[o], "eligible": per_resp_elig.sum(axis=1)[o], "payable": per_resp_pay.sum(axis=1)[o],
         "indemnity_cut": ind[o], "pending": pending[o]}
     bucket_of = np.array([BUCKETS.index(r.bucket) for r in resps])
     for b_i, b in enumerate(BUCKETS):
@@ -1227,19 +1510,26 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
         columns[f"payable:{r.id}"] = per_resp_pay[:, ri][o]
     out = pd.DataFrame({c: columns[c] for c in result_columns(product)})
     out["engine"] = "batch"
-    if not detail:
-        return out
-    copay_line = np.where(direct[l_enc], det - ful - over - pre, 0)
-    copay_line[copay_rows] = copay_shares
-    portions = _portion_rows(resps, lines, l_enc, live, combo, lut_dest, lut_w, np.stack([pre, copay_line, ful, over]),
-                             slow)
+    return out
+
+
+def _detail(product: Product, claims: pd.DataFrame, e: _Encounters, ln: _FeeLines, t: _Table, el: _Eligible,
+            slow: _OneByOne, g: _Groups, bands: _Bands, g_share: np.ndarray, paid: _Paid) -> ColumnarDetail:
+    """The figures below the claim: portions, groups and year-to-date."""
+    resps = product.responsibilities
+    copay_line = np.where(el.direct[ln.l_enc], ln.det - ln.ful - ln.over - ln.pre, 0)
+    copay_line[el.copay_rows] = el.copay_shares
+    portions = _portion_rows(resps, ln.lines, ln.l_enc, el.live, t.combo, t.dest, t.w,
+                             np.stack([ln.pre, copay_line, ln.ful, ln.over]), slow)
     groups = pd.DataFrame({
-        "claim_id": claims["claim_id"].to_numpy()[g_claim], "encounter_id": enc["encounter_id"].to_numpy()[g_enc],
-        "responsibility": np.array([r.id for r in resps], dtype=object)[g_resp], "eligible": g_elig,
-        "deductible": g_ded, "raw": g_raw, "rounded": g_share, "cap_cut": g_capcut, "indemnity_cut": g_indcut,
-        "payable": g_pay}).groupby(["claim_id", "encounter_id", "responsibility"], sort=False, as_index=False).sum()
-    ytd = _year_to_date_rows(product, claims, claim_person, claim_order, g_claim, g_resp, g_cc, g_elig, g_ded, g_pay)
-    return out, ColumnarDetail(portions, groups, ytd.reset_index(drop=True))
+        "claim_id": claims["claim_id"].to_numpy()[g.claim], "encounter_id": e.enc["encounter_id"].to_numpy()[g.enc],
+        "responsibility": np.array([r.id for r in resps], dtype=object)[g.resp], "eligible": g.elig,
+        "deductible": bands.ded, "raw": bands.raw, "rounded": g_share, "cap_cut": paid.cap_cut,
+        "indemnity_cut": paid.indemnity_cut,
+        "payable": paid.pay}).groupby(["claim_id", "encounter_id", "responsibility"], sort=False, as_index=False).sum()
+    ytd = _year_to_date_rows(product, claims, e.claim_person, e.claim_order, g.claim, g.resp, g.cc, g.elig, bands.ded,
+                             paid.pay)
+    return ColumnarDetail(portions, groups, ytd.reset_index(drop=True))
 
 
 def _portion_rows(resps: Any, lines: pd.DataFrame, l_enc: np.ndarray, live: np.ndarray, combo: np.ndarray,
