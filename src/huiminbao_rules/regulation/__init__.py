@@ -1,4 +1,27 @@
 """A product checked against a jurisdiction's regulatory profile."""
 
-from huiminbao_rules.regulation.floors import *  # noqa: F403
-from huiminbao_rules.regulation.floors import __all__  # noqa: F401
+from huiminbao_rules.regulation.floors import (
+    Finding,
+    Profile,
+    Rule,
+    applicable_profiles,
+    check,
+    floor_payout,
+    main_responsibility,
+    parse_profile,
+    payout_curve,
+    people_of,
+)
+
+__all__ = [
+    "Finding",
+    "Profile",
+    "Rule",
+    "applicable_profiles",
+    "check",
+    "floor_payout",
+    "main_responsibility",
+    "parse_profile",
+    "payout_curve",
+    "people_of",
+]

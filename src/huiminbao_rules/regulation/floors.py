@@ -35,13 +35,9 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
 from huiminbao_rules.adjudication.engine import adjudicate
-from huiminbao_rules.core.errors import ProductError
-from huiminbao_rules.claims.models import Claim, Encounter, FeeLine, Insured, Settlement, problems_from_validation
-from huiminbao_rules.core.fields import Bool, Day
-from huiminbao_rules.core.money import FEN, ZERO, Amount, Rate, format_yuan, round_fen
+from huiminbao_rules.claims.models import Claim, Encounter, FeeLine, Insured, Settlement
+from huiminbao_rules.core.money import FEN, ZERO, format_yuan, round_fen
 from huiminbao_rules.core.vocabulary import SCHEME_LABELS, bucket_label
 from huiminbao_rules.rules.product import Product, Responsibility
 from huiminbao_rules.rules.profile import Profile, Rule, parse_profile
