@@ -295,6 +295,15 @@ def _limit_flags(sub: argparse.ArgumentParser) -> None:
                      help=f"refuse a claim with more than N fee lines (default {DEFAULT_LIMITS.max_fee_lines})")
 
 
+def _lang_flag(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--lang", choices=("zh", "en"), default=None, help=LANG_HELP)
+
+
+def _list_flag(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--list", action="append", metavar="NAME=FILE.csv",
+                     help="replace the product's list NAME by the list in FILE.csv (docs/product-format.md; repeatable)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="huiminbao", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG,
@@ -327,7 +336,7 @@ def _add_adjudicate(sub: Any) -> None:
     adj.add_argument("--product", required=True, metavar="ID|FILE.toml", help=_PRODUCT_HELP)
     adj.add_argument("--json", action="store_true",
                      help="print a JSON array of results, one per claim (docs/result-json.md)")
-    adj.add_argument("--lang", choices=("zh", "en"), default=None, help=LANG_HELP)
+    _lang_flag(adj)
     adj.add_argument("--trace", action="store_true",
                      help="also print every step of the computation with its clause and source; not with --json")
     adj.add_argument("--on", type=_date_arg, metavar="YYYY-MM-DD",
@@ -341,8 +350,7 @@ def _add_adjudicate(sub: Any) -> None:
     adj.add_argument("--unknown-lists", choices=("pend", "member", "non-member"), default="pend",
                      help="a line not found on a list that is not complete: held for review (pend, the default), "
                           "or taken as a member or a non-member for a what-if run")
-    adj.add_argument("--list", action="append", metavar="NAME=FILE.csv",
-                     help="replace the product's list NAME by the list in FILE.csv (docs/product-format.md; repeatable)")
+    _list_flag(adj)
     adj.set_defaults(run=_cmd_adjudicate)
 
 
@@ -361,10 +369,9 @@ def _add_show(sub: Any) -> None:
                           description="Print a product's terms, responsibility by responsibility, each figure "
                                       "with its source and the source's grade.")
     show.add_argument("product", metavar="ID|FILE.toml", help=_PRODUCT_HELP)
-    show.add_argument("--lang", choices=("zh", "en"), default=None, help=LANG_HELP)
+    _lang_flag(show)
     show.add_argument("--json", action="store_true", help="print the product's terms as JSON (the product file's keys)")
-    show.add_argument("--list", action="append", metavar="NAME=FILE.csv",
-                      help="replace the product's list NAME by the list in FILE.csv (docs/product-format.md; repeatable)")
+    _list_flag(show)
     show.set_defaults(run=_cmd_show)
 
 
@@ -376,7 +383,7 @@ def _add_diff(sub: Any) -> None:
                                      "condition, a value), not by position.")
     dif.add_argument("old", metavar="ID|FILE.toml", help="the earlier version: " + _PRODUCT_HELP)
     dif.add_argument("new", metavar="ID|FILE.toml", help="the later version: " + _PRODUCT_HELP)
-    dif.add_argument("--lang", choices=("zh", "en"), default=None, help=LANG_HELP)
+    _lang_flag(dif)
     dif.add_argument("--json", action="store_true", help="print the changes as JSON (op, path, old, new)")
     dif.set_defaults(run=_cmd_diff)
 
@@ -390,7 +397,7 @@ def _add_enroll(sub: Any) -> None:
     enr.add_argument("application", metavar="APPLICATION.json", help="the application file (docs/enrollment.md)")
     enr.add_argument("--product", required=True, metavar="ID|FILE.toml", help=_PRODUCT_HELP)
     enr.add_argument("--json", action="store_true", help="print the decision as JSON (docs/enrollment.md)")
-    enr.add_argument("--lang", choices=("zh", "en"), default=None, help=LANG_HELP)
+    _lang_flag(enr)
     _limit_flags(enr)
     enr.set_defaults(run=_cmd_enroll)
 
@@ -411,9 +418,8 @@ def _add_check(sub: Any) -> None:
     chk.add_argument("--all", action="store_true", help="also list the rules that do not apply (不适用); not with "
                                                         "--json, which always has them")
     chk.add_argument("--json", action="store_true", help="print JSON: a summary and every finding")
-    chk.add_argument("--lang", choices=("zh", "en"), default=None, help=LANG_HELP)
-    chk.add_argument("--list", action="append", metavar="NAME=FILE.csv",
-                     help="replace the product's list NAME by the list in FILE.csv (docs/product-format.md; repeatable)")
+    _lang_flag(chk)
+    _list_flag(chk)
     chk.set_defaults(run=_cmd_check)
 
 
