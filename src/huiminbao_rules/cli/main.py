@@ -5,6 +5,9 @@ code 2. ``check`` exits 1 when it finds a violation. A bug in the library still 
 traceback, on purpose. A flag that would have no effect is refused (exit 2), never
 silently ignored. Every verb that prints can print JSON (``--json``), with a ``schema``
 key naming its shape.
+
+Each verb imports what only it needs when it runs (describe, enrollment, regulation), so
+``huiminbao adjudicate`` does not pay for them at start-up.
 """
 
 from __future__ import annotations
@@ -20,21 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from huiminbao_rules import __version__
-from huiminbao_rules.catalog import bundled_ids, bundled_products, bundled_profiles, load_profile
-from huiminbao_rules.rules.completeness import completeness_summary, data_findings, data_findings_lines
-from huiminbao_rules.render.describe import (
-    decision_dict,
-    decision_lines,
-    describe,
-    diff,
-    diff_dict,
-    finding_dict,
-    findings_lines,
-    findings_summary,
-    product_dict,
-    summary_line,
-)
-from huiminbao_rules.enrollment.application import enroll, parse_application
+from huiminbao_rules.catalog import bundled_ids, bundled_products
 from huiminbao_rules.adjudication.engine import replay
 from huiminbao_rules.core.errors import AdjudicationError, HuiminbaoError, InputError
 from huiminbao_rules.render.explain import statement, to_dict, trace
@@ -42,7 +31,6 @@ from huiminbao_rules.core.inputs import DEFAULT_LIMITS, NOT_A_FILE_NAME, Limits
 from huiminbao_rules.core.money import format_yuan
 from huiminbao_rules.claims.models import Claim, parse_claim, problems_from_validation
 from huiminbao_rules.cli.common import LANG_HELP, Bad, lang_of, product_of, read_json_file, refuse_with_json
-from huiminbao_rules.regulation.floors import applicable_profiles, check
 from huiminbao_rules.adjudication.result import YearToDate
 
 __all__ = ["main"]
@@ -155,6 +143,8 @@ def _write_year_to_date(path: str, ytd: YearToDate) -> None:
 
 
 def _cmd_products(args: argparse.Namespace) -> int:
+    from huiminbao_rules.rules.completeness import completeness_summary
+
     try:
         products = bundled_products()
     except HuiminbaoError as exc:
@@ -175,6 +165,8 @@ def _cmd_products(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
+    from huiminbao_rules.render.describe import describe, product_dict
+
     refuse_with_json(args, "--lang")
     product = product_of(args.product, lists=args.list)
     if args.json:
@@ -186,6 +178,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
+    from huiminbao_rules.render.describe import diff, diff_dict
+
     refuse_with_json(args, "--lang")
     old, new = product_of(args.old), product_of(args.new)
     if args.json:
@@ -197,6 +191,9 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_enroll(args: argparse.Namespace) -> int:
+    from huiminbao_rules.enrollment.application import enroll, parse_application
+    from huiminbao_rules.render.describe import decision_dict, decision_lines
+
     refuse_with_json(args, "--lang")
     limits = _limits(args)
     product = product_of(args.product, limits)
@@ -215,6 +212,11 @@ def _cmd_enroll(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from huiminbao_rules.catalog import bundled_profiles, load_profile
+    from huiminbao_rules.regulation.floors import applicable_profiles, check
+    from huiminbao_rules.render.describe import finding_dict, findings_lines, findings_summary, summary_line
+    from huiminbao_rules.rules.completeness import data_findings, data_findings_lines
+
     refuse_with_json(args, "--lang", "--all")
     lang = lang_of(args)
     refs = args.products or bundled_ids()
