@@ -31,6 +31,8 @@ __all__ = ["SCHEMA", "Result", "result_of", "to_json"]
 SCHEMA = "huiminbao_rules.adjudication/1"
 
 _MONEY = r"^[0-9]+\.[0-9]{2}$"
+Money = Annotated[str, Field(pattern=_MONEY)]
+"""Money as the result writes it: yuan with exactly two decimals, as a string."""
 _EXACT = r"^-?[0-9]+(\.[0-9]+)?$"
 _RATE = r"^[01](\.[0-9]+)?$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -45,34 +47,34 @@ class Band(_Out):
     """A band piece: the part of an eligible amount between ``from`` and ``to``, at ``rate``."""
 
     from_: str = Field(alias="from", pattern=_MONEY)
-    to: str = Field(pattern=_MONEY)
+    to: Money
     rate: str = Field(pattern=_RATE)
-    amount: str = Field(pattern=_MONEY)
+    amount: Money
     raw: str = Field(pattern=_EXACT)
 
 
 class Cut(_Out):
     clause: str
-    amount: str = Field(pattern=_MONEY)
+    amount: Money
 
 
 class Exclusion(_Out):
     reason: str
-    amount: str = Field(pattern=_MONEY)
+    amount: Money
     clause: str
 
 
 class Portion(_Out):
     part: PortionCode
-    amount: str = Field(pattern=_MONEY)
+    amount: Money
     responsibility: str | None
-    eligible: str = Field(pattern=_MONEY)
-    deductible: str = Field(pattern=_MONEY)
+    eligible: Money
+    deductible: Money
     bands: list[Band]
     raw: str = Field(pattern=_EXACT)
-    rounded: str = Field(pattern=_MONEY)
+    rounded: Money
     cuts: list[Cut]
-    payable: str = Field(pattern=_MONEY)
+    payable: Money
     exclusions: list[Exclusion]
 
 
@@ -82,25 +84,25 @@ class Line(_Out):
     feedetl_sn: str | None
     code: str
     name: str
-    amount: str = Field(pattern=_MONEY)
-    public_paid: str = Field(pattern=_MONEY)
-    eligible: str = Field(pattern=_MONEY)
-    payable: str = Field(pattern=_MONEY)
-    excluded: str = Field(pattern=_MONEY)
-    pending: str = Field(pattern=_MONEY)
+    amount: Money
+    public_paid: Money
+    eligible: Money
+    payable: Money
+    excluded: Money
+    pending: Money
     portions: list[Portion]
 
 
 class Deductible(_Out):
-    annual: str = Field(pattern=_MONEY)
-    used_before: str = Field(pattern=_MONEY)
-    taken: str = Field(pattern=_MONEY)
+    annual: Money
+    used_before: Money
+    taken: Money
 
 
 class ResponsibilityYearToDate(_Out):
-    eligible: str = Field(pattern=_MONEY)
-    deductible: str = Field(pattern=_MONEY)
-    paid: str = Field(pattern=_MONEY)
+    eligible: Money
+    deductible: Money
+    paid: Money
 
 
 class Responsibility(_Out):
@@ -108,14 +110,14 @@ class Responsibility(_Out):
     name_zh: str
     name_en: str
     bucket: Bucket
-    eligible: str = Field(pattern=_MONEY)
+    eligible: Money
     deductible: Deductible
     bands: list[Band]
     raw: str = Field(pattern=_EXACT)
-    rounded: str = Field(pattern=_MONEY)
+    rounded: Money
     rounding: str = Field(pattern=_EXACT)
     cuts: list[Cut]
-    payable: str = Field(pattern=_MONEY)
+    payable: Money
     year_to_date: ResponsibilityYearToDate
 
 
@@ -166,13 +168,13 @@ class Step(_Out):
 
 
 class Indemnity(_Out):
-    limit: str = Field(pattern=_MONEY)
-    cut: str = Field(pattern=_MONEY)
+    limit: Money
+    cut: Money
 
 
 class BucketTotals(_Out):
-    eligible: str = Field(pattern=_MONEY)
-    payable: str = Field(pattern=_MONEY)
+    eligible: Money
+    payable: Money
 
 
 class Result(_Out):
@@ -186,16 +188,16 @@ class Result(_Out):
     product_id: str
     policy_year: int
     service_on: str = Field(pattern=_DATE, json_schema_extra={"format": "date"})
-    payable: str = Field(pattern=_MONEY)
-    pending_amount: str = Field(pattern=_MONEY)
+    payable: Money
+    pending_amount: Money
     unknown_lists: Literal["pend", "member", "non-member"]
     caveats: list[Caveat]
-    medical_total: str = Field(pattern=_MONEY)
-    public_paid: str = Field(pattern=_MONEY)
-    owed: str = Field(pattern=_MONEY)
-    other_insurance_paid: str = Field(pattern=_MONEY)
-    eligible: str = Field(pattern=_MONEY)
-    excluded: str = Field(pattern=_MONEY)
+    medical_total: Money
+    public_paid: Money
+    owed: Money
+    other_insurance_paid: Money
+    eligible: Money
+    excluded: Money
     indemnity: Indemnity
     buckets: dict[Bucket, BucketTotals]
     responsibilities: list[Responsibility]
