@@ -1,25 +1,5 @@
-"""Enrollment: who may join a product version, from when, and what premium is due."""
+"""Enrollment: who may join a product version, from when, and what premium is due
+(:mod:`.application`)."""
 
-from huiminbao_rules.enrollment.application import (
-    Application,
-    ApplicationDecision,
-    BasicInsurance,
-    Decision,
-    Payer,
-    Person,
-    Reason,
-    enroll,
-    parse_application,
-)
-
-__all__ = [
-    "Application",
-    "ApplicationDecision",
-    "BasicInsurance",
-    "Decision",
-    "Payer",
-    "Person",
-    "Reason",
-    "enroll",
-    "parse_application",
-]
+from huiminbao_rules.enrollment.application import *  # noqa: F403 - the package is its one module's names
+from huiminbao_rules.enrollment.application import __all__  # noqa: F401

@@ -1,27 +1,4 @@
-"""A product checked against a jurisdiction's regulatory profile."""
+"""A product checked against a jurisdiction's regulatory profile (:mod:`.floors`)."""
 
-from huiminbao_rules.regulation.floors import (
-    Finding,
-    Profile,
-    Rule,
-    applicable_profiles,
-    check,
-    floor_payout,
-    main_responsibility,
-    parse_profile,
-    payout_curve,
-    people_of,
-)
-
-__all__ = [
-    "Finding",
-    "Profile",
-    "Rule",
-    "applicable_profiles",
-    "check",
-    "floor_payout",
-    "main_responsibility",
-    "parse_profile",
-    "payout_curve",
-    "people_of",
-]
+from huiminbao_rules.regulation.floors import *  # noqa: F403 - the package is its one module's names
+from huiminbao_rules.regulation.floors import __all__  # noqa: F401
