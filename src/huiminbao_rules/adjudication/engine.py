@@ -48,7 +48,8 @@ from functools import cached_property
 from decimal import Decimal
 from typing import NamedTuple
 
-from huiminbao_rules.adjudication import kernel
+from huiminbao_rules.adjudication import caveats, kernel
+from huiminbao_rules.adjudication.caveats import cited_at as _cited_at
 from huiminbao_rules.adjudication.coverage import Cover, Facts, cover_for, facts_for, holds
 from huiminbao_rules.adjudication.terms import deductible_for, first_holding
 from huiminbao_rules.adjudication.result import (
@@ -68,10 +69,9 @@ from huiminbao_rules.adjudication.result import (
 from huiminbao_rules.claims.history import History, history_of
 from huiminbao_rules.claims.models import Claim, Encounter, FeeLine
 from huiminbao_rules.core.errors import AdjudicationError
-from huiminbao_rules.core.money import ZERO, exact, format_yuan, from_fen, quantize, to_fen
+from huiminbao_rules.core.money import ZERO, exact, from_fen, quantize, to_fen
 from huiminbao_rules.rules.classify import Classifier, Entry, classifier_of
 from huiminbao_rules.rules.product import (
-    Cited,
     CombinedCap,
     Product,
     RatioSchedule,
@@ -1012,86 +1012,23 @@ def _source_of(product: Product, clause: str) -> str | None:
 
 def _caveats(detail: _Detail, unknown_lists: str) -> tuple[Caveat, ...]:
     """What the result rests on that the data does not know for sure (see
-    ``docs/result-json.md``), each said once."""
-    found = (*_period_caveats(detail.product), *_list_caveats(detail, unknown_lists), *_placement_caveats(detail),
-             *_term_caveats(detail), *_limit_caveats(detail), *_rule_caveats(detail))
-    out: dict[tuple[str, str | None, str | None, str | None, str | None], Caveat] = {}
-    for c in found:
-        out.setdefault((c.code, c.responsibility, c.line, c.list, c.clause), c)
-    return tuple(out.values())
-
-
-def _period_caveats(product: Product) -> list[Caveat]:
-    p = product.period
-    if not p.assumed:
-        return []
-    return [Caveat("assumed_period",
-                   f"the cover period {p.start} to {p.end} is assumed, not stated by a source"
-                   + (f": {p.note}" if p.note else ""),
-                   f"保障期间 {p.start} 至 {p.end} 系推定, 无来源明确载明", clause="period")]
-
-
-_COMPLETENESS = {"partial": ("部分已知", "partly known"), "unknown": ("成员未知", "members unknown"),
-                 "complete": ("完整", "complete")}
+    ``docs/result-json.md``), each said once; made by :mod:`.caveats` from this claim's facts."""
+    return caveats.unique((*caveats.period_caveats(detail.product), *_list_caveats(detail, unknown_lists),
+                           *_placement_caveats(detail), *_term_caveats(detail), *_limit_caveats(detail),
+                           *_rule_caveats(detail)))
 
 
 def _list_caveats(detail: _Detail, unknown_lists: str) -> list[Caveat]:
     """Lists of unknown membership, line by line (the portions of one line merged)."""
-    merged: dict[tuple[str, int, str], tuple[str | None, Decimal, bool]] = {}
-    for n in detail.notes:
-        for lid in n.lists:
-            resp, amount, pended = merged.get((n.encounter_id, n.number, lid), (n.responsibility, ZERO, False))
-            if n.pending is not None:
-                amount, pended = amount + n.pending, True
-            elif n.responsibility is not None:
-                resp = n.responsibility
-            merged[(n.encounter_id, n.number, lid)] = (resp, amount, pended)
-    out = []
-    for (enc_id, number, lid), (resp, amount, pended) in merged.items():
-        lst = detail.product.lists[lid]
-        zh_c, en_c = _COMPLETENESS[lst.completeness]
-        where = f"{enc_id}#{number}"
-        if pended:
-            msg = (f"held for review (pending): whether line {where} is on the list {lst.name_en or lst.name_zh} "
-                   f"({lid}, {en_c}) decides which responsibility pays it, if any; {format_yuan(amount, grouped=True)} held")
-            zh = (f"待人工审核: 费用明细 {where} 是否属于「{lst.name_zh}」({zh_c}) 决定由哪项责任赔付, "
-                  f"暂缓 {format_yuan(amount, grouped=True)} 元")
-        else:
-            taken = "a member" if unknown_lists == "member" else "not a member"
-            msg = (f"line {where} is not found on the list {lst.name_en or lst.name_zh} ({lid}, {en_c}); for this "
-                   f"run it is taken as {taken} (unknown_lists={unknown_lists})")
-            zh = (f"费用明细 {where} 未见于「{lst.name_zh}」({zh_c}); 本次按"
-                  f"{'属于' if unknown_lists == 'member' else '不属于'}该清单计算 (unknown_lists={unknown_lists})")
-        out.append(Caveat("list_unknown", msg, zh, responsibility=resp, line=where, list=lid, clause=f"lists.{lid}",
-                          amount=amount if pended else None))
-    return out
+    notes = (((n.encounter_id, n.number), n.lists, n.responsibility, n.pending) for n in detail.notes)
+    return [caveats.list_unknown(detail.product, f"{enc_id}#{number}", lid, resp, held, unknown_lists)
+            for ((enc_id, number), lid), (resp, held) in caveats.merged_notes(notes).items()]
 
 
 def _placement_caveats(detail: _Detail) -> list[Caveat]:
-    """Lists that decided a placement: lists supplied by the user, unverified members
-    (lists whose membership was assumed are the ``list_unknown`` caveats' business)."""
-    out = []
-    for pl in detail.placements:
-        by, where = pl.by, f"{pl.encounter_id}#{pl.number}"
-        ids = [by] if isinstance(by, str) else [x for x in (by.pos_id, by.neg_id, by.inst_id)
-                                                if x and x not in pl.assumed]
-        resp = None if isinstance(by, str) or by.resp is None else by.resp.id
-        for lid in ids:
-            lst = detail.product.lists[lid]
-            if lst.supplied_by_user:
-                out.append(Caveat("user_list",
-                                  f"the list {lid} supplied by the user ({lst.user_file}, sha256 {lst.user_sha256}) "
-                                  f"decided where line {where} goes",
-                                  f"用户提供的清单「{lst.name_zh}」({lst.user_file}, sha256 {lst.user_sha256}) "
-                                  f"决定了费用明细 {where} 的归属",
-                                  responsibility=resp, line=where, list=lid, clause=f"lists.{lid}",
-                                  sha256=lst.user_sha256))
-            elif not lst.verified and not isinstance(by, str) and lid != by.neg_id:
-                out.append(Caveat("unverified_term",
-                                  f"line {where} is placed by the list {lid}, whose members are not verified",
-                                  f"费用明细 {where} 依据未经核实的清单「{lst.name_zh}」归属",
-                                  responsibility=resp, line=where, list=lid, clause=f"lists.{lid}"))
-    return out
+    """Lists that decided a placement: lists supplied by the user, unverified members."""
+    return [c for pl in detail.placements
+            for c in caveats.placement_caveats(detail.product, f"{pl.encounter_id}#{pl.number}", pl.by, pl.assumed)]
 
 
 def _term_caveats(detail: _Detail) -> list[Caveat]:
@@ -1101,18 +1038,12 @@ def _term_caveats(detail: _Detail) -> list[Caveat]:
     for g, banded, paid in zip(detail.groups, detail.banded, detail.paid):
         if not g.eligible:
             continue
-        r, choice = g.resp, banded.choice
-        _, v = first_holding(product.deductible_variants(r), g.facts)
-        ref = product.references.get(v.reference) if v.reference else None
-        if not v.verified or (ref is not None and not ref.verified):
-            out.append(_unverified(r.id, choice.clause, "deductible", "免赔额", v.note or (ref.note if ref else "")))
-        if not choice.schedule.verified:
-            out.append(_unverified(r.id, f"responsibilities.{r.id}.ratio[{choice.s_index}]", "ratio", "赔付比例",
-                                   choice.schedule.note))
+        choice = banded.choice
+        out += caveats.term_caveats(product, g.resp, g.facts, choice.clause, choice.s_index, choice.schedule)
         for clause, cut in paid.cuts:
-            cited = _cited_at(product, clause) if cut and clause != "indemnity" else None
-            if cited is not None and not cited.verified:
-                out.append(_unverified(r.id, clause, "limit", "限额", cited.note))
+            c = caveats.limit_caveat(product, g.resp.id, clause) if cut else None
+            if c is not None:
+                out.append(c)
     return out
 
 
@@ -1122,9 +1053,10 @@ def _limit_caveats(detail: _Detail) -> list[Caveat]:
     for ln in detail.line_list:
         for i in ln.portions:
             for e in detail.portions[i].exclusions:
-                cited = _cited_at(detail.product, e.clause) if e.reason in ("sub_limit", "count_limit") else None
-                if cited is not None and not cited.verified:
-                    out.append(_unverified(e.clause.split(".")[1], e.clause, "limit", "限额", cited.note))
+                c = (caveats.limit_caveat(detail.product, e.clause.split(".")[1], e.clause)
+                     if e.reason in ("sub_limit", "count_limit") else None)
+                if c is not None:
+                    out.append(c)
     return out
 
 
@@ -1132,39 +1064,14 @@ def _rule_caveats(detail: _Detail) -> list[Caveat]:
     """An unverified pre-existing rule the person's declarations met, and an unverified
     cross-year rule a stay across the period's ends met."""
     product, out = detail.product, []
-    if detail.claim.insured.pre_existing and not product.pre_existing.verified and any(g.eligible for g in detail.groups):
-        out.append(_unverified(None, "pre_existing", "pre-existing rule", "既往症规则", product.pre_existing.note))
-    period = product.period
-    for v in detail.verdicts:
-        enc = v.encounter
-        if enc.kind == "inpatient" and not product.cross_year.verified and (
-                (enc.admitted_on is not None and enc.admitted_on < period.start)
-                or (enc.discharged_on is not None and enc.discharged_on > period.end)):
-            out.append(_unverified(None, "cross_year", "cross-year rule", "跨年度住院规则", product.cross_year.note))
+    rule = caveats.pre_existing_caveat(product)
+    if rule is not None and detail.claim.insured.pre_existing and any(g.eligible for g in detail.groups):
+        out.append(rule)
+    rule, period = caveats.cross_year_caveat(product), product.period
+    if rule is not None:
+        out += [rule for v in detail.verdicts if v.encounter.kind == "inpatient" and caveats.crosses_period(
+            v.encounter.admitted_on, v.encounter.discharged_on, period.start, period.end)]
     return out
-
-
-def _unverified(resp: str | None, clause: str, what: str, what_zh: str, note: str) -> Caveat:
-    return Caveat("unverified_term",
-                  f"the {what} at {clause} is not verified against a source" + (f" ({note})" if note else ""),
-                  f"{what_zh} ({clause}) 未经来源核实", responsibility=resp, clause=clause)
-
-
-def _cited_at(product: Product, clause: str) -> Cited | None:
-    """The cited term (cap, sub-limit, combined or total cap) a clause path names."""
-    if clause == "total_cap":
-        return product.total_cap
-    parts = clause.split(".")
-    if parts[0] == "combined_caps":
-        return next((c for c in product.combined_caps if c.id == parts[1]), None)
-    r = product.responsibility_by_id.get(parts[1]) if len(parts) > 2 else None
-    if r is None:
-        return None
-    if parts[2] == "cap":
-        return r.cap
-    if parts[2] == "sub_limits":
-        return next((s for s in r.sub_limits if s.id == parts[3]), None)
-    return None
 
 
 @dataclass(frozen=True)
