@@ -33,8 +33,8 @@ from huiminbao_rules.rules.classify import Entry
 from huiminbao_rules.rules.product import Cited, Product, RatioSchedule, Responsibility
 
 __all__ = ["COMPLETENESS", "cited_at", "cross_year_caveat", "crosses_period", "key", "limit_caveat", "list_unknown",
-           "merged_notes", "period_caveats", "placed_by", "placement_caveats", "pre_existing_caveat", "term_caveats",
-           "unique", "unverified"]
+           "merged_notes", "noted", "period_caveats", "placed_by", "placement_caveats", "pre_existing_caveat",
+           "term_caveats", "unique", "unverified"]
 
 Key = tuple[str, "str | None", "str | None", "str | None", "str | None"]
 
@@ -88,6 +88,26 @@ def list_unknown(product: Product, where: str, lid: str, resp: str | None, held:
               f"{'属于' if unknown_lists == 'member' else '不属于'}该清单计算 (unknown_lists={unknown_lists})")
     return Caveat("list_unknown", msg, zh, responsibility=resp, line=where, list=lid, clause=f"lists.{lid}",
                   amount=held)
+
+
+def noted(entry: Entry | None, miss: tuple[str, ...], unknown: tuple[str, ...]
+          ) -> tuple[tuple[tuple[str, ...], str | None, bool] | None, tuple[Entry | str, tuple[str, ...]] | None]:
+    """What a portion's classification (:meth:`~huiminbao_rules.rules.classify.Classifier.classify_full`)
+    leaves for the caveats: the note of the lists of unknown membership it met, as (lists,
+    responsibility, held for review), and what placed or refused it by a list, as (the
+    selector's entry or the refusing list's id, the lists whose membership was assumed).
+    A held portion's responsibility is the one that would take it (its miss names it third)."""
+    note = None
+    if unknown:
+        resp = entry.resp.id if entry is not None and entry.resp is not None else dict(enumerate(miss)).get(2)
+        note = (unknown, resp, entry is None and miss[0] == "pending_review")
+    placement: tuple[Entry | str, tuple[str, ...]] | None = None
+    if entry is None:
+        if miss[1].startswith("lists."):
+            placement = (miss[1][6:], unknown)
+    elif not entry.plain:
+        placement = (entry, unknown)
+    return note, placement
 
 
 def merged_notes(notes: Iterable[tuple[Hashable, tuple[str, ...], str | None, Decimal | None]]

@@ -498,17 +498,12 @@ class _Placed:
               unknown: tuple[str, ...]) -> None:
         """Note the lists a portion's placement met: those of unknown membership, and
         those that placed or refused it."""
-        n, part = o.number, o.part
-        if unknown:
-            held = from_fen(covered) if entry is None and miss[0] == "pending_review" else None
-            # a pended portion's miss names the responsibility that would take it third
-            resp = entry.resp.id if entry is not None and entry.resp is not None else dict(enumerate(miss)).get(2)
-            self.notes.append(ListNote(enc.id, n, part, resp, unknown, held))
-        if entry is None:
-            if miss[1].startswith("lists."):
-                self.placements.append(Placement(enc.id, n, part, miss[1][6:], unknown))
-        elif not entry.plain:
-            self.placements.append(Placement(enc.id, n, part, entry, unknown))
+        note, placement = caveats.noted(entry, miss, unknown)
+        if note is not None:
+            lists, resp, held = note
+            self.notes.append(ListNote(enc.id, o.number, o.part, resp, lists, from_fen(covered) if held else None))
+        if placement is not None:
+            self.placements.append(Placement(enc.id, o.number, o.part, *placement))
 
     def _eligible_limits(self, entry: Entry, enc: Encounter, o: Owed, eligible: int,
                          exclusions: tuple[Exclusion, ...]) -> tuple[int, tuple[Exclusion, ...]]:
