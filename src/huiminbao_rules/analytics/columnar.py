@@ -48,6 +48,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from huiminbao_rules.analytics.caveat_rows import caveat_frame
 from huiminbao_rules.analytics.rows import result_columns
 from huiminbao_rules.core.vocabulary import BUCKETS, PORTIONS, PUBLIC_PAYERS
 from huiminbao_rules.rules.classify import classifier_of
@@ -934,12 +935,15 @@ class ColumnarDetail:
       ``indemnity_cut``, ``payable``;
     - ``year_to_date``: one row per claim, the person's accumulators after it:
       ``eligible:<id>``, ``deductible:<id>``, ``paid:<id>`` per responsibility,
-      ``pool:<id>`` per deductible pool, ``combined:<id>`` per combined cap, ``total_paid``.
+      ``pool:<id>`` per deductible pool, ``combined:<id>`` per combined cap, ``total_paid``;
+    - ``caveats``: one row per caveat per claim, as the reference engine lists them
+      (:mod:`huiminbao_rules.analytics.caveat_rows`).
     """
 
     portions: pd.DataFrame
     groups: pd.DataFrame
     year_to_date: pd.DataFrame
+    caveats: pd.DataFrame
 
 
 def adjudicate_columns(population: Population, product: Product, unknown_lists: str = "pend", *,
@@ -964,7 +968,10 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     out = _result_rows(product, population.claims, e, elig, g, paid)
     if not detail:
         return out
-    return out, _detail(product, population.claims, e, ln, table, elig, order.slow, g, bands, share, paid)
+    caveats = caveat_frame(product, unknown_lists, population.claims, SimpleNamespace(
+        people=people, e=e, verdicts=verdicts, facts=facts, ln=ln, table=table, elig=elig, order=order, g=g,
+        share=share, paid=paid))
+    return out, _detail(product, population.claims, e, ln, table, elig, order.slow, g, bands, share, paid, caveats)
 
 
 # -- the stages, in the order the engine takes them ------------------------------------------------
@@ -1514,8 +1521,9 @@ def _result_rows(product: Product, claims: pd.DataFrame, e: _Encounters, el: _El
 
 
 def _detail(product: Product, claims: pd.DataFrame, e: _Encounters, ln: _FeeLines, t: _Table, el: _Eligible,
-            slow: _OneByOne, g: _Groups, bands: _Bands, g_share: np.ndarray, paid: _Paid) -> ColumnarDetail:
-    """The figures below the claim: portions, groups and year-to-date."""
+            slow: _OneByOne, g: _Groups, bands: _Bands, g_share: np.ndarray, paid: _Paid,
+            caveats: pd.DataFrame) -> ColumnarDetail:
+    """The figures below the claim: portions, groups, year-to-date and caveats."""
     resps = product.responsibilities
     copay_line = np.where(el.direct[ln.l_enc], ln.det - ln.ful - ln.over - ln.pre, 0)
     copay_line[el.copay_rows] = el.copay_shares
@@ -1529,7 +1537,7 @@ def _detail(product: Product, claims: pd.DataFrame, e: _Encounters, ln: _FeeLine
         "payable": paid.pay}).groupby(["claim_id", "encounter_id", "responsibility"], sort=False, as_index=False).sum()
     ytd = _year_to_date_rows(product, claims, e.claim_person, e.claim_order, g.claim, g.resp, g.cc, g.elig, bands.ded,
                              paid.pay)
-    return ColumnarDetail(portions, groups, ytd.reset_index(drop=True))
+    return ColumnarDetail(portions, groups, ytd.reset_index(drop=True), caveats)
 
 
 def _portion_rows(resps: Any, lines: pd.DataFrame, l_enc: np.ndarray, live: np.ndarray, combo: np.ndarray,
