@@ -1,13 +1,14 @@
 """The columnar engine agrees with the reference engine to the fen: a differential
 property test over generated populations and products, comparing every claim's row, every
 fee line's portions, every (encounter, responsibility)'s deductible, rounding, cap and
-indemnity cuts, and each person's year-to-date after each claim."""
+indemnity cuts, each person's year-to-date after each claim, and every claim's caveats."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -45,6 +46,45 @@ def _other_insurance(draw, owed: Decimal) -> Decimal:
     ))
 
 
+def _doubtable(product: Product) -> list[str]:
+    """The clause paths of every term a product can doubt: its period, rules, deductibles,
+    ratio schedules, caps, sub-limits, references and lists."""
+    paths = ["period.assumed", "pre_existing.verified", "cross_year.verified"]
+    for r in product.responsibilities:
+        base = f"responsibilities.{r.id}"
+        if r.deductible_pool is None:
+            paths += [f"{base}.deductible[{i}].verified" for i in range(len(r.deductible))]
+        paths += [f"{base}.ratio[{i}].verified" for i in range(len(r.ratio))]
+        paths += [f"{base}.cap.verified"] if r.cap is not None else []
+        paths += [f"{base}.sub_limits.{sl.id}.verified" for sl in r.sub_limits]
+    for pool in product.deductible_pools:
+        paths += [f"deductible_pools.{pool.id}.deductible[{i}].verified" for i in range(len(pool.deductible))]
+    paths += [f"combined_caps.{c.id}.verified" for c in product.combined_caps]
+    paths += ["total_cap.verified"] if product.total_cap is not None else []
+    paths += [f"references.{k}.verified" for k in product.references]
+    return paths + [f"lists.{k}.verified" for k in product.lists]
+
+
+def _doubted(product: Product, paths: Iterable[str], user_list: str | None = None) -> Product:
+    """The product with the terms at ``paths`` unverified (its period assumed), and the list
+    ``user_list`` supplied by the user (its own items)."""
+    changes = {p: p == "period.assumed" for p in paths}
+    if changes:
+        product = product.with_changes(changes, id=product.id)
+    if user_list is not None:
+        product = product.with_list(user_list, product.lists[user_list].items, file="insurer-list.csv",
+                                    sha256="5" * 64, id=product.id)
+    return product
+
+
+@st.composite
+def _doubts(draw, product: Product) -> Product:
+    """Some of the product's terms doubted (so that every kind of caveat is drawn)."""
+    paths = draw(st.sets(st.sampled_from(_doubtable(product))))
+    user_list = draw(st.none() | st.sampled_from(sorted(product.lists))) if product.lists else None
+    return _doubted(product, sorted(paths), user_list)
+
+
 @st.composite
 def populations(draw):
     """A product (bundled or generated: sub-limits of every measure and scope, combined
@@ -56,6 +96,7 @@ def populations(draw):
                              # low deductibles and caps, so caps, combined caps, the total cap and
                              # sub-limits bind across a year
                              hst.products(max_deductible="5000", max_cap="20000")))
+    product = draw(_doubts(product))
     period = product.period
     encounter = st.one_of(hst.encounters(period=period), hst.encounters(kinds=("inpatient",), period=period,
                                                                         max_stay_past_end=120))
@@ -88,9 +129,13 @@ def _reference_detail(product: Product, population: Population, mode: str) -> di
     groups: dict = defaultdict(lambda: [0] * 6)
     responsibilities: dict = {}
     ytd: dict = {}
+    caveats: dict = {}
     pools = sorted({product.pool_of(r) for r in product.responsibilities})
     for claims in by_person.values():
         for adj in replay(claims, product, unknown_lists=mode).adjudications:
+            caveats[adj.claim_id] = [(c.code, c.responsibility, c.line, c.list, c.clause,
+                                      None if c.amount is None else _fen(c.amount), c.sha256, c.message, c.message_zh)
+                                     for c in adj.caveats]
             for line in adj.lines:
                 for p in line.portions:
                     portions[(adj.claim_id, line.encounter_id, line.number, p.part)] = (p.responsibility,
@@ -118,7 +163,7 @@ def _reference_detail(product: Product, population: Population, mode: str) -> di
             row["total_paid"] = _fen(y.total_paid)
             ytd[adj.claim_id] = row
     return {"portions": portions, "groups": {k: tuple(v) for k, v in groups.items()},
-            "responsibilities": responsibilities, "year_to_date": ytd}
+            "responsibilities": responsibilities, "year_to_date": ytd, "caveats": caveats}
 
 
 def _columnar_detail(product: Product, population: Population, mode: str) -> dict[str, dict]:
@@ -135,17 +180,23 @@ def _columnar_detail(product: Product, population: Population, mode: str) -> dic
     responsibilities = {k: tuple(int(x) for x in v) for k, v in zip(per_resp.index, per_resp.to_numpy())}
     ytd = {r["claim_id"]: {k: int(v) for k, v in r.items() if k != "claim_id"}
            for r in detail.year_to_date.to_dict("records")}
+    caveats: dict = {claim_id: [] for claim_id in rows["claim_id"]}
+    for c in detail.caveats.itertuples(index=False):
+        caveats[c.claim_id].append((c.code, c.responsibility, c.line, c.list, c.clause,
+                                    None if pd.isna(c.amount) else int(c.amount), c.sha256, c.message, c.message_zh))
     return {"portions": portions, "groups": {k: tuple(int(x) for x in v) for k, v in groups.items()},
-            "responsibilities": responsibilities, "year_to_date": ytd}
+            "responsibilities": responsibilities, "year_to_date": ytd, "caveats": caveats}
 
 
-def _same(product: Product, population: Population, mode: str = "non-member") -> None:
+def _same(product: Product, population: Population, mode: str = "non-member") -> list[tuple]:
+    """Both engines' figures compared, claim by claim; returns the reference's caveats."""
     _same_rows(product, population, mode)
     reference, columnar = _reference_detail(product, population, mode), _columnar_detail(product, population, mode)
-    for what in ("portions", "groups", "responsibilities", "year_to_date"):
+    for what in ("portions", "groups", "responsibilities", "year_to_date", "caveats"):
         ref, col = reference[what], columnar[what]
         differ = sorted(k for k in ref.keys() | col.keys() if ref.get(k) != col.get(k))[:3]
         assert not differ, (what, [(k, "reference", ref.get(k), "columnar", col.get(k)) for k in differ])
+    return [c for found in reference["caveats"].values() for c in found]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -283,3 +334,97 @@ def test_newborns_are_grouped_by_what_their_birth_date_decides() -> None:
     newborn = rows["insured_id"].isin(ins.loc[born, "insured_id"])
     early = rows["service_on"] < pd.Timestamp(start) + pd.Timedelta(days=110)
     assert rows.loc[newborn & early, "eligible"].gt(0).any() and rows.loc[newborn & early, "eligible"].eq(0).any()
+
+
+def _kind(caveat: tuple, product: Product) -> str:
+    """What a caveat (as compared) is about: its code, and for an unverified term which term."""
+    code, _, _, _, clause, amount = caveat[:6]
+    if code == "list_unknown":
+        return "list_unknown held" if amount is not None else "list_unknown assumed"
+    if code != "unverified_term":
+        return code
+    if clause.startswith("lists."):
+        return "unverified list"
+    if clause in ("pre_existing", "cross_year"):
+        return clause
+    if ".sub_limits." in clause:
+        _, rid, _, sl_id = clause.split(".")
+        return "sub-limit " + next(sl.measure for sl in product.responsibility_by_id[rid].sub_limits if sl.id == sl_id)
+    return "deductible" if ".deductible[" in clause else "ratio" if ".ratio[" in clause else "cap"
+
+
+def _doubtful_product() -> Product:
+    """Every term doubted: r0 (stays, in scope) with a cap of 300; r1 (stays, self-paid) with
+    an eligible-amount sub-limit of 100; r2 (outpatient drugs) with a count limit of one line;
+    r3 (pharmacy lines on a partly known list of unverified members) with a payable sub-limit
+    of 50; all at 100% with no deductible."""
+    def resp(i: int, takes: dict, **terms) -> dict:
+        return {"id": f"r{i}", "name_zh": f"责任{i}", "name_en": f"r{i}", "bucket": "other", "takes": [takes],
+                "deductible": {"amount": "0", "source": "s", "verified": False, "note": "a guess"},
+                "ratio": {"rate": "1.00", "source": "s", "verified": False}, **terms}
+
+    def sub(measure: str, takes: dict, **limit) -> list:
+        return [{"id": f"{measure}_limit", "name_zh": "分项限额", "takes": takes, "per": "year", "measure": measure,
+                 "source": "s", "verified": False, "note": "not in the terms", **limit}]
+
+    stays, outpatient = {"portions": ["fulamt"], "encounter_kinds": ["inpatient"]}, {
+        "portions": ["fulamt"], "encounter_kinds": ["outpatient"]}
+    drugs = {"portions": ["fulamt"], "encounter_kinds": ["pharmacy"], "in_list": "drugs"}
+    return parse_product({
+        "id": "doubts-2023", "city": "test", "city_zh": "测试", "name": "测试", "policy_year": 2023,
+        "period": {"start": date(2023, 1, 1), "end": date(2023, 12, 31), "assumed": True, "note": "no source"},
+        "indemnity_source": "s", "sources": {"s": {"title": "hand-made", "grade": "derived"}},
+        "lists": {"drugs": {"name_zh": "特药", "source": "s", "completeness": "partial", "verified": False,
+                            "items": [{"name": "D1", "codes": ["D1"]}]}},
+        "pre_existing": {"basis": "person", "source": "s", "verified": False,
+                         "conditions": [{"id": "diabetes", "name_zh": "糖尿病", "icd10": ["E11"]}]},
+        "cross_year": {"rule": "discharge_year", "source": "s", "verified": False}, "rounding": {"source": "s"},
+        "responsibilities": [
+            resp(0, {"portions": ["preselfpay", "inscp_copay"], "encounter_kinds": ["inpatient"]},
+                 cap={"amount": "300", "source": "s", "verified": False}),
+            resp(1, stays, sub_limits=sub("eligible", stays, limit="100")),
+            resp(2, outpatient, sub_limits=sub("count", outpatient, count=1)),
+            resp(3, drugs, sub_limits=sub("payable", drugs, limit="50"))],
+    })
+
+
+def _doubtful_claims() -> list:
+    def line(code: str, level: str, fee_type: str, amount: str) -> dict:
+        return {**_line(level, fee_type, amount, self_paid=level == "03"), "med_list_codg": code, "name": code}
+
+    def claim(claim_id: str, kind: str, dates: dict, lines: list) -> dict:
+        made = _claim(claim_id, kind, "2023-01-01", lines[0])
+        total, ful = (sum(Decimal(x[k]) for x in lines) for k in ("det_item_fee_sumamt", "fulamt_ownpay_amt"))
+        made["insured"]["pre_existing"] = ["diabetes"]
+        made["encounters"][0].update({**dates, "fee_lines": lines})
+        made["encounters"][0]["settlement"].update(medfee_sumamt=str(total), fulamt_ownpay_amt=str(ful),
+                                                   inscp_scp_amt=str(total - ful))
+        return made
+
+    stay = {"admitted_on": "2023-02-01", "discharged_on": "2023-02-03"}
+    return [parse_claim(c) for c in (
+        # r0 would pay 800: its cap cuts 500; r1's eligible sub-limit leaves 100 of 500
+        claim("A", "inpatient", stay, [line("I1", "01", "05", "800.00"), line("I2", "03", "05", "500.00")]),
+        # r2 pays one line of two: the count limit excludes the second
+        claim("B", "outpatient", {"service_date": "2023-03-01"},
+              [line("O1", "03", "09", "100.00"), line("O2", "03", "09", "100.00")]),
+        # D1 is on the list (unverified members) and r3's payable sub-limit cuts it to 50; D9
+        # is not found on the partly known list
+        claim("C", "pharmacy", {"service_date": "2023-04-01"},
+              [line("D1", "03", "09", "200.00"), line("D9", "03", "09", "70.00")]),
+        # a stay across the start of the period
+        claim("D", "inpatient", {"admitted_on": "2022-12-30", "discharged_on": "2023-01-05"},
+              [line("I3", "03", "05", "60.00")]),
+    )]
+
+
+def test_every_kind_of_caveat_is_compared_claim_by_claim() -> None:
+    product = _doubtful_product()
+    population = Population.from_claims(_doubtful_claims())
+    by_user = product.with_list("drugs", product.lists["drugs"].items, file="insurer-list.csv", sha256="5" * 64)
+    kinds = set()
+    for p, mode in ((product, "pend"), (product, "member"), (product, "non-member"), (by_user, "pend")):
+        kinds |= {_kind(c, p) for c in _same(p, population, mode)}
+    assert kinds == {"assumed_period", "list_unknown held", "list_unknown assumed", "user_list", "unverified list",
+                     "deductible", "ratio", "cap", "sub-limit payable", "sub-limit eligible", "sub-limit count",
+                     "pre_existing", "cross_year"}
