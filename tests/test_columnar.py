@@ -354,10 +354,11 @@ def _kind(caveat: tuple, product: Product) -> str:
 
 
 def _doubtful_product() -> Product:
-    """Every term doubted: r0 (stays, in scope) with a cap of 300; r1 (stays, self-paid) with
-    an eligible-amount sub-limit of 100; r2 (outpatient drugs) with a count limit of one line;
-    r3 (pharmacy lines on a partly known list of unverified members) with a payable sub-limit
-    of 50; all at 100% with no deductible."""
+    """Every term doubted: r0 (stays, in scope) with a cap of 300; r1 (stays, self-paid, fee
+    type 05) with an eligible-amount sub-limit of 100; r2 (outpatient drugs) with a count
+    limit of one line; r3 (pharmacy and stay lines on a partly known list of unverified
+    members) with a payable sub-limit of 50; all at 100% with no deductible. Stays past the
+    end of the period are paid pro rata."""
     def resp(i: int, takes: dict, **terms) -> dict:
         return {"id": f"r{i}", "name_zh": f"责任{i}", "name_en": f"r{i}", "bucket": "other", "takes": [takes],
                 "deductible": {"amount": "0", "source": "s", "verified": False, "note": "a guess"},
@@ -367,9 +368,9 @@ def _doubtful_product() -> Product:
         return [{"id": f"{measure}_limit", "name_zh": "分项限额", "takes": takes, "per": "year", "measure": measure,
                  "source": "s", "verified": False, "note": "not in the terms", **limit}]
 
-    stays, outpatient = {"portions": ["fulamt"], "encounter_kinds": ["inpatient"]}, {
+    stays, outpatient = {"portions": ["fulamt"], "encounter_kinds": ["inpatient"], "fee_types": ["05"]}, {
         "portions": ["fulamt"], "encounter_kinds": ["outpatient"]}
-    drugs = {"portions": ["fulamt"], "encounter_kinds": ["pharmacy"], "in_list": "drugs"}
+    drugs = {"portions": ["fulamt"], "encounter_kinds": ["pharmacy", "inpatient"], "in_list": "drugs"}
     return parse_product({
         "id": "doubts-2023", "city": "test", "city_zh": "测试", "name": "测试", "policy_year": 2023,
         "period": {"start": date(2023, 1, 1), "end": date(2023, 12, 31), "assumed": True, "note": "no source"},
@@ -378,7 +379,7 @@ def _doubtful_product() -> Product:
                             "items": [{"name": "D1", "codes": ["D1"]}]}},
         "pre_existing": {"basis": "person", "source": "s", "verified": False,
                          "conditions": [{"id": "diabetes", "name_zh": "糖尿病", "icd10": ["E11"]}]},
-        "cross_year": {"rule": "discharge_year", "source": "s", "verified": False}, "rounding": {"source": "s"},
+        "cross_year": {"rule": "ends_at_expiry", "source": "s", "verified": False}, "rounding": {"source": "s"},
         "responsibilities": [
             resp(0, {"portions": ["preselfpay", "inscp_copay"], "encounter_kinds": ["inpatient"]},
                  cap={"amount": "300", "source": "s", "verified": False}),
@@ -412,9 +413,12 @@ def _doubtful_claims() -> list:
         # is not found on the partly known list
         claim("C", "pharmacy", {"service_date": "2023-04-01"},
               [line("D1", "03", "09", "200.00"), line("D9", "03", "09", "70.00")]),
-        # a stay across the start of the period
+        # a stay across the start of the period (another policy year's)
         claim("D", "inpatient", {"admitted_on": "2022-12-30", "discharged_on": "2023-01-05"},
               [line("I3", "03", "05", "60.00")]),
+        # a stay across the end, paid for 12 of its 20 days: D9 holds 12/20 of its 70.00
+        claim("E", "inpatient", {"admitted_on": "2023-12-20", "discharged_on": "2024-01-09"},
+              [line("I4", "03", "05", "30.00"), line("D9", "03", "09", "70.00")]),
     )]
 
 
@@ -424,7 +428,12 @@ def test_every_kind_of_caveat_is_compared_claim_by_claim() -> None:
     by_user = product.with_list("drugs", product.lists["drugs"].items, file="insurer-list.csv", sha256="5" * 64)
     kinds = set()
     for p, mode in ((product, "pend"), (product, "member"), (product, "non-member"), (by_user, "pend")):
-        kinds |= {_kind(c, p) for c in _same(p, population, mode)}
+        found = _same(p, population, mode)
+        kinds |= {_kind(c, p) for c in found}
+        if p is product and mode == "pend":  # D9 held whole (claim C), and for 12 of its stay's 20 days (E)
+            held = [c[:6] for c in found if c[0] == "list_unknown"]
+            assert held == [("list_unknown", "r3", "E1#2", "drugs", "lists.drugs", 70_00),
+                            ("list_unknown", "r3", "E1#2", "drugs", "lists.drugs", 42_00)]
     assert kinds == {"assumed_period", "list_unknown held", "list_unknown assumed", "user_list", "unverified list",
                      "deductible", "ratio", "cap", "sub-limit payable", "sub-limit eligible", "sub-limit count",
                      "pre_existing", "cross_year"}
