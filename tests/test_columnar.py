@@ -437,3 +437,19 @@ def test_every_kind_of_caveat_is_compared_claim_by_claim() -> None:
     assert kinds == {"assumed_period", "list_unknown held", "list_unknown assumed", "user_list", "unverified list",
                      "deductible", "ratio", "cap", "sub-limit payable", "sub-limit eligible", "sub-limit count",
                      "pre_existing", "cross_year"}
+
+
+def test_caveats_of_a_line_two_sub_limits_cut_are_the_reference_engines() -> None:
+    # r1 takes the 500.00 stay line under two eligible-amount sub-limits: 300 (verified) cuts
+    # it to 300, then 100 (not verified) to 100. The columnar engine knows only what the line
+    # kept, not which limit cut: that person's caveats are the reference engine's.
+    stays = {"portions": ["fulamt"], "encounter_kinds": ["inpatient"], "fee_types": ["05"]}
+    product = _doubtful_product().with_changes({"responsibilities.r1.sub_limits": [
+        {"id": "first", "name_zh": "分项限额", "takes": stays, "per": "year", "measure": "eligible", "limit": "300",
+         "source": "s"},
+        {"id": "second", "name_zh": "分项限额", "takes": stays, "per": "encounter", "measure": "eligible",
+         "limit": "100", "source": "s", "verified": False}]})
+    population = Population.from_claims(_doubtful_claims())
+    clauses = {c[4] for c in _same(product, population, "pend")}
+    assert "responsibilities.r1.sub_limits.second" in clauses
+    assert "responsibilities.r1.sub_limits.first" not in clauses

@@ -14,6 +14,10 @@ the reference engine gives it, made by the very functions it makes them with
   of it;
 - per claim: a stay across the period's edge, the person's pre-existing declarations.
 
+A portion cut by two or more eligible-amount or count sub-limits of one responsibility,
+one of them unverified, is beyond what the columnar engine records (only what the portion
+kept): the caveats of that person's claims are the reference engine's, replayed for them.
+
 One row per caveat per claim, claims in adjudication order, a claim's caveats in the
 reference engine's order (the order :mod:`~huiminbao_rules.adjudication.caveats` names),
 each said once.
@@ -30,7 +34,8 @@ import pandas as pd
 from huiminbao_rules.adjudication import caveats, kernel
 from huiminbao_rules.adjudication.result import Caveat
 from huiminbao_rules.adjudication.terms import deductible_for, first_holding
-from huiminbao_rules.core.errors import AdjudicationError
+from huiminbao_rules.adjudication.engine import replay
+from huiminbao_rules.analytics.population import Population
 from huiminbao_rules.core.money import from_fen, to_fen
 from huiminbao_rules.core.vocabulary import PORTIONS
 from huiminbao_rules.rules.classify import classifier_of
@@ -56,6 +61,7 @@ class _Found:
         self.caveats: list[Caveat] = []
         self.index: dict[Caveat, int] = {}
         self.chunks: list[tuple[np.ndarray, ...]] = []
+        self.replayed: list[int] = []  # claims whose caveats are the reference engine's (section -1)
 
     def id(self, c: Caveat) -> int:
         found = self.index.get(c)
@@ -74,6 +80,9 @@ class _Found:
         if not self.chunks:
             return pd.DataFrame({c: pd.Series([], dtype="Int64" if c == "amount" else object) for c in COLUMNS})
         claim, section, k1, k2, ids = (np.concatenate(c) for c in zip(*self.chunks))
+        if self.replayed:
+            keep = (section < 0) | ~np.isin(claim, self.replayed)
+            claim, section, k1, k2, ids = claim[keep], section[keep], k1[keep], k2[keep], ids[keep]
         order = np.lexsort((k2, k1, section, claim_rank[claim]))
         claim, ids = claim[order], ids[order]
         keys: dict[Any, int] = {}
@@ -90,12 +99,12 @@ class _Found:
         return pd.DataFrame(out)
 
 
-def caveat_frame(product: Product, unknown_lists: str, claims: pd.DataFrame, stages: Any) -> pd.DataFrame:
-    """The caveats of every claim (see the module docstring). ``stages``: the columnar
-    engine's work, by name: ``people``, ``e`` (encounters), ``verdicts``, ``facts``, ``ln``
-    (fee lines), ``table`` (classification), ``elig``, ``order``, ``g`` (groups),
-    ``share`` (each group's rounded amount) and ``paid``."""
-    s = stages
+def caveat_frame(product: Product, unknown_lists: str, population: Population, stages: Any) -> pd.DataFrame:
+    """The caveats of every claim of ``population`` (see the module docstring). ``stages``:
+    the columnar engine's work, by name: ``people``, ``e`` (encounters), ``verdicts``,
+    ``facts``, ``ln`` (fee lines), ``table`` (classification), ``elig``, ``order``, ``g``
+    (groups), ``share`` (each group's rounded amount) and ``paid``."""
+    s, claims = stages, population.claims
     found = _Found()
     for c in caveats.period_caveats(product):
         found.add(np.arange(len(claims)), _PERIOD, 0, 0, found.id(c))
@@ -104,8 +113,10 @@ def caveat_frame(product: Product, unknown_lists: str, claims: pd.DataFrame, sta
         _lists_and_placements(found, product, unknown_lists, s, info)
     _terms(found, product, s)
     _cuts(found, product, s)
-    _exclusions(found, product, s)
+    unclear = _exclusions(found, product, s)
     _rules(found, product, len(claims), s)
+    if unclear:
+        _replayed(found, product, unknown_lists, population, s.people.ins["insured_id"].to_numpy()[sorted(unclear)])
     return found.frame(claims["claim_id"].to_numpy(), s.e.claim_rank)
 
 
@@ -270,16 +281,18 @@ def _cuts(found: _Found, product: Product, s: Any) -> None:
         assert p == pay[i] + cut[i], "the limits' cuts add up to the group's cap cut"
 
 
-def _exclusions(found: _Found, product: Product, s: Any) -> None:
+def _exclusions(found: _Found, product: Product, s: Any) -> set[int]:
     """Unverified eligible-amount and count sub-limits that excluded part of a portion read
-    one by one: what its weight leaves of it, less what it kept."""
+    one by one: what its weight leaves of it, less what it kept. Returns the people with a
+    portion cut where several such sub-limits select it (which of them cut is not known)."""
     slow, t, resps = s.order.slow, s.table, product.responsibilities
     sls = [(r, sl) for r in resps for sl in r.sub_limits]
     clauses = [f"responsibilities.{r.id}.sub_limits.{sl.id}" for r, sl in sls]
     unverified = np.array([sl.measure != "payable" and caveats.limit_caveat(product, r.id, c) is not None
                            for (r, sl), c in zip(sls, clauses)] or [False], bool)
+    unclear: set[int] = set()
     if not unverified.any() or not len(slow.row):
-        return
+        return unclear
     selects = t.sl[slow.part, slow.combo]
     bits = np.flatnonzero(unverified)
     may = (slow.elig < slow.amount) & ((selects & sum(1 << int(b) for b in bits)) != 0)
@@ -292,12 +305,34 @@ def _exclusions(found: _Found, product: Product, s: Any) -> None:
         limits = [b for b in range(t.sl_first[d], t.sl_first[d + 1])
                   if (int(selects[j]) >> b) & 1 and sls[b][1].measure != "payable"]
         if len(limits) > 1:
-            raise AdjudicationError(
-                f"the columnar engine's caveats cannot tell which of the sub-limits {', '.join(clauses[b] for b in limits)}"
-                " excluded part of a line; adjudicate these claims with the reference engine for their caveats")
+            unclear.add(int(s.e.e_person[slow.enc[j]]))
+            continue
         made = caveats.limit_caveat(product, resps[d].id, clauses[limits[0]])
         if made is not None:
             found.add([s.e.claim_pos[slow.enc[j]]], _EXCLUSIONS, j, 0, found.id(made))
+    return unclear
+
+
+def _replayed(found: _Found, product: Product, unknown_lists: str, population: Population,
+              people: np.ndarray) -> None:
+    """The caveats of these people's claims, as the reference engine gives them (their years
+    replayed), in place of those found here."""
+    claims = population.claims
+    chosen = claims["insured_id"].isin(people).to_numpy()
+    ids = claims["claim_id"][chosen]
+    part = Population(population.insured[population.insured["insured_id"].isin(people)], claims[chosen],
+                      population.encounters[population.encounters["claim_id"].isin(ids)],
+                      population.fee_lines[population.fee_lines["claim_id"].isin(ids)])
+    by_person: dict[str, list[Any]] = {}
+    for claim in part.to_claims():
+        by_person.setdefault(claim.insured.id, []).append(claim)
+    index = pd.Index(claims["claim_id"])
+    for year in by_person.values():
+        for adj in replay(year, product, unknown_lists=unknown_lists).adjudications:
+            at = int(index.get_loc(adj.claim_id))
+            found.replayed.append(at)
+            for k, c in enumerate(adj.caveats):
+                found.add([at], -1, k, 0, found.id(c))
 
 
 def _rules(found: _Found, product: Product, n_claims: int, s: Any) -> None:
