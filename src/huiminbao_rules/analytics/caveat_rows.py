@@ -70,6 +70,11 @@ class _Found:
             self.caveats.append(c)
         return found
 
+    def new(self, c: Caveat) -> int:
+        """A caveat no other row has (it names its line), without looking for it."""
+        self.caveats.append(c)
+        return len(self.caveats) - 1
+
     def add(self, claim: Any, section: int, k1: Any, k2: Any, ids: Any) -> None:
         claim = np.asarray(claim, np.int64).ravel()
         n = len(claim)
@@ -197,7 +202,7 @@ def _lists_and_placements(found: _Found, product: Product, unknown_lists: str, s
         if placement is not None:
             placed += [(claim[i], found.id(c)) for c in caveats.placement_caveats(product, where, *placement)]
     merged = caveats.merged_notes(notes)
-    made = [(c, found.id(caveats.list_unknown(product, where, lid, resp, held, unknown_lists)))
+    made = [(c, found.new(caveats.list_unknown(product, where, lid, resp, held, unknown_lists)))
             for ((c, where), lid), (resp, held) in merged.items()]
     for section, pairs in ((_LISTS, made), (_PLACEMENTS, placed)):
         if pairs:
