@@ -274,10 +274,11 @@ def test_the_published_examples_agree() -> None:
 def test_every_bundled_product_is_computed_by_the_columnar_engine_itself() -> None:
     from huiminbao_rules.analytics.synthetic import SyntheticParams, population as synthetic
 
-    for product in BUNDLED:
+    for product in BUNDLED:  # every figure and caveat the same, under the terms each product doubts
         population = synthetic(product, SyntheticParams(insured=300), seed=11)
         rows = _same_rows(product, population, "pend")
         assert (rows["engine"] == "batch").all(), product.id
+        _same(product, population, "pend")
 
 
 def test_the_core_library_imports_no_numpy_pandas_or_numba() -> None:
