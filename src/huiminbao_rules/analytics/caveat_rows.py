@@ -106,9 +106,9 @@ class _Found:
 
 def caveat_frame(product: Product, unknown_lists: str, population: Population, stages: Any) -> pd.DataFrame:
     """The caveats of every claim of ``population`` (see the module docstring). ``stages``:
-    the columnar engine's work, by name: ``people``, ``e`` (encounters), ``verdicts``,
-    ``facts``, ``ln`` (fee lines), ``table`` (classification), ``elig``, ``order``, ``g``
-    (groups), ``share`` (each group's rounded amount) and ``paid``."""
+    the columnar engine's work, by name: ``people``, ``e`` (encounters), ``facts``, ``ln``
+    (fee lines), ``table`` (classification), ``elig``, ``order``, ``g`` (groups), ``share``
+    (each group's rounded amount) and ``paid``."""
     s, claims = stages, population.claims
     found = _Found()
     for c in caveats.period_caveats(product):

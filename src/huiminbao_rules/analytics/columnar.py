@@ -969,8 +969,7 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     if not detail:
         return out
     caveats = caveat_frame(product, unknown_lists, population, SimpleNamespace(
-        people=people, e=e, verdicts=verdicts, facts=facts, ln=ln, table=table, elig=elig, order=order, g=g,
-        share=share, paid=paid))
+        people=people, e=e, facts=facts, ln=ln, table=table, elig=elig, order=order, g=g, share=share, paid=paid))
     return out, _detail(product, population.claims, e, ln, table, elig, order.slow, g, bands, share, paid, caveats)
 
 
