@@ -57,8 +57,8 @@ from huiminbao_rules.adjudication.result import (
     BandPiece,
     Caveat,
     Exclusion,
-    LineResult,
-    PortionResult,
+    LineFigures,
+    PortionFigures,
     ResponsibilityResult,
     ResponsibilityToDate,
     Step,
@@ -596,14 +596,20 @@ def _choice(product: Product, r: Responsibility, facts: Facts) -> Choice:
                   tuple(int(rate * kernel.RATE_SCALE) for _, _, rate in bands))
 
 
-def _pieces(choice: Choice, lo: int, hi: int) -> tuple[BandPiece, ...]:
-    """The band pieces of ``[lo, hi)`` on the responsibility's axis, as the result shows them."""
+def _fen_pieces(choice: Choice, lo: int, hi: int) -> tuple[tuple[int, int, Decimal, Decimal], ...]:
+    """The band pieces of ``[lo, hi)`` on the responsibility's axis as (start, end, rate,
+    raw): start and end in fen, raw the exact yuan the piece pays at its rate."""
     out = []
     for (_, _, rate), start, end in zip(choice.schedule.band_list, choice.starts, choice.ends):
         a, b = kernel.band_piece(lo, hi, start, end)
         if b > a:
-            out.append(BandPiece(from_fen(a), from_fen(b), rate, from_fen(b - a) * rate))
+            out.append((a, b, rate, from_fen(b - a) * rate))
     return tuple(out)
+
+
+def _pieces(choice: Choice, lo: int, hi: int) -> tuple[BandPiece, ...]:
+    """The band pieces of ``[lo, hi)`` on the responsibility's axis, as the result shows them."""
+    return tuple(BandPiece(from_fen(a), from_fen(b), rate, raw) for a, b, rate, raw in _fen_pieces(choice, lo, hi))
 
 
 def _deductible_and_bands(product: Product, groups: tuple[Group, ...], pools: dict[str, int],
@@ -756,15 +762,20 @@ class _Detail:
         return self._members.get(rid, [])
 
     @exact
-    def lines(self) -> tuple[LineResult, ...]:
-        made = [_portion_result(p) for p in self.portions]
+    def lines(self) -> tuple[LineFigures, ...]:
+        """Every fee line's figures, its portions walked group by group (see :func:`_walk`)."""
+        walked: list[PortionFigures | None] = [None] * len(self.portions)
         for g, banded, paid in zip(self.groups, self.banded, self.paid):
-            _walk(g, banded, paid, [self.portions[i] for i in g.portions], [made[i] for i in g.portions])
+            for i, figures in zip(g.portions, _walk(g, banded, paid, [self.portions[i] for i in g.portions])):
+                walked[i] = figures
+        for i, p in enumerate(self.portions):  # portions no responsibility took (or none of them eligible)
+            if walked[i] is None:
+                walked[i] = PortionFigures(p.part, p.amount, p.responsibility, p.exclusions, p.eligible, 0, (), ZERO,
+                                           0, (), 0)
         return tuple(
-            LineResult(encounter_id=ln.encounter.id, number=ln.number, feedetl_sn=ln.line.feedetl_sn,
-                       code=ln.line.med_list_codg, name=ln.line.name, amount=ln.line.det_item_fee_sumamt,
-                       public_paid=from_fen(to_fen(ln.line.inscp_scp_amt) - ln.copay),
-                       portions=tuple(made[i] for i in ln.portions))
+            LineFigures(ln.encounter.id, ln.number, ln.line.feedetl_sn, ln.line.med_list_codg, ln.line.name,
+                        ln.line.det_item_fee_sumamt, to_fen(ln.line.inscp_scp_amt) - ln.copay,
+                        tuple(walked[i] for i in ln.portions))
             for ln in self.line_list
         )
 
@@ -775,40 +786,38 @@ class _Detail:
                 *_claim_steps(self, adj))
 
 
-def _portion_result(p: Portion) -> PortionResult:
-    out = PortionResult(p.part, from_fen(p.amount))
-    out.responsibility, out.eligible, out.exclusions = p.responsibility, from_fen(p.eligible), p.exclusions
-    return out
-
-
-def _walk(g: Group, banded: Banded, paid: Paid, portions: list[Portion], out: list[PortionResult]) -> None:
+def _walk(g: Group, banded: Banded, paid: Paid, portions: list[Portion]) -> list[PortionFigures]:
     """A group's figures per portion, in line order (see the module docstring): earlier
     portions use the deductible first, the rounded amount is shared by raw amount, later
     portions bear the cuts first."""
     on_eligible = g.resp.ratio_basis == "eligible"
+    choice = banded.choice
     position, taken, used = banded.position, banded.taken, 0
-    raws = []
-    for p, r in zip(portions, out):
+    firsts, raws = [], []
+    for p in portions:
         d = kernel.deductible_taken(p.eligible, banded.left, used)
         lo, hi = kernel.band_axis(on_eligible, position, taken, p.eligible, d)
         used, position, taken = used + d, position + p.eligible, taken + d
-        r.deductible, r.bands = from_fen(d), _pieces(banded.choice, lo, hi)
-        r.raw = sum((b.raw for b in r.bands), ZERO)
-        raws.append(kernel.bands_raw(lo, hi, banded.choice.starts, banded.choice.ends, banded.choice.rates))
+        firsts.append((d, _fen_pieces(choice, lo, hi)))
+        raws.append(kernel.bands_raw(lo, hi, choice.starts, choice.ends, choice.rates))
     shares = _share(paid.rounded, raws) if any(raws) else [0] * len(raws)
     queue = list(paid.cuts)
-    for r, share in zip(reversed(out), reversed(shares)):
+    out: list[PortionFigures] = []
+    for p, (d, pieces), share in zip(reversed(portions), reversed(firsts), reversed(shares)):
         payable, cuts = share, []
         while queue and payable:
             clause, amount = queue[0]
             c = kernel.cut_from(amount, payable)
-            cuts.append((clause, from_fen(c)))
+            cuts.append((clause, c))
             payable -= c
             if c == amount:
                 queue.pop(0)
             else:
                 queue[0] = (clause, amount - c)
-        r.rounded, r.payable, r.cuts = from_fen(share), from_fen(payable), tuple(cuts)
+        out.append(PortionFigures(p.part, p.amount, p.responsibility, p.exclusions, p.eligible, d, pieces,
+                                  sum((raw for _, _, _, raw in pieces), ZERO), share, tuple(cuts), payable))
+    out.reverse()
+    return out
 
 
 def _adjudication(detail: _Detail, ytd: YearToDate, pools: dict[str, int], running: _Running,
