@@ -224,6 +224,10 @@ def _band(b: BandPiece) -> dict[str, str]:
     return {"from": _m(b.start), "to": _m(b.end), "rate": str(b.rate), "amount": _m(b.end - b.start), "raw": str(b.raw)}
 
 
+_KEPT = (frozenset({str, int, bool, type(None)}), frozenset({str, int, bool, type(None), Decimal, date}))
+"""Types of step values kept as they are: in JSON-ready data, and for pydantic-core to write."""
+
+
 def _value(v: Any, ready: bool) -> Any:
     """A value of a step as the result holds it: band pieces as bands, tuples as lists,
     and, when ``ready`` (JSON-ready data), a Decimal as ``str`` gives it (every digit) and
@@ -328,6 +332,7 @@ def _data(adj: Adjudication, product: Any, ready: bool) -> dict[str, Any]:
     ``ready``: JSON-ready throughout, else step values may hold Decimals and dates and the
     year to date is its model, which pydantic-core writes."""
     lines, excluded = _lines(adj)
+    kept = _KEPT[not ready]
     buckets: dict[str, Any] = {}
     eligible = ZERO
     for r in adj.responsibilities:
@@ -346,7 +351,7 @@ def _data(adj: Adjudication, product: Any, ready: bool) -> dict[str, Any]:
         "responsibilities": _responsibilities(adj),
         "lines": lines,
         "steps": [{"kind": s.kind, "subject": s.subject, "clause": s.clause, "source": _source(product, s.source),
-                   "values": {k: _value(v, ready) for k, v in s.values.items()}}
+                   "values": {k: v if type(v) in kept else _value(v, ready) for k, v in s.values.items()}}
                   for s in adj.steps],
         "year_to_date": adj.year_to_date.model_dump(mode="json") if ready else adj.year_to_date,
     }
