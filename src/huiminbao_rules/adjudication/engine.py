@@ -64,6 +64,7 @@ from huiminbao_rules.adjudication.result import (
     Step,
     YearToDate,
     check_year_to_date,
+    trusted_model,
 )
 from huiminbao_rules.claims.history import History, history_of
 from huiminbao_rules.claims.models import Claim, Encounter, FeeLine
@@ -84,8 +85,9 @@ __all__ = ["YearResult", "adjudicate", "fresh_year", "replay"]
 
 def fresh_year(product: Product, insured_id: str | None = None) -> YearToDate:
     """Empty accumulators for a person's first claim of the policy year."""
-    return YearToDate.model_construct(
-        version=YTD_VERSION, product_id=product.id, product_hash=product.content_hash, insured_id=insured_id,
+    return trusted_model(
+        YearToDate, version=YTD_VERSION, product_id=product.id, product_hash=product.content_hash,
+        insured_id=insured_id,
         claims=(), encounters={}, responsibilities={},
         deductible_pools={}, sub_limits={}, sub_limit_counts={}, combined_caps={}, total_paid=ZERO,
     )
@@ -234,7 +236,8 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
     Computed in the library's own decimal context, whatever the caller's.
     """
     ytd = year_to_date if year_to_date is not None else fresh_year(product, claim.insured.id)
-    _check_inputs(claim, product, ytd)
+    if year_to_date is not None:  # (a fresh record, made here, has nothing to check)
+        _check_inputs(claim, product, ytd)
     classifier = _classifier(product, unknown_lists)
     history = history_of(claim.insured, product.policy_year)
     cover = cover_for(history, product)                                                   # 1
@@ -891,8 +894,8 @@ def _year_to_date(detail: _Detail, ytd: YearToDate, pools: dict[str, int], runni
     for res in results:
         if detail.members(res.id):
             before = ytd.responsibilities.get(res.id) or _EMPTY
-            responsibilities[res.id] = ResponsibilityToDate.model_construct(
-                eligible=before.eligible + res.eligible, deductible=before.deductible + res.deductible,
+            responsibilities[res.id] = trusted_model(
+                ResponsibilityToDate, eligible=before.eligible + res.eligible, deductible=before.deductible + res.deductible,
                 paid=before.paid + res.payable)
     sub_limits = dict(running.sub_used)
     combined = {k: to_fen(v) for k, v in ytd.combined_caps.items()}
@@ -901,8 +904,9 @@ def _year_to_date(detail: _Detail, ytd: YearToDate, pools: dict[str, int], runni
             sub_limits[key] = sub_limits.get(key, 0) + paid.payable
         for cc in _combined_of(product, g):
             combined[cc.id] = combined.get(cc.id, 0) + paid.payable
-    return YearToDate.model_construct(
-        version=YTD_VERSION, product_id=product.id, product_hash=product.content_hash, insured_id=claim.insured.id,
+    return trusted_model(
+        YearToDate, version=YTD_VERSION, product_id=product.id, product_hash=product.content_hash,
+        insured_id=claim.insured.id,
         claims=(*ytd.claims, claim.claim_id),
         encounters={**ytd.encounters, **{e.identity: claim.claim_id for e in claim.encounters}},
         responsibilities=responsibilities, deductible_pools={k: from_fen(v) for k, v in pools.items()},
