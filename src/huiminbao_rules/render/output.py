@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, WithJsonSchema, model_serializer
 from pydantic_core import to_json as _write
 
-from huiminbao_rules.adjudication.result import Adjudication, BandPiece, YearToDate
+from huiminbao_rules.adjudication.result import Adjudication, BandPiece, ResponsibilityToDate, YearToDate
 from huiminbao_rules.core.money import ZERO, amount_text, exact, fen_text
 from huiminbao_rules.core.vocabulary import Bucket
 from huiminbao_rules.core.vocabulary import Portion as PortionCode
@@ -310,10 +310,14 @@ def _lines(adj: Adjudication) -> tuple[list[dict[str, Any]], Decimal]:
     return out, excluded_total
 
 
+_NOTHING_YET = ResponsibilityToDate()
+
+
 def _responsibilities(adj: Adjudication) -> list[dict[str, Any]]:
     out = []
+    year = adj.year_to_date.responsibilities
     for r in adj.responsibilities:
-        after = adj.year_to_date.responsibility(r.id)
+        after = year.get(r.id) or _NOTHING_YET
         out.append({
             "id": r.id, "name_zh": r.name_zh, "name_en": r.name_en, "bucket": r.bucket, "eligible": _m(r.eligible),
             "deductible": {"annual": _m(r.deductible_amount), "used_before": _m(r.deductible_before),
