@@ -226,11 +226,10 @@ def to_fen(amount: Decimal) -> int:
     ...
     ValueError: amount 0.005 is not a whole number of fen
     """
-    fen = amount.scaleb(2)
-    whole = int(fen)
-    if whole != fen:
+    numerator, denominator = amount.as_integer_ratio()  # exact, in lowest terms
+    if 100 % denominator:
         raise ValueError(f"amount {amount} is not a whole number of fen")
-    return whole
+    return numerator * (100 // denominator)
 
 
 def from_fen(fen: int) -> Decimal:

@@ -288,11 +288,12 @@ def _lines(adj: Adjudication) -> tuple[list[dict[str, Any]], Decimal]:
             eligible += p.eligible
             payable += p.payable
             exclusions = []
-            for e in p.exclusions:
-                excluded += e.amount
-                if e.reason == "pending_review":
-                    pending += e.amount
-                exclusions.append({"reason": e.reason, "amount": m(e.amount), "clause": e.clause})
+            if p.exclusions:
+                for e in p.exclusions:
+                    excluded += e.amount
+                    if e.reason == "pending_review":
+                        pending += e.amount
+                    exclusions.append({"reason": e.reason, "amount": m(e.amount), "clause": e.clause})
             portions.append({
                 "part": p.part, "amount": f(p.amount), "responsibility": p.responsibility, "eligible": f(p.eligible),
                 "deductible": f(p.deductible),
