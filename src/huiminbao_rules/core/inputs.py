@@ -237,8 +237,9 @@ def parse_json(text: str | bytes, source: str, what: str, limits: Limits = DEFAU
     if type(data) is not dict and type(data) is not list:
         reason = check_tree(data, limits.max_depth)
     elif _no_surrogates(text):  # the quick look: only the depth to check
-        reason = (f"objects and arrays nest more than {limits.max_depth} deep"
-                  if _too_deep(data, limits.max_depth) else None)
+        # (no deeper than the text has brackets that open an object or an array)
+        deep = text.count("{") + text.count("[") > limits.max_depth and _too_deep(data, limits.max_depth)
+        reason = f"objects and arrays nest more than {limits.max_depth} deep" if deep else None
     else:
         reason = check_tree(data, limits.max_depth)
     if reason is not None:
