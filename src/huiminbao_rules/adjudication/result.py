@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from huiminbao_rules.core.fields import Id, Int
 from huiminbao_rules.core.reasons import label
-from huiminbao_rules.core.money import CONTEXT, ZERO, Amount, exact
+from huiminbao_rules.core.money import ZERO, Amount, exact, from_fen
 
 __all__ = [
     "Adjudication",
@@ -346,22 +346,23 @@ class LineFigures(NamedTuple):
     portions: tuple[PortionFigures, ...]
 
 
-def _from_fen(fen: int) -> Decimal:
-    return Decimal(fen).scaleb(-2, CONTEXT)
-
-
 def _portion_result(p: PortionFigures) -> PortionResult:
-    out = PortionResult(p.part, _from_fen(p.amount))
+    out = PortionResult(p.part, from_fen(p.amount))
     out.responsibility, out.exclusions, out.eligible, out.deductible = (
-        p.responsibility, p.exclusions, _from_fen(p.eligible), _from_fen(p.deductible))
-    out.bands = tuple(BandPiece(_from_fen(a), _from_fen(b), rate, raw) for a, b, rate, raw in p.bands)
-    out.raw, out.rounded, out.payable = p.raw, _from_fen(p.rounded), _from_fen(p.payable)
-    out.cuts = tuple((clause, _from_fen(c)) for clause, c in p.cuts)
+        p.responsibility, p.exclusions, from_fen(p.eligible), from_fen(p.deductible))
+    out.bands = tuple(BandPiece(from_fen(a), from_fen(b), rate, raw) for a, b, rate, raw in p.bands)
+    out.raw, out.rounded, out.payable = p.raw, from_fen(p.rounded), from_fen(p.payable)
+    out.cuts = tuple((clause, from_fen(c)) for clause, c in p.cuts)
     return out
 
 
+@exact
+def _line_results(figures: tuple[LineFigures, ...]) -> tuple[LineResult, ...]:
+    return tuple(_line_result(f) for f in figures)
+
+
 def _line_result(f: LineFigures) -> LineResult:
-    return LineResult(f.encounter_id, f.number, f.feedetl_sn, f.code, f.name, f.amount, _from_fen(f.public_paid),
+    return LineResult(f.encounter_id, f.number, f.feedetl_sn, f.code, f.name, f.amount, from_fen(f.public_paid),
                       tuple(_portion_result(p) for p in f.portions))
 
 
@@ -470,7 +471,7 @@ class Adjudication:
     def lines(self) -> tuple[LineResult, ...]:
         """Every fee line, in encounter (service-date) order then line order."""
         if self._lines is None:
-            self._lines = tuple(_line_result(f) for f in self.line_figures)
+            self._lines = _line_results(self.line_figures)
         return self._lines
 
     @property
