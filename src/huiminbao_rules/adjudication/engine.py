@@ -58,13 +58,14 @@ from huiminbao_rules.adjudication.result import (
     BandPiece,
     Caveat,
     Exclusion,
-    LineResult,
-    PortionResult,
+    LineFigures,
+    PortionFigures,
     ResponsibilityResult,
     ResponsibilityToDate,
     Step,
     YearToDate,
     check_year_to_date,
+    trusted_model,
 )
 from huiminbao_rules.claims.history import History, history_of
 from huiminbao_rules.claims.models import Claim, Encounter, FeeLine
@@ -84,8 +85,9 @@ __all__ = ["YearResult", "adjudicate", "fresh_year", "replay"]
 
 def fresh_year(product: Product, insured_id: str | None = None) -> YearToDate:
     """Empty accumulators for a person's first claim of the policy year."""
-    return YearToDate.model_construct(
-        version=YTD_VERSION, product_id=product.id, product_hash=product.content_hash, insured_id=insured_id,
+    return trusted_model(
+        YearToDate, version=YTD_VERSION, product_id=product.id, product_hash=product.content_hash,
+        insured_id=insured_id,
         claims=(), encounters={}, responsibilities={},
         deductible_pools={}, sub_limits={}, sub_limit_counts={}, combined_caps={}, total_paid=ZERO,
     )
@@ -234,7 +236,8 @@ def adjudicate(claim: Claim, product: Product, year_to_date: YearToDate | None =
     Computed in the library's own decimal context, whatever the caller's.
     """
     ytd = year_to_date if year_to_date is not None else fresh_year(product, claim.insured.id)
-    _check_inputs(claim, product, ytd)
+    if year_to_date is not None:  # (a fresh record, made here, has nothing to check)
+        _check_inputs(claim, product, ytd)
     classifier = _classifier(product, unknown_lists)
     history = history_of(claim.insured, product.policy_year)
     cover = cover_for(history, product)                                                   # 1
@@ -591,14 +594,20 @@ def _choice(product: Product, r: Responsibility, facts: Facts) -> Choice:
                   tuple(int(rate * kernel.RATE_SCALE) for _, _, rate in bands))
 
 
-def _pieces(choice: Choice, lo: int, hi: int) -> tuple[BandPiece, ...]:
-    """The band pieces of ``[lo, hi)`` on the responsibility's axis, as the result shows them."""
+def _fen_pieces(choice: Choice, lo: int, hi: int) -> tuple[tuple[int, int, Decimal, Decimal], ...]:
+    """The band pieces of ``[lo, hi)`` on the responsibility's axis as (start, end, rate,
+    raw): start and end in fen, raw the exact yuan the piece pays at its rate."""
     out = []
     for (_, _, rate), start, end in zip(choice.schedule.band_list, choice.starts, choice.ends):
         a, b = kernel.band_piece(lo, hi, start, end)
         if b > a:
-            out.append(BandPiece(from_fen(a), from_fen(b), rate, from_fen(b - a) * rate))
+            out.append((a, b, rate, from_fen(b - a) * rate))
     return tuple(out)
+
+
+def _pieces(choice: Choice, lo: int, hi: int) -> tuple[BandPiece, ...]:
+    """The band pieces of ``[lo, hi)`` on the responsibility's axis, as the result shows them."""
+    return tuple(BandPiece(from_fen(a), from_fen(b), rate, raw) for a, b, rate, raw in _fen_pieces(choice, lo, hi))
 
 
 def _deductible_and_bands(product: Product, groups: tuple[Group, ...], pools: dict[str, int],
@@ -751,15 +760,20 @@ class _Detail:
         return self._members.get(rid, [])
 
     @exact
-    def lines(self) -> tuple[LineResult, ...]:
-        made = [_portion_result(p) for p in self.portions]
+    def lines(self) -> tuple[LineFigures, ...]:
+        """Every fee line's figures, its portions walked group by group (see :func:`_walk`)."""
+        walked: list[PortionFigures | None] = [None] * len(self.portions)
         for g, banded, paid in zip(self.groups, self.banded, self.paid):
-            _walk(g, banded, paid, [self.portions[i] for i in g.portions], [made[i] for i in g.portions])
+            for i, figures in zip(g.portions, _walk(g, banded, paid, [self.portions[i] for i in g.portions])):
+                walked[i] = figures
+        for i, p in enumerate(self.portions):  # portions no responsibility took (or none of them eligible)
+            if walked[i] is None:
+                walked[i] = PortionFigures(p.part, p.amount, p.responsibility, p.exclusions, p.eligible, 0, (), ZERO,
+                                           0, (), 0)
         return tuple(
-            LineResult(encounter_id=ln.encounter.id, number=ln.number, feedetl_sn=ln.line.feedetl_sn,
-                       code=ln.line.med_list_codg, name=ln.line.name, amount=ln.line.det_item_fee_sumamt,
-                       public_paid=from_fen(to_fen(ln.line.inscp_scp_amt) - ln.copay),
-                       portions=tuple(made[i] for i in ln.portions))
+            LineFigures(ln.encounter.id, ln.number, ln.line.feedetl_sn, ln.line.med_list_codg, ln.line.name,
+                        ln.line.det_item_fee_sumamt, to_fen(ln.line.inscp_scp_amt) - ln.copay,
+                        tuple(walked[i] for i in ln.portions))
             for ln in self.line_list
         )
 
@@ -770,40 +784,38 @@ class _Detail:
                 *_claim_steps(self, adj))
 
 
-def _portion_result(p: Portion) -> PortionResult:
-    out = PortionResult(p.part, from_fen(p.amount))
-    out.responsibility, out.eligible, out.exclusions = p.responsibility, from_fen(p.eligible), p.exclusions
-    return out
-
-
-def _walk(g: Group, banded: Banded, paid: Paid, portions: list[Portion], out: list[PortionResult]) -> None:
+def _walk(g: Group, banded: Banded, paid: Paid, portions: list[Portion]) -> list[PortionFigures]:
     """A group's figures per portion, in line order (see the module docstring): earlier
     portions use the deductible first, the rounded amount is shared by raw amount, later
     portions bear the cuts first."""
     on_eligible = g.resp.ratio_basis == "eligible"
+    choice = banded.choice
     position, taken, used = banded.position, banded.taken, 0
-    raws = []
-    for p, r in zip(portions, out):
+    firsts, raws = [], []
+    for p in portions:
         d = kernel.deductible_taken(p.eligible, banded.left, used)
         lo, hi = kernel.band_axis(on_eligible, position, taken, p.eligible, d)
         used, position, taken = used + d, position + p.eligible, taken + d
-        r.deductible, r.bands = from_fen(d), _pieces(banded.choice, lo, hi)
-        r.raw = sum((b.raw for b in r.bands), ZERO)
-        raws.append(kernel.bands_raw(lo, hi, banded.choice.starts, banded.choice.ends, banded.choice.rates))
+        firsts.append((d, _fen_pieces(choice, lo, hi)))
+        raws.append(kernel.bands_raw(lo, hi, choice.starts, choice.ends, choice.rates))
     shares = _share(paid.rounded, raws) if any(raws) else [0] * len(raws)
     queue = list(paid.cuts)
-    for r, share in zip(reversed(out), reversed(shares)):
+    out: list[PortionFigures] = []
+    for p, (d, pieces), share in zip(reversed(portions), reversed(firsts), reversed(shares)):
         payable, cuts = share, []
         while queue and payable:
             clause, amount = queue[0]
             c = kernel.cut_from(amount, payable)
-            cuts.append((clause, from_fen(c)))
+            cuts.append((clause, c))
             payable -= c
             if c == amount:
                 queue.pop(0)
             else:
                 queue[0] = (clause, amount - c)
-        r.rounded, r.payable, r.cuts = from_fen(share), from_fen(payable), tuple(cuts)
+        out.append(PortionFigures(p.part, p.amount, p.responsibility, p.exclusions, p.eligible, d, pieces,
+                                  sum((raw for _, _, _, raw in pieces), ZERO), share, tuple(cuts), payable))
+    out.reverse()
+    return out
 
 
 def _adjudication(detail: _Detail, ytd: YearToDate, pools: dict[str, int], running: _Running,
@@ -877,8 +889,8 @@ def _year_to_date(detail: _Detail, ytd: YearToDate, pools: dict[str, int], runni
     for res in results:
         if detail.members(res.id):
             before = ytd.responsibilities.get(res.id) or _EMPTY
-            responsibilities[res.id] = ResponsibilityToDate.model_construct(
-                eligible=before.eligible + res.eligible, deductible=before.deductible + res.deductible,
+            responsibilities[res.id] = trusted_model(
+                ResponsibilityToDate, eligible=before.eligible + res.eligible, deductible=before.deductible + res.deductible,
                 paid=before.paid + res.payable)
     sub_limits = dict(running.sub_used)
     combined = {k: to_fen(v) for k, v in ytd.combined_caps.items()}
@@ -887,8 +899,9 @@ def _year_to_date(detail: _Detail, ytd: YearToDate, pools: dict[str, int], runni
             sub_limits[key] = sub_limits.get(key, 0) + paid.payable
         for cc in _combined_of(product, g):
             combined[cc.id] = combined.get(cc.id, 0) + paid.payable
-    return YearToDate.model_construct(
-        version=YTD_VERSION, product_id=product.id, product_hash=product.content_hash, insured_id=claim.insured.id,
+    return trusted_model(
+        YearToDate, version=YTD_VERSION, product_id=product.id, product_hash=product.content_hash,
+        insured_id=claim.insured.id,
         claims=(*ytd.claims, claim.claim_id),
         encounters={**ytd.encounters, **{e.identity: claim.claim_id for e in claim.encounters}},
         responsibilities=responsibilities, deductible_pools={k: from_fen(v) for k, v in pools.items()},

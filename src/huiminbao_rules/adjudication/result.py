@@ -10,20 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from huiminbao_rules.core.fields import Id, Int
 from huiminbao_rules.core.reasons import label
-from huiminbao_rules.core.money import ZERO, Amount, exact
+from huiminbao_rules.core.money import ZERO, Amount, exact, from_fen
 
 __all__ = [
     "Adjudication",
     "BandPiece",
     "Caveat",
     "Exclusion",
+    "LineFigures",
     "LineResult",
+    "PortionFigures",
     "PortionResult",
     "ResponsibilityResult",
     "ResponsibilityToDate",
@@ -69,6 +71,22 @@ class YearToDate(BaseModel):
 
     def responsibility(self, rid: str) -> ResponsibilityToDate:
         return self.responsibilities.get(rid) or ResponsibilityToDate()
+
+
+_M = TypeVar("_M", bound=BaseModel)
+_set = object.__setattr__
+
+
+def trusted_model(cls: type[_M], **values: Any) -> _M:
+    """``cls.model_construct(**values)`` for figures the engine computed, every field given:
+    the same model (no validation, every field set), without ``model_construct``'s work per
+    field (aliases, defaults), which runs for every claim."""
+    m = cls.__new__(cls)
+    _set(m, "__dict__", {name: values[name] for name in cls.__pydantic_fields__})
+    _set(m, "__pydantic_fields_set__", set(values))
+    _set(m, "__pydantic_extra__", None)
+    _set(m, "__pydantic_private__", None)
+    return m
 
 
 def check_year_to_date(ytd: YearToDate, product: Any) -> list[str]:
@@ -294,6 +312,60 @@ class LineResult:
         return tuple(dict.fromkeys(e.reason for p in self.portions for e in p.exclusions))
 
 
+class PortionFigures(NamedTuple):
+    """A portion's figures as the engine computed them, money in integer fen (``raw``: the
+    exact Decimal the bands pay before rounding; ``bands``: each band piece as (start, end,
+    rate, raw), start and end in fen): what :class:`PortionResult` and the result JSON are
+    made from."""
+
+    part: str
+    amount: int
+    responsibility: str | None
+    exclusions: tuple[Exclusion, ...]
+    eligible: int
+    deductible: int
+    bands: tuple[tuple[int, int, Decimal, Decimal], ...]
+    raw: Decimal
+    rounded: int
+    cuts: tuple[tuple[str, int], ...]
+    payable: int
+
+
+class LineFigures(NamedTuple):
+    """A fee line's figures as the engine computed them (``public_paid`` in integer fen;
+    ``amount`` the line's amount as read): what :class:`LineResult` and the result JSON
+    are made from."""
+
+    encounter_id: str
+    number: int
+    feedetl_sn: str | None
+    code: str
+    name: str
+    amount: Decimal
+    public_paid: int
+    portions: tuple[PortionFigures, ...]
+
+
+def _portion_result(p: PortionFigures) -> PortionResult:
+    out = PortionResult(p.part, from_fen(p.amount))
+    out.responsibility, out.exclusions, out.eligible, out.deductible = (
+        p.responsibility, p.exclusions, from_fen(p.eligible), from_fen(p.deductible))
+    out.bands = tuple(BandPiece(from_fen(a), from_fen(b), rate, raw) for a, b, rate, raw in p.bands)
+    out.raw, out.rounded, out.payable = p.raw, from_fen(p.rounded), from_fen(p.payable)
+    out.cuts = tuple((clause, from_fen(c)) for clause, c in p.cuts)
+    return out
+
+
+@exact
+def _line_results(figures: tuple[LineFigures, ...]) -> tuple[LineResult, ...]:
+    return tuple(_line_result(f) for f in figures)
+
+
+def _line_result(f: LineFigures) -> LineResult:
+    return LineResult(f.encounter_id, f.number, f.feedetl_sn, f.code, f.name, f.amount, from_fen(f.public_paid),
+                      tuple(_portion_result(p) for p in f.portions))
+
+
 LINE_COLUMNS = ("encounter_id", "number", "feedetl_sn", "code", "name", "amount", "public_paid", "eligible",
                 "payable", "excluded", "responsibilities", "reasons")
 """The columns of :meth:`Adjudication.line_rows` and :meth:`Adjudication.to_frame`."""
@@ -352,7 +424,8 @@ class Adjudication:
 
     __slots__ = ("claim_id", "insured_id", "product_id", "policy_year", "service_on", "medical_total",
                  "public_paid", "owed", "other_insurance_paid", "indemnity_limit", "indemnity_cut", "payable",
-                 "responsibilities", "year_to_date_before", "year_to_date", "_detail", "_lines", "_steps",
+                 "responsibilities", "year_to_date_before", "year_to_date", "_detail", "_figures", "_lines",
+                 "_steps",
                  "pending_amount", "caveats", "unknown_lists")
 
     def __init__(self, *, claim_id: str, insured_id: str, product_id: str, policy_year: int, service_on: date,
@@ -382,14 +455,23 @@ class Adjudication:
         self.caveats = caveats
         #: how unknown list membership was treated: ``pend``, ``member`` or ``non-member``
         self.unknown_lists = unknown_lists
+        self._figures: tuple[LineFigures, ...] | None = None
         self._lines: tuple[LineResult, ...] | None = None
         self._steps: tuple[Step, ...] | None = None
+
+    @property
+    def line_figures(self) -> tuple[LineFigures, ...]:
+        """Every fee line's figures in integer fen, as the engine computed them (worked out
+        once, when first read): what :attr:`lines` and the result JSON are made from."""
+        if self._figures is None:
+            self._figures = self._detail.lines()
+        return self._figures
 
     @property
     def lines(self) -> tuple[LineResult, ...]:
         """Every fee line, in encounter (service-date) order then line order."""
         if self._lines is None:
-            self._lines = self._detail.lines()
+            self._lines = _line_results(self.line_figures)
         return self._lines
 
     @property

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -147,12 +148,15 @@ class _Refused(ValueError):
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
+    out = dict(pairs)
+    if len(out) == len(pairs):
+        return out
+    seen: set[str] = set()
+    for key, _ in pairs:  # name the first key that appears twice
+        if key in seen:
             raise _Refused(f"the key {key!r} appears twice in one object; each key appears once")
-        out[key] = value
-    return out
+        seen.add(key)
+    raise AssertionError("unreachable: fewer keys than pairs means a key appears twice")
 
 
 def _int(text: str) -> int:
@@ -186,6 +190,29 @@ def check_tree(data: Any, max_depth: int) -> str | None:
     return None
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]").search
+
+
+def _no_surrogates(text: str) -> bool:
+    """Whether no string parsed from the JSON ``text`` can hold a lone surrogate: the text
+    holds none and no escape of one (``\\ud800``-``\\udfff``; a pair of them makes one
+    character, but any is enough to look closer)."""
+    return (text.isascii() or _utf8(text)) and ("\\u" not in text or _SURROGATE_ESCAPE(text) is None)
+
+
+def _too_deep(data: Any, max_depth: int) -> bool:
+    """Whether the objects and arrays of a parsed JSON tree nest more than ``max_depth`` deep."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            return True
+        for v in node.values() if type(node) is dict else node:
+            if type(v) is dict or type(v) is list:
+                stack.append((v, depth + 1))
+    return False
+
+
 def _utf8(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -207,7 +234,14 @@ def parse_json(text: str | bytes, source: str, what: str, limits: Limits = DEFAU
         raise FileError(source, f"{what} refused: {exc}") from None
     except RecursionError:
         raise FileError(source, f"{what} refused: objects and arrays nest more than {limits.max_depth} deep") from None
-    reason = check_tree(data, limits.max_depth)
+    if type(data) is not dict and type(data) is not list:
+        reason = check_tree(data, limits.max_depth)
+    elif _no_surrogates(text):  # the quick look: only the depth to check
+        # (no deeper than the text has brackets that open an object or an array)
+        deep = text.count("{") + text.count("[") > limits.max_depth and _too_deep(data, limits.max_depth)
+        reason = f"objects and arrays nest more than {limits.max_depth} deep" if deep else None
+    else:
+        reason = check_tree(data, limits.max_depth)
     if reason is not None:
         raise FileError(source, f"{what} refused: {reason}")
     return data

@@ -38,6 +38,7 @@ __all__ = [
     "allocate",
     "allocate_units",
     "exact",
+    "fen_text",
     "format_percent",
     "format_yuan",
     "from_fen",
@@ -225,11 +226,10 @@ def to_fen(amount: Decimal) -> int:
     ...
     ValueError: amount 0.005 is not a whole number of fen
     """
-    fen = amount.scaleb(2)
-    whole = int(fen)
-    if whole != fen:
+    numerator, denominator = amount.as_integer_ratio()  # exact, in lowest terms
+    if 100 % denominator:
         raise ValueError(f"amount {amount} is not a whole number of fen")
-    return whole
+    return numerator * (100 // denominator)
 
 
 def from_fen(fen: int) -> Decimal:
@@ -338,6 +338,21 @@ def amount_text(amount: Decimal) -> str:
     """
     text = str(amount)
     return text if text[-3:-2] == "." else format_yuan(amount)
+
+
+def fen_text(fen: int) -> str:
+    """Integer fen as JSON writes an amount, ``amount_text(from_fen(fen))`` without making
+    the ``Decimal``: yuan with exactly two decimals.
+
+    >>> fen_text(123456), fen_text(5), fen_text(0), fen_text(-5)
+    ('1234.56', '0.05', '0.00', '-0.05')
+    """
+    if fen < 0:
+        return "-" + fen_text(-fen)
+    return str(fen // 100) + _CENTS[fen % 100]
+
+
+_CENTS = tuple(f".{c:02d}" for c in range(100))
 
 
 Amount = Annotated[Decimal, BeforeValidator(read_amount), PlainSerializer(amount_text, return_type=str)]

@@ -41,11 +41,11 @@ def to_dict(adj: Adjudication, product: Product | None = None) -> dict[str, Any]
     """The adjudication as JSON-ready data (strings for money); pass the product to have
     each step's source spelled out rather than named by id. The data is that of the
     output model :class:`~huiminbao_rules.render.output.Result` (see
-    :func:`~huiminbao_rules.render.output.result_of`), serialised by pydantic-core;
+    :func:`~huiminbao_rules.render.output.result_of`);
     :func:`~huiminbao_rules.render.output.to_json` writes the same as JSON text."""
-    from huiminbao_rules.render.output import result_of, to_data
+    from huiminbao_rules.render import output
 
-    return to_data(result_of(adj, product))
+    return output.to_dict(adj, product)
 
 
 # ---- for people --------------------------------------------------------------------

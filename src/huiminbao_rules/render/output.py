@@ -1,16 +1,16 @@
 """The result JSON as typed output models: the one definition of its shape.
 
-:func:`result_of` makes a :class:`Result` from an adjudication; pydantic-core serialises
-it (:func:`to_json` as JSON text, :func:`~huiminbao_rules.render.explain.to_dict` as
-JSON-ready data), and :func:`huiminbao_rules.render.schemas.schema` prints the JSON Schema
-of the same models (``huiminbao schema result``). The shape is documented in
-``docs/result-json.md``.
+:func:`to_json` writes the result of an adjudication as JSON text and :func:`to_dict` as
+JSON-ready data (what :func:`~huiminbao_rules.render.explain.to_dict` gives);
+:func:`result_of` makes the :class:`Result` model of it, and
+:func:`huiminbao_rules.render.schemas.schema` prints the JSON Schema of the models
+(``huiminbao schema result``). The shape is documented in ``docs/result-json.md``.
 
-Money is formatted once, where a model is made: a string with exactly two decimals
-(``"38600.00"``); ``raw`` and ``rounding`` are exact decimal strings with every digit they
-carry. The models are made from figures the library computed, not from input, so
-:func:`result_of` builds them without validating again (as ``model_construct`` does, in
-one step); the tests validate what it writes against the schema.
+Money is formatted once, from the engine's integer fen where it has them: a string with
+exactly two decimals (``"38600.00"``); ``raw`` and ``rounding`` are exact decimal strings
+with every digit they carry. The figures are the library's own, not input, so the JSON
+is written from plain data of the models' shape by pydantic-core, without making and
+validating the models again; the tests validate what it writes against the schema.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, WithJsonSchema, model_serializer
+from pydantic_core import to_json as _write
 
-from huiminbao_rules.adjudication.result import Adjudication, BandPiece, YearToDate
-from huiminbao_rules.core.money import ZERO, amount_text, exact
+from huiminbao_rules.adjudication.result import Adjudication, BandPiece, ResponsibilityToDate, YearToDate
+from huiminbao_rules.core.money import ZERO, amount_text, exact, fen_text
 from huiminbao_rules.core.vocabulary import Bucket
 from huiminbao_rules.core.vocabulary import Portion as PortionCode
 
-__all__ = ["SCHEMA", "Result", "result_of", "to_json"]
+__all__ = ["SCHEMA", "Result", "result_of", "to_dict", "to_json"]
 
 SCHEMA = "huiminbao_rules.adjudication/1"
 
@@ -206,76 +207,44 @@ class Result(_Out):
     year_to_date: YearToDate
 
 
-# ---- making the models ------------------------------------------------------------------
+# ---- the result as data -------------------------------------------------------------------
+#
+# The models above define the result's shape (and its schema); the result of an
+# adjudication is written from plain data of that shape: dicts in the models' field
+# order, keys as the JSON spells them, money already text. Nothing in it comes from input
+# unchecked (every figure was computed by the library), so it is not validated again:
+# pydantic-core writes it directly (``tests/test_schemas.py`` validates what it writes
+# against the schema, and holds it byte for byte to stored results).
 
-_new = object.__new__
-_slots = BaseModel.__dict__
-_set_dict = _slots["__dict__"].__set__
-_set_fields_set = _slots["__pydantic_fields_set__"].__set__
-_set_extra = _slots["__pydantic_extra__"].__set__
-_set_private = _slots["__pydantic_private__"].__set__
-
-
-def _make(cls: type[_Out]) -> Any:
-    """A maker of ``cls`` from a dict of its fields (by name, every field given), without
-    validation: the values come from this module, already in their output form. It sets
-    what ``model_construct`` sets, through the slots themselves (this runs for every line,
-    portion, band and cut of every result)."""
-    every = set(cls.model_fields)
-
-    def make(values: dict[str, Any]) -> Any:
-        m = _new(cls)
-        _set_dict(m, values)
-        _set_fields_set(m, every)
-        _set_extra(m, None)
-        _set_private(m, None)
-        return m
-
-    return make
+_m = amount_text  # a Decimal amount as a string with two decimals
+_f = fen_text  # integer fen as a string with two decimals
 
 
-_band_model, _cut, _exclusion, _portion, _line = (_make(Band), _make(Cut), _make(Exclusion), _make(Portion),
-                                                  _make(Line))
-_deductible, _resp_ytd, _responsibility_model = _make(Deductible), _make(ResponsibilityYearToDate), _make(Responsibility)
-_source_ref, _source_model, _step, _indemnity, _totals, _result = (
-    _make(SourceRef), _make(Source), _make(Step), _make(Indemnity), _make(BucketTotals), _make(Result))
-_caveat_model = _make(Caveat)
+def _band(b: BandPiece) -> dict[str, str]:
+    return {"from": _m(b.start), "to": _m(b.end), "rate": str(b.rate), "amount": _m(b.end - b.start), "raw": str(b.raw)}
 
 
-_m = amount_text  # money as a string with two decimals
+_KEPT = (frozenset({str, int, bool, type(None)}), frozenset({str, int, bool, type(None), Decimal, date}))
+"""Types of step values kept as they are: in JSON-ready data, and for pydantic-core to write."""
 
 
-def _band(b: BandPiece) -> Any:
-    return _band_model({"from_": _m(b.start), "to": _m(b.end), "rate": str(b.rate), "amount": _m(b.end - b.start),
-                        "raw": str(b.raw)})
-
-
-_NATIVE = frozenset({str, int, bool, type(None), Decimal, date})
-"""Value types of steps pydantic-core writes itself as this format wants them: a Decimal as
-``str`` gives it (every digit), a date as ISO text."""
-
-
-def _plain(v: Any) -> Any:
-    """A value of a step as pydantic-core should meet it: band pieces as bands, tuples as
-    lists, anything else as it is (see :data:`_NATIVE`)."""
+def _value(v: Any, ready: bool) -> Any:
+    """A value of a step as the result holds it: band pieces as bands, tuples as lists,
+    and, when ``ready`` (JSON-ready data), a Decimal as ``str`` gives it (every digit) and
+    a date as ISO text; otherwise pydantic-core writes those the same way."""
     kind = type(v)
-    if kind in _NATIVE:
+    if kind is str or kind is int or kind is bool or v is None:
         return v
-    if kind is BandPiece:
-        return {"from": _m(v.start), "to": _m(v.end), "rate": str(v.rate), "amount": _m(v.end - v.start),
-                "raw": str(v.raw)}
-    if kind is dict:
-        return {k: _plain(x) for k, x in v.items()}
-    if kind is list or kind is tuple:
-        return [_plain(x) for x in v]
     if isinstance(v, Decimal):
-        return str(v)
+        return str(v) if ready else v
     if isinstance(v, date):
-        return v.isoformat()
+        return v.isoformat() if ready else v
+    if kind is BandPiece:
+        return _band(v)
     if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
+        return {k: _value(x, ready) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
+        return [_value(x, ready) for x in v]
     return v
 
 
@@ -284,113 +253,136 @@ def _source(product: Any, source_id: str | None) -> Any:
         return None
     src = product.sources.get(source_id) if product else None
     if src is None:
-        return _source_ref({"id": source_id})
-    return _source_model({"id": source_id, "title": src.title, "url": src.url, "grade": src.grade})
+        return {"id": source_id}
+    return {"id": source_id, "title": src.title, "url": src.url, "grade": src.grade}
 
 
-def _caveat(c: Any) -> Any:
-    return _caveat_model({
-        "code": c.code, "message": c.message, "message_zh": c.message_zh, "responsibility": c.responsibility,
-        "line": c.line, "list": c.list, "clause": c.clause, "amount": None if c.amount is None else _m(c.amount),
-        "sha256": c.sha256})
+_CAVEAT_KEYS = ("responsibility", "line", "list", "clause")
 
 
-def _lines(adj: Adjudication) -> tuple[list[Any], Decimal]:
-    """The lines as models, and the claim's excluded total. (The money of a line and its
-    portions is formatted inline, ``str`` then :func:`_m` only when that did not give two
-    decimals: this loop formats most of a result's figures.)"""
+def _caveat(c: Any) -> dict[str, str]:
+    """A caveat: the keys after ``message_zh`` only when they have a value."""
+    out = {"code": c.code, "message": c.message, "message_zh": c.message_zh}
+    for k in _CAVEAT_KEYS:
+        v = getattr(c, k)
+        if v is not None:
+            out[k] = v
+    if c.amount is not None:
+        out["amount"] = _m(c.amount)
+    if c.sha256 is not None:
+        out["sha256"] = c.sha256
+    return out
+
+
+def _lines(adj: Adjudication) -> tuple[list[dict[str, Any]], Decimal]:
+    """The lines, and the claim's excluded total: from the engine's figures in fen, each
+    formatted once (this loop writes most of a result's figures)."""
     out = []
     excluded_total = ZERO
-    m, band, cut, exclusion, portion, make_line = _m, _band, _cut, _exclusion, _portion, _line
-    for line in adj.lines:
-        eligible = payable = excluded = pending = ZERO
+    f, m = _f, _m
+    for line in adj.line_figures:
+        eligible = payable = 0
+        excluded = pending = ZERO
         portions = []
         for p in line.portions:
             eligible += p.eligible
             payable += p.payable
             exclusions = []
-            for e in p.exclusions:
-                excluded += e.amount
-                if e.reason == "pending_review":
-                    pending += e.amount
-                exclusions.append(exclusion({"reason": e.reason, "amount": m(e.amount), "clause": e.clause}))
-            amount, p_eligible, deductible, rounded, p_payable = (
-                str(p.amount), str(p.eligible), str(p.deductible), str(p.rounded), str(p.payable))
-            if not (amount[-3:-2] == p_eligible[-3:-2] == deductible[-3:-2] == rounded[-3:-2]
-                    == p_payable[-3:-2] == "."):
-                amount, p_eligible, deductible, rounded, p_payable = (
-                    m(p.amount), m(p.eligible), m(p.deductible), m(p.rounded), m(p.payable))
-            portions.append(portion({
-                "part": p.part, "amount": amount, "responsibility": p.responsibility, "eligible": p_eligible,
-                "deductible": deductible, "bands": [band(b) for b in p.bands] if p.bands else [],
-                "raw": str(p.raw), "rounded": rounded,
-                "cuts": [cut({"clause": c, "amount": m(a)}) for c, a in p.cuts] if p.cuts else [],
-                "payable": p_payable, "exclusions": exclusions}))
+            if p.exclusions:
+                for e in p.exclusions:
+                    excluded += e.amount
+                    if e.reason == "pending_review":
+                        pending += e.amount
+                    exclusions.append({"reason": e.reason, "amount": m(e.amount), "clause": e.clause})
+            portions.append({
+                "part": p.part, "amount": f(p.amount), "responsibility": p.responsibility, "eligible": f(p.eligible),
+                "deductible": f(p.deductible),
+                "bands": [{"from": f(a), "to": f(b), "rate": str(rate), "amount": f(b - a), "raw": str(raw)}
+                          for a, b, rate, raw in p.bands],
+                "raw": str(p.raw), "rounded": f(p.rounded),
+                "cuts": [{"clause": c, "amount": f(a)} for c, a in p.cuts] if p.cuts else [],
+                "payable": f(p.payable), "exclusions": exclusions})
         excluded_total += excluded
-        out.append(make_line({
+        out.append({
             "encounter_id": line.encounter_id, "number": line.number, "feedetl_sn": line.feedetl_sn,
-            "code": line.code, "name": line.name, "amount": m(line.amount), "public_paid": m(line.public_paid),
-            "eligible": m(eligible), "payable": m(payable), "excluded": m(excluded), "pending": m(pending),
-            "portions": portions}))
+            "code": line.code, "name": line.name, "amount": m(line.amount), "public_paid": f(line.public_paid),
+            "eligible": f(eligible), "payable": f(payable), "excluded": m(excluded), "pending": m(pending),
+            "portions": portions})
     return out, excluded_total
 
 
-def _responsibilities(adj: Adjudication) -> list[Any]:
+_NOTHING_YET = ResponsibilityToDate()
+
+
+def _responsibilities(adj: Adjudication) -> list[dict[str, Any]]:
     out = []
+    year = adj.year_to_date.responsibilities
     for r in adj.responsibilities:
-        after = adj.year_to_date.responsibility(r.id)
-        out.append(_responsibility_model({
+        after = year.get(r.id) or _NOTHING_YET
+        out.append({
             "id": r.id, "name_zh": r.name_zh, "name_en": r.name_en, "bucket": r.bucket, "eligible": _m(r.eligible),
-            "deductible": _deductible({"annual": _m(r.deductible_amount), "used_before": _m(r.deductible_before),
-                                       "taken": _m(r.deductible)}),
+            "deductible": {"annual": _m(r.deductible_amount), "used_before": _m(r.deductible_before),
+                           "taken": _m(r.deductible)},
             "bands": [_band(b) for b in r.bands], "raw": str(r.raw), "rounded": _m(r.rounded),
-            "rounding": str(r.rounded - r.raw), "cuts": [_cut({"clause": c, "amount": _m(a)}) for c, a in r.cuts],
+            "rounding": str(r.rounded - r.raw), "cuts": [{"clause": c, "amount": _m(a)} for c, a in r.cuts],
             "payable": _m(r.payable),
-            "year_to_date": _resp_ytd({"eligible": _m(after.eligible), "deductible": _m(after.deductible),
-                                       "paid": _m(after.paid)})}))
+            "year_to_date": {"eligible": _m(after.eligible), "deductible": _m(after.deductible),
+                             "paid": _m(after.paid)}})
     return out
 
 
 @exact
-def result_of(adj: Adjudication, product: Any = None) -> Result:
-    """The adjudication as its output model; pass the product to have each step's source
-    spelled out rather than named by id."""
+def _data(adj: Adjudication, product: Any, ready: bool) -> dict[str, Any]:
+    """The result as data of the shape of :class:`Result` (keys as the JSON spells them);
+    ``ready``: JSON-ready throughout, else step values may hold Decimals and dates and the
+    year to date is its model, which pydantic-core writes."""
     lines, excluded = _lines(adj)
+    kept = _KEPT[not ready]
     buckets: dict[str, Any] = {}
     eligible = ZERO
     for r in adj.responsibilities:
         eligible += r.eligible
         e, p = buckets.get(r.bucket, (ZERO, ZERO))
         buckets[r.bucket] = (e + r.eligible, p + r.payable)
-    return _result({  # type: ignore[no-any-return]
-        "schema_": SCHEMA, "claim_id": adj.claim_id, "insured_id": adj.insured_id, "product_id": adj.product_id,
+    return {
+        "schema": SCHEMA, "claim_id": adj.claim_id, "insured_id": adj.insured_id, "product_id": adj.product_id,
         "policy_year": adj.policy_year, "service_on": adj.service_on.isoformat(), "payable": _m(adj.payable),
         "pending_amount": _m(adj.pending_amount), "unknown_lists": adj.unknown_lists,
         "caveats": [_caveat(c) for c in adj.caveats], "medical_total": _m(adj.medical_total),
         "public_paid": _m(adj.public_paid), "owed": _m(adj.owed), "other_insurance_paid": _m(adj.other_insurance_paid),
         "eligible": _m(eligible), "excluded": _m(excluded),
-        "indemnity": _indemnity({"limit": _m(adj.indemnity_limit), "cut": _m(adj.indemnity_cut)}),
-        "buckets": {b: _totals({"eligible": _m(e), "payable": _m(p)}) for b, (e, p) in buckets.items()},
+        "indemnity": {"limit": _m(adj.indemnity_limit), "cut": _m(adj.indemnity_cut)},
+        "buckets": {b: {"eligible": _m(e), "payable": _m(p)} for b, (e, p) in buckets.items()},
         "responsibilities": _responsibilities(adj),
         "lines": lines,
-        "steps": [_step({"kind": s.kind, "subject": s.subject, "clause": s.clause,
-                         "source": _source(product, s.source),
-                         "values": {k: v if type(v) in _NATIVE else _plain(v) for k, v in s.values.items()}})
+        "steps": [{"kind": s.kind, "subject": s.subject, "clause": s.clause, "source": _source(product, s.source),
+                   "values": {k: v if type(v) in kept else _value(v, ready) for k, v in s.values.items()}}
                   for s in adj.steps],
-        "year_to_date": adj.year_to_date,
-    })
+        "year_to_date": adj.year_to_date.model_dump(mode="json") if ready else adj.year_to_date,
+    }
 
 
-_SERIALIZER = Result.__pydantic_serializer__
+def result_of(adj: Adjudication, product: Any = None) -> Result:
+    """The adjudication as its output model; pass the product to have each step's source
+    spelled out rather than named by id. (:func:`to_json` and
+    :func:`~huiminbao_rules.render.explain.to_dict` write the same data without making
+    the model.)"""
+    return Result.model_validate(_data(adj, product, ready=False))
 
 
 def to_json(adj: Adjudication, product: Any = None, *, indent: int | None = None) -> str:
     """The result JSON of one adjudication as text (pydantic-core writes it; UTF-8 text,
     not ASCII escapes): the same keys and values as
     :func:`~huiminbao_rules.render.explain.to_dict`, compact unless ``indent`` is given."""
-    return _SERIALIZER.to_json(result_of(adj, product), by_alias=True, indent=indent).decode()
+    return _write(_data(adj, product, ready=False), indent=indent).decode()
+
+
+def to_dict(adj: Adjudication, product: Any = None) -> dict[str, Any]:
+    """The result of one adjudication as JSON-ready data: dicts, lists, strings, integers
+    and null (what :func:`to_json` writes as text)."""
+    return _data(adj, product, ready=True)
 
 
 def to_data(result: Result) -> dict[str, Any]:
     """A result model as JSON-ready data: dicts, lists, strings, integers and null."""
-    return _SERIALIZER.to_python(result, mode="json", by_alias=True)  # type: ignore[no-any-return]
+    return Result.__pydantic_serializer__.to_python(result, mode="json", by_alias=True)  # type: ignore[no-any-return]
