@@ -501,17 +501,22 @@ def _histories(ins: pd.DataFrame, year: int) -> tuple[np.ndarray, list[History]]
     date joins the combination only where the history holds it (a probe date found among
     its fields)."""
     events = ins["event_on"] if "event_on" in ins else pd.Series(pd.NaT, index=ins.index)
-    json_codes, json_uniques = pd.factorize(ins["history"].fillna("[]").astype(str))
+    if isinstance(ins["history"].dtype, pd.CategoricalDtype):  # its codes: the texts are distinct
+        json_codes = ins["history"].cat.codes.to_numpy().astype(np.int64)
+        json_uniques = list(ins["history"].cat.categories.astype(str)) + ["[]"]
+        json_codes[json_codes < 0] = len(json_uniques) - 1
+    else:
+        json_codes, json_uniques = pd.factorize(ins["history"].fillna("[]").astype(str))
     years = [tuple(EnrollmentYear.model_validate(h) for h in json.loads(u)) for u in json_uniques]
-    texts = [ins[c].fillna("").astype(str) for c in ("scheme", "pre_existing", "groups")]
-    raw, raw_rows = _factor(*texts, ins["enrolled_on"], json_codes, events)
+    texts = [_codes(ins[c]) for c in ("scheme", "pre_existing", "groups")]
+    raw, raw_rows = _factor(*(codes for codes, _ in texts), ins["enrolled_on"], json_codes, events)
     births = ins["birth_date"]
 
     def days(column: pd.Series, rows: np.ndarray) -> list[Any]:
         return [None if pd.isna(d) else d for d in pd.DatetimeIndex(column.to_numpy()[rows]).date]
 
     def history(rows: np.ndarray, born: list[Any]) -> list[History]:
-        cols = [t.to_numpy(dtype=object)[rows] for t in texts]
+        cols = [text[codes[rows]] for codes, text in texts]
         return [history_of(Insured.model_construct(
             id="", birth_date=born[i], scheme=cols[0][i], enrolled_on=enrolled, pre_existing=_split(cols[1][i]),
             groups=_split(cols[2][i]), history=years[json_codes[row]], event_on=event), year)
@@ -531,6 +536,73 @@ def _histories(ins: pd.DataFrame, year: int) -> tuple[np.ndarray, list[History]]
         of_sub = [index.setdefault(h, len(index)) for h in history(rows, days(births, rows))]
         kinds[by_birth] = np.asarray(of_sub, np.int64)[sub]
     return kinds, list(index)
+
+
+def _claimants(insured_ids: pd.Series, claim_insured: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The insured rows that have claims (a mask), each claim's person (a row among those
+    kept) and each kept person's rank in sorted order of their ids; refused where a claim
+    names a person the insured table does not have, or a person's id repeats."""
+    found = _claimants_arrow(insured_ids, claim_insured)
+    if found is None:  # ids not text Arrow can read: pandas hashes them
+        keep = _isin(insured_ids, pd.unique(claim_insured))
+        kept = insured_ids[keep]
+        if not kept.is_unique:
+            raise AdjudicationError(f"insured ids repeat: {sorted(kept[kept.duplicated()].astype(str).unique())[:5]}")
+        claim_person = pd.Index(kept).get_indexer(claim_insured)
+        rank = _sorted_ranks(kept.reset_index(drop=True))
+    else:
+        keep, claim_person, rank = found
+    if (claim_person < 0).any():
+        raise AdjudicationError("a claim names an insured person the insured table does not have")
+    return keep, claim_person, rank
+
+
+def _claimants_arrow(insured_ids: pd.Series, claim_insured: pd.Series) -> Any:
+    """:func:`_claimants` through Arrow's hashing and sorting of text (no Python string per
+    id); None where the ids are not text or pyarrow is missing."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - pyarrow is part of the extra
+        return None
+    try:
+        ins, per_claim = _arrow_text(insured_ids, pa), _arrow_text(claim_insured, pa)
+    except (TypeError, ValueError, pa.ArrowException):
+        return None
+    encoded = pc.dictionary_encode(per_claim)  # each claim's person among the distinct ids claims name
+    distinct = encoded.dictionary
+    at = pc.index_in(ins, value_set=distinct)  # each insured row's place among them, or null
+    keep = at.is_valid().to_numpy(zero_copy_only=False)
+    kept_at = at.filter(at.is_valid()).to_numpy().astype(np.int64)
+    person_of = np.full(len(distinct) + 1, -1, np.int64)  # the last: a claim without a person id
+    person_of[kept_at] = np.arange(len(kept_at))
+    if len(kept_at) and np.bincount(kept_at).max() > 1:
+        dup = sorted(distinct[int(i)].as_py() for i in np.flatnonzero(np.bincount(kept_at) > 1)[:5])
+        raise AdjudicationError(f"insured ids repeat: {dup}")
+    codes = encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False).astype(np.int64)
+    order = pc.sort_indices(distinct).to_numpy().astype(np.int64)  # by the ids' text (code points)
+    rank_of = np.empty(len(distinct), np.int64)
+    rank_of[order] = np.arange(len(distinct))
+    rank = np.empty(len(kept_at), np.int64)
+    rank[person_of[kept_at]] = rank_of[kept_at]
+    return keep, person_of[codes], rank
+
+
+def _arrow_text(series: pd.Series, pa: Any) -> Any:
+    """A text column as one Arrow string array (no copy where it is Arrow-backed; decoded
+    where it is categorical); TypeError where its values are not all text."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = _arrow_text(pd.Series(series.cat.categories), pa)
+        codes = series.cat.codes.to_numpy()
+        return cats.take(pa.array(codes, mask=codes < 0))
+    arr = pa.array(series, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type == pa.string():
+        arr = arr.cast(pa.large_string())
+    if arr.type != pa.large_string():
+        raise TypeError("not text")
+    return arr
 
 
 def _isin(column: pd.Series, values: Any) -> np.ndarray:
@@ -980,12 +1052,14 @@ def _claim_index(claims: pd.DataFrame) -> pd.Index:
 
 
 class _People(NamedTuple):
-    """The insured people who have claims (``ins``, ``index``), each with the index of their
-    kind of history (``kind``, into ``histories``); per kind, ``kind_cover``: cover start
-    (day), waiting period end (day), enrolled last year, renewed; per person, the first three."""
+    """The insured people who have claims (``ins``), each claim's person (``claim_person``,
+    a row of ``ins``) and each person's rank in the order of their ids (``rank``); each
+    person's kind of history (``kind``, into ``histories``); per kind, ``kind_cover``: cover
+    start (day), waiting period end (day), enrolled last year, renewed; per person, the first three."""
 
     ins: pd.DataFrame
-    ids: pd.Index
+    claim_person: np.ndarray
+    rank: np.ndarray
     kind: np.ndarray
     histories: list[History]
     kind_cover: np.ndarray
@@ -997,15 +1071,15 @@ class _People(NamedTuple):
 def _people(population: Population, product: Product) -> _People:
     """People grouped by their history; cover once per history."""
     ins = population.insured
-    ins = ins[_isin(ins["insured_id"], pd.unique(population.claims["insured_id"]))].reset_index(drop=True)
-    person_index = pd.Index(ins["insured_id"])
+    keep, claim_person, rank = _claimants(ins["insured_id"], population.claims["insured_id"])
+    ins = ins[keep].reset_index(drop=True)
     person_kind, histories = _histories(ins, product.policy_year)
     kind_cover = np.empty((len(histories), 4), np.int64)
     for k, h in enumerate(histories):
         cov = cover_for(h, product)
         kind_cover[k] = (_day(cov.start), _day(cov.waiting_until) if cov.waiting_until else np.iinfo(np.int64).min // 2,
                          h.enrolled_last_year, h.renewed)
-    return _People(ins, person_index, person_kind, histories, kind_cover, kind_cover[person_kind, 0],
+    return _People(ins, claim_person, rank, person_kind, histories, kind_cover, kind_cover[person_kind, 0],
                    kind_cover[person_kind, 1], kind_cover[person_kind, 2].astype(bool))
 
 
@@ -1032,14 +1106,12 @@ def _encounters(population: Population, people: _People, claim_index: pd.Index) 
     """Claims and encounters, their people and days, and the order of adjudication."""
     claims = population.claims
     enc = population.encounters.reset_index(drop=True)
-    claim_person = people.ids.get_indexer(claims["insured_id"])
-    if (claim_person < 0).any():
-        raise AdjudicationError("a claim names an insured person the insured table does not have")
+    claim_person = people.claim_person
     claim_pos = _positions(claim_index, enc["claim_id"])
     if (claim_pos < 0).any():
         raise AdjudicationError("an encounter names a claim the claims table does not have")
-    kind = enc["kind"].to_numpy()
-    stay = kind == "inpatient"
+    kind_c, kind_u = _codes(enc["kind"])
+    stay = (kind_u == "inpatient")[kind_c]
     admitted, discharged, served = _days(enc["admitted_on"]), _days(enc["discharged_on"]), _days(enc["service_date"])
     service_on = np.where(stay, discharged, served)
     starts_on = np.where(stay, admitted, served)
@@ -1047,7 +1119,7 @@ def _encounters(population: Population, people: _People, claim_index: pd.Index) 
     _scatter_min(claim_service, claim_pos, service_on)
     # claims ordered by person (their ids' order), then (service date, claim id): the order
     # of the result, and each person's adjudication order
-    claim_order = _claim_order(claims["claim_id"], claim_service, _sorted_ranks(people.ins["insured_id"])[claim_person])
+    claim_order = _claim_order(claims["claim_id"], claim_service, people.rank[claim_person])
     claim_rank = np.empty(len(claims), np.int64)
     claim_rank[claim_order] = np.arange(len(claims))
     return _Encounters(enc, claim_person, claim_pos, claim_person[claim_pos], stay, admitted, discharged, service_on,
