@@ -295,14 +295,15 @@ def _combo_ids(lv, ft, code, name, l_enc, e_kind, e_settled, e_inst, e_diag, pai
 
 @numba.njit(cache=True)
 def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, prorate, lut_dest, lut_w, lut_pend,
-                   lut_lim, n_resp, out, pend, plan):  # pragma: no cover - compiled
+                   lut_lim, n_resp, out, pend, plan, slow):  # pragma: no cover - compiled
     """Each live portion's eligible amount (weighted by the kernel's rule) added to its
     (encounter, responsibility) group, or its amount to the encounter's pending sum. The
     in-scope co-pay is read per line only where public payers paid nothing (``direct``);
     where they paid (``shared``), the same pass notes per encounter what sharing the co-pay
     needs (``plan`` rows: lowest and highest destination, largest weight, lines with an
     in-scope amount, of them held for review). Portions read one by one (pro-rated
-    encounters, responsibilities with sub-limits) are left to :func:`_limited_pass`."""
+    encounters, responsibilities with sub-limits) are left to :func:`_limited_pass`; the
+    pass marks their lines (``slow``)."""
     for i in range(l_enc.shape[0]):
         e = l_enc[i]
         c = combo[i]
@@ -315,10 +316,14 @@ def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, pror
             plan[3, e] += 1
             if d < 0 and lut_pend[1, c]:
                 plan[4, e] += 1
-        if not live[e] or prorate[e]:
+        if not live[e]:
+            continue
+        if prorate[e]:
+            slow[i] = True
             continue
         for k in range(4):
             if lut_lim[k, c]:
+                slow[i] = True
                 continue
             if k == 0:
                 a = pre[i]
@@ -341,21 +346,6 @@ def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, pror
             if w > 0:
                 a = _k_weighted(a, w)
             out[e * n_resp + d] += a
-
-
-@numba.njit(cache=True)
-def _slow_lines(l_enc, combo, lut_lim, live, prorate, out):  # pragma: no cover - compiled
-    """Lines read portion by portion: those of a live encounter pro-rated by days, and those
-    with a portion a responsibility with sub-limits takes."""
-    for i in range(l_enc.shape[0]):
-        e = l_enc[i]
-        if not live[e]:
-            continue
-        if prorate[e]:
-            out[i] = True
-            continue
-        c = combo[i]
-        out[i] = lut_lim[0, c] != 0 or lut_lim[1, c] != 0 or lut_lim[2, c] != 0 or lut_lim[3, c] != 0
 
 
 @numba.njit(cache=True)
@@ -1356,7 +1346,6 @@ def _eligible_amounts(n_resp: int, e: _Encounters, v: _Verdicts, ln: _FeeLines, 
     live = ~v.excluded
     n_enc = len(e.enc)
     slow_line = np.zeros(len(ln.lines), np.bool_)
-    _slow_lines(ln.l_enc, t.combo, t.lim, live, v.prorate, slow_line)
     g_all = np.zeros(n_enc * n_resp, np.int64)
     e_pend = np.zeros(n_enc, np.int64)
     direct = ln.copay_total == e.enc["inscp_scp_amt"].to_numpy(np.int64)  # public payers paid nothing
@@ -1365,7 +1354,7 @@ def _eligible_amounts(n_resp: int, e: _Encounters, v: _Verdicts, ln: _FeeLines, 
     plan[0], plan[1] = np.iinfo(np.int64).max, np.iinfo(np.int64).min
     plan[2, v.prorate] = 1  # a pro-rated stay's co-pay is shared over its lines
     _eligible_pass(ln.l_enc, t.combo, ln.pre, ln.det, ln.ful, ln.over, direct, shared, live, v.prorate, t.dest, t.w,
-                   t.pend, t.lim, n_resp, g_all, e_pend, plan)
+                   t.pend, t.lim, n_resp, g_all, e_pend, plan, slow_line)
     # in-scope co-pay where public payers paid: shared over the encounter's lines
     copay_rows, copay_shares = _shared_copay(
         ln.lines, ln.l_enc, t.combo, ln.amounts, plan, ln.copay_total, (t.dest[1], t.w[1], t.pend[1], t.lim[1]),
@@ -1558,29 +1547,38 @@ def _result_rows(product: Product, claims: pd.DataFrame, e: _Encounters, el: _El
     """One row per claim, in adjudication order."""
     resps = product.responsibilities
     n_claims, n_resp = len(claims), len(resps)
-    per_resp_pay = np.zeros(n_claims * n_resp, np.int64)
-    per_resp_elig = np.zeros(n_claims * n_resp, np.int64)
-    _scatter_add(per_resp_pay, g.claim * n_resp + g.resp, paid.pay)
-    _scatter_add(per_resp_elig, g.claim * n_resp + g.resp, g.elig)
-    per_resp_pay, per_resp_elig = per_resp_pay.reshape(n_claims, n_resp), per_resp_elig.reshape(n_claims, n_resp)
-    ind = np.zeros(n_claims, np.int64)
-    _scatter_add(ind, g.claim, paid.indemnity_cut)
-    pending = np.zeros(n_claims, np.int64)
-    _scatter_add(pending, e.claim_pos, el.e_pend)
+    # per responsibility, one contiguous column of claims in adjudication order
+    at = g.resp * n_claims + e.claim_rank[g.claim]
+    per_resp_pay = np.zeros(n_resp * n_claims, np.int64)
+    per_resp_elig = np.zeros(n_resp * n_claims, np.int64)
+    _scatter_add(per_resp_pay, at, paid.pay)
+    _scatter_add(per_resp_elig, at, g.elig)
+    per_resp_pay, per_resp_elig = per_resp_pay.reshape(n_resp, n_claims), per_resp_elig.reshape(n_resp, n_claims)
     o = e.claim_order
+    ind = np.zeros(n_claims, np.int64)
+    _scatter_add(ind, e.claim_rank[g.claim], paid.indemnity_cut)
+    pending = np.zeros(n_claims, np.int64)
+    _scatter_add(pending, e.claim_rank[e.claim_pos], el.e_pend)
+
+    def total(rows: np.ndarray, of: np.ndarray) -> np.ndarray:
+        out = np.zeros(n_claims, np.int64)
+        for ri in rows:
+            out += of[ri]
+        return out
+
     columns: dict[str, Any] = {
         "claim_id": claims["claim_id"].iloc[o].reset_index(drop=True),
         "insured_id": claims["insured_id"].iloc[o].reset_index(drop=True),
         "product_id": product.id, "service_on": pd.to_datetime(e.claim_service[o], unit="D"),
-        "owed": paid.claim_owed[o], "eligible": per_resp_elig.sum(axis=1)[o], "payable": per_resp_pay.sum(axis=1)[o],
-        "indemnity_cut": ind[o], "pending": pending[o]}
+        "owed": paid.claim_owed[o], "eligible": total(np.arange(n_resp), per_resp_elig),
+        "payable": total(np.arange(n_resp), per_resp_pay), "indemnity_cut": ind, "pending": pending}
     bucket_of = np.array([BUCKETS.index(r.bucket) for r in resps])
     for b_i, b in enumerate(BUCKETS):
-        columns[f"eligible_{b}"] = per_resp_elig[:, bucket_of == b_i].sum(axis=1)[o]
-        columns[f"payable_{b}"] = per_resp_pay[:, bucket_of == b_i].sum(axis=1)[o]
+        columns[f"eligible_{b}"] = total(np.flatnonzero(bucket_of == b_i), per_resp_elig)
+        columns[f"payable_{b}"] = total(np.flatnonzero(bucket_of == b_i), per_resp_pay)
     for ri, r in enumerate(resps):
-        columns[f"payable:{r.id}"] = per_resp_pay[:, ri][o]
-    out = pd.DataFrame({c: columns[c] for c in result_columns(product)})
+        columns[f"payable:{r.id}"] = per_resp_pay[ri]
+    out = pd.DataFrame({c: columns[c] for c in result_columns(product)}, copy=False)
     out["engine"] = "batch"
     return out
 
