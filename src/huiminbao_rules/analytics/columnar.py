@@ -423,6 +423,41 @@ def _limited_pass(p_enc, p_line, p_part, p_amount, p_combo, p_keys, lut_dest, lu
 
 
 @numba.njit(cache=True)
+def _by_encounter(rows, l_enc, enc_pos, line_nos, out):  # pragma: no cover - compiled
+    """``rows`` ordered by their encounter's place in ``enc_pos`` (a stable counting sort)
+    into ``out``; whether line numbers then rise within each encounter (if they do, ``out``
+    is ordered by (encounter's place, line number) as a stable sort would order it)."""
+    counts = np.zeros(enc_pos.shape[0] + 1, np.int64)
+    for j in range(rows.shape[0]):
+        counts[enc_pos[l_enc[rows[j]]] + 1] += 1
+    for k in range(enc_pos.shape[0]):
+        counts[k + 1] += counts[k]
+    for j in range(rows.shape[0]):
+        p = enc_pos[l_enc[rows[j]]]
+        out[counts[p]] = rows[j]
+        counts[p] += 1
+    for j in range(1, out.shape[0]):
+        if l_enc[out[j]] == l_enc[out[j - 1]] and line_nos[out[j]] < line_nos[out[j - 1]]:
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def _copays_of(rows, l_enc, direct, pre, det, ful, over, shared_rows, shared, out):  # pragma: no cover - compiled
+    """Each row's in-scope co-pay: its share where the encounter's co-pay was shared over
+    its lines (``shared_rows``, sorted), the line's own where public payers paid nothing, else 0."""
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        at = np.searchsorted(shared_rows, i)
+        if at < shared_rows.shape[0] and shared_rows[at] == i:
+            out[j] = shared[at]
+        elif direct[l_enc[i]]:
+            out[j] = det[i] - ful[i] - over[i] - pre[i]
+        else:
+            out[j] = 0
+
+
+@numba.njit(cache=True)
 def _rows_of(l_enc, pre, det, ful, over, chosen, out):  # pragma: no cover - compiled
     """The lines with an in-scope amount of the chosen encounters; returns how many."""
     n = 0
@@ -852,17 +887,23 @@ def _portions_one_by_one(rows: np.ndarray, lines: pd.DataFrame, l_enc: np.ndarra
     pre, det, ful, over = amounts
     lut_dest, lut_w, lut_pend, lut_lim, lut_sl = luts
     code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u = texts
-    line_nos = lines["line_no"].to_numpy(np.int64)
-    rows = rows[np.argsort(enc_pos[l_enc[rows]] * (int(line_nos.max(initial=0)) + 1) + line_nos[rows], kind="stable")]
-    copay = np.where(direct[l_enc[rows]], det[rows] - ful[rows] - over[rows] - pre[rows], 0)
-    at = pd.Index(copays[0]).get_indexer(rows)
-    copay[at >= 0] = copays[1][at[at >= 0]]
+    line_nos = lines["line_no"].to_numpy()
+    by_enc = np.empty(len(rows), np.int64)
+    if _by_encounter(rows, l_enc, enc_pos, line_nos, by_enc):  # line numbers rise within each encounter
+        rows = by_enc
+    else:
+        line_nos = line_nos.astype(np.int64)
+        rows = rows[np.argsort(enc_pos[l_enc[rows]] * (int(line_nos.max(initial=0)) + 1) + line_nos[rows],
+                               kind="stable")]
+    shared_at = np.argsort(copays[0], kind="stable")
+    copay = np.empty(len(rows), np.int64)
+    _copays_of(rows, l_enc, direct, pre, det, ful, over, copays[0][shared_at], copays[1][shared_at], copay)
     n = 4 * len(rows)
     row, part, amount = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
     n = _expand_portions(rows, pre, copay, ful, over, l_enc, combo, prorate, lut_lim, row, part, amount)
     row, part, amount = row[:n], part[:n], amount[:n]
     enc = l_enc[row].astype(np.int64)
-    line_no = line_nos[row]
+    line_no = line_nos[row].astype(np.int64)
     p_combo = combo[row].astype(np.int64)
     for members in _runs(np.flatnonzero(prorate[enc]), enc):
         e = enc[members[0]]
@@ -901,7 +942,7 @@ def _sub_limit_keys(sls: list[Any], sl_first: np.ndarray, row: np.ndarray, enc: 
         vocab = pd.factorize(np.concatenate((code_u, name_u)))[0]
         code_v, name_v = vocab[:len(code_u)], vocab[len(code_u):]
         cc, nc = code_c[row].astype(np.int64), name_c[row].astype(np.int64)
-        item = np.where(code_u[cc] != "", code_v[cc], name_v[nc])
+        item = np.where((code_u != "")[cc], code_v[cc], name_v[nc])
         dest = lut_dest[part, p_combo].astype(np.int64)
         mask = lut_sl[part, p_combo]
         owners = max(len(e_person), int(e_person.max(initial=0)) + 1)
@@ -1423,7 +1464,13 @@ def _group_keys(n_resp: int, t: _Table, el: _Eligible,
         g_elig = np.concatenate((g_elig, slow.elig[own]))
         sub_order = np.concatenate((np.full(len(keys), -1, np.int64), slow.order[own]))
         g_sub = np.concatenate((g_sub, slow.payable_keys[own]))
-        ordered = np.lexsort((sub_order, g_resp, order.enc_pos[g_enc]))
+        # one key (encounter's place, responsibility, portion's order; the groups of the fast
+        # pass are in that order already, the others nearly): a stable sort merges the runs
+        width = int(sub_order.max(initial=0)) + 2
+        if n_enc * n_resp * width < 2**62:
+            ordered = np.argsort((order.enc_pos[g_enc] * n_resp + g_resp) * width + (sub_order + 1), kind="stable")
+        else:  # pragma: no cover - beyond 64 bits
+            ordered = np.lexsort((sub_order, g_resp, order.enc_pos[g_enc]))
         g_enc, g_resp, g_elig, g_sub = g_enc[ordered], g_resp[ordered], g_elig[ordered], g_sub[ordered]
     return g_enc, g_resp, g_elig, g_sub
 
