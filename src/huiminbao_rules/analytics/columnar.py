@@ -899,7 +899,7 @@ def _portions_one_by_one(rows: np.ndarray, lines: pd.DataFrame, l_enc: np.ndarra
     copay = np.empty(len(rows), np.int64)
     _copays_of(rows, l_enc, direct, pre, det, ful, over, copays[0][shared_at], copays[1][shared_at], copay)
     n = 4 * len(rows)
-    row, part, amount = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    row, part, amount = np.empty(n, np.int32 if len(lines) < 2**31 else np.int64), np.empty(n, np.int8), np.empty(n, np.int64)
     n = _expand_portions(rows, pre, copay, ful, over, l_enc, combo, prorate, lut_lim, row, part, amount)
     row, part, amount = row[:n], part[:n], amount[:n]
     enc = l_enc[row].astype(np.int64)
@@ -935,35 +935,62 @@ def _sub_limit_keys(sls: list[Any], sl_first: np.ndarray, row: np.ndarray, enc: 
     code_c, code_u, name_c, name_u = texts[:4]
     lut_dest, lut_sl = luts[0], luts[4]
     n_slots = max(int(np.diff(sl_first).max(initial=0)), 1)
-    keys = np.full((len(row), n_slots), -1, np.int64)
-    payable_keys = np.full((len(row), n_slots), -1, np.int64)
+    keys = np.full((len(row), n_slots), -1, np.int32)  # int32: keys are numbered below the portions' count
+    payable_keys = np.full((len(row), n_slots), -1, np.int32)
     n_keys = 0
     if sls:
         vocab = pd.factorize(np.concatenate((code_u, name_u)))[0]
         code_v, name_v = vocab[:len(code_u)], vocab[len(code_u):]
-        cc, nc = code_c[row].astype(np.int64), name_c[row].astype(np.int64)
-        item = np.where((code_u != "")[cc], code_v[cc], name_v[nc])
-        dest = lut_dest[part, p_combo].astype(np.int64)
-        mask = lut_sl[part, p_combo]
+        code_item = np.where(code_u != "", code_v, -1).astype(np.int64)  # the code, or the name where it has none
         owners = max(len(e_person), int(e_person.max(initial=0)) + 1)
         items = int(vocab.max(initial=0)) + 1
         if len(sls) * owners * items >= 2**62:
             raise AdjudicationError("too many sub-limit keys to number in 64 bits")
-        raw, where = [], []
-        for s, (ri, t, sl) in enumerate(sls):
-            sel = np.flatnonzero((dest == ri) & ((mask >> s) & 1 == 1))
-            owner = enc[sel] if sl.per == "encounter" else e_person[enc[sel]]
-            raw.append((s * owners + owner) * items + (item[sel] if sl.per == "item_year" else 0))
-            where.append((sel, t, sl.measure == "payable"))
-        ids, uniques = pd.factorize(np.concatenate(raw))
+        per = np.array([{"encounter": 0, "year": 1, "item_year": 2}[sl.per] for _, _, sl in sls], np.int64)
+        raw = np.full((len(row), n_slots), -1, np.int64)
+        _raw_sub_limit_keys(row, enc, part, p_combo, lut_dest, lut_sl, sl_first, per, e_person, code_c, name_c,
+                            code_item, name_v.astype(np.int64), owners, items, raw)
+        at = np.flatnonzero(raw.ravel() >= 0)
+        ids, uniques = pd.factorize(raw.ravel()[at])
+        del raw
         n_keys = len(uniques)
-        start = 0
-        for sel, t, payable in where:
-            keys[sel, t] = ids[start:start + len(sel)]
-            if payable:
-                payable_keys[sel, t] = keys[sel, t]
-            start += len(sel)
+        keys.ravel()[at] = ids
+        payable = np.array([sl.measure == "payable" for _, _, sl in sls] + [False])
+        slot_sl = np.full((n_slots, len(sl_first)), len(sls), np.int64)  # [slot, responsibility]: sub-limit
+        for s, (ri, t, _) in enumerate(sls):
+            slot_sl[t, ri] = s
+        # payable keys: where the slot's sub-limit (of the portion's responsibility) measures payable
+        dest = lut_dest[part, p_combo].astype(np.int64)
+        for t in range(n_slots):
+            on = np.flatnonzero((keys[:, t] >= 0) & payable[slot_sl[t][dest]])
+            payable_keys[on, t] = keys[on, t]
     return keys, payable_keys, n_keys
+
+
+@numba.njit(cache=True)
+def _raw_sub_limit_keys(row, enc, part, p_combo, lut_dest, lut_sl, sl_first, per, e_person, code_c, name_c,
+                        code_item, name_item, owners, items, out):  # pragma: no cover - compiled
+    """Each portion's raw key under each sub-limit of its responsibility that selects it
+    (slot t: its t-th; left -1 where it does not): (sub-limit, owner, item) in mixed radix,
+    the owner the encounter (per encounter) or the person, the item the line's code, or
+    its name where it has none (per item and year). Category code -1 reads the last entry."""
+    for j in range(row.shape[0]):
+        d = lut_dest[part[j], p_combo[j]]
+        if d < 0:
+            continue
+        mask = lut_sl[part[j], p_combo[j]]
+        for s in range(sl_first[d], sl_first[d + 1]):
+            if (mask >> s) & 1 == 0:
+                continue
+            owner = enc[j] if per[s] == 0 else e_person[enc[j]]
+            item = 0
+            if per[s] == 2:
+                i = row[j]
+                item = code_item[code_c[i]]
+                if item < 0:
+                    item = name_item[name_c[i]]
+            out[j, s - sl_first[d]] = (s * owners + owner) * items + item
+    return out
 
 
 def _text_ranks(texts: np.ndarray) -> np.ndarray:
@@ -1455,7 +1482,7 @@ def _group_keys(n_resp: int, t: _Table, el: _Eligible,
     g_resp = keys % n_resp
     g_elig = el.g_all[g_enc * n_resp + g_resp]
     n_sl = max(int(np.diff(t.sl_first).max(initial=0)), 1)
-    g_sub = np.full((len(keys), n_sl), -1, np.int64)
+    g_sub = np.full((len(keys), n_sl), -1, np.int32)
     if slow.own.any():  # portions that are groups of their own, merged in order
         own = np.flatnonzero(slow.own)
         o_resp = t.dest[slow.part[own], slow.combo[own]].astype(np.int64)
