@@ -527,7 +527,7 @@ def _histories(ins: pd.DataFrame, year: int) -> tuple[np.ndarray, list[History]]
     its fields)."""
     events = ins["event_on"] if "event_on" in ins else pd.Series(pd.NaT, index=ins.index)
     if isinstance(ins["history"].dtype, pd.CategoricalDtype):  # its codes: the texts are distinct
-        json_codes = ins["history"].cat.codes.to_numpy().astype(np.int64)
+        json_codes = _cat_codes(ins["history"]).astype(np.int64)
         json_uniques = list(ins["history"].cat.categories.astype(str)) + ["[]"]
         json_codes[json_codes < 0] = len(json_uniques) - 1
     else:
@@ -618,7 +618,7 @@ def _arrow_text(series: pd.Series, pa: Any) -> Any:
     where it is categorical); TypeError where its values are not all text."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         cats = _arrow_text(pd.Series(series.cat.categories), pa)
-        codes = series.cat.codes.to_numpy()
+        codes = _cat_codes(series)
         return cats.take(pa.array(codes, mask=codes < 0))
     arr = pa.array(series, from_pandas=True)
     if isinstance(arr, pa.ChunkedArray):
@@ -686,7 +686,7 @@ def _codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of a text column and the text of each code (categoricals for free)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         cats = np.append(np.asarray(series.cat.categories.astype(str), dtype=object), "")
-        codes = series.cat.codes.to_numpy().astype(np.int64)
+        codes = _cat_codes(series).astype(np.int64)
         codes[codes < 0] = len(cats) - 1
         return codes, cats
     codes, uniques = pd.factorize(series.fillna("").astype(str))
@@ -697,11 +697,16 @@ def _strings(series: pd.Series) -> np.ndarray:
     """A text column as a numpy object array, cheaply for categoricals."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         cats = np.asarray(series.cat.categories.astype(str), dtype=object)
-        codes = series.cat.codes.to_numpy()
+        codes = _cat_codes(series)
         out = cats[np.maximum(codes, 0)]
         out[codes < 0] = ""
         return out
     return series.fillna("").astype(str).to_numpy(dtype=object)
+
+
+def _cat_codes(series: pd.Series) -> np.ndarray:
+    """A categorical column's codes, read-only and not copied (``.cat.codes`` copies them)."""
+    return np.asarray(series.array.codes)
 
 
 def _as_category(series: pd.Series) -> pd.Series:
@@ -713,14 +718,14 @@ def _category(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     the text of each code with "" appended, which numba passes read for code -1."""
     series = _as_category(series)
     cats = np.append(np.asarray(series.cat.categories.astype(str), dtype=object), "")
-    return series.cat.codes.to_numpy(), cats
+    return _cat_codes(series), cats
 
 
 def _positions(index: pd.Index, column: pd.Series) -> np.ndarray:
     """``index.get_indexer(column)``, once per category where the column is categorical."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         at = np.append(index.get_indexer(column.cat.categories), -1)
-        return at[column.cat.codes.to_numpy()]
+        return at[_cat_codes(column)]
     return index.get_indexer(column)
 
 
@@ -731,7 +736,7 @@ def _sorted_ranks(series: pd.Series) -> np.ndarray:
         rank = np.empty(len(cats) + 1, np.int64)
         rank[np.argsort(cats, kind="stable")] = np.arange(len(cats))
         rank[-1] = -1
-        return rank[series.cat.codes.to_numpy()]
+        return rank[_cat_codes(series)]
     return pd.factorize(series.astype(str), sort=True)[0]
 
 
@@ -746,8 +751,8 @@ def _encounter_of_lines(enc: pd.DataFrame, lines: pd.DataFrame) -> np.ndarray:
     """Each fee line's encounter (row of ``enc``), by (claim id, encounter id)."""
     ec, ee, lc, le = (_as_category(x) for x in (enc["claim_id"], enc["encounter_id"], lines["claim_id"],
                                                 lines["encounter_id"]))
-    e_claim, e_id = ec.cat.codes.to_numpy(), ee.cat.codes.to_numpy()
-    l_claim, l_id = lc.cat.codes.to_numpy(), le.cat.codes.to_numpy()
+    e_claim, e_id = _cat_codes(ec), _cat_codes(ee)
+    l_claim, l_id = _cat_codes(lc), _cat_codes(le)
     ec, ee, lc, le = ec.cat.categories, ee.cat.categories, lc.cat.categories, le.cat.categories
     width = len(ee)
     keys = e_claim.astype(np.int64) * width + e_id
