@@ -658,8 +658,12 @@ def _days(series: pd.Series) -> np.ndarray:
     return out
 
 
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
 def _day(d: Any) -> int:
-    return int(np.datetime64(d, "D").astype(np.int64))
+    """A date as days since 1970."""
+    return d.toordinal() - _EPOCH if type(d) is date else int(np.datetime64(d, "D").astype(np.int64))
 
 
 def _factor(*columns: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -839,7 +843,7 @@ def _shared_copay(lines: pd.DataFrame, l_enc: np.ndarray, combo: np.ndarray, amo
     shares = np.zeros(len(rows), np.int64)
     if len(rows):
         code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u = texts
-        line_no = lines["line_no"].to_numpy(np.int64)
+        line_no = lines["line_no"].to_numpy()  # not converted: only the rows' are read
         rows = rows[np.lexsort((line_no[rows], l_enc[rows]))]
         edges = np.flatnonzero(np.diff(l_enc[rows])) + 1
         starts = np.concatenate(([0], edges)).astype(np.int64)
@@ -1034,6 +1038,18 @@ def _runs(idx: np.ndarray, by: np.ndarray) -> list[np.ndarray]:
     if not len(idx):
         return []
     return np.split(idx, np.flatnonzero(np.diff(by[idx])) + 1)
+
+
+def _encounter_order(claim_rank: np.ndarray, service: np.ndarray, id_rank: np.ndarray) -> np.ndarray:
+    """Encounters sorted by (claim's place, service day, id's rank): one sort of one integer
+    key where the three fit in 64 bits (the keys are distinct: ids are unique in a claim)."""
+    if len(service) == 0:
+        return np.zeros(0, np.int64)
+    lo, days = int(service.min()), int(service.max()) - int(service.min()) + 1
+    ids = int(id_rank.max()) + 2
+    if (int(claim_rank.max()) + 1) * days * ids >= 2**62:
+        return np.lexsort((id_rank, service, claim_rank))
+    return np.argsort((claim_rank * days + (service - lo)) * ids + (id_rank + 1))
 
 
 def _claim_order(claim_ids: pd.Series, service: np.ndarray, person_rank: np.ndarray) -> np.ndarray:
@@ -1449,7 +1465,7 @@ def _one_by_one(product: Product, e: _Encounters, v: _Verdicts, ln: _FeeLines, t
     """Encounters in adjudication order: claims per person, encounters by (service date, id);
     the portions whose order matters read one by one in it."""
     n_enc = len(e.enc)
-    enc_perm = np.lexsort((_sorted_ranks(e.enc["encounter_id"]), e.service_on, e.claim_rank[e.claim_pos]))
+    enc_perm = _encounter_order(e.claim_rank[e.claim_pos], e.service_on, _sorted_ranks(e.enc["encounter_id"]))
     enc_pos = np.empty(n_enc, np.int64)
     enc_pos[enc_perm] = np.arange(n_enc)
     slow = _portions_one_by_one(
