@@ -1108,6 +1108,10 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     table = _classify_lines(product, unknown_lists, e.enc, facts.settled, ln)
     elig = _eligible_amounts(len(product.responsibilities), e, verdicts, ln, table, detail)
     order = _one_by_one(product, e, verdicts, ln, table, elig)
+    if not detail:  # arrays as long as the fee lines that only the detail reads again: let them go
+        none = np.zeros(0, np.int32)
+        ln, table = ln._replace(l_enc=none), table._replace(combo=none)
+        elig = elig._replace(slow_line=none, copay_rows=none, copay_shares=none)
     g = _groups(product, e, facts, choices, table, elig, order)
     bands = _deductible_and_bands(product, choices, g)
     share = _rounded_shares(product, len(population.claims), g, bands.raw)
