@@ -296,14 +296,15 @@ def _combo_ids(lv, ft, code, name, l_enc, e_kind, e_settled, e_inst, e_diag, pai
 
 @numba.njit(cache=True)
 def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, prorate, lut_dest, lut_w, lut_pend,
-                   lut_lim, n_resp, out, pend, plan):  # pragma: no cover - compiled
+                   lut_lim, n_resp, out, pend, plan, slow):  # pragma: no cover - compiled
     """Each live portion's eligible amount (weighted by the kernel's rule) added to its
     (encounter, responsibility) group, or its amount to the encounter's pending sum. The
     in-scope co-pay is read per line only where public payers paid nothing (``direct``);
     where they paid (``shared``), the same pass notes per encounter what sharing the co-pay
     needs (``plan`` rows: lowest and highest destination, largest weight, lines with an
     in-scope amount, of them held for review). Portions read one by one (pro-rated
-    encounters, responsibilities with sub-limits) are left to :func:`_limited_pass`."""
+    encounters, responsibilities with sub-limits) are left to :func:`_limited_pass`; the
+    pass marks their lines (``slow``)."""
     for i in range(l_enc.shape[0]):
         e = l_enc[i]
         c = combo[i]
@@ -316,10 +317,14 @@ def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, pror
             plan[3, e] += 1
             if d < 0 and lut_pend[1, c]:
                 plan[4, e] += 1
-        if not live[e] or prorate[e]:
+        if not live[e]:
+            continue
+        if prorate[e]:
+            slow[i] = True
             continue
         for k in range(4):
             if lut_lim[k, c]:
+                slow[i] = True
                 continue
             if k == 0:
                 a = pre[i]
@@ -342,21 +347,6 @@ def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, pror
             if w > 0:
                 a = _k_weighted(a, w)
             out[e * n_resp + d] += a
-
-
-@numba.njit(cache=True)
-def _slow_lines(l_enc, combo, lut_lim, live, prorate, out):  # pragma: no cover - compiled
-    """Lines read portion by portion: those of a live encounter pro-rated by days, and those
-    with a portion a responsibility with sub-limits takes."""
-    for i in range(l_enc.shape[0]):
-        e = l_enc[i]
-        if not live[e]:
-            continue
-        if prorate[e]:
-            out[i] = True
-            continue
-        c = combo[i]
-        out[i] = lut_lim[0, c] != 0 or lut_lim[1, c] != 0 or lut_lim[2, c] != 0 or lut_lim[3, c] != 0
 
 
 @numba.njit(cache=True)
@@ -434,6 +424,41 @@ def _limited_pass(p_enc, p_line, p_part, p_amount, p_combo, p_keys, lut_dest, lu
 
 
 @numba.njit(cache=True)
+def _by_encounter(rows, l_enc, enc_pos, line_nos, out):  # pragma: no cover - compiled
+    """``rows`` ordered by their encounter's place in ``enc_pos`` (a stable counting sort)
+    into ``out``; whether line numbers then rise within each encounter (if they do, ``out``
+    is ordered by (encounter's place, line number) as a stable sort would order it)."""
+    counts = np.zeros(enc_pos.shape[0] + 1, np.int64)
+    for j in range(rows.shape[0]):
+        counts[enc_pos[l_enc[rows[j]]] + 1] += 1
+    for k in range(enc_pos.shape[0]):
+        counts[k + 1] += counts[k]
+    for j in range(rows.shape[0]):
+        p = enc_pos[l_enc[rows[j]]]
+        out[counts[p]] = rows[j]
+        counts[p] += 1
+    for j in range(1, out.shape[0]):
+        if l_enc[out[j]] == l_enc[out[j - 1]] and line_nos[out[j]] < line_nos[out[j - 1]]:
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def _copays_of(rows, l_enc, direct, pre, det, ful, over, shared_rows, shared, out):  # pragma: no cover - compiled
+    """Each row's in-scope co-pay: its share where the encounter's co-pay was shared over
+    its lines (``shared_rows``, sorted), the line's own where public payers paid nothing, else 0."""
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        at = np.searchsorted(shared_rows, i)
+        if at < shared_rows.shape[0] and shared_rows[at] == i:
+            out[j] = shared[at]
+        elif direct[l_enc[i]]:
+            out[j] = det[i] - ful[i] - over[i] - pre[i]
+        else:
+            out[j] = 0
+
+
+@numba.njit(cache=True)
 def _rows_of(l_enc, pre, det, ful, over, chosen, out):  # pragma: no cover - compiled
     """The lines with an in-scope amount of the chosen encounters; returns how many."""
     n = 0
@@ -502,17 +527,22 @@ def _histories(ins: pd.DataFrame, year: int) -> tuple[np.ndarray, list[History]]
     date joins the combination only where the history holds it (a probe date found among
     its fields)."""
     events = ins["event_on"] if "event_on" in ins else pd.Series(pd.NaT, index=ins.index)
-    json_codes, json_uniques = pd.factorize(ins["history"].fillna("[]").astype(str))
+    if isinstance(ins["history"].dtype, pd.CategoricalDtype):  # its codes: the texts are distinct
+        json_codes = _cat_codes(ins["history"]).astype(np.int64)
+        json_uniques = list(ins["history"].cat.categories.astype(str)) + ["[]"]
+        json_codes[json_codes < 0] = len(json_uniques) - 1
+    else:
+        json_codes, json_uniques = pd.factorize(ins["history"].fillna("[]").astype(str))
     years = [tuple(EnrollmentYear.model_validate(h) for h in json.loads(u)) for u in json_uniques]
-    texts = [ins[c].fillna("").astype(str) for c in ("scheme", "pre_existing", "groups")]
-    raw, raw_rows = _factor(*texts, ins["enrolled_on"], json_codes, events)
+    texts = [_codes(ins[c]) for c in ("scheme", "pre_existing", "groups")]
+    raw, raw_rows = _factor(*(codes for codes, _ in texts), ins["enrolled_on"], json_codes, events)
     births = ins["birth_date"]
 
     def days(column: pd.Series, rows: np.ndarray) -> list[Any]:
         return [None if pd.isna(d) else d for d in pd.DatetimeIndex(column.to_numpy()[rows]).date]
 
     def history(rows: np.ndarray, born: list[Any]) -> list[History]:
-        cols = [t.to_numpy(dtype=object)[rows] for t in texts]
+        cols = [text[codes[rows]] for codes, text in texts]
         return [history_of(Insured.model_construct(
             id="", birth_date=born[i], scheme=cols[0][i], enrolled_on=enrolled, pre_existing=_split(cols[1][i]),
             groups=_split(cols[2][i]), history=years[json_codes[row]], event_on=event), year)
@@ -532,6 +562,73 @@ def _histories(ins: pd.DataFrame, year: int) -> tuple[np.ndarray, list[History]]
         of_sub = [index.setdefault(h, len(index)) for h in history(rows, days(births, rows))]
         kinds[by_birth] = np.asarray(of_sub, np.int64)[sub]
     return kinds, list(index)
+
+
+def _claimants(insured_ids: pd.Series, claim_insured: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The insured rows that have claims (a mask), each claim's person (a row among those
+    kept) and each kept person's rank in sorted order of their ids; refused where a claim
+    names a person the insured table does not have, or a person's id repeats."""
+    found = _claimants_arrow(insured_ids, claim_insured)
+    if found is None:  # ids not text Arrow can read: pandas hashes them
+        keep = _isin(insured_ids, pd.unique(claim_insured))
+        kept = insured_ids[keep]
+        if not kept.is_unique:
+            raise AdjudicationError(f"insured ids repeat: {sorted(kept[kept.duplicated()].astype(str).unique())[:5]}")
+        claim_person = pd.Index(kept).get_indexer(claim_insured)
+        rank = _sorted_ranks(kept.reset_index(drop=True))
+    else:
+        keep, claim_person, rank = found
+    if (claim_person < 0).any():
+        raise AdjudicationError("a claim names an insured person the insured table does not have")
+    return keep, claim_person, rank
+
+
+def _claimants_arrow(insured_ids: pd.Series, claim_insured: pd.Series) -> Any:
+    """:func:`_claimants` through Arrow's hashing and sorting of text (no Python string per
+    id); None where the ids are not text or pyarrow is missing."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - pyarrow is part of the extra
+        return None
+    try:
+        ins, per_claim = _arrow_text(insured_ids, pa), _arrow_text(claim_insured, pa)
+    except (TypeError, ValueError, pa.ArrowException):
+        return None
+    encoded = pc.dictionary_encode(per_claim)  # each claim's person among the distinct ids claims name
+    distinct = encoded.dictionary
+    at = pc.index_in(ins, value_set=distinct)  # each insured row's place among them, or null
+    keep = at.is_valid().to_numpy(zero_copy_only=False)
+    kept_at = at.filter(at.is_valid()).to_numpy().astype(np.int64)
+    person_of = np.full(len(distinct) + 1, -1, np.int64)  # the last: a claim without a person id
+    person_of[kept_at] = np.arange(len(kept_at))
+    if len(kept_at) and np.bincount(kept_at).max() > 1:
+        dup = sorted(distinct[int(i)].as_py() for i in np.flatnonzero(np.bincount(kept_at) > 1)[:5])
+        raise AdjudicationError(f"insured ids repeat: {dup}")
+    codes = encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False).astype(np.int64)
+    order = pc.sort_indices(distinct).to_numpy().astype(np.int64)  # by the ids' text (code points)
+    rank_of = np.empty(len(distinct), np.int64)
+    rank_of[order] = np.arange(len(distinct))
+    rank = np.empty(len(kept_at), np.int64)
+    rank[person_of[kept_at]] = rank_of[kept_at]
+    return keep, person_of[codes], rank
+
+
+def _arrow_text(series: pd.Series, pa: Any) -> Any:
+    """A text column as one Arrow string array (no copy where it is Arrow-backed; decoded
+    where it is categorical); TypeError where its values are not all text."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = _arrow_text(pd.Series(series.cat.categories), pa)
+        codes = _cat_codes(series)
+        return cats.take(pa.array(codes, mask=codes < 0))
+    arr = pa.array(series, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type == pa.string():
+        arr = arr.cast(pa.large_string())
+    if arr.type != pa.large_string():
+        raise TypeError("not text")
+    return arr
 
 
 def _isin(column: pd.Series, values: Any) -> np.ndarray:
@@ -562,8 +659,12 @@ def _days(series: pd.Series) -> np.ndarray:
     return out
 
 
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
 def _day(d: Any) -> int:
-    return int(np.datetime64(d, "D").astype(np.int64))
+    """A date as days since 1970."""
+    return d.toordinal() - _EPOCH if type(d) is date else int(np.datetime64(d, "D").astype(np.int64))
 
 
 def _factor(*columns: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -590,7 +691,7 @@ def _codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of a text column and the text of each code (categoricals for free)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         cats = np.append(np.asarray(series.cat.categories.astype(str), dtype=object), "")
-        codes = series.cat.codes.to_numpy().astype(np.int64)
+        codes = _cat_codes(series).astype(np.int64)
         codes[codes < 0] = len(cats) - 1
         return codes, cats
     codes, uniques = pd.factorize(series.fillna("").astype(str))
@@ -601,11 +702,16 @@ def _strings(series: pd.Series) -> np.ndarray:
     """A text column as a numpy object array, cheaply for categoricals."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         cats = np.asarray(series.cat.categories.astype(str), dtype=object)
-        codes = series.cat.codes.to_numpy()
+        codes = _cat_codes(series)
         out = cats[np.maximum(codes, 0)]
         out[codes < 0] = ""
         return out
     return series.fillna("").astype(str).to_numpy(dtype=object)
+
+
+def _cat_codes(series: pd.Series) -> np.ndarray:
+    """A categorical column's codes, read-only and not copied (``.cat.codes`` copies them)."""
+    return np.asarray(series.array.codes)
 
 
 def _as_category(series: pd.Series) -> pd.Series:
@@ -617,14 +723,14 @@ def _category(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     the text of each code with "" appended, which numba passes read for code -1."""
     series = _as_category(series)
     cats = np.append(np.asarray(series.cat.categories.astype(str), dtype=object), "")
-    return series.cat.codes.to_numpy(), cats
+    return _cat_codes(series), cats
 
 
 def _positions(index: pd.Index, column: pd.Series) -> np.ndarray:
     """``index.get_indexer(column)``, once per category where the column is categorical."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         at = np.append(index.get_indexer(column.cat.categories), -1)
-        return at[column.cat.codes.to_numpy()]
+        return at[_cat_codes(column)]
     return index.get_indexer(column)
 
 
@@ -635,7 +741,7 @@ def _sorted_ranks(series: pd.Series) -> np.ndarray:
         rank = np.empty(len(cats) + 1, np.int64)
         rank[np.argsort(cats, kind="stable")] = np.arange(len(cats))
         rank[-1] = -1
-        return rank[series.cat.codes.to_numpy()]
+        return rank[_cat_codes(series)]
     return pd.factorize(series.astype(str), sort=True)[0]
 
 
@@ -650,8 +756,8 @@ def _encounter_of_lines(enc: pd.DataFrame, lines: pd.DataFrame) -> np.ndarray:
     """Each fee line's encounter (row of ``enc``), by (claim id, encounter id)."""
     ec, ee, lc, le = (_as_category(x) for x in (enc["claim_id"], enc["encounter_id"], lines["claim_id"],
                                                 lines["encounter_id"]))
-    e_claim, e_id = ec.cat.codes.to_numpy(), ee.cat.codes.to_numpy()
-    l_claim, l_id = lc.cat.codes.to_numpy(), le.cat.codes.to_numpy()
+    e_claim, e_id = _cat_codes(ec), _cat_codes(ee)
+    l_claim, l_id = _cat_codes(lc), _cat_codes(le)
     ec, ee, lc, le = ec.cat.categories, ee.cat.categories, lc.cat.categories, le.cat.categories
     width = len(ee)
     keys = e_claim.astype(np.int64) * width + e_id
@@ -738,7 +844,7 @@ def _shared_copay(lines: pd.DataFrame, l_enc: np.ndarray, combo: np.ndarray, amo
     shares = np.zeros(len(rows), np.int64)
     if len(rows):
         code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u = texts
-        line_no = lines["line_no"].to_numpy(np.int64)
+        line_no = lines["line_no"].to_numpy()  # not converted: only the rows' are read
         rows = rows[np.lexsort((line_no[rows], l_enc[rows]))]
         edges = np.flatnonzero(np.diff(l_enc[rows])) + 1
         starts = np.concatenate(([0], edges)).astype(np.int64)
@@ -791,17 +897,23 @@ def _portions_one_by_one(rows: np.ndarray, lines: pd.DataFrame, l_enc: np.ndarra
     pre, det, ful, over = amounts
     lut_dest, lut_w, lut_pend, lut_lim, lut_sl = luts
     code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u = texts
-    line_nos = lines["line_no"].to_numpy(np.int64)
-    rows = rows[np.argsort(enc_pos[l_enc[rows]] * (int(line_nos.max(initial=0)) + 1) + line_nos[rows], kind="stable")]
-    copay = np.where(direct[l_enc[rows]], det[rows] - ful[rows] - over[rows] - pre[rows], 0)
-    at = pd.Index(copays[0]).get_indexer(rows)
-    copay[at >= 0] = copays[1][at[at >= 0]]
+    line_nos = lines["line_no"].to_numpy()
+    by_enc = np.empty(len(rows), np.int64)
+    if _by_encounter(rows, l_enc, enc_pos, line_nos, by_enc):  # line numbers rise within each encounter
+        rows = by_enc
+    else:
+        line_nos = line_nos.astype(np.int64)
+        rows = rows[np.argsort(enc_pos[l_enc[rows]] * (int(line_nos.max(initial=0)) + 1) + line_nos[rows],
+                               kind="stable")]
+    shared_at = np.argsort(copays[0], kind="stable")
+    copay = np.empty(len(rows), np.int64)
+    _copays_of(rows, l_enc, direct, pre, det, ful, over, copays[0][shared_at], copays[1][shared_at], copay)
     n = 4 * len(rows)
-    row, part, amount = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    row, part, amount = np.empty(n, np.int32 if len(lines) < 2**31 else np.int64), np.empty(n, np.int8), np.empty(n, np.int64)
     n = _expand_portions(rows, pre, copay, ful, over, l_enc, combo, prorate, lut_lim, row, part, amount)
     row, part, amount = row[:n], part[:n], amount[:n]
     enc = l_enc[row].astype(np.int64)
-    line_no = line_nos[row]
+    line_no = line_nos[row].astype(np.int64)
     p_combo = combo[row].astype(np.int64)
     for members in _runs(np.flatnonzero(prorate[enc]), enc):
         e = enc[members[0]]
@@ -833,35 +945,62 @@ def _sub_limit_keys(sls: list[Any], sl_first: np.ndarray, row: np.ndarray, enc: 
     code_c, code_u, name_c, name_u = texts[:4]
     lut_dest, lut_sl = luts[0], luts[4]
     n_slots = max(int(np.diff(sl_first).max(initial=0)), 1)
-    keys = np.full((len(row), n_slots), -1, np.int64)
-    payable_keys = np.full((len(row), n_slots), -1, np.int64)
+    keys = np.full((len(row), n_slots), -1, np.int32)  # int32: keys are numbered below the portions' count
+    payable_keys = np.full((len(row), n_slots), -1, np.int32)
     n_keys = 0
     if sls:
         vocab = pd.factorize(np.concatenate((code_u, name_u)))[0]
         code_v, name_v = vocab[:len(code_u)], vocab[len(code_u):]
-        cc, nc = code_c[row].astype(np.int64), name_c[row].astype(np.int64)
-        item = np.where(code_u[cc] != "", code_v[cc], name_v[nc])
-        dest = lut_dest[part, p_combo].astype(np.int64)
-        mask = lut_sl[part, p_combo]
+        code_item = np.where(code_u != "", code_v, -1).astype(np.int64)  # the code, or the name where it has none
         owners = max(len(e_person), int(e_person.max(initial=0)) + 1)
         items = int(vocab.max(initial=0)) + 1
         if len(sls) * owners * items >= 2**62:
             raise AdjudicationError("too many sub-limit keys to number in 64 bits")
-        raw, where = [], []
-        for s, (ri, t, sl) in enumerate(sls):
-            sel = np.flatnonzero((dest == ri) & ((mask >> s) & 1 == 1))
-            owner = enc[sel] if sl.per == "encounter" else e_person[enc[sel]]
-            raw.append((s * owners + owner) * items + (item[sel] if sl.per == "item_year" else 0))
-            where.append((sel, t, sl.measure == "payable"))
-        ids, uniques = pd.factorize(np.concatenate(raw))
+        per = np.array([{"encounter": 0, "year": 1, "item_year": 2}[sl.per] for _, _, sl in sls], np.int64)
+        raw = np.full((len(row), n_slots), -1, np.int64)
+        _raw_sub_limit_keys(row, enc, part, p_combo, lut_dest, lut_sl, sl_first, per, e_person, code_c, name_c,
+                            code_item, name_v.astype(np.int64), owners, items, raw)
+        at = np.flatnonzero(raw.ravel() >= 0)
+        ids, uniques = pd.factorize(raw.ravel()[at])
+        del raw
         n_keys = len(uniques)
-        start = 0
-        for sel, t, payable in where:
-            keys[sel, t] = ids[start:start + len(sel)]
-            if payable:
-                payable_keys[sel, t] = keys[sel, t]
-            start += len(sel)
+        keys.ravel()[at] = ids
+        payable = np.array([sl.measure == "payable" for _, _, sl in sls] + [False])
+        slot_sl = np.full((n_slots, len(sl_first)), len(sls), np.int64)  # [slot, responsibility]: sub-limit
+        for s, (ri, t, _) in enumerate(sls):
+            slot_sl[t, ri] = s
+        # payable keys: where the slot's sub-limit (of the portion's responsibility) measures payable
+        dest = lut_dest[part, p_combo].astype(np.int64)
+        for t in range(n_slots):
+            on = np.flatnonzero((keys[:, t] >= 0) & payable[slot_sl[t][dest]])
+            payable_keys[on, t] = keys[on, t]
     return keys, payable_keys, n_keys
+
+
+@numba.njit(cache=True)
+def _raw_sub_limit_keys(row, enc, part, p_combo, lut_dest, lut_sl, sl_first, per, e_person, code_c, name_c,
+                        code_item, name_item, owners, items, out):  # pragma: no cover - compiled
+    """Each portion's raw key under each sub-limit of its responsibility that selects it
+    (slot t: its t-th; left -1 where it does not): (sub-limit, owner, item) in mixed radix,
+    the owner the encounter (per encounter) or the person, the item the line's code, or
+    its name where it has none (per item and year). Category code -1 reads the last entry."""
+    for j in range(row.shape[0]):
+        d = lut_dest[part[j], p_combo[j]]
+        if d < 0:
+            continue
+        mask = lut_sl[part[j], p_combo[j]]
+        for s in range(sl_first[d], sl_first[d + 1]):
+            if (mask >> s) & 1 == 0:
+                continue
+            owner = enc[j] if per[s] == 0 else e_person[enc[j]]
+            item = 0
+            if per[s] == 2:
+                i = row[j]
+                item = code_item[code_c[i]]
+                if item < 0:
+                    item = name_item[name_c[i]]
+            out[j, s - sl_first[d]] = (s * owners + owner) * items + item
+    return out
 
 
 def _text_ranks(texts: np.ndarray) -> np.ndarray:
@@ -900,6 +1039,18 @@ def _runs(idx: np.ndarray, by: np.ndarray) -> list[np.ndarray]:
     if not len(idx):
         return []
     return np.split(idx, np.flatnonzero(np.diff(by[idx])) + 1)
+
+
+def _encounter_order(claim_rank: np.ndarray, service: np.ndarray, id_rank: np.ndarray) -> np.ndarray:
+    """Encounters sorted by (claim's place, service day, id's rank): one sort of one integer
+    key where the three fit in 64 bits (the keys are distinct: ids are unique in a claim)."""
+    if len(service) == 0:
+        return np.zeros(0, np.int64)
+    lo, days = int(service.min()), int(service.max()) - int(service.min()) + 1
+    ids = int(id_rank.max()) + 2
+    if (int(claim_rank.max()) + 1) * days * ids >= 2**62:
+        return np.lexsort((id_rank, service, claim_rank))
+    return np.argsort((claim_rank * days + (service - lo)) * ids + (id_rank + 1))
 
 
 def _claim_order(claim_ids: pd.Series, service: np.ndarray, person_rank: np.ndarray) -> np.ndarray:
@@ -961,6 +1112,10 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     table = _classify_lines(product, unknown_lists, e.enc, facts.settled, ln)
     elig = _eligible_amounts(len(product.responsibilities), e, verdicts, ln, table, detail)
     order = _one_by_one(product, e, verdicts, ln, table, elig)
+    if not detail:  # arrays as long as the fee lines that only the detail reads again: let them go
+        none = np.zeros(0, np.int32)
+        ln, table = ln._replace(l_enc=none), table._replace(combo=none)
+        elig = elig._replace(slow_line=none, copay_rows=none, copay_shares=none)
     g = _groups(product, e, facts, choices, table, elig, order)
     bands = _deductible_and_bands(product, choices, g)
     share = _rounded_shares(product, len(population.claims), g, bands.raw)
@@ -986,12 +1141,14 @@ def _claim_index(claims: pd.DataFrame) -> pd.Index:
 
 
 class _People(NamedTuple):
-    """The insured people who have claims (``ins``, ``index``), each with the index of their
-    kind of history (``kind``, into ``histories``); per kind, ``kind_cover``: cover start
-    (day), waiting period end (day), enrolled last year, renewed; per person, the first three."""
+    """The insured people who have claims (``ins``), each claim's person (``claim_person``,
+    a row of ``ins``) and each person's rank in the order of their ids (``rank``); each
+    person's kind of history (``kind``, into ``histories``); per kind, ``kind_cover``: cover
+    start (day), waiting period end (day), enrolled last year, renewed; per person, the first three."""
 
     ins: pd.DataFrame
-    ids: pd.Index
+    claim_person: np.ndarray
+    rank: np.ndarray
     kind: np.ndarray
     histories: list[History]
     kind_cover: np.ndarray
@@ -1003,15 +1160,15 @@ class _People(NamedTuple):
 def _people(population: Population, product: Product) -> _People:
     """People grouped by their history; cover once per history."""
     ins = population.insured
-    ins = ins[_isin(ins["insured_id"], pd.unique(population.claims["insured_id"]))].reset_index(drop=True)
-    person_index = pd.Index(ins["insured_id"])
+    keep, claim_person, rank = _claimants(ins["insured_id"], population.claims["insured_id"])
+    ins = ins[keep].reset_index(drop=True)
     person_kind, histories = _histories(ins, product.policy_year)
     kind_cover = np.empty((len(histories), 4), np.int64)
     for k, h in enumerate(histories):
         cov = cover_for(h, product)
         kind_cover[k] = (_day(cov.start), _day(cov.waiting_until) if cov.waiting_until else np.iinfo(np.int64).min // 2,
                          h.enrolled_last_year, h.renewed)
-    return _People(ins, person_index, person_kind, histories, kind_cover, kind_cover[person_kind, 0],
+    return _People(ins, claim_person, rank, person_kind, histories, kind_cover, kind_cover[person_kind, 0],
                    kind_cover[person_kind, 1], kind_cover[person_kind, 2].astype(bool))
 
 
@@ -1038,14 +1195,12 @@ def _encounters(population: Population, people: _People, claim_index: pd.Index) 
     """Claims and encounters, their people and days, and the order of adjudication."""
     claims = population.claims
     enc = population.encounters.reset_index(drop=True)
-    claim_person = people.ids.get_indexer(claims["insured_id"])
-    if (claim_person < 0).any():
-        raise AdjudicationError("a claim names an insured person the insured table does not have")
+    claim_person = people.claim_person
     claim_pos = _positions(claim_index, enc["claim_id"])
     if (claim_pos < 0).any():
         raise AdjudicationError("an encounter names a claim the claims table does not have")
-    kind = enc["kind"].to_numpy()
-    stay = kind == "inpatient"
+    kind_c, kind_u = _codes(enc["kind"])
+    stay = (kind_u == "inpatient")[kind_c]
     admitted, discharged, served = _days(enc["admitted_on"]), _days(enc["discharged_on"]), _days(enc["service_date"])
     service_on = np.where(stay, discharged, served)
     starts_on = np.where(stay, admitted, served)
@@ -1053,7 +1208,7 @@ def _encounters(population: Population, people: _People, claim_index: pd.Index) 
     _scatter_min(claim_service, claim_pos, service_on)
     # claims ordered by person (their ids' order), then (service date, claim id): the order
     # of the result, and each person's adjudication order
-    claim_order = _claim_order(claims["claim_id"], claim_service, _sorted_ranks(people.ins["insured_id"])[claim_person])
+    claim_order = _claim_order(claims["claim_id"], claim_service, people.rank[claim_person])
     claim_rank = np.empty(len(claims), np.int64)
     claim_rank[claim_order] = np.arange(len(claims))
     return _Encounters(enc, claim_person, claim_pos, claim_person[claim_pos], stay, admitted, discharged, service_on,
@@ -1290,7 +1445,6 @@ def _eligible_amounts(n_resp: int, e: _Encounters, v: _Verdicts, ln: _FeeLines, 
     live = ~v.excluded
     n_enc = len(e.enc)
     slow_line = np.zeros(len(ln.lines), np.bool_)
-    _slow_lines(ln.l_enc, t.combo, t.lim, live, v.prorate, slow_line)
     g_all = np.zeros(n_enc * n_resp, np.int64)
     e_pend = np.zeros(n_enc, np.int64)
     direct = ln.copay_total == e.enc["inscp_scp_amt"].to_numpy(np.int64)  # public payers paid nothing
@@ -1299,7 +1453,7 @@ def _eligible_amounts(n_resp: int, e: _Encounters, v: _Verdicts, ln: _FeeLines, 
     plan[0], plan[1] = np.iinfo(np.int64).max, np.iinfo(np.int64).min
     plan[2, v.prorate] = 1  # a pro-rated stay's co-pay is shared over its lines
     _eligible_pass(ln.l_enc, t.combo, ln.pre, ln.det, ln.ful, ln.over, direct, shared, live, v.prorate, t.dest, t.w,
-                   t.pend, t.lim, n_resp, g_all, e_pend, plan)
+                   t.pend, t.lim, n_resp, g_all, e_pend, plan, slow_line)
     # in-scope co-pay where public payers paid: shared over the encounter's lines
     copay_rows, copay_shares = _shared_copay(
         ln.lines, ln.l_enc, t.combo, ln.amounts, plan, ln.copay_total, (t.dest[1], t.w[1], t.pend[1], t.lim[1]),
@@ -1321,7 +1475,7 @@ def _one_by_one(product: Product, e: _Encounters, v: _Verdicts, ln: _FeeLines, t
     """Encounters in adjudication order: claims per person, encounters by (service date, id);
     the portions whose order matters read one by one in it."""
     n_enc = len(e.enc)
-    enc_perm = np.lexsort((_sorted_ranks(e.enc["encounter_id"]), e.service_on, e.claim_rank[e.claim_pos]))
+    enc_perm = _encounter_order(e.claim_rank[e.claim_pos], e.service_on, _sorted_ranks(e.enc["encounter_id"]))
     enc_pos = np.empty(n_enc, np.int64)
     enc_pos[enc_perm] = np.arange(n_enc)
     slow = _portions_one_by_one(
@@ -1359,7 +1513,7 @@ def _group_keys(n_resp: int, t: _Table, el: _Eligible,
     g_resp = keys % n_resp
     g_elig = el.g_all[g_enc * n_resp + g_resp]
     n_sl = max(int(np.diff(t.sl_first).max(initial=0)), 1)
-    g_sub = np.full((len(keys), n_sl), -1, np.int64)
+    g_sub = np.full((len(keys), n_sl), -1, np.int32)
     if slow.own.any():  # portions that are groups of their own, merged in order
         own = np.flatnonzero(slow.own)
         o_resp = t.dest[slow.part[own], slow.combo[own]].astype(np.int64)
@@ -1368,7 +1522,13 @@ def _group_keys(n_resp: int, t: _Table, el: _Eligible,
         g_elig = np.concatenate((g_elig, slow.elig[own]))
         sub_order = np.concatenate((np.full(len(keys), -1, np.int64), slow.order[own]))
         g_sub = np.concatenate((g_sub, slow.payable_keys[own]))
-        ordered = np.lexsort((sub_order, g_resp, order.enc_pos[g_enc]))
+        # one key (encounter's place, responsibility, portion's order; the groups of the fast
+        # pass are in that order already, the others nearly): a stable sort merges the runs
+        width = int(sub_order.max(initial=0)) + 2
+        if n_enc * n_resp * width < 2**62:
+            ordered = np.argsort((order.enc_pos[g_enc] * n_resp + g_resp) * width + (sub_order + 1), kind="stable")
+        else:  # pragma: no cover - beyond 64 bits
+            ordered = np.lexsort((sub_order, g_resp, order.enc_pos[g_enc]))
         g_enc, g_resp, g_elig, g_sub = g_enc[ordered], g_resp[ordered], g_elig[ordered], g_sub[ordered]
     return g_enc, g_resp, g_elig, g_sub
 
@@ -1492,29 +1652,38 @@ def _result_rows(product: Product, claims: pd.DataFrame, e: _Encounters, el: _El
     """One row per claim, in adjudication order."""
     resps = product.responsibilities
     n_claims, n_resp = len(claims), len(resps)
-    per_resp_pay = np.zeros(n_claims * n_resp, np.int64)
-    per_resp_elig = np.zeros(n_claims * n_resp, np.int64)
-    _scatter_add(per_resp_pay, g.claim * n_resp + g.resp, paid.pay)
-    _scatter_add(per_resp_elig, g.claim * n_resp + g.resp, g.elig)
-    per_resp_pay, per_resp_elig = per_resp_pay.reshape(n_claims, n_resp), per_resp_elig.reshape(n_claims, n_resp)
-    ind = np.zeros(n_claims, np.int64)
-    _scatter_add(ind, g.claim, paid.indemnity_cut)
-    pending = np.zeros(n_claims, np.int64)
-    _scatter_add(pending, e.claim_pos, el.e_pend)
+    # per responsibility, one contiguous column of claims in adjudication order
+    at = g.resp * n_claims + e.claim_rank[g.claim]
+    per_resp_pay = np.zeros(n_resp * n_claims, np.int64)
+    per_resp_elig = np.zeros(n_resp * n_claims, np.int64)
+    _scatter_add(per_resp_pay, at, paid.pay)
+    _scatter_add(per_resp_elig, at, g.elig)
+    per_resp_pay, per_resp_elig = per_resp_pay.reshape(n_resp, n_claims), per_resp_elig.reshape(n_resp, n_claims)
     o = e.claim_order
+    ind = np.zeros(n_claims, np.int64)
+    _scatter_add(ind, e.claim_rank[g.claim], paid.indemnity_cut)
+    pending = np.zeros(n_claims, np.int64)
+    _scatter_add(pending, e.claim_rank[e.claim_pos], el.e_pend)
+
+    def total(rows: np.ndarray, of: np.ndarray) -> np.ndarray:
+        out = np.zeros(n_claims, np.int64)
+        for ri in rows:
+            out += of[ri]
+        return out
+
     columns: dict[str, Any] = {
         "claim_id": claims["claim_id"].iloc[o].reset_index(drop=True),
         "insured_id": claims["insured_id"].iloc[o].reset_index(drop=True),
         "product_id": product.id, "service_on": pd.to_datetime(e.claim_service[o], unit="D"),
-        "owed": paid.claim_owed[o], "eligible": per_resp_elig.sum(axis=1)[o], "payable": per_resp_pay.sum(axis=1)[o],
-        "indemnity_cut": ind[o], "pending": pending[o]}
+        "owed": paid.claim_owed[o], "eligible": total(np.arange(n_resp), per_resp_elig),
+        "payable": total(np.arange(n_resp), per_resp_pay), "indemnity_cut": ind, "pending": pending}
     bucket_of = np.array([BUCKETS.index(r.bucket) for r in resps])
     for b_i, b in enumerate(BUCKETS):
-        columns[f"eligible_{b}"] = per_resp_elig[:, bucket_of == b_i].sum(axis=1)[o]
-        columns[f"payable_{b}"] = per_resp_pay[:, bucket_of == b_i].sum(axis=1)[o]
+        columns[f"eligible_{b}"] = total(np.flatnonzero(bucket_of == b_i), per_resp_elig)
+        columns[f"payable_{b}"] = total(np.flatnonzero(bucket_of == b_i), per_resp_pay)
     for ri, r in enumerate(resps):
-        columns[f"payable:{r.id}"] = per_resp_pay[:, ri][o]
-    out = pd.DataFrame({c: columns[c] for c in result_columns(product)})
+        columns[f"payable:{r.id}"] = per_resp_pay[ri]
+    out = pd.DataFrame({c: columns[c] for c in result_columns(product)}, copy=False)
     out["engine"] = "batch"
     return out
 

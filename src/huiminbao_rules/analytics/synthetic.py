@@ -27,10 +27,11 @@ import json
 import math
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from huiminbao_rules.claims.models import Settlement
 from huiminbao_rules.analytics.population import ENCOUNTER_MONEY, LINE_MONEY, Population
@@ -540,12 +541,22 @@ def _cdf(weights: np.ndarray) -> np.ndarray:
     return c
 
 
-def _pick(rng: np.random.Generator, cdf: np.ndarray, group: np.ndarray, width: int) -> np.ndarray:
+_CHUNK = 1 << 21
+"""Rows drawn or split per step where a population's temporaries would otherwise be the
+size of its fee lines (the draws are the same: a stream read in steps reads the same numbers)."""
+
+
+def _pick(rng: np.random.Generator, cdf: np.ndarray, group: np.ndarray, width: int,
+          dtype: Any = np.int64) -> np.ndarray:
     """For each row, an entry index drawn from its group's CDF (``cdf`` holds one CDF per
     group, each of ``width`` entries, group g offset by g so the whole is sorted)."""
-    u = rng.random(len(group)) + group
-    pos = np.searchsorted(cdf, u, side="right")
-    return pos - group.astype(np.int64) * width
+    out = np.empty(len(group), dtype)
+    for lo in range(0, len(group), _CHUNK):
+        g = group[lo:lo + _CHUNK]
+        u = rng.random(len(g))
+        u += g
+        out[lo:lo + len(g)] = np.searchsorted(cdf, u, side="right") - g.astype(np.int64) * width
+    return out
 
 
 # ---- building blocks ----------------------------------------------------------------------
@@ -555,8 +566,16 @@ def _ids(prefix: str, index: np.ndarray, n: int) -> pd.Series:
     """Ids like "P00042" for rows ``index`` of ``n``: zero-padded to a width fixed by ``n``,
     built column-wise (pandas ``str``)."""
     width = max(5, len(str(max(n - 1, 0))))
-    digits = pd.Series(np.asarray(index, dtype=np.int64) + 10**width).astype("str")
-    return prefix + digits.str.slice(1)
+    value = np.array(index, dtype=np.int64)
+    size = len(prefix) + width
+    text = np.empty((len(value), size), dtype=np.uint8)  # the ids' UTF-8 bytes, one row each
+    text[:, :len(prefix)] = np.frombuffer(prefix.encode(), dtype=np.uint8)
+    for k in range(size - 1, len(prefix) - 1, -1):
+        text[:, k] = 48 + value % 10
+        value //= 10
+    offsets = np.arange(0, (len(text) + 1) * size, size, dtype=np.int64)
+    return pd.Series(pa.LargeStringArray.from_buffers(len(text), pa.py_buffer(offsets), pa.py_buffer(text)),
+                     dtype="str")
 
 
 def _starts(counts: np.ndarray) -> np.ndarray:
@@ -591,8 +610,22 @@ def _allocate(totals: np.ndarray, weights: np.ndarray, owner: np.ndarray, starts
     """
     if len(totals) == 0:
         return np.zeros(len(weights), dtype=np.int64)
+    n = len(weights)
+    if n <= _CHUNK:
+        return _allocate_block(totals, weights, owner, starts)
+    # groups in blocks of about _CHUNK rows (the split of a group depends on it alone)
+    cuts = np.unique(np.concatenate(([0], np.searchsorted(starts, np.arange(_CHUNK, n, _CHUNK)), [len(starts)])))
+    out = np.empty(n, dtype=np.int64)
+    for g0, g1 in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+        l0, l1 = int(starts[g0]), (int(starts[g1]) if g1 < len(starts) else n)
+        out[l0:l1] = _allocate_block(totals[g0:g1], weights[l0:l1], owner[l0:l1] - g0, starts[g0:g1] - l0)
+    return out
+
+
+def _allocate_block(totals: np.ndarray, weights: np.ndarray, owner: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """:func:`_allocate` for groups whose rows are all of ``weights``."""
     eligible = weights > 0
-    cum = np.cumsum(weights)
+    cum = np.cumsum(weights, dtype=np.int64)
     before = cum[starts] - weights[starts]
     ends = np.empty_like(starts)
     ends[:-1] = starts[1:] - 1
@@ -640,8 +673,17 @@ def _factorized(values: list[str], index: np.ndarray) -> pd.Categorical:
     """A categorical of ``values[index]`` (values may repeat: they are merged)."""
     uniq = list(dict.fromkeys(values))
     where = {v: i for i, v in enumerate(uniq)}
-    remap = np.array([where[v] for v in values], dtype=np.int64)
+    remap = np.array([where[v] for v in values], dtype=_code_dtype(len(uniq)))
     return _categorical(remap[index], uniq)
+
+
+def _code_dtype(n_categories: int) -> Any:
+    """The integer type pandas keeps a categorical's codes in, for so many categories (codes
+    made in it are not copied again)."""
+    for t in (np.int8, np.int16, np.int32):
+        if n_categories < np.iinfo(t).max:
+            return t
+    return np.int64
 
 
 # ---- the generator ------------------------------------------------------------------------
@@ -853,15 +895,17 @@ def _fee_lines(p: SyntheticParams, v: _Vocab, enc: _Encounters, r: np.random.Gen
     means = np.array(p.lines_per_encounter.values(), dtype=float)
     per_enc = 1 + r.poisson((means[enc.kind] - 1) * enc.lift)
     enc.lift = None
-    line_enc = np.repeat(np.arange(enc.n, dtype=np.int64), per_enc)
+    line_enc = np.repeat(np.arange(enc.n, dtype=np.int32), per_enc)
     n_lines = len(line_enc)
     line_starts = _starts(per_enc)
-    line_no = (np.arange(n_lines, dtype=np.int64) - line_starts[line_enc] + 1).astype(np.int32)
-    entry = _pick(r, v.line_cdf(), enc.kind[line_enc], v.n_base).astype(np.int32)
+    line_no = np.arange(1, n_lines + 1, dtype=np.int32)
+    line_no -= line_starts.astype(np.int32)[line_enc]
+    entry = _pick(r, v.line_cdf(), enc.kind.astype(np.int8)[line_enc], v.n_base, np.int32)
     levels = np.array(v.levels[: v.n_base], dtype=np.int8)
-    raw = np.exp(p.line_sigma * r.standard_normal(n_lines)) * 256
-    weight = np.clip(np.rint(raw), 1, 65_535).astype(np.int64)
-    del raw
+    weight = np.empty(n_lines, dtype=np.int32)
+    for lo in range(0, n_lines, _CHUNK):
+        raw = np.exp(p.line_sigma * r.standard_normal(min(_CHUNK, n_lines - lo))) * 256
+        weight[lo:lo + len(raw)] = np.clip(np.rint(raw), 1, 65_535)
     type_codes = list(_FEE_TYPES)
     types = np.array([type_codes.index(t) for t in v.types[: v.n_base]], dtype=np.int8)
     return _Lines(n=n_lines, enc=line_enc, starts=line_starts, no=line_no, entry=entry, level=levels[entry],
@@ -932,7 +976,10 @@ def _line_money(a: _Amounts, inscp: np.ndarray, lines: _Lines) -> dict[str, np.n
     line_over = np.zeros(lines.n, dtype=np.int64)
     first_in = _first_of_group(np.flatnonzero(in_list), line_enc)
     line_over[first_in] = a.over[line_enc[first_in]]
-    line_money = {"det_item_fee_sumamt": line_inscp + line_pre + line_ful + line_over, "fulamt_ownpay_amt": line_ful,
+    line_inscp += line_pre  # in place: the total of each line
+    line_inscp += line_ful
+    line_inscp += line_over
+    line_money = {"det_item_fee_sumamt": line_inscp, "fulamt_ownpay_amt": line_ful,
                   "overlmt_amt": line_over, "preselfpay_amt": line_pre}
     assert tuple(line_money) == LINE_MONEY
     return line_money
@@ -1069,12 +1116,13 @@ def _tables(v: _Vocab, people: _People, claim_person: np.ndarray, other: np.ndar
         **money,
     }, copy=False)
     fee_lines = pd.DataFrame({
-        "claim_id": pd.Categorical.from_codes(enc.claim[lines.enc], dtype=claim_cats),
-        "encounter_id": pd.Categorical.from_codes((enc.no - 1)[lines.enc], dtype=enc_cats),
+        "claim_id": pd.Categorical.from_codes(enc.claim.astype(_code_dtype(n_claims))[lines.enc], dtype=claim_cats),
+        "encounter_id": pd.Categorical.from_codes((enc.no - 1).astype(_code_dtype(len(enc_cats.categories)))[lines.enc],
+                                                  dtype=enc_cats),
         "line_no": lines.no,
         "med_list_codg": _factorized(v.codes, lines.entry),
         "name": _factorized(v.names, lines.entry),
-        "chrgitm_lv": _categorical(lines.level.astype(np.int64), list(_LEVELS)),
+        "chrgitm_lv": _categorical(lines.level, list(_LEVELS)),
         "med_chrgitm_type": _categorical(lines.type, list(_FEE_TYPES)),
         **line_money,
     }, copy=False)
