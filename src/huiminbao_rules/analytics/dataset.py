@@ -431,7 +431,8 @@ def _synthetic_chunk(root: str, product: Product, params: Any, seed: int, chunk:
 
 def write_synthetic_dataset(root: str | os.PathLike[str], product: Product, params: Any = None, *, seed: int,
                             chunks: int = 1, buckets: int | None = None,
-                            claims_per_partition: int = CLAIMS_PER_PARTITION, client: Any = None) -> Dataset:
+                            claims_per_partition: int = CLAIMS_PER_PARTITION, client: Any = None,
+                            compact: bool = True) -> Dataset:
     """A synthetic city-year (:func:`huiminbao_rules.analytics.synthetic.population`) written straight
     into a new dataset at ``root``, for policy year ``product.policy_year``, in ``chunks``
     independent pieces of ``params.insured / chunks`` people each, so that no process holds
@@ -439,7 +440,9 @@ def write_synthetic_dataset(root: str | os.PathLike[str], product: Product, para
 
     ``chunks=1`` writes exactly ``population(product, params, seed=seed)``. With more
     chunks, each is seeded from ``(seed, chunk)`` and its ids carry the chunk number
-    (``P003-00042``, ``C003-00017``): the same arguments give the same dataset."""
+    (``P003-00042``, ``C003-00017``): the same arguments give the same dataset. Once every
+    chunk is written, the dataset is compacted (:func:`compact_dataset`: one file per table
+    and partition), unless ``compact=False``."""
     from huiminbao_rules.analytics.synthetic import SyntheticParams
 
     params = SyntheticParams() if params is None else params
@@ -459,7 +462,7 @@ def write_synthetic_dataset(root: str | os.PathLike[str], product: Product, para
     else:
         for j in jobs:
             _synthetic_chunk(*j)
-    return compact_dataset(ds, client=client)
+    return compact_dataset(ds, client=client) if compact else ds
 
 
 # ---- adjudicating --------------------------------------------------------------------------
