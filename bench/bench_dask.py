@@ -26,6 +26,7 @@ reported.
 Run: python bench/bench_dask.py [--claims 100000] [--workers 2] [--lines 30] [--repeat 1]
      [--product hangzhou-2022] [--claims-per-partition 50000] [--data DIR] [--json]
      [--run-max-claims 2000000] [--no-baselines] [--chunk-claims 250000] [--write-workers 0]
+     [--dask-malloc-trim]
 
 Timed figures are medians of ``--repeat`` runs (every run is listed too).
 """
@@ -96,6 +97,28 @@ def _cpu_s() -> float:
     return use.ru_utime + use.ru_stime
 
 
+def _partition_mb(path: str) -> float:
+    """The in-memory size (pandas, deep) of a partition's four tables, in MB."""
+    from huiminbao_rules.analytics.dataset import TABLES, _read_partition
+
+    pop = _read_partition(Path(path))
+    return round(sum(int(getattr(pop, t).memory_usage(deep=True).sum()) for t in TABLES) / MB, 1)
+
+
+def _cluster(workers: int, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """A local cluster of ``workers`` processes, one thread each. Unless ``--dask-malloc-trim``,
+    the workers start without the ``MALLOC_TRIM_THRESHOLD_`` that Dask sets by default: with
+    it, glibc gives every large temporary array back to the kernel when freed and takes fresh
+    zeroed pages for the next, about 4-5 times the page faults per task (docs/dask.md)."""
+    import dask
+    from distributed import LocalCluster
+
+    trim = {} if args.dask_malloc_trim else {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+    with dask.config.set(trim):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                            memory_limit=0)
+
+
 def _disk_bytes(root: Path) -> int:
     return sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
 
@@ -103,37 +126,42 @@ def _disk_bytes(root: Path) -> int:
 # ---- the child processes -------------------------------------------------------------------------
 
 
-def write_only(args: argparse.Namespace) -> None:
+def _write_and_compact(args: argparse.Namespace, client) -> dict:  # type: ignore[no-untyped-def]
+    """Write the synthetic dataset chunk by chunk, then compact it: wall and CPU seconds of
+    each step (the driver's and, with a client, the workers')."""
     from huiminbao_rules import get_product
-    from huiminbao_rules.analytics.dataset import write_synthetic_dataset
+    from huiminbao_rules.analytics.dataset import compact_dataset, write_synthetic_dataset
+
+    def cpu() -> float:
+        return _cpu_s() + (sum(client.run(_cpu_s).values()) if client is not None else 0.0)
 
     product = get_product(args.product)
-    params = _params(args)
     chunks = max(1, -(-args.claims // args.chunk_claims))
-    t0, c0 = time.perf_counter(), _cpu_s()
-    if args.write_workers:
-        from distributed import Client, LocalCluster
+    t0, c0 = time.perf_counter(), cpu()
+    ds = write_synthetic_dataset(_data_dir(args), product, _params(args), seed=args.seed, chunks=chunks,
+                                 claims_per_partition=args.claims_per_partition, client=client, compact=False)
+    t1, c1 = time.perf_counter(), cpu()
+    compact_dataset(ds, client=client)
+    t2, c2 = time.perf_counter(), cpu()
+    return {"write_s": round(t1 - t0, 2), "write_cpu_s": round(c1 - c0, 2), "compact_s": round(t2 - t1, 2),
+            "compact_cpu_s": round(c2 - c1, 2), "chunks": chunks}
 
-        with LocalCluster(n_workers=args.write_workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
-            before = client.run(_cpu_s)
-            write_synthetic_dataset(_data_dir(args), product, params, seed=args.seed, chunks=chunks,
-                                    claims_per_partition=args.claims_per_partition, client=client)
-            after = client.run(_cpu_s)
+
+def write_only(args: argparse.Namespace) -> None:
+    if args.write_workers:
+        from distributed import Client
+
+        with _cluster(args.write_workers, args) as cluster, Client(cluster) as client:
+            out = _write_and_compact(args, client)
             peaks = client.run(_worker_peak)
-        workers_cpu = sum(after[w] - before[w] for w in after)
         writer_peaks = sorted(round(v / MB) for v in peaks.values())
     else:
-        write_synthetic_dataset(_data_dir(args), product, params, seed=args.seed, chunks=chunks,
-                                claims_per_partition=args.claims_per_partition)
-        workers_cpu, writer_peaks = 0.0, []
+        out, writer_peaks = _write_and_compact(args, None), []
     from huiminbao_rules.analytics.dataset import _peak_rss
 
-    print(json.dumps({"write_s": round(time.perf_counter() - t0, 2),
-                      "write_cpu_s": round(_cpu_s() - c0 + workers_cpu, 2), "chunks": chunks,
-                      "chunk_claims": args.chunk_claims, "write_workers": args.write_workers,
-                      "writer_peak_rss_mb": writer_peaks or [round(_peak_rss() / MB)],
-                      "disk_mb": round(_disk_bytes(_data_dir(args)) / MB)}))
+    print(json.dumps(out | {"chunk_claims": args.chunk_claims, "write_workers": args.write_workers,
+                            "writer_peak_rss_mb": writer_peaks or [round(_peak_rss() / MB)],
+                            "disk_mb": round(_disk_bytes(_data_dir(args)) / MB)}))
 
 
 def one_process(args: argparse.Namespace) -> None:
@@ -183,7 +211,7 @@ def _child(mode: str, args: argparse.Namespace) -> dict:
            "--product", args.product, "--seed", str(args.seed),
            "--claims-per-partition", str(args.claims_per_partition), "--repeat", str(args.repeat),
            "--run-max-claims", str(args.run_max_claims), "--chunk-claims", str(args.chunk_claims),
-           "--write-workers", str(args.write_workers)]
+           "--write-workers", str(args.write_workers)] + (["--dask-malloc-trim"] if args.dask_malloc_trim else [])
     if args.data:
         cmd += ["--data", args.data]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -196,15 +224,14 @@ def _child(mode: str, args: argparse.Namespace) -> dict:
 
 
 def dask_run(args: argparse.Namespace, workers: int) -> dict:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     from huiminbao_rules import get_product
     from huiminbao_rules.analytics.dataset import _peak_rss, adjudicate_dataset, open_dataset
 
     product = get_product(args.product)
     ds = open_dataset(_data_dir(args))
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      memory_limit=0) as cluster, Client(cluster) as client, \
+    with _cluster(workers, args) as cluster, Client(cluster) as client, \
             tempfile.TemporaryDirectory(prefix="huiminbao-bench-out-") as out:
         idle = client.run(_warm)
         load = os.getloadavg()[0]
@@ -221,13 +248,15 @@ def dask_run(args: argparse.Namespace, workers: int) -> dict:
             task_cpus.append(float(tasks["cpu_s"].sum()))
         peaks = client.run(_worker_peak)
         summary = _summary_json(result.summary())
+        biggest = client.submit(_partition_mb, args.largest_path, pure=False).result()  # after the peaks
     return {"workers": workers, "wall_s": round(statistics.median(walls), 2),
             "wall_s_all": [round(w, 2) for w in walls], "partitions": len(result.partitions),
             "task_wall_s": round(statistics.median(task_walls), 2), "task_cpu_s": round(statistics.median(task_cpus), 2),
             "worker_cpu_s": round(statistics.median(worker_cpus), 2),
             "worker_peak_rss_mb": sorted(round(v / MB) for v in peaks.values()),
             "worker_idle_rss_mb": sorted(round(v / MB) for v in idle.values()),
-            "driver_peak_rss_mb": round(_peak_rss() / MB), "load_1min_at_start": round(load, 2),
+            "driver_peak_rss_mb": round(_peak_rss() / MB), "largest_partition_in_memory_mb": biggest,
+            "load_1min_at_start": round(load, 2),
             "summary": summary}
 
 
@@ -254,6 +283,8 @@ def _arguments() -> argparse.Namespace:
                     help="claims per synthetic chunk when the dataset is written")
     ap.add_argument("--write-workers", type=int, default=0,
                     help="write the synthetic dataset on a local cluster of this many workers (0: in one process)")
+    ap.add_argument("--dask-malloc-trim", action="store_true",
+                    help="start the workers with Dask's default MALLOC_TRIM_THRESHOLD_=65536 (slower: more page faults)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     return ap.parse_args()
 
@@ -290,8 +321,8 @@ def _print(out: dict, args: argparse.Namespace) -> None:
           f"{out['disk_mb']:,} MB on disk")
     if out["written_now"]:
         w = out["written_now"]
-        print(f"written: {w['write_s']} s wall, {w['write_cpu_s']} s CPU, {w['chunks']} chunks, "
-              f"writers' peak RSS {w['writer_peak_rss_mb']} MB")
+        print(f"written: {w['write_s']} s wall, {w['write_cpu_s']} s CPU, {w['chunks']} chunks; compacted: "
+              f"{w['compact_s']} s wall, {w['compact_cpu_s']} s CPU; writers' peak RSS {w['writer_peak_rss_mb']} MB")
     if "one_process_partitions" in out:
         o = out["one_process_partitions"]
         print(f"one process, partition by partition: {o['wall_s']} s wall ({o['cpu_s']} s CPU), "
@@ -303,7 +334,8 @@ def _print(out: dict, args: argparse.Namespace) -> None:
     for r in out["dask"]:
         print(f"dask, {r['workers']} worker(s): {r['wall_s']} s wall (workers' CPU {r['worker_cpu_s']} s; tasks: "
               f"{r['task_wall_s']} s wall, {r['task_cpu_s']} s CPU); worker peak RSS {r['worker_peak_rss_mb']} MB "
-              f"(idle {r['worker_idle_rss_mb']}); driver peak {r['driver_peak_rss_mb']} MB; "
+              f"(idle {r['worker_idle_rss_mb']}; largest partition {r['largest_partition_in_memory_mb']} MB "
+              f"in memory); driver peak {r['driver_peak_rss_mb']} MB; "
               f"identical to one process: {r['identical']}")
     for k in ("speedup_vs_one_process_partitions", "speedup_vs_one_process", "speedup_vs_one_process_with_read",
               "speedup_vs_one_worker"):
@@ -328,10 +360,15 @@ def main() -> None:
         written = _child("write-only", args)
     parts = open_dataset(data).partitions()
     rows = [p.rows() for p in parts]
-    biggest = max(rows, key=lambda r: r["fee_lines"])
+    at = max(range(len(rows)), key=lambda i: rows[i]["fee_lines"])
+    biggest = rows[at]
+    args.largest_path = str(parts[at].path)
+    big_disk = _disk_bytes(parts[at].path)
     out: dict = {"product": args.product, "dataset": str(data), "written_now": written,
+                 "dask_malloc_trim": args.dask_malloc_trim,
                  "partitions": len(parts), "largest_partition": {"claims": biggest["claims"],
-                                                                 "fee_lines": biggest["fee_lines"]},
+                                                                 "fee_lines": biggest["fee_lines"],
+                                                                 "disk_mb": round(big_disk / MB, 1)},
                  "disk_mb": round(_disk_bytes(data) / MB),
                  "claims": sum(r["claims"] for r in rows), "fee_lines": sum(r["fee_lines"] for r in rows),
                  "machine": {"cpus": os.cpu_count(), "load_1min_before": round(os.getloadavg()[0], 2)}}

@@ -45,6 +45,10 @@ def test_bench_dask_without_baselines_writes_on_workers_in_chunks(tmp_path: Path
             "--json"]
     out = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
     assert out["written_now"]["chunks"] == 3 and len(out["written_now"]["writer_peak_rss_mb"]) == 2
+    assert out["written_now"]["compact_cpu_s"] > 0  # three writers' files, compacted once written
+    for part in (tmp_path / "data").glob("year=*/bucket=*"):
+        assert len(list(part.glob("*.parquet"))) == 4
+    assert 0 < out["largest_partition"]["disk_mb"] < out["dask"][0]["largest_partition_in_memory_mb"]
     assert "one_process" not in out and "one_process_partitions" not in out
     assert [r["workers"] for r in out["dask"]] == [2] and out["dask"][0]["identical"] is None
     assert out["claims"] > 1000 and out["fee_lines"] > out["claims"]

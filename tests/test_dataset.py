@@ -5,6 +5,7 @@ gives every claim exactly the figures of one process adjudicating the whole popu
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ from huiminbao_rules.analytics.dataset import (
     MANIFEST,
     adjudicate_dataset,
     bucket_of,
+    compact_dataset,
     open_dataset,
     write_dataset,
     write_synthetic_dataset,
@@ -145,6 +147,13 @@ def test_several_writers_into_one_dataset(pop: Population, expected: ScenarioRes
             tmp_path / "data", year=2022, buckets=3)
     assert all(len(list(p.path.glob("claims-*.parquet"))) == 2 for p in open_dataset(tmp_path / "data").partitions())
     _same(adjudicate_dataset(tmp_path / "data", VARIANTS, out=tmp_path / "out"), expected)
+    # compacted: one file per table, the same rows, every figure unchanged
+    shutil.copytree(tmp_path / "data", tmp_path / "compacted")
+    compact_dataset(tmp_path / "compacted")
+    for part in open_dataset(tmp_path / "compacted").partitions():
+        assert sorted(f.name.split("-")[0] for f in part.path.iterdir()) == ["claims", "encounters", "fee_lines",
+                                                                            "insured"]
+    _same(adjudicate_dataset(tmp_path / "compacted", VARIANTS, out=tmp_path / "out-compacted"), expected)
     # a person recorded differently by another writer is refused, not guessed between
     before = set((tmp_path / "data").rglob("*.parquet"))
     other = pop.insured.iloc[:1].copy()
@@ -156,10 +165,19 @@ def test_several_writers_into_one_dataset(pop: Population, expected: ScenarioRes
     for f in set((tmp_path / "data").rglob("*.parquet")) - before:  # back to the two agreeing writers
         f.unlink()
     open_dataset(tmp_path / "data").read()
-    # a claim written again is refused, not counted twice
+    # a claim written again is refused, not counted twice; compacting refuses it too
     write_dataset(pop.subset(pop.claims["insured_id"].iloc[:1]), tmp_path / "data", year=2022)
     with pytest.raises(InputError, match="claim ids written twice"):
         open_dataset(tmp_path / "data").read()
+    with pytest.raises(InputError, match="claim ids written twice"):
+        compact_dataset(tmp_path / "data")
+    # a partition caught half-compacted (the new files written, the old not yet removed)
+    # is refused, never counted twice
+    part = open_dataset(tmp_path / "compacted").partitions()[0]
+    for f in sorted((tmp_path / "data" / part.path.relative_to(tmp_path / "compacted")).glob("*.parquet")):
+        shutil.copy(f, part.path)
+    with pytest.raises(InputError, match="claim ids written twice"):
+        part.read()
 
 
 def test_refusals(pop: Population, tmp_path: Path) -> None:

@@ -70,6 +70,7 @@ __all__ = [
     "DatasetResult",
     "adjudicate_dataset",
     "bucket_of",
+    "compact_dataset",
     "open_dataset",
     "write_dataset",
     "write_synthetic_dataset",
@@ -287,11 +288,7 @@ def write_dataset(population: Population, root: str | os.PathLike[str], *, year:
             continue
         d = _part_dir(ds.root, year, b)
         d.mkdir(parents=True, exist_ok=True)
-        for t in TABLES:
-            frame = _compact(cut[t][b].reset_index(drop=True))
-            tmp = d / f".{t}-{writer}.parquet.tmp"
-            frame.to_parquet(tmp, index=False, engine="pyarrow", compression="lz4")
-            os.replace(tmp, d / f"{t}-{writer}.parquet")
+        _write_tables(d, writer, {t: cut[t][b] for t in TABLES})
     return ds
 
 
@@ -311,14 +308,31 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _table_files(path: Path) -> dict[str, list[Path]]:
+    files = {t: sorted(path.glob(f"{t}-*.parquet")) for t in TABLES}
+    for t, found in files.items():
+        if not found:
+            raise InputError("dataset", [Problem(str(path), f"has no {t} table ({t}-*.parquet)")])
+    return files
+
+
 def _read_partition(path: Path) -> Population:
+    """A partition's tables: a table in one file (one writer, or compacted) is read straight
+    through Arrow; the files of several writers are put together and checked (a person
+    once, a claim once)."""
+    import pyarrow.parquet as pq
+
+    files = _table_files(path)
+    if all(len(f) == 1 for f in files.values()):
+        return Population(**{t: pq.read_table(f[0]).to_pandas() for t, f in files.items()})
+    return _read_writers(path, files)
+
+
+def _read_writers(path: Path, files: dict[str, list[Path]]) -> Population:
     tables: dict[str, pd.DataFrame] = {}
     several = False
     for t in TABLES:
-        files = sorted(path.glob(f"{t}-*.parquet"))
-        if not files:
-            raise InputError("dataset", [Problem(str(path), f"has no {t} table ({t}-*.parquet)")])
-        frames = [pd.read_parquet(f, engine="pyarrow") for f in files]
+        frames = [pd.read_parquet(f, engine="pyarrow") for f in files[t]]
         several |= len(frames) > 1
         tables[t] = _concat(frames)
     if several:  # written by several writers: a person once, a claim once
@@ -339,6 +353,53 @@ def _read_partition(path: Path) -> Population:
             raise InputError("dataset", [Problem(f"{path}: claims", f"claim ids written twice: "
                                                                      f"{sorted(ids[ids.duplicated()])[:5]}")])
     return Population(**tables)
+
+
+# ---- one file per table ---------------------------------------------------------------------
+
+
+def _write_tables(d: Path, writer: str, tables: Mapping[str, pd.DataFrame]) -> None:
+    for t in TABLES:
+        frame = _compact(tables[t].reset_index(drop=True))
+        tmp = d / f".{t}-{writer}.parquet.tmp"
+        frame.to_parquet(tmp, index=False, engine="pyarrow", compression="lz4")
+        os.replace(tmp, d / f"{t}-{writer}.parquet")
+
+
+def _compact_partition(path: str) -> int:
+    """Put a partition's files of each table into one file (checked as reading checks
+    them: a person recorded once, a claim once); returns the files removed."""
+    d = Path(path)
+    files = _table_files(d)
+    if all(len(f) == 1 for f in files.values()):
+        return 0
+    pop = _read_writers(d, files)
+    _write_tables(d, uuid.uuid4().hex[:12], {t: getattr(pop, t) for t in TABLES})
+    for found in files.values():  # until the last is gone, reading refuses the partition: a claim twice
+        for f in found:
+            f.unlink()
+    return sum(len(f) for f in files.values())
+
+
+def compact_dataset(dataset: Dataset | str | os.PathLike[str], *, year: int | None = None,
+                    client: Any = None) -> Dataset:
+    """Rewrite every partition written by several writers (of ``year``, or of every year)
+    as one file per table, so that reading it is one Parquet read per table instead of
+    several reads, a merge and the checks that no person or claim was written twice (the
+    checks run here, once). The rows and every figure adjudicated from them are unchanged.
+
+    A task per partition, on ``client``'s workers if given. Run it when no one is writing
+    into the dataset or reading it (for example once every chunk of an extract is written:
+    :func:`write_synthetic_dataset` does); a partition caught half-compacted is refused
+    when read (its claims would be there twice), never counted twice."""
+    ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
+    paths = [str(p.path) for p in ds.partitions(year)]
+    if client is not None:
+        client.gather([client.submit(_compact_partition, p, pure=False) for p in paths])
+    else:
+        for p in paths:
+            _compact_partition(p)
+    return ds
 
 
 # ---- synthetic data straight to disk --------------------------------------------------------
@@ -370,7 +431,8 @@ def _synthetic_chunk(root: str, product: Product, params: Any, seed: int, chunk:
 
 def write_synthetic_dataset(root: str | os.PathLike[str], product: Product, params: Any = None, *, seed: int,
                             chunks: int = 1, buckets: int | None = None,
-                            claims_per_partition: int = CLAIMS_PER_PARTITION, client: Any = None) -> Dataset:
+                            claims_per_partition: int = CLAIMS_PER_PARTITION, client: Any = None,
+                            compact: bool = True) -> Dataset:
     """A synthetic city-year (:func:`huiminbao_rules.analytics.synthetic.population`) written straight
     into a new dataset at ``root``, for policy year ``product.policy_year``, in ``chunks``
     independent pieces of ``params.insured / chunks`` people each, so that no process holds
@@ -378,7 +440,9 @@ def write_synthetic_dataset(root: str | os.PathLike[str], product: Product, para
 
     ``chunks=1`` writes exactly ``population(product, params, seed=seed)``. With more
     chunks, each is seeded from ``(seed, chunk)`` and its ids carry the chunk number
-    (``P003-00042``, ``C003-00017``): the same arguments give the same dataset."""
+    (``P003-00042``, ``C003-00017``): the same arguments give the same dataset. Once every
+    chunk is written, the dataset is compacted (:func:`compact_dataset`: one file per table
+    and partition), unless ``compact=False``."""
     from huiminbao_rules.analytics.synthetic import SyntheticParams
 
     params = SyntheticParams() if params is None else params
@@ -398,7 +462,7 @@ def write_synthetic_dataset(root: str | os.PathLike[str], product: Product, para
     else:
         for j in jobs:
             _synthetic_chunk(*j)
-    return ds
+    return compact_dataset(ds, client=client) if compact else ds
 
 
 # ---- adjudicating --------------------------------------------------------------------------
