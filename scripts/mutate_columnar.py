@@ -66,6 +66,8 @@ def _copy(work: Path) -> None:
     if not n:
         raise SystemExit(f"{COLUMNAR}: no @numba.njit(...) line found to remove")
     columnar.write_text(stripped, encoding="utf-8")
+    source = (ROOT / COLUMNAR).stat()
+    os.utime(columnar, ns=(source.st_atime_ns, source.st_mtime_ns))  # mutmut compares times
     pyproject = work / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
     replaced, n = re.subn(r"(?ms)^\[tool\.mutmut\]\n.*?(?=^\[|\Z)", SETTINGS + "\n", text)

@@ -12,11 +12,13 @@ from huiminbao_rules import adjudicate, parse_claim, parse_product
 PERIOD = {"start": date(2023, 1, 1), "end": date(2023, 12, 31)}
 
 
-def _product(responsibilities: list[dict], cross_year: str = "discharge_year", enrollment: dict | None = None):  # type: ignore[no-untyped-def]
+def _product(responsibilities: list[dict], cross_year: str = "discharge_year", enrollment: dict | None = None,
+             tail_days: int = 30):  # type: ignore[no-untyped-def]
+    """A product; the tail days are read only under the admission-year-tail rule."""
     spec = {
         "id": "paths-2023", "city": "test", "city_zh": "测试", "name": "测试", "policy_year": 2023,
         "period": PERIOD, "indemnity_source": "s", "sources": {"s": {"title": "hand-made", "grade": "derived"}},
-        "pre_existing": {"basis": "none", "source": "s"}, "cross_year": {"rule": cross_year, "source": "s"},
+        "pre_existing": {"basis": "none", "source": "s"}, "cross_year": {"rule": cross_year, "tail_days": tail_days, "source": "s"},
         "rounding": {"source": "s"}, "responsibilities": responsibilities,
     }
     if enrollment is not None:
@@ -128,3 +130,54 @@ def test_a_pro_rated_stays_odd_fen_goes_by_what_the_lines_are_not_where_they_sta
     assert sorted(by_code[0].values()) == [Decimal("0.66"), Decimal("0.67")]
     assert first.payable == second.payable == Decimal("1.33")
     assert _excluded(first) == {"beyond_cover_end": Decimal("0.67")}
+
+
+def _encounter_step(adj):  # type: ignore[no-untyped-def]
+    (step,) = [s for s in adj.steps if s.kind == "encounter"]
+    return step.clause, {k: v for k, v in step.values.items() if k not in ("kind", "service_on", "fraction")}
+
+
+def test_the_encounter_step_names_the_clause_and_the_dates_that_decided() -> None:
+    # What the trace shows for each verdict: the clause, the anchor date the cross-year rule
+    # read, and the dates or days behind an exclusion or a pro-rated stay.
+    waiting = {"waiting_periods": [{"applies_to": "gap_in_enrollment", "days": 30, "source": "s"}]}
+    by_discharge = _product([_resp([{"portions": ["fulamt"]}])], enrollment=waiting)
+    by_admission = _product([_resp([{"portions": ["fulamt"]}])], cross_year="admission_year_tail")
+    to_discharge = _product([_resp([{"portions": ["fulamt"]}])], cross_year="to_discharge")
+    lines = [_line("X", "10.00", ful="10.00")]
+    renewed = ({"year": 2024, "enrolled": True},)
+    # a newborn (born 2023-01-25) enrolled late, within the special case's 30 days, waits
+    # its 10 days instead of the late enrollment's 90
+    special = _product([_resp([{"portions": ["fulamt"]}])], enrollment={
+        "window": {"start": date(2022, 11, 1), "end": date(2023, 1, 1)}, "late_enrollment": True,
+        "waiting_periods": [{"applies_to": "late_enrollment", "days": 90, "source": "s"}],
+        "special_cases": [{"group": "newborn", "enroll_within_days": 30, "waiting_days": 10, "source": "s"}]})
+    late = _claim(lines, day="2023-02-15", enrolled_on="2023-02-10")
+    newborn = late.model_copy(update={"insured": late.insured.model_copy(
+        update={"groups": ("newborn",), "birth_date": date(2023, 1, 25)})})
+    cases = [
+        (by_discharge, _claim(lines, day="2023-03-01"), ("period", {"excluded": None, "anchor": date(2023, 3, 1)})),
+        (by_discharge, _claim(lines, day="2024-03-01"), ("period", {"excluded": "other_policy_year", "anchor": date(2024, 3, 1)})),
+        (by_discharge, _claim(lines, admitted="2023-12-20", discharged="2024-01-02"),
+         ("cross_year", {"excluded": "other_policy_year", "anchor": date(2024, 1, 2)})),
+        (by_discharge, _claim(lines, admitted="2023-03-01", discharged="2023-03-05"),
+         ("cross_year", {"excluded": None, "anchor": date(2023, 3, 5)})),
+        (by_discharge, _claim(lines, day="2023-03-01", enrolled_on="2023-03-05"),
+         ("enrollment", {"excluded": "before_coverage_start", "anchor": date(2023, 3, 1), "cover_start": date(2023, 3, 6)})),
+        (by_discharge, _claim(lines, day="2023-01-20", history=({"year": 2021, "enrolled": True},)),
+         ("enrollment.waiting_periods[0]", {"excluded": "waiting_period", "anchor": date(2023, 1, 20), "waiting_until": date(2023, 1, 30)})),
+        (special, newborn, ("enrollment.special_cases[0]", {"excluded": "waiting_period",
+                                                            "anchor": date(2023, 2, 15),
+                                                            "waiting_until": date(2023, 2, 20)})),
+        (by_admission, _claim(lines, admitted="2023-12-20", discharged="2024-03-01"),
+         ("cross_year", {"excluded": None, "anchor": date(2023, 12, 20), "renewed": False, "days": 72, "covered_days": 42,
+                         "tail_days": 30})),
+        (by_admission, _claim(lines, admitted="2023-12-20", discharged="2024-03-01", history=renewed),
+         ("cross_year", {"excluded": None, "anchor": date(2023, 12, 20), "renewed": True})),
+        (to_discharge, _claim(lines, admitted="2023-12-20", discharged="2024-03-01"),
+         ("cross_year", {"excluded": None, "anchor": date(2023, 12, 20), "renewed": False})),
+        (to_discharge, _claim(lines, admitted="2022-12-20", discharged="2023-01-03"),
+         ("cross_year", {"excluded": "other_policy_year", "anchor": date(2022, 12, 20)})),
+    ]
+    for product, claim, expected in cases:
+        assert _encounter_step(adjudicate(claim, product)) == expected, claim.encounters[0]
