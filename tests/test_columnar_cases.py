@@ -136,3 +136,42 @@ def test_weighted_and_pended_shares_of_a_shared_co_pay_agree_with_the_reference(
     rows = adjudicate_population(population, product, unknown_lists=mode).set_index("claim_id")
     # the unknown lines' co-pay and 先行自付 are held for review only when the run pends
     assert rows["pending"].gt(0).all() == (mode == "pend")
+
+
+def test_bands_after_the_deductible_read_the_deductible_taken_over_the_year() -> None:
+    # 100% of self-paid amounts past a 1,000.00 deductible, banded on the amount after the
+    # deductible: 50% up to 500.00, 90% above. Claims of 400, 400, 400 and 800: the first
+    # two go to the deductible, the third takes its last 200.00 and pays 200 × 50% = 100.00,
+    # the fourth lies on 200..1,000: 300 × 50% + 500 × 90% = 600.00.
+    resp = _resp(0, {"portions": ["fulamt"]}, deductible="1000") | {
+        "ratio": {"bands": [{"from": 0, "rate": "0.50"}, {"from": "500", "rate": "0.90"}], "source": "s"},
+        "ratio_basis": "after_deductible"}
+    product = _product([resp], "discharge_year")
+    claims = [_claim(c, "P1", [_line("A1", amount, ful=amount)], day=day)
+              for c, amount, day in (("A", "400.00", "2023-03-01"), ("B", "400.00", "2023-04-01"),
+                                     ("C", "400.00", "2023-05-01"), ("D", "800.00", "2023-06-01"))]
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert rows["payable"].to_dict() == {"A": 0, "B": 0, "C": 100_00, "D": 600_00}
+
+
+def test_what_the_indemnity_limit_cuts_is_given_back_to_the_cap_and_the_sub_limit() -> None:
+    # Self-paid amounts at 100% with no deductible (r1, after an r0 without sub-limits), a
+    # cap of 1,000.00 and a payable sub-limit of 1,000.00 a year. P1: claim A owes 800.00 and other insurers paid 500.00: the indemnity limit cuts 500.00,
+    # so A pays 300.00 and the cap and the sub-limit have 700.00 left; claim B (900.00) pays
+    # 700.00. P2: other insurers paid 0.01 of 50.00 owed: the limit cuts exactly one fen.
+    resp = _resp(1, {"portions": ["fulamt"]}, rate="1.00") | {
+        "cap": {"amount": "1000", "source": "s"},
+        "sub_limits": [{"id": "s0", "name_zh": "分项限额", "takes": {"portions": ["fulamt"]}, "per": "year",
+                        "measure": "payable", "limit": "1000", "source": "s"}]}
+    product = _product([_resp(0, {"portions": ["preselfpay"]}), resp], "discharge_year")
+    claims = [_claim("A", "P1", [_line("A1", "800.00", ful="800.00")], day="2023-03-01"),
+              _claim("B", "P1", [_line("A1", "900.00", ful="900.00")], day="2023-04-01"),
+              _claim("C", "P2", [_line("A1", "30.00", ful="30.00"), _line("B1", "20.00", ful="20.00")])]
+    claims = [c.model_copy(update={"other_insurance_paid": Decimal(o)}) for c, o in zip(claims, ("500", "0", "0.01"))]
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert rows["payable"].to_dict() == {"A": 300_00, "B": 700_00, "C": 49_99}
+    assert rows["indemnity_cut"].to_dict() == {"A": 500_00, "B": 0, "C": 1}
