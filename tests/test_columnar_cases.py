@@ -175,3 +175,30 @@ def test_what_the_indemnity_limit_cuts_is_given_back_to_the_cap_and_the_sub_limi
     rows = adjudicate_population(population, product).set_index("claim_id")
     assert rows["payable"].to_dict() == {"A": 300_00, "B": 700_00, "C": 49_99}
     assert rows["indemnity_cut"].to_dict() == {"A": 500_00, "B": 0, "C": 1}
+
+
+def test_an_indemnity_cut_over_several_groups_is_given_back_to_each_ones_combined_cap_and_the_total() -> None:
+    # 100%, no deductible: r0 先行自付, r1 self-paid, r2 over-limit amounts; combined caps c0
+    # (r0, r2) of 800.00 and c1 (r1, r2) of 1,000.00; a total cap of 2,000.00.
+    # A owes 700.00 (300 to r0, 400 to r1) and other insurers paid 600.00: the limit (100.00)
+    # cuts 600.00, r1's 400.00 first, then 200.00 of r0's: A pays 100.00 (r0), c0 has
+    # 700.00 left, c1 1,000.00, the total cap 1,900.00. B (r1, 1,000.00) pays 1,000.00;
+    # C (r0, 1,000.00) pays what c0 has left, 700.00 (the total cap has 900.00).
+    product = _product([_resp(0, {"portions": ["preselfpay"]}, rate="1.00"),
+                        _resp(1, {"portions": ["fulamt"]}, rate="1.00"),
+                        _resp(2, {"portions": ["overlmt"]}, rate="1.00")], "discharge_year")
+    product = product.model_validate(product.model_dump() | {
+        "combined_caps": [{"id": "c0", "name_zh": "合并限额", "responsibilities": ["r0", "r2"], "amount": "800",
+                           "source": "s"},
+                          {"id": "c1", "name_zh": "合并限额", "responsibilities": ["r1", "r2"], "amount": "1000",
+                           "source": "s"}],
+        "total_cap": {"amount": "2000", "source": "s"}})
+    claims = [_claim("A", "P1", [_line("A1", "700.00", ful="400.00", pre="300.00")], day="2023-03-01"),
+              _claim("B", "P1", [_line("B1", "1000.00", ful="1000.00")], day="2023-04-01"),
+              _claim("C", "P1", [_line("C1", "1000.00", pre="1000.00")], day="2023-05-01")]
+    claims[0] = claims[0].model_copy(update={"other_insurance_paid": Decimal("600.00")})
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert rows["payable"].to_dict() == {"A": 100_00, "B": 1000_00, "C": 700_00}
+    assert rows["indemnity_cut"].to_dict() == {"A": 600_00, "B": 0, "C": 0}
