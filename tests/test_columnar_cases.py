@@ -71,6 +71,7 @@ def _claim(claim_id: str, person: str, lines: list[dict], *, admitted: str | Non
     total = sum(Decimal(x["det_item_fee_sumamt"]) for x in lines)
     ful = sum(Decimal(x["fulamt_ownpay_amt"]) for x in lines)
     pre = sum(Decimal(x["preselfpay_amt"]) for x in lines)
+    over = sum(Decimal(x.get("overlmt_amt", "0")) for x in lines)
     dates = ({"kind": "inpatient", "admitted_on": admitted, "discharged_on": discharged} if admitted
              else {"kind": "outpatient", "service_date": day})
     return parse_claim({
@@ -79,8 +80,8 @@ def _claim(claim_id: str, person: str, lines: list[dict], *, admitted: str | Non
                     "history": [{"year": y, "enrolled": True} for y in years]},
         "encounters": [{"id": "E1", **dates, "diagnoses": ["J18.9"], "institution": "医院",
                         "settlement": {"medfee_sumamt": str(total), "fulamt_ownpay_amt": str(ful),
-                                       "preselfpay_amt": str(pre), "inscp_scp_amt": str(total - ful - pre),
-                                       "hifp_pay": public},
+                                       "preselfpay_amt": str(pre), "overlmt_selfpay": str(over),
+                                       "inscp_scp_amt": str(total - ful - pre - over), "hifp_pay": public},
                         "fee_lines": lines}]})
 
 
@@ -202,3 +203,23 @@ def test_an_indemnity_cut_over_several_groups_is_given_back_to_each_ones_combine
     rows = adjudicate_population(population, product).set_index("claim_id")
     assert rows["payable"].to_dict() == {"A": 100_00, "B": 1000_00, "C": 700_00}
     assert rows["indemnity_cut"].to_dict() == {"A": 600_00, "B": 0, "C": 0}
+
+
+def test_each_payable_sub_limit_of_a_responsibility_reads_its_own_limit_and_a_zero_cap_pays_nothing() -> None:
+    # 100%, no deductible. r0 (self-paid) has one payable sub-limit of 5,000.00; r1 (先行自付)
+    # two, of 2,000.00 and 300.00, both taking the line: r1 pays 300.00 of 500.00. r2
+    # (over-limit amounts) has a cap of 0: it pays nothing of its 80.00.
+    def sub(i: int, portion: str, limit: str) -> dict:
+        return {"id": f"s{i}", "name_zh": "分项限额", "takes": {"portions": [portion]}, "per": "year",
+                "measure": "payable", "limit": limit, "source": "s"}
+
+    product = _product([_resp(0, {"portions": ["fulamt"]}, rate="1.00") | {"sub_limits": [sub(0, "fulamt", "5000")]},
+                        _resp(1, {"portions": ["preselfpay"]}, rate="1.00") | {
+                            "sub_limits": [sub(0, "preselfpay", "2000"), sub(1, "preselfpay", "300")]},
+                        _resp(2, {"portions": ["overlmt"]}, rate="1.00") | {"cap": {"amount": "0", "source": "s"}}],
+                       "discharge_year")
+    line = _line("A1", "680.00", ful="100.00", pre="500.00") | {"overlmt_amt": "80.00"}
+    population = Population.from_claims([_claim("A", "P1", [line])])
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert rows["payable"].to_dict() == {"A": 100_00 + 300_00}
