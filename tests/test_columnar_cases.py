@@ -223,3 +223,28 @@ def test_each_payable_sub_limit_of_a_responsibility_reads_its_own_limit_and_a_ze
     D._same(product, population)
     rows = adjudicate_population(population, product).set_index("claim_id")
     assert rows["payable"].to_dict() == {"A": 100_00 + 300_00}
+
+
+def test_a_payable_sub_limit_and_a_second_combined_cap_fill_up_claim_by_claim() -> None:
+    # 100%, no deductible. r0 (self-paid) has a payable sub-limit of 1,000.00 a year; r1
+    # (先行自付) is in the second combined cap, c1 (r1, r2) of 1,000.00; c0 (r0, r2) does not
+    # bind. Claims of self-paid 800, 900, 100 and 先行自付 600, 600, 300: r0 pays 800, 200,
+    # 0; r1 pays 600, 400, 0. With a total cap of 0 nothing is paid.
+    product = _product([_resp(0, {"portions": ["fulamt"]}, rate="1.00") | {"sub_limits": [
+                            {"id": "s0", "name_zh": "分项限额", "takes": {"portions": ["fulamt"]}, "per": "year",
+                             "measure": "payable", "limit": "1000", "source": "s"}]},
+                        _resp(1, {"portions": ["preselfpay"]}, rate="1.00"),
+                        _resp(2, {"portions": ["overlmt"]}, rate="1.00")], "discharge_year")
+    caps = {"combined_caps": [{"id": "c0", "name_zh": "合并限额", "responsibilities": ["r0", "r2"],
+                               "amount": "100000", "source": "s"},
+                              {"id": "c1", "name_zh": "合并限额", "responsibilities": ["r1", "r2"], "amount": "1000",
+                               "source": "s"}]}
+    claims = [_claim(c, "P1", [_line("A1", str(Decimal(ful) + Decimal(pre)), ful=ful, pre=pre)], day=day)
+              for c, ful, pre, day in (("A", "800.00", "600.00", "2023-03-01"), ("B", "900.00", "600.00", "2023-04-01"),
+                                       ("C", "100.00", "300.00", "2023-05-01"))]
+    population = Population.from_claims(claims)
+    for total, payable in ((None, {"A": 1400_00, "B": 600_00, "C": 0}), ("0", {"A": 0, "B": 0, "C": 0})):
+        terms = caps | ({"total_cap": {"amount": total, "source": "s"}} if total is not None else {})
+        capped = product.model_validate(product.model_dump() | terms)
+        D._same(capped, population)
+        assert adjudicate_population(population, capped).set_index("claim_id")["payable"].to_dict() == payable
