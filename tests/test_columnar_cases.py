@@ -248,3 +248,26 @@ def test_a_payable_sub_limit_and_a_second_combined_cap_fill_up_claim_by_claim() 
         capped = product.model_validate(product.model_dump() | terms)
         D._same(capped, population)
         assert adjudicate_population(population, capped).set_index("claim_id")["payable"].to_dict() == payable
+
+
+@pytest.mark.parametrize("terms", ["weight", "sub_limit"])
+def test_a_shared_co_pay_going_to_one_weighted_or_sub_limited_responsibility_is_shared_line_by_line(terms: str) -> None:
+    """Every in-scope line of an encounter goes to one responsibility, which weighs its
+    co-pay by half (self-paid amounts at full weight) or limits it (500.00 eligible a year):
+    the encounter's co-pay cannot be added as one total, and the engines agree."""
+    takes: dict = {"portions": ["preselfpay", "inscp_copay"]}
+    extra: dict = {}
+    if terms == "weight":
+        takes |= {"weight": "0.50", "source": "s"}
+    else:
+        extra = {"sub_limits": [{"id": "s0", "name_zh": "分项限额", "takes": {"portions": ["inscp_copay"]},
+                                 "per": "year", "measure": "eligible", "limit": "500", "source": "s"}]}
+    product = _product([_resp(0, takes, rate="1.00") | extra, _resp(1, {"portions": ["fulamt"]}, rate="1.00")],
+                       "discharge_year")
+    lines = [_line("A1", "1001.00", ful="100.00", pre="50.00"), _line("B1", "600.00", ful="20.00")]
+    population = Population.from_claims([_claim("A", "P1", lines, public="430.00")])
+    D._same(product, population)
+    # co-pay 1,431.00 − 430.00 = 1,001.00: weighted, 500.50 + 先行自付 25.00 + 120.00 self-paid;
+    # limited, 500.00 + 50.00 + 120.00
+    payable = {"weight": 645_50, "sub_limit": 670_00}[terms]
+    assert adjudicate_population(population, product).set_index("claim_id")["payable"].to_dict() == {"A": payable}
