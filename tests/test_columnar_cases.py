@@ -271,3 +271,21 @@ def test_a_shared_co_pay_going_to_one_weighted_or_sub_limited_responsibility_is_
     # limited, 500.00 + 50.00 + 120.00
     payable = {"weight": 645_50, "sub_limit": 670_00}[terms]
     assert adjudicate_population(population, product).set_index("claim_id")["payable"].to_dict() == {"A": payable}
+
+
+def test_a_count_limit_counts_a_line_once_and_starts_from_the_first_line_it_selects() -> None:
+    # r0 takes self-paid and over-limit amounts, at most 2 lines a year; r1 先行自付. Line 1
+    # goes to r1 only; line 2 (100.00 self-paid, 50.00 over the limit) is r0's first line,
+    # counted once for its two portions; line 3 (70.00) its second; line 4 (30.00) is
+    # refused. All at 100%: 100 + 150 + 70 = 320.00.
+    parts = ["fulamt", "overlmt"]
+    product = _product([_resp(0, {"portions": parts}, rate="1.00") | {"sub_limits": [
+                            {"id": "s0", "name_zh": "次数限制", "takes": {"portions": parts}, "per": "year",
+                             "measure": "count", "count": 2, "source": "s"}]},
+                        _resp(1, {"portions": ["preselfpay"]}, rate="1.00")], "discharge_year")
+    lines = [_line("A1", "100.00", pre="100.00"), _line("B1", "150.00", ful="100.00") | {"overlmt_amt": "50.00"},
+             _line("C1", "70.00", ful="70.00"), _line("D1", "30.00", ful="30.00")]
+    population = Population.from_claims([_claim("A", "P1", lines)])
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert (rows.loc["A", "eligible"], rows.loc["A", "payable"]) == (320_00, 320_00)
