@@ -295,9 +295,9 @@ def test_a_count_limit_counts_a_line_once_and_starts_from_the_first_line_it_sele
 def test_a_pro_rated_stays_portions_read_one_by_one_agree_with_the_reference(mode: str) -> None:
     """A stay past the end of the year, not renewed, read portion by portion: 先行自付 of a
     partly known list at the smallest weight (unknown codes held for review when the run
-    pends), over-limit amounts no responsibility takes, self-paid amounts under a payable
-    then an eligible sub-limit (after another responsibility's sub-limit), and one-fen lines
-    whose pro-rated share is 0.00."""
+    pends), over-limit amounts no responsibility takes, self-paid amounts at 37% under a
+    payable then an eligible sub-limit (after another responsibility's sub-limit), and
+    one-fen lines whose pro-rated share is 0.00."""
     def sub(i: int, portion: str, measure: str, limit: str) -> dict:
         return {"id": f"s{i}", "name_zh": "分项限额", "takes": {"portions": [portion]}, "per": "year",
                 "measure": measure, "limit": limit, "source": "s"}
@@ -305,7 +305,7 @@ def test_a_pro_rated_stays_portions_read_one_by_one_agree_with_the_reference(mod
     product = _product([_resp(0, {"portions": ["preselfpay"], "in_list": "special_drugs", "weight": "0.0001",
                                   "source": "s"}, rate="1.00") | {"sub_limits": [sub(0, "preselfpay", "eligible",
                                                                                      "100000")]},
-                        _resp(1, {"portions": ["fulamt"]}, rate="1.00") | {"sub_limits": [
+                        _resp(1, {"portions": ["fulamt"]}, rate="0.37") | {"sub_limits": [
                             sub(0, "fulamt", "payable", "5000"), sub(1, "fulamt", "eligible", "150")]}],
                        "ends_at_expiry", completeness="partial")
     lines = [*(_line(f"Z{i}", "0.01", ful="0.01") for i in range(4)),  # some pro-rated to 0.00
