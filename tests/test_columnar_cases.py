@@ -43,12 +43,14 @@ def test_a_fixed_sample_of_populations_agrees_with_the_reference_engine(case) ->
 PERIOD = {"start": date(2023, 1, 1), "end": date(2023, 12, 31)}
 
 
-def _product(responsibilities: list[dict], cross_year: str, *, completeness: str = "complete") -> Product:
+def _product(responsibilities: list[dict], cross_year: str, *, completeness: str = "complete",
+             indications: tuple[str, ...] = ()) -> Product:
     return parse_product({
         "id": "columnar-2023", "city": "test", "city_zh": "测试", "name": "测试", "policy_year": 2023,
         "period": PERIOD, "indemnity_source": "s", "sources": {"s": {"title": "hand-made", "grade": "derived"}},
         "lists": {"special_drugs": {"name_zh": "特药", "source": "s", "completeness": completeness,
-                                    "items": [{"name": "X0001", "codes": ["X0001"]}]}},
+                                    "items": [{"name": "X0001", "codes": ["X0001"],
+                                               "indications": list(indications)}]}},
         "pre_existing": {"basis": "none", "source": "s"},
         "cross_year": {"rule": cross_year, "tail_days": 30, "source": "s"},
         "rounding": {"source": "s"}, "responsibilities": responsibilities,
@@ -314,3 +316,17 @@ def test_a_pro_rated_stays_portions_read_one_by_one_agree_with_the_reference(mod
              _line("B1", "100.00", ful="100.00")]
     population = Population.from_claims([_claim("A", "P1", lines, admitted="2023-12-20", discharged="2024-01-12")])
     D._same(product, population, mode)
+
+
+def test_a_shared_co_pay_over_lines_none_takes_holds_only_the_unknown_lines_share() -> None:
+    # r0 takes the in-scope co-pay of drugs on a partly known list, on indication (C34). X0001
+    # is on it but off indication (J18.9): not taken; U0001 is of unknown membership: held
+    # for review. Public payers paid 100.00 of 500.00: the 400.00 co-pay is shared 160.00
+    # (X0001, 200.00 in scope) and 240.00 (U0001, 300.00): only 240.00 is held.
+    product = _product([_resp(0, {"portions": ["inscp_copay"], "in_list": "special_drugs"}, rate="1.00")],
+                       "discharge_year", completeness="partial", indications=("C34",))
+    population = Population.from_claims([_claim("A", "P1", [_line("X0001", "200.00"), _line("U0001", "300.00")],
+                                                public="100.00")])
+    D._same(product, population, "pend")
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert (rows.loc["A", "pending"], rows.loc["A", "payable"]) == (240_00, 0)
