@@ -1,0 +1,332 @@
+"""The columnar engine on cases built to reach each of its money stages: a small, fixed
+(derandomised) run of the differential test, and hand-checked figures. These are the fast
+tests the columnar engine's mutation run uses (scripts/mutate_columnar.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+
+from huiminbao_rules import Claim, Product, parse_claim, parse_product
+from huiminbao_rules.analytics.batch import adjudicate_population
+from huiminbao_rules.analytics.population import Population
+
+
+def _differential():  # type: ignore[no-untyped-def]
+    """tests/test_columnar.py, for its strategy of populations and its comparison."""
+    path = Path(__file__).resolve().parent / "test_columnar.py"
+    spec = importlib.util.spec_from_file_location("_columnar_differential", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+D = _differential()
+
+
+@settings(max_examples=25, derandomize=True, database=None, deadline=None, phases=[Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(D.populations())
+def test_a_fixed_sample_of_populations_agrees_with_the_reference_engine(case) -> None:  # type: ignore[no-untyped-def]
+    product, population, mode = case
+    D._same(product, population, mode)
+
+
+# ---- hand-built populations that reach the paths the sample may miss ---------------------
+
+PERIOD = {"start": date(2023, 1, 1), "end": date(2023, 12, 31)}
+
+
+def _product(responsibilities: list[dict], cross_year: str, *, completeness: str = "complete",
+             indications: tuple[str, ...] = ()) -> Product:
+    return parse_product({
+        "id": "columnar-2023", "city": "test", "city_zh": "测试", "name": "测试", "policy_year": 2023,
+        "period": PERIOD, "indemnity_source": "s", "sources": {"s": {"title": "hand-made", "grade": "derived"}},
+        "lists": {"special_drugs": {"name_zh": "特药", "source": "s", "completeness": completeness,
+                                    "items": [{"name": "X0001", "codes": ["X0001"],
+                                               "indications": list(indications)}]}},
+        "pre_existing": {"basis": "none", "source": "s"},
+        "cross_year": {"rule": cross_year, "tail_days": 30, "source": "s"},
+        "rounding": {"source": "s"}, "responsibilities": responsibilities,
+    })
+
+
+def _resp(i: int, takes: dict, rate: str = "0.80", deductible: str = "0") -> dict:
+    return {"id": f"r{i}", "name_zh": f"责任{i}", "name_en": f"r{i}", "bucket": "other", "takes": [takes],
+            "deductible": {"amount": deductible, "source": "s"}, "ratio": {"rate": rate, "source": "s"}}
+
+
+def _line(code: str, amount: str, *, ful: str = "0.00", pre: str = "0.00") -> dict:
+    return {"med_list_codg": code, "name": code, "chrgitm_lv": "01", "med_chrgitm_type": "09",
+            "det_item_fee_sumamt": amount, "fulamt_ownpay_amt": ful, "preselfpay_amt": pre}
+
+
+def _claim(claim_id: str, person: str, lines: list[dict], *, admitted: str | None = None,
+           discharged: str | None = None, day: str = "2023-03-01", enrolled_on: str = "2022-12-01",
+           years: tuple[int, ...] = (), public: str = "0.00") -> Claim:
+    total = sum(Decimal(x["det_item_fee_sumamt"]) for x in lines)
+    ful = sum(Decimal(x["fulamt_ownpay_amt"]) for x in lines)
+    pre = sum(Decimal(x["preselfpay_amt"]) for x in lines)
+    over = sum(Decimal(x.get("overlmt_amt", "0")) for x in lines)
+    dates = ({"kind": "inpatient", "admitted_on": admitted, "discharged_on": discharged} if admitted
+             else {"kind": "outpatient", "service_date": day})
+    return parse_claim({
+        "claim_id": claim_id,
+        "insured": {"id": person, "birth_date": "1970-01-01", "scheme": "employee", "enrolled_on": enrolled_on,
+                    "history": [{"year": y, "enrolled": True} for y in years]},
+        "encounters": [{"id": "E1", **dates, "diagnoses": ["J18.9"], "institution": "医院",
+                        "settlement": {"medfee_sumamt": str(total), "fulamt_ownpay_amt": str(ful),
+                                       "preselfpay_amt": str(pre), "overlmt_selfpay": str(over),
+                                       "inscp_scp_amt": str(total - ful - pre - over), "hifp_pay": public},
+                        "fee_lines": lines}]})
+
+
+def _stay_lines() -> list[dict]:
+    return [_line("A1", "1000.00", ful="300.00", pre="100.00"), _line("B1", "501.00", ful="201.00", pre="50.00")]
+
+
+@pytest.mark.parametrize("rule", ["discharge_year", "to_discharge", "ends_at_expiry", "admission_year_tail"])
+def test_stays_across_the_edges_of_the_year_agree_with_the_reference(rule: str) -> None:
+    """Stays begun last year (by people enrolled then or not, cover starting after the
+    admission), stays running past the end of the year (renewed or not, within the tail
+    or beyond it), under each cross-year rule, with public payments so the co-pay is shared."""
+    product = _product([_resp(0, {"portions": ["preselfpay", "inscp_copay"]}),
+                        _resp(1, {"portions": ["fulamt"]}, rate="0.60", deductible="100")], rule)
+    late = {"enrolled_on": "2023-01-05"}
+    claims = [
+        _claim("A", "P1", _stay_lines(), admitted="2022-12-20", discharged="2023-01-10", years=(2022,), **late),
+        _claim("B", "P2", _stay_lines(), admitted="2022-12-20", discharged="2023-01-10", **late),
+        _claim("C", "P3", _stay_lines(), admitted="2023-12-20", discharged="2024-01-12", public="333.33"),
+        _claim("D", "P4", _stay_lines(), admitted="2023-12-20", discharged="2024-03-01", public="333.33"),
+        _claim("E", "P5", _stay_lines(), admitted="2023-12-20", discharged="2024-03-01", years=(2024,)),
+        _claim("F", "P6", _stay_lines(), admitted="2023-06-01", discharged="2023-06-11", public="100.00"),
+        _claim("G", "P6", _stay_lines(), day="2023-07-01"),
+    ]
+    population = Population.from_claims(claims)
+    D._same(product, population, "pend")
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    # P2's stay began before their cover; under the discharge-year rule P1's continues
+    # last year's cover; by admission, both stays belong to 2022
+    paid = rows["payable"].gt(0).to_dict()
+    assert (paid["A"], paid["B"]) == ((True, False) if rule == "discharge_year" else (False, False))
+    assert paid["E"] == (rule != "discharge_year")
+
+
+@pytest.mark.parametrize("mode", ["pend", "member", "non-member"])
+@pytest.mark.parametrize("weight", ["0.50", "0.0001"])
+def test_weighted_and_pended_shares_of_a_shared_co_pay_agree_with_the_reference(mode: str, weight: str) -> None:
+    """A co-pay shared over lines (public payers paid part) that go to a weighted
+    responsibility (half, or the smallest weight: 1 in 10,000), or are held for review when
+    the list's membership is unknown (two such lines in an encounter); the smallest weight
+    on self-paid amounts."""
+    product = _product([_resp(0, {"portions": ["preselfpay", "inscp_copay"], "in_list": "special_drugs",
+                                  "weight": weight, "source": "s"}),
+                        _resp(1, {"portions": ["fulamt"], "weight": "0.0001", "source": "s"}, rate="1.00")],
+                       "discharge_year", completeness="partial")
+    lines = [_line("X0001", "801.00", ful="100.00", pre="51.00"), _line("U0001", "403.00", pre="20.00"),
+             _line("U0002", "297.00", ful="17.00"), _line("X0001", "99.99", ful="99.99")]
+    claims = [_claim("A", "P1", lines, public="300.03"), _claim("B", "P1", lines[1:3], day="2023-05-01",
+                                                                 public="111.11"),
+              _claim("C", "P2", lines, admitted="2023-03-01", discharged="2023-03-09", public="300.03")]
+    population = Population.from_claims(claims)
+    D._same(product, population, mode)
+    rows = adjudicate_population(population, product, unknown_lists=mode).set_index("claim_id")
+    # the unknown lines' co-pay and 先行自付 are held for review only when the run pends
+    assert rows["pending"].gt(0).all() == (mode == "pend")
+
+
+def test_bands_after_the_deductible_read_the_deductible_taken_over_the_year() -> None:
+    # 100% of self-paid amounts past a 1,000.00 deductible, banded on the amount after the
+    # deductible: 50% up to 500.00, 90% above. Claims of 400, 400, 400 and 800: the first
+    # two go to the deductible, the third takes its last 200.00 and pays 200 × 50% = 100.00,
+    # the fourth lies on 200..1,000: 300 × 50% + 500 × 90% = 600.00.
+    resp = _resp(0, {"portions": ["fulamt"]}, deductible="1000") | {
+        "ratio": {"bands": [{"from": 0, "rate": "0.50"}, {"from": "500", "rate": "0.90"}], "source": "s"},
+        "ratio_basis": "after_deductible"}
+    product = _product([resp], "discharge_year")
+    claims = [_claim(c, "P1", [_line("A1", amount, ful=amount)], day=day)
+              for c, amount, day in (("A", "400.00", "2023-03-01"), ("B", "400.00", "2023-04-01"),
+                                     ("C", "400.00", "2023-05-01"), ("D", "800.00", "2023-06-01"))]
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert rows["payable"].to_dict() == {"A": 0, "B": 0, "C": 100_00, "D": 600_00}
+
+
+def test_what_the_indemnity_limit_cuts_is_given_back_to_the_cap_and_the_sub_limit() -> None:
+    # Self-paid amounts at 100% with no deductible (r1, after an r0 without sub-limits), a
+    # cap of 1,000.00 and a payable sub-limit of 1,000.00 a year. P1: claim A owes 800.00 and other insurers paid 500.00: the indemnity limit cuts 500.00,
+    # so A pays 300.00 and the cap and the sub-limit have 700.00 left; claim B (900.00) pays
+    # 700.00. P2: other insurers paid 0.01 of 50.00 owed: the limit cuts exactly one fen.
+    resp = _resp(1, {"portions": ["fulamt"]}, rate="1.00") | {
+        "cap": {"amount": "1000", "source": "s"},
+        "sub_limits": [{"id": "s0", "name_zh": "分项限额", "takes": {"portions": ["fulamt"]}, "per": "year",
+                        "measure": "payable", "limit": "1000", "source": "s"}]}
+    product = _product([_resp(0, {"portions": ["preselfpay"]}), resp], "discharge_year")
+    claims = [_claim("A", "P1", [_line("A1", "800.00", ful="800.00")], day="2023-03-01"),
+              _claim("B", "P1", [_line("A1", "900.00", ful="900.00")], day="2023-04-01"),
+              _claim("C", "P2", [_line("A1", "30.00", ful="30.00"), _line("B1", "20.00", ful="20.00")])]
+    claims = [c.model_copy(update={"other_insurance_paid": Decimal(o)}) for c, o in zip(claims, ("500", "0", "0.01"))]
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert rows["payable"].to_dict() == {"A": 300_00, "B": 700_00, "C": 49_99}
+    assert rows["indemnity_cut"].to_dict() == {"A": 500_00, "B": 0, "C": 1}
+
+
+def test_an_indemnity_cut_over_several_groups_is_given_back_to_each_ones_combined_cap_and_the_total() -> None:
+    # 100%, no deductible: r0 先行自付, r1 self-paid, r2 over-limit amounts; combined caps c0
+    # (r0, r2) of 800.00 and c1 (r1, r2) of 1,000.00; a total cap of 2,000.00.
+    # A owes 700.00 (300 to r0, 400 to r1) and other insurers paid 600.00: the limit (100.00)
+    # cuts 600.00, r1's 400.00 first, then 200.00 of r0's: A pays 100.00 (r0), c0 has
+    # 700.00 left, c1 1,000.00, the total cap 1,900.00. B (r1, 1,000.00) pays 1,000.00;
+    # C (r0, 1,000.00) pays what c0 has left, 700.00 (the total cap has 900.00).
+    product = _product([_resp(0, {"portions": ["preselfpay"]}, rate="1.00"),
+                        _resp(1, {"portions": ["fulamt"]}, rate="1.00"),
+                        _resp(2, {"portions": ["overlmt"]}, rate="1.00")], "discharge_year")
+    product = product.model_validate(product.model_dump() | {
+        "combined_caps": [{"id": "c0", "name_zh": "合并限额", "responsibilities": ["r0", "r2"], "amount": "800",
+                           "source": "s"},
+                          {"id": "c1", "name_zh": "合并限额", "responsibilities": ["r1", "r2"], "amount": "1000",
+                           "source": "s"}],
+        "total_cap": {"amount": "2000", "source": "s"}})
+    claims = [_claim("A", "P1", [_line("A1", "700.00", ful="400.00", pre="300.00")], day="2023-03-01"),
+              _claim("B", "P1", [_line("B1", "1000.00", ful="1000.00")], day="2023-04-01"),
+              _claim("C", "P1", [_line("C1", "1000.00", pre="1000.00")], day="2023-05-01")]
+    claims[0] = claims[0].model_copy(update={"other_insurance_paid": Decimal("600.00")})
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert rows["payable"].to_dict() == {"A": 100_00, "B": 1000_00, "C": 700_00}
+    assert rows["indemnity_cut"].to_dict() == {"A": 600_00, "B": 0, "C": 0}
+
+
+def test_each_payable_sub_limit_of_a_responsibility_reads_its_own_limit_and_a_zero_cap_pays_nothing() -> None:
+    # 100%, no deductible. r0 (self-paid) has one payable sub-limit of 5,000.00; r1 (先行自付)
+    # two, of 2,000.00 and 300.00, both taking the line: r1 pays 300.00 of 500.00. r2
+    # (over-limit amounts) has a cap of 0: it pays nothing of its 80.00.
+    def sub(i: int, portion: str, limit: str) -> dict:
+        return {"id": f"s{i}", "name_zh": "分项限额", "takes": {"portions": [portion]}, "per": "year",
+                "measure": "payable", "limit": limit, "source": "s"}
+
+    product = _product([_resp(0, {"portions": ["fulamt"]}, rate="1.00") | {"sub_limits": [sub(0, "fulamt", "5000")]},
+                        _resp(1, {"portions": ["preselfpay"]}, rate="1.00") | {
+                            "sub_limits": [sub(0, "preselfpay", "2000"), sub(1, "preselfpay", "300")]},
+                        _resp(2, {"portions": ["overlmt"]}, rate="1.00") | {"cap": {"amount": "0", "source": "s"}}],
+                       "discharge_year")
+    line = _line("A1", "680.00", ful="100.00", pre="500.00") | {"overlmt_amt": "80.00"}
+    population = Population.from_claims([_claim("A", "P1", [line])])
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert rows["payable"].to_dict() == {"A": 100_00 + 300_00}
+
+
+def test_a_payable_sub_limit_and_a_second_combined_cap_fill_up_claim_by_claim() -> None:
+    # 100%, no deductible. r0 (self-paid) has a payable sub-limit of 1,000.00 a year; r1
+    # (先行自付) is in the second combined cap, c1 (r1, r2) of 1,000.00; c0 (r0, r2) does not
+    # bind. Claims of self-paid 800, 900, 100 and 先行自付 600, 600, 300: r0 pays 800, 200,
+    # 0; r1 pays 600, 400, 0. With a total cap of 0 nothing is paid.
+    product = _product([_resp(0, {"portions": ["fulamt"]}, rate="1.00") | {"sub_limits": [
+                            {"id": "s0", "name_zh": "分项限额", "takes": {"portions": ["fulamt"]}, "per": "year",
+                             "measure": "payable", "limit": "1000", "source": "s"}]},
+                        _resp(1, {"portions": ["preselfpay"]}, rate="1.00"),
+                        _resp(2, {"portions": ["overlmt"]}, rate="1.00")], "discharge_year")
+    caps = {"combined_caps": [{"id": "c0", "name_zh": "合并限额", "responsibilities": ["r0", "r2"],
+                               "amount": "100000", "source": "s"},
+                              {"id": "c1", "name_zh": "合并限额", "responsibilities": ["r1", "r2"], "amount": "1000",
+                               "source": "s"}]}
+    claims = [_claim(c, "P1", [_line("A1", str(Decimal(ful) + Decimal(pre)), ful=ful, pre=pre)], day=day)
+              for c, ful, pre, day in (("A", "800.00", "600.00", "2023-03-01"), ("B", "900.00", "600.00", "2023-04-01"),
+                                       ("C", "100.00", "300.00", "2023-05-01"))]
+    population = Population.from_claims(claims)
+    for total, payable in ((None, {"A": 1400_00, "B": 600_00, "C": 0}), ("0", {"A": 0, "B": 0, "C": 0})):
+        terms = caps | ({"total_cap": {"amount": total, "source": "s"}} if total is not None else {})
+        capped = product.model_validate(product.model_dump() | terms)
+        D._same(capped, population)
+        assert adjudicate_population(population, capped).set_index("claim_id")["payable"].to_dict() == payable
+
+
+@pytest.mark.parametrize("terms", ["weight", "sub_limit"])
+def test_a_shared_co_pay_going_to_one_weighted_or_sub_limited_responsibility_is_shared_line_by_line(terms: str) -> None:
+    """Every in-scope line of an encounter goes to one responsibility, which weighs its
+    co-pay by half (self-paid amounts at full weight) or limits it (500.00 eligible a year):
+    the encounter's co-pay cannot be added as one total, and the engines agree."""
+    takes: dict = {"portions": ["preselfpay", "inscp_copay"]}
+    extra: dict = {}
+    if terms == "weight":
+        takes |= {"weight": "0.50", "source": "s"}
+    else:
+        extra = {"sub_limits": [{"id": "s0", "name_zh": "分项限额", "takes": {"portions": ["inscp_copay"]},
+                                 "per": "year", "measure": "eligible", "limit": "500", "source": "s"}]}
+    product = _product([_resp(0, takes, rate="1.00") | extra, _resp(1, {"portions": ["fulamt"]}, rate="1.00")],
+                       "discharge_year")
+    lines = [_line("A1", "1001.00", ful="100.00", pre="50.00"), _line("B1", "600.00", ful="20.00")]
+    population = Population.from_claims([_claim("A", "P1", lines, public="430.00")])
+    D._same(product, population)
+    # co-pay 1,431.00 − 430.00 = 1,001.00: weighted, 500.50 + 先行自付 25.00 + 120.00 self-paid;
+    # limited, 500.00 + 50.00 + 120.00
+    payable = {"weight": 645_50, "sub_limit": 670_00}[terms]
+    assert adjudicate_population(population, product).set_index("claim_id")["payable"].to_dict() == {"A": payable}
+
+
+def test_a_count_limit_counts_a_line_once_and_starts_from_the_first_line_it_selects() -> None:
+    # r0 takes self-paid and over-limit amounts, at most 2 lines a year; r1 先行自付. Line 1
+    # goes to r1 only; line 2 (100.00 self-paid, 50.00 over the limit) is r0's first line,
+    # counted once for its two portions; line 3 (70.00) its second; line 4 (30.00) is
+    # refused. All at 100%: 100 + 150 + 70 = 320.00.
+    parts = ["fulamt", "overlmt"]
+    product = _product([_resp(0, {"portions": parts}, rate="1.00") | {"sub_limits": [
+                            {"id": "s0", "name_zh": "次数限制", "takes": {"portions": parts}, "per": "year",
+                             "measure": "count", "count": 2, "source": "s"}]},
+                        _resp(1, {"portions": ["preselfpay"]}, rate="1.00")], "discharge_year")
+    lines = [_line("A1", "100.00", pre="100.00"), _line("B1", "150.00", ful="100.00") | {"overlmt_amt": "50.00"},
+             _line("C1", "70.00", ful="70.00"), _line("D1", "30.00", ful="30.00")]
+    population = Population.from_claims([_claim("A", "P1", lines)])
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert (rows.loc["A", "eligible"], rows.loc["A", "payable"]) == (320_00, 320_00)
+
+
+@pytest.mark.parametrize("mode", ["pend", "member"])
+def test_a_pro_rated_stays_portions_read_one_by_one_agree_with_the_reference(mode: str) -> None:
+    """A stay past the end of the year, not renewed, read portion by portion: 先行自付 of a
+    partly known list at the smallest weight (unknown codes held for review when the run
+    pends), over-limit amounts no responsibility takes, self-paid amounts at 37% under a
+    payable then an eligible sub-limit (after another responsibility's sub-limit), and
+    one-fen lines whose pro-rated share is 0.00."""
+    def sub(i: int, portion: str, measure: str, limit: str) -> dict:
+        return {"id": f"s{i}", "name_zh": "分项限额", "takes": {"portions": [portion]}, "per": "year",
+                "measure": measure, "limit": limit, "source": "s"}
+
+    product = _product([_resp(0, {"portions": ["preselfpay"], "in_list": "special_drugs", "weight": "0.0001",
+                                  "source": "s"}, rate="1.00") | {"sub_limits": [sub(0, "preselfpay", "eligible",
+                                                                                     "100000")]},
+                        _resp(1, {"portions": ["fulamt"]}, rate="0.37") | {"sub_limits": [
+                            sub(0, "fulamt", "payable", "5000"), sub(1, "fulamt", "eligible", "150")]}],
+                       "ends_at_expiry", completeness="partial")
+    lines = [*(_line(f"Z{i}", "0.01", ful="0.01") for i in range(4)),  # some pro-rated to 0.00
+             _line("X0001", "500.00", ful="200.00", pre="100.00") | {"overlmt_amt": "50.00"},
+             _line("U0001", "300.00", ful="90.00", pre="60.00"), _line("U0002", "200.00", ful="100.00", pre="40.00"),
+             _line("B1", "100.00", ful="100.00")]
+    population = Population.from_claims([_claim("A", "P1", lines, admitted="2023-12-20", discharged="2024-01-12")])
+    D._same(product, population, mode)
+
+
+def test_a_shared_co_pay_over_lines_none_takes_holds_only_the_unknown_lines_share() -> None:
+    # r0 takes the in-scope co-pay of drugs on a partly known list, on indication (C34). X0001
+    # is on it but off indication (J18.9): not taken; U0001 is of unknown membership: held
+    # for review. Public payers paid 100.00 of 500.00: the 400.00 co-pay is shared 160.00
+    # (X0001, 200.00 in scope) and 240.00 (U0001, 300.00): only 240.00 is held.
+    product = _product([_resp(0, {"portions": ["inscp_copay"], "in_list": "special_drugs"}, rate="1.00")],
+                       "discharge_year", completeness="partial", indications=("C34",))
+    population = Population.from_claims([_claim("A", "P1", [_line("X0001", "200.00"), _line("U0001", "300.00")],
+                                                public="100.00")])
+    D._same(product, population, "pend")
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert (rows.loc["A", "pending"], rows.loc["A", "payable"]) == (240_00, 0)
