@@ -330,3 +330,36 @@ def test_a_shared_co_pay_over_lines_none_takes_holds_only_the_unknown_lines_shar
     D._same(product, population, "pend")
     rows = adjudicate_population(population, product).set_index("claim_id")
     assert (rows.loc["A", "pending"], rows.loc["A", "payable"]) == (240_00, 0)
+
+
+def test_a_line_with_a_limited_part_keeps_its_other_parts_and_its_in_scope_co_pay() -> None:
+    # Public payers paid nothing, so each line's in-scope co-pay is read line by line: billed
+    # less self-paid, over-limit and 先行自付 (1,000.00 - 300.00 - 200.00 - 100.00 = 400.00).
+    # 先行自付 goes to r0 under an eligible sub-limit of 60.00 a year (so the line's first part
+    # is read one by one); its other parts stay on the fast pass: the co-pay to r1 at 80%
+    # (320.00), the self-paid amount to r2 at 100% (300.00); the over-limit amount to nobody.
+    # Eligible 60 + 400 + 300 = 760.00, payable 60 + 320 + 300 = 680.00.
+    product = _product([_resp(0, {"portions": ["preselfpay"]}, rate="1.00") | {"sub_limits": [
+                            {"id": "s0", "name_zh": "分项限额", "takes": {"portions": ["preselfpay"]}, "per": "year",
+                             "measure": "eligible", "limit": "60", "source": "s"}]},
+                        _resp(1, {"portions": ["inscp_copay"]}),
+                        _resp(2, {"portions": ["fulamt"]}, rate="1.00")], "discharge_year")
+    line = _line("A1", "1000.00", ful="300.00", pre="100.00") | {"overlmt_amt": "200.00"}
+    population = Population.from_claims([_claim("A", "P1", [line])])
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert (rows.loc["A", "eligible"], rows.loc["A", "payable"]) == (760_00, 680_00)
+    assert [rows.loc["A", f"payable:r{i}"] for i in range(3)] == [60_00, 320_00, 300_00]
+
+
+def test_a_part_no_responsibility_takes_leaves_the_lines_later_parts_to_theirs() -> None:
+    # No responsibility takes 先行自付 (100.00); the parts after it on the same line still go
+    # to theirs: the in-scope co-pay (1,000.00 - 300.00 - 200.00 - 100.00 = 400.00) to r1 at
+    # 80% (320.00), the self-paid amount to r2 at 100% (300.00). Eligible 700.00, payable 620.00.
+    product = _product([_resp(1, {"portions": ["inscp_copay"]}), _resp(2, {"portions": ["fulamt"]}, rate="1.00")],
+                       "discharge_year")
+    line = _line("A1", "1000.00", ful="300.00", pre="100.00") | {"overlmt_amt": "200.00"}
+    population = Population.from_claims([_claim("A", "P1", [line])])
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert (rows.loc["A", "eligible"], rows.loc["A", "payable"]) == (700_00, 620_00)
