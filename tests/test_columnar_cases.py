@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
@@ -363,3 +364,55 @@ def test_a_part_no_responsibility_takes_leaves_the_lines_later_parts_to_theirs()
     D._same(product, population)
     rows = adjudicate_population(population, product).set_index("claim_id")
     assert (rows.loc["A", "eligible"], rows.loc["A", "payable"]) == (700_00, 620_00)
+
+
+@pytest.mark.parametrize(("mode", "fen"), [("ROUND_HALF_UP", 51), ("ROUND_HALF_EVEN", 50), ("ROUND_DOWN", 50)])
+def test_a_claims_rounding_follows_the_products_mode(mode: str, fen: int) -> None:
+    # 1.01 self-paid at 50% is 0.505: half up 0.51, half to even 0.50, down 0.50. A second
+    # claim's 1.03 at 50% (0.515) rounds to 0.52 under both half-way modes, 0.51 down.
+    product = _product([_resp(0, {"portions": ["fulamt"]}, rate="0.50")], "discharge_year")
+    product = product.model_copy(update={"rounding": product.rounding.model_copy(update={"mode": mode})})
+    claims = [_claim("A", "P1", [_line("A1", "1.01", ful="1.01")]),
+              _claim("B", "P2", [_line("A1", "1.03", ful="1.03")])]
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert rows["payable"].to_dict() == {"A": fen, "B": 51 if mode == "ROUND_DOWN" else 52}
+
+
+def test_shares_of_a_rounded_amount_too_large_for_int64_products_are_taken_exactly() -> None:
+    # A claim's rounded amount shared over its groups by largest remainder: where total ×
+    # weight could pass 2**62 the run is shared in Python integers, elsewhere compiled; both
+    # give the kernel's shares. Runs: (claim 0) 10 fen over weights 1, 1, 1 (4, 3, 3);
+    # (claim 1) 2**40 fen over weights 2**30 and 2**30 + 1 (too large for int64 products).
+    from huiminbao_rules.analytics.columnar import _shares_of_runs
+    from huiminbao_rules.core.shares import largest_remainder
+
+    cr_of = np.array([0, 0, 0, 1, 1], np.int64)
+    g_raw = np.array([1, 1, 1, 2**30, 2**30 + 1], np.int64)
+    rounded = np.array([10, 2**40], np.int64)
+    shares = _shares_of_runs(np.arange(5), cr_of, rounded, g_raw)
+    big = largest_remainder(2**40, [2**30, 2**30 + 1], [0, 0])
+    assert shares.tolist() == [4, 3, 3, *big]
+    assert sum(big) == 2**40 and big[0] < big[1]
+
+
+def test_a_rounded_amount_shared_over_many_encounters_goes_to_the_first_on_a_tie() -> None:
+    # 60 claims, each of two encounters whose lines each owe 0.01 先行自付 and 0.01 self-paid,
+    # two responsibilities at 50%: per claim and responsibility 0.005 + 0.005 = 0.01, shared
+    # back over the two encounters by largest remainder: a tie, so the first encounter gets
+    # the fen and the second 0.00, as the reference engine shares it (enough groups that the
+    # order of the runs is the columnar engine's own doing, not a small sort's; people are
+    # adjudicated in the reverse order of the claims' rows).
+    product = _product([_resp(0, {"portions": ["preselfpay"]}, rate="0.50"),
+                        _resp(1, {"portions": ["fulamt"]}, rate="0.50")], "discharge_year")
+    claims = []
+    for i in range(60):  # people in the reverse order of their claims
+        c = _claim(f"C{i:02d}", f"P{59 - i:02d}", [_line("A1", "0.02", ful="0.01", pre="0.01")])
+        other = _claim("X", "X", [_line("B1", "0.02", ful="0.01", pre="0.01")])
+        second = other.encounters[0].model_copy(update={"id": "E2"})
+        claims.append(c.model_copy(update={"encounters": [c.encounters[0], second]}))
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    rows = adjudicate_population(population, product)
+    assert set(rows["payable"]) == {2}
