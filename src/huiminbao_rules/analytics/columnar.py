@@ -498,6 +498,24 @@ def _add_copay(rows, shares, l_enc, combo, live, prorate, lut_dest1, lut_w1, lut
 
 
 @numba.njit(cache=True)
+def _runs_of_several(index, counts, out):  # pragma: no cover - compiled
+    """The places ``i`` whose ``index[i]`` has several (``counts``), ordered by it (a
+    stable counting sort) into ``out``; returns how many."""
+    start = np.empty(counts.shape[0], np.int64)
+    n = 0
+    for b in range(counts.shape[0]):
+        start[b] = n
+        if counts[b] > 1:
+            n += counts[b]
+    for i in range(index.shape[0]):
+        b = index[i]
+        if counts[b] > 1:
+            out[start[b]] = i
+            start[b] += 1
+    return n
+
+
+@numba.njit(cache=True)
 def _scatter_min(out, index, values):  # pragma: no cover - compiled
     """out[index[i]] = min(out[index[i]], values[i])."""
     for i in range(index.shape[0]):
@@ -1606,11 +1624,10 @@ def _rounded_shares(product: Product, n_claims: int, g: _Groups, g_raw: np.ndarr
     rounded = np.empty(len(raw_sum), np.int64)
     _round_all(raw_sum, to_fen(product.rounding.step), kernel.MODES[product.rounding.mode], rounded)
     counts = np.bincount(cr_of, minlength=len(raw_sum))
-    g_share = rounded[cr_of].copy()
-    multi = counts[cr_of] > 1
-    if multi.any():
-        rows = np.flatnonzero(multi)
-        rows = rows[np.argsort(cr_of[rows], kind="stable")]  # by (claim, responsibility), group order kept
+    g_share = rounded[cr_of]
+    rows = np.empty(len(cr_of), np.int64)
+    rows = rows[:_runs_of_several(cr_of, counts, rows)]  # by (claim, responsibility), group order kept
+    if len(rows):
         g_share[rows] = _shares_of_runs(rows, cr_of, rounded, g_raw)
     return g_share
 
