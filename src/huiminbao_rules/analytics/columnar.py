@@ -1012,8 +1012,8 @@ def _numbered_sub_limit_keys(row, enc, part, p_combo, lut_dest, lut_sl, sl_first
     ``payable_keys`` where the sub-limit is payable); per item and year, the raw key
     (sub-limit, person, item) in mixed radix, the item the line's code or its name where it
     has none, written to ``item_raw`` with its place (portion × slots + slot) in
-    ``item_at`` and whether the sub-limit is payable in ``item_pay``, to be numbered. Category code -1 reads the last entry. Returns how many
-    raw keys."""
+    ``item_at`` and whether the sub-limit is payable in ``item_pay``, to be numbered.
+    Category code -1 reads the last entry. Returns how many raw keys."""
     n_slots = keys.shape[1]
     m = 0
     for j in range(row.shape[0]):
@@ -1565,7 +1565,10 @@ def _group_keys(n_resp: int, t: _Table, el: _Eligible,
         # pass are in that order already, the others nearly): a stable sort merges the runs
         width = int(sub_order.max(initial=0)) + 2
         if n_enc * n_resp * width < 2**62:
-            ordered = np.argsort((order.enc_pos[g_enc] * n_resp + g_resp) * width + (sub_order + 1), kind="stable")
+            key = (order.enc_pos[g_enc] * n_resp + g_resp) * width + (sub_order + 1)
+            if (key[1:] >= key[:-1]).all():  # in order already (all groups portions, one responsibility each encounter)
+                return g_enc, g_resp, g_elig, g_sub
+            ordered = np.argsort(key, kind="stable")
         else:  # pragma: no cover - beyond 64 bits
             ordered = np.lexsort((sub_order, g_resp, order.enc_pos[g_enc]))
         g_enc, g_resp, g_elig, g_sub = g_enc[ordered], g_resp[ordered], g_elig[ordered], g_sub[ordered]
