@@ -304,7 +304,7 @@ def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, pror
     needs (``plan`` rows: lowest and highest destination, largest weight, lines with an
     in-scope amount, of them held for review). Portions read one by one (pro-rated
     encounters, responsibilities with sub-limits) are left to :func:`_limited_pass`; the
-    pass marks their lines (``slow``)."""
+    pass marks their lines (``slow``), only those with such a portion that is not zero."""
     for i in range(l_enc.shape[0]):
         e = l_enc[i]
         c = combo[i]
@@ -323,13 +323,12 @@ def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, pror
             slow[i] = True
             continue
         for k in range(4):
-            if lut_lim[k, c]:
-                slow[i] = True
-                continue
             if k == 0:
                 a = pre[i]
             elif k == 1:
                 if not direct[e]:
+                    if lut_lim[k, c] and shared[e] and inscp > 0:  # its share of the co-pay, read one by one
+                        slow[i] = True
                     continue
                 a = inscp
             elif k == 2:
@@ -337,6 +336,9 @@ def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, pror
             else:
                 a = over[i]
             if a == 0:
+                continue
+            if lut_lim[k, c]:
+                slow[i] = True
                 continue
             d = lut_dest[k, c]
             if d < 0:
@@ -350,11 +352,12 @@ def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, pror
 
 
 @numba.njit(cache=True)
-def _expand_portions(rows, pre, copay, ful, over, l_enc, combo, prorate, lut_lim, out_row, out_part,
-                     out_amount):  # pragma: no cover - compiled
+def _expand_portions(rows, pre, copay, ful, over, l_enc, combo, line_nos, prorate, lut_lim, out_row, out_part,
+                     out_amount, out_enc, out_combo, out_order):  # pragma: no cover - compiled
     """The non-zero portions of ``rows`` (in their order, parts in order) that are read one
     by one: every portion of a pro-rated stay, and those a responsibility with sub-limits
-    takes (the fast pass has the others). Returns how many."""
+    takes (the fast pass has the others), with their line's encounter and combination and
+    their order in the encounter (line number × 4 + part). Returns how many."""
     n = 0
     for j in range(rows.shape[0]):
         i = rows[j]
@@ -365,6 +368,9 @@ def _expand_portions(rows, pre, copay, ful, over, l_enc, combo, prorate, lut_lim
                 out_row[n] = i
                 out_part[n] = k
                 out_amount[n] = a
+                out_enc[n] = l_enc[i]
+                out_combo[n] = c
+                out_order[n] = np.int64(line_nos[i]) * 4 + k
                 n += 1
     return n
 
@@ -489,6 +495,24 @@ def _add_copay(rows, shares, l_enc, combo, live, prorate, lut_dest1, lut_w1, lut
         if w > 0:
             a = _k_weighted(a, w)
         out[e * n_resp + d] += a
+
+
+@numba.njit(cache=True)
+def _runs_of_several(index, counts, out):  # pragma: no cover - compiled
+    """The places ``i`` whose ``index[i]`` has several (``counts``), ordered by it (a
+    stable counting sort) into ``out``; returns how many."""
+    start = np.empty(counts.shape[0], np.int64)
+    n = 0
+    for b in range(counts.shape[0]):
+        start[b] = n
+        if counts[b] > 1:
+            n += counts[b]
+    for i in range(index.shape[0]):
+        b = index[i]
+        if counts[b] > 1:
+            out[start[b]] = i
+            start[b] += 1
+    return n
 
 
 @numba.njit(cache=True)
@@ -910,11 +934,10 @@ def _portions_one_by_one(rows: np.ndarray, lines: pd.DataFrame, l_enc: np.ndarra
     _copays_of(rows, l_enc, direct, pre, det, ful, over, copays[0][shared_at], copays[1][shared_at], copay)
     n = 4 * len(rows)
     row, part, amount = np.empty(n, np.int32 if len(lines) < 2**31 else np.int64), np.empty(n, np.int8), np.empty(n, np.int64)
-    n = _expand_portions(rows, pre, copay, ful, over, l_enc, combo, prorate, lut_lim, row, part, amount)
-    row, part, amount = row[:n], part[:n], amount[:n]
-    enc = l_enc[row].astype(np.int64)
-    line_no = line_nos[row].astype(np.int64)
-    p_combo = combo[row].astype(np.int64)
+    enc, p_combo, p_order = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    n = _expand_portions(rows, pre, copay, ful, over, l_enc, combo, line_nos, prorate, lut_lim, row, part, amount,
+                         enc, p_combo, p_order)
+    row, part, amount, enc, p_combo, p_order = row[:n], part[:n], amount[:n], enc[:n], p_combo[:n], p_order[:n]
     for members in _runs(np.flatnonzero(prorate[enc]), enc):
         e = enc[members[0]]
         weights = [int(x) for x in amount[members]]
@@ -931,7 +954,7 @@ def _portions_one_by_one(rows: np.ndarray, lines: pd.DataFrame, l_enc: np.ndarra
     own = np.zeros(len(row), np.bool_)
     _limited_pass(enc, row, part, amount, p_combo, keys, lut_dest, lut_w, lut_pend, lut_lim, sl_first, sl_measure,
                   sl_amount, max(n_keys, 1), n_resp, out, pend, elig, own)
-    return _OneByOne(row, enc, part, p_combo, amount, elig, own, line_no * 4 + part, payable_keys, n_keys, sl_amount,
+    return _OneByOne(row, enc, part, p_combo, amount, elig, own, p_order, payable_keys, n_keys, sl_amount,
                      sl_measure)
 
 
@@ -940,12 +963,13 @@ def _sub_limit_keys(sls: list[Any], sl_first: np.ndarray, row: np.ndarray, enc: 
     """Each portion's key under each sub-limit of its responsibility that selects it (slot
     t: its t-th sub-limit; -1 where it does not select it): per year the person, per
     encounter the encounter, per item and year the person and the line's code (its name
-    where it has none). Returns the keys, the same with only payable sub-limits, and how
-    many keys there are."""
+    where it has none). Keys per encounter or year are numbered directly (sub-limit's base
+    plus owner); only the per-item keys are hashed. Returns the keys, the same with only
+    payable sub-limits, and how many keys there are."""
     code_c, code_u, name_c, name_u = texts[:4]
     lut_dest, lut_sl = luts[0], luts[4]
     n_slots = max(int(np.diff(sl_first).max(initial=0)), 1)
-    keys = np.full((len(row), n_slots), -1, np.int32)  # int32: keys are numbered below the portions' count
+    keys = np.full((len(row), n_slots), -1, np.int32)  # int32: fewer keys than portions and owners
     payable_keys = np.full((len(row), n_slots), -1, np.int32)
     n_keys = 0
     if sls:
@@ -957,33 +981,41 @@ def _sub_limit_keys(sls: list[Any], sl_first: np.ndarray, row: np.ndarray, enc: 
         if len(sls) * owners * items >= 2**62:
             raise AdjudicationError("too many sub-limit keys to number in 64 bits")
         per = np.array([{"encounter": 0, "year": 1, "item_year": 2}[sl.per] for _, _, sl in sls], np.int64)
-        raw = np.full((len(row), n_slots), -1, np.int64)
-        _raw_sub_limit_keys(row, enc, part, p_combo, lut_dest, lut_sl, sl_first, per, e_person, code_c, name_c,
-                            code_item, name_v.astype(np.int64), owners, items, raw)
-        at = np.flatnonzero(raw.ravel() >= 0)
-        ids, uniques = pd.factorize(raw.ravel()[at])
-        del raw
-        n_keys = len(uniques)
-        keys.ravel()[at] = ids
-        payable = np.array([sl.measure == "payable" for _, _, sl in sls] + [False])
-        slot_sl = np.full((n_slots, len(sl_first)), len(sls), np.int64)  # [slot, responsibility]: sub-limit
-        for s, (ri, t, _) in enumerate(sls):
-            slot_sl[t, ri] = s
-        # payable keys: where the slot's sub-limit (of the portion's responsibility) measures payable
-        dest = lut_dest[part, p_combo].astype(np.int64)
-        for t in range(n_slots):
-            on = np.flatnonzero((keys[:, t] >= 0) & payable[slot_sl[t][dest]])
-            payable_keys[on, t] = keys[on, t]
+        base = np.cumsum([0] + [owners if p < 2 else 0 for p in per]).astype(np.int64)  # per sub-limit: first key
+        n_dense = int(base[-1])
+        if n_dense + len(row) * n_slots >= 2**31:
+            raise AdjudicationError("too many sub-limit keys to number in 32 bits")
+        payable = np.array([sl.measure == "payable" for _, _, sl in sls], np.bool_)
+        item_raw = np.empty(len(row) * n_slots, np.int64)
+        item_at = np.empty(len(row) * n_slots, np.int64)
+        item_pay = np.empty(len(row) * n_slots, np.bool_)
+        m = _numbered_sub_limit_keys(row, enc, part, p_combo, lut_dest, lut_sl, sl_first, per, payable, base,
+                                     e_person, code_c, name_c, code_item, name_v.astype(np.int64), owners, items,
+                                     keys, payable_keys, item_raw, item_at, item_pay)
+        ids, uniques = pd.factorize(item_raw[:m])
+        del item_raw
+        at = item_at[:m]
+        keys.ravel()[at] = ids + n_dense
+        pay = at[item_pay[:m]]
+        payable_keys.ravel()[pay] = keys.ravel()[pay]
+        n_keys = n_dense + len(uniques)
     return keys, payable_keys, n_keys
 
 
 @numba.njit(cache=True)
-def _raw_sub_limit_keys(row, enc, part, p_combo, lut_dest, lut_sl, sl_first, per, e_person, code_c, name_c,
-                        code_item, name_item, owners, items, out):  # pragma: no cover - compiled
-    """Each portion's raw key under each sub-limit of its responsibility that selects it
-    (slot t: its t-th; left -1 where it does not): (sub-limit, owner, item) in mixed radix,
-    the owner the encounter (per encounter) or the person, the item the line's code, or
-    its name where it has none (per item and year). Category code -1 reads the last entry."""
+def _numbered_sub_limit_keys(row, enc, part, p_combo, lut_dest, lut_sl, sl_first, per, payable, base, e_person,
+                             code_c, name_c, code_item, name_item, owners, items, keys, payable_keys, item_raw,
+                             item_at, item_pay):  # pragma: no cover - compiled
+    """Each portion's key under each sub-limit of its responsibility that selects it (slot
+    t: its t-th; left -1 where it does not): per encounter or year, the sub-limit's
+    ``base`` plus the owner (the encounter, or the person), written to ``keys`` (and
+    ``payable_keys`` where the sub-limit is payable); per item and year, the raw key
+    (sub-limit, person, item) in mixed radix, the item the line's code or its name where it
+    has none, written to ``item_raw`` with its place (portion × slots + slot) in
+    ``item_at`` and whether the sub-limit is payable in ``item_pay``, to be numbered.
+    Category code -1 reads the last entry. Returns how many raw keys."""
+    n_slots = keys.shape[1]
+    m = 0
     for j in range(row.shape[0]):
         d = lut_dest[part[j], p_combo[j]]
         if d < 0:
@@ -993,14 +1025,21 @@ def _raw_sub_limit_keys(row, enc, part, p_combo, lut_dest, lut_sl, sl_first, per
             if (mask >> s) & 1 == 0:
                 continue
             owner = enc[j] if per[s] == 0 else e_person[enc[j]]
-            item = 0
-            if per[s] == 2:
-                i = row[j]
-                item = code_item[code_c[i]]
-                if item < 0:
-                    item = name_item[name_c[i]]
-            out[j, s - sl_first[d]] = (s * owners + owner) * items + item
-    return out
+            t = s - sl_first[d]
+            if per[s] < 2:
+                keys[j, t] = base[s] + owner
+                if payable[s]:
+                    payable_keys[j, t] = base[s] + owner
+                continue
+            i = row[j]
+            item = code_item[code_c[i]]
+            if item < 0:
+                item = name_item[name_c[i]]
+            item_raw[m] = (s * owners + owner) * items + item
+            item_at[m] = j * n_slots + t
+            item_pay[m] = payable[s]
+            m += 1
+    return m
 
 
 def _text_ranks(texts: np.ndarray) -> np.ndarray:
@@ -1526,7 +1565,10 @@ def _group_keys(n_resp: int, t: _Table, el: _Eligible,
         # pass are in that order already, the others nearly): a stable sort merges the runs
         width = int(sub_order.max(initial=0)) + 2
         if n_enc * n_resp * width < 2**62:
-            ordered = np.argsort((order.enc_pos[g_enc] * n_resp + g_resp) * width + (sub_order + 1), kind="stable")
+            key = (order.enc_pos[g_enc] * n_resp + g_resp) * width + (sub_order + 1)
+            if (key[1:] >= key[:-1]).all():  # in order already (all groups portions, one responsibility each encounter)
+                return g_enc, g_resp, g_elig, g_sub
+            ordered = np.argsort(key, kind="stable")
         else:  # pragma: no cover - beyond 64 bits
             ordered = np.lexsort((sub_order, g_resp, order.enc_pos[g_enc]))
         g_enc, g_resp, g_elig, g_sub = g_enc[ordered], g_resp[ordered], g_elig[ordered], g_sub[ordered]
@@ -1585,11 +1627,10 @@ def _rounded_shares(product: Product, n_claims: int, g: _Groups, g_raw: np.ndarr
     rounded = np.empty(len(raw_sum), np.int64)
     _round_all(raw_sum, to_fen(product.rounding.step), kernel.MODES[product.rounding.mode], rounded)
     counts = np.bincount(cr_of, minlength=len(raw_sum))
-    g_share = rounded[cr_of].copy()
-    multi = counts[cr_of] > 1
-    if multi.any():
-        rows = np.flatnonzero(multi)
-        rows = rows[np.argsort(cr_of[rows], kind="stable")]  # by (claim, responsibility), group order kept
+    g_share = rounded[cr_of]
+    rows = np.empty(len(cr_of), np.int64)
+    rows = rows[:_runs_of_several(cr_of, counts, rows)]  # by (claim, responsibility), group order kept
+    if len(rows):
         g_share[rows] = _shares_of_runs(rows, cr_of, rounded, g_raw)
     return g_share
 
