@@ -416,3 +416,18 @@ def test_a_rounded_amount_shared_over_many_encounters_goes_to_the_first_on_a_tie
     D._same(product, population)
     rows = adjudicate_population(population, product)
     assert set(rows["payable"]) == {2}
+
+
+def test_a_one_fen_line_keeps_its_share_of_a_shared_co_pay_under_a_sub_limit() -> None:
+    # Public payers paid 50.00 of 100.01 in scope: the co-pay of 50.01 is shared over the
+    # lines by their in-scope amounts, 0.01 and 100.00: 5,001 fen x 1/10,001 = 0.50005 fen
+    # and 5,000.49995 fen; the fen left over goes to the larger remainder, the one-fen line's.
+    # All of it goes to r0 under an eligible sub-limit (so each line's share is read one by
+    # one): 50.01 payable at 100%.
+    product = _product([_resp(0, {"portions": ["inscp_copay"]}, rate="1.00") | {"sub_limits": [
+                            {"id": "s0", "name_zh": "分项限额", "takes": {"portions": ["inscp_copay"]}, "per": "year",
+                             "measure": "eligible", "limit": "500", "source": "s"}]}], "discharge_year")
+    lines = [_line("A1", "0.01"), _line("C1", "100.00")]
+    population = Population.from_claims([_claim("A", "P1", lines, public="50.00")])
+    D._same(product, population)
+    assert adjudicate_population(population, product).set_index("claim_id")["payable"].to_dict() == {"A": 50_01}
