@@ -220,8 +220,13 @@ _m = amount_text  # a Decimal amount as a string with two decimals
 _f = fen_text  # integer fen as a string with two decimals
 
 
+def _band_data(start: str, end: str, amount: str, rate: Decimal, raw: Decimal) -> dict[str, str]:
+    """A band piece as the result writes it, its money already text."""
+    return {"from": start, "to": end, "rate": str(rate), "amount": amount, "raw": str(raw)}
+
+
 def _band(b: BandPiece) -> dict[str, str]:
-    return {"from": _m(b.start), "to": _m(b.end), "rate": str(b.rate), "amount": _m(b.end - b.start), "raw": str(b.raw)}
+    return _band_data(_m(b.start), _m(b.end), _m(b.end - b.start), b.rate, b.raw)
 
 
 _KEPT = (frozenset({str, int, bool, type(None)}), frozenset({str, int, bool, type(None), Decimal, date}))
@@ -297,8 +302,7 @@ def _lines(adj: Adjudication) -> tuple[list[dict[str, Any]], Decimal]:
             portions.append({
                 "part": p.part, "amount": f(p.amount), "responsibility": p.responsibility, "eligible": f(p.eligible),
                 "deductible": f(p.deductible),
-                "bands": [{"from": f(a), "to": f(b), "rate": str(rate), "amount": f(b - a), "raw": str(raw)}
-                          for a, b, rate, raw in p.bands],
+                "bands": [_band_data(f(a), f(b), f(b - a), rate, raw) for a, b, rate, raw in p.bands],
                 "raw": str(p.raw), "rounded": f(p.rounded),
                 "cuts": [{"clause": c, "amount": f(a)} for c, a in p.cuts] if p.cuts else [],
                 "payable": f(p.payable), "exclusions": exclusions})
