@@ -381,19 +381,25 @@ def test_a_claims_rounding_follows_the_products_mode(mode: str, fen: int) -> Non
 
 
 def test_shares_of_a_rounded_amount_too_large_for_int64_products_are_taken_exactly() -> None:
-    # A claim's rounded amount shared over its groups by largest remainder: where total ×
-    # weight could pass 2**62 the run is shared in Python integers, elsewhere compiled; both
-    # give the kernel's shares. Runs: (claim 0) 10 fen over weights 1, 1, 1 (4, 3, 3);
-    # (claim 1) 2**40 fen over weights 2**30 and 2**30 + 1 (too large for int64 products).
-    from huiminbao_rules.analytics.columnar import _shares_of_runs
+    # A claim's raw amounts (fen × 10,000) summed and rounded once per responsibility, then
+    # shared over its groups by largest remainder: where total × weight could pass 2**62 the
+    # run is shared in Python integers, elsewhere compiled; both give the kernel's shares.
+    # Claim 0, responsibility 0: raw 33,333 + 33,333 + 33,334 = 10 fen over three groups
+    # (3, 3, 4: the last has the largest remainder); responsibility 1: one group, 0.5 fen
+    # rounded half up to 1. Claim 1: 2**40 fen over raws 2**40 × 5,000 ∓ 1,234,567 (too large for
+    # int64 products).
+    from types import SimpleNamespace
+
+    from huiminbao_rules.analytics.columnar import _rounded_shares
     from huiminbao_rules.core.shares import largest_remainder
 
-    cr_of = np.array([0, 0, 0, 1, 1], np.int64)
-    g_raw = np.array([1, 1, 1, 2**30, 2**30 + 1], np.int64)
-    rounded = np.array([10, 2**40], np.int64)
-    shares = _shares_of_runs(np.arange(5), cr_of, rounded, g_raw)
-    big = largest_remainder(2**40, [2**30, 2**30 + 1], [0, 0])
-    assert shares.tolist() == [4, 3, 3, *big]
+    half = 2**40 * 5_000
+    groups = SimpleNamespace(claim=np.array([0, 0, 0, 0, 1, 1], np.int64), resp=np.array([0, 1, 0, 0, 0, 0], np.int64))
+    g_raw = np.array([33_333, 5_000, 33_333, 33_334, half - 1_234_567, half + 1_234_567], np.int64)
+    product = _product([_resp(0, {"portions": ["fulamt"]}), _resp(1, {"portions": ["fulamt"]})], "discharge_year")
+    shares = _rounded_shares(product, 2, groups, g_raw)  # type: ignore[arg-type]
+    big = largest_remainder(2**40, [half - 1_234_567, half + 1_234_567], [0, 0])
+    assert shares.tolist() == [3, 1, 3, 4, *big]
     assert sum(big) == 2**40 and big[0] < big[1]
 
 
@@ -431,3 +437,20 @@ def test_a_one_fen_line_keeps_its_share_of_a_shared_co_pay_under_a_sub_limit() -
     population = Population.from_claims([_claim("A", "P1", lines, public="50.00")])
     D._same(product, population)
     assert adjudicate_population(population, product).set_index("claim_id")["payable"].to_dict() == {"A": 50_01}
+
+
+@pytest.mark.parametrize("n_claims", [64, 65])
+def test_a_persons_many_claims_are_taken_in_order_of_day_then_id(n_claims: int) -> None:
+    # Claims are taken per person by (service day, claim id); the columnar engine counts
+    # them out by person and orders each person's claims by insertion, or sorts where
+    # someone has more than 64. Days run backwards against the ids, and pairs share a day
+    # (their ids decide); a deductible of 500.00 makes the order show in every claim.
+    product = _product([_resp(0, {"portions": ["fulamt"]}, deductible="500.00")], "discharge_year")
+    claims = [_claim(f"C{i:03d}", "P1", [_line("A1", f"{100 + i}.00", ful=f"{100 + i}.00")],
+                     day=f"2023-{12 - (i // 2) // 28:02d}-{28 - (i // 2) % 28:02d}") for i in range(n_claims)]
+    claims.append(_claim("Z", "P0", [_line("A1", "900.00", ful="900.00")]))
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    rows = adjudicate_population(population, product)
+    by_day_then_id = sorted(range(n_claims), key=lambda i: (-(i // 2), i))
+    assert rows["claim_id"].tolist() == ["Z", *(f"C{i:03d}" for i in by_day_then_id)]

@@ -211,29 +211,10 @@ def _caps_pass(g_person, g_claim, g_resp, g_share, g_ccmask, g_sub, sl_first, sl
 
 
 @numba.njit(cache=True)
-def _round_all(raw, step, mode, out):  # pragma: no cover - compiled
-    """Each raw sum rounded once to fen by the product's rounding (the kernel's rule)."""
-    for i in range(raw.shape[0]):
-        out[i] = _k_round_raw(raw[i], step, mode)
-
-
-@numba.njit(cache=True)
 def _weighted_all(amounts, weights, out):  # pragma: no cover - compiled
     """Each amount's eligible part under its weight (0: no weight), by the kernel's rule."""
     for i in range(amounts.shape[0]):
         out[i] = _k_weighted(amounts[i], weights[i]) if weights[i] > 0 else amounts[i]
-
-
-@numba.njit(cache=True)
-def _hamilton_groups(starts, ends, totals, weights, out):  # pragma: no cover - compiled
-    """Each group [starts[g], ends[g]) of weights shares its total by the kernel's largest
-    remainder (equal remainders: the earlier first). The caller makes sure total × weight
-    fits in int64."""
-    for g in range(starts.shape[0]):
-        a, b = starts[g], ends[g]
-        parts = _k_largest_remainder(totals[g], weights[a:b], np.zeros(b - a, np.int64))
-        for i in range(b - a):
-            out[a + i] = parts[i]
 
 
 @numba.njit(cache=True)
@@ -295,39 +276,78 @@ def _combo_ids(lv, ft, code, name, l_enc, e_kind, e_settled, e_inst, e_diag, pai
 
 
 @numba.njit(cache=True)
-def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, prorate, lut_dest, lut_w, lut_pend,
-                   lut_lim, n_resp, out, pend, plan, slow):  # pragma: no cover - compiled
+def _eligible_pass(l_enc, combo, pre, det, ful, over, flags, lut_dest, lut_w, lut_pend, lut_lim, n_resp, sums, plan,
+                   slow):  # pragma: no cover - compiled
     """Each live portion's eligible amount (weighted by the kernel's rule) added to its
-    (encounter, responsibility) group, or its amount to the encounter's pending sum. The
-    in-scope co-pay is read per line only where public payers paid nothing (``direct``);
-    where they paid (``shared``), the same pass notes per encounter what sharing the co-pay
-    needs (``plan`` rows: lowest and highest destination, largest weight, lines with an
-    in-scope amount, of them held for review). Portions read one by one (pro-rated
-    encounters, responsibilities with sub-limits) are left to :func:`_limited_pass`; the
-    pass marks their lines (``slow``), only those with such a portion that is not zero."""
+    (encounter, responsibility) group, or its amount to the encounter's pending sum:
+    ``sums`` holds the groups (``n_enc × n_resp``), then the pending sums (``n_enc``), then
+    a sink (``n_enc``) for what goes nowhere. ``flags`` per encounter: 1 co-pay shared (public
+    payers paid), 2 live, 4 pro-rated, 8 co-pay taken directly (they paid nothing).
+
+    The in-scope co-pay is read per line only where it is taken directly; where it is
+    shared, the same pass notes per encounter what sharing it needs (``plan`` rows: lowest
+    and highest destination, largest weight or sub-limit, lines with an in-scope amount, of
+    them held for review), kept in registers while an encounter's lines run on. Portions
+    read one by one (pro-rated encounters, responsibilities with sub-limits) are left to
+    :func:`_limited_pass`; the pass marks their lines (``slow``), only those with such a
+    portion that is not zero. A combination none of whose parts is weighted or under a
+    sub-limit adds its four amounts without a branch, each to the place worked out for it
+    once: ``sums[e × mul + add]``."""
+    n_enc, n_combo = flags.shape[0], lut_dest.shape[1]
+    out, pend = sums[:n_enc * n_resp], sums[n_enc * n_resp:n_enc * (n_resp + 1)]
+    plain = np.ones(n_combo, np.bool_)
+    mul = np.empty((n_combo, 4), np.int64)
+    add = np.empty((n_combo, 4), np.int64)
+    co_w = np.empty(n_combo, np.int64)  # the co-pay part's weight or sub-limit flag (a plan's row 2)
+    co_held = np.empty(n_combo, np.int64)  # the co-pay part held for review, no responsibility (row 4)
+    for c in range(n_combo):
+        for k in range(4):
+            d = lut_dest[k, c]
+            if d >= 0:
+                mul[c, k], add[c, k] = n_resp, d
+            else:
+                mul[c, k], add[c, k] = 1, n_enc * n_resp + (0 if lut_pend[k, c] else n_enc)
+            if lut_lim[k, c] or lut_w[k, c] > 0:
+                plain[c] = False
+        co_w[c] = max(np.int64(lut_w[1, c]), np.int64(lut_lim[1, c]))
+        co_held[c] = np.int64(lut_dest[1, c] < 0 and lut_pend[1, c])
+    cur = -1
+    p0 = p1 = p2 = p3 = p4 = np.int64(0)
     for i in range(l_enc.shape[0]):
-        e = l_enc[i]
+        e = np.int64(l_enc[i])
         c = combo[i]
+        f = flags[e]
         inscp = det[i] - ful[i] - over[i] - pre[i]
-        if shared[e] and inscp > 0:
-            d = lut_dest[1, c]
-            plan[0, e] = min(plan[0, e], d)
-            plan[1, e] = max(plan[1, e], d)
-            plan[2, e] = max(plan[2, e], lut_w[1, c], lut_lim[1, c])  # weighted or sub-limited: shared
-            plan[3, e] += 1
-            if d < 0 and lut_pend[1, c]:
-                plan[4, e] += 1
-        if not live[e]:
+        if e != cur:
+            if cur >= 0:
+                plan[0, cur], plan[1, cur], plan[2, cur], plan[3, cur], plan[4, cur] = p0, p1, p2, p3, p4
+            cur = e
+            p0, p1, p2, p3, p4 = plan[0, e], plan[1, e], plan[2, e], plan[3, e], plan[4, e]
+        take = np.int64(f & 1) & np.int64(inscp > 0)  # an in-scope amount to share
+        d = np.int64(lut_dest[1, c])
+        p0 = min(p0, d if take else p0)
+        p1 = max(p1, d if take else p1)
+        p2 = max(p2, co_w[c] * take)
+        p3 += take
+        p4 += take & co_held[c]
+        if not f & 2:  # excluded
             continue
-        if prorate[e]:
+        if f & 4:  # pro-rated
             slow[i] = True
+            continue
+        if plain[c]:
+            sums[e * mul[c, 0] + add[c, 0]] += pre[i]
+            if f & 8:
+                sums[e * mul[c, 1] + add[c, 1]] += inscp
+            sums[e * mul[c, 2] + add[c, 2]] += ful[i]
+            sums[e * mul[c, 3] + add[c, 3]] += over[i]
             continue
         for k in range(4):
             if k == 0:
                 a = pre[i]
             elif k == 1:
-                if not direct[e]:
-                    if lut_lim[k, c] and shared[e] and inscp > 0:  # its share of the co-pay, read one by one
+                if not f & 8:
+                    if lut_lim[k, c] and take:  # its share of the co-pay, read one by one
                         slow[i] = True
                     continue
                 a = inscp
@@ -349,6 +369,8 @@ def _eligible_pass(l_enc, combo, pre, det, ful, over, direct, shared, live, pror
             if w > 0:
                 a = _k_weighted(a, w)
             out[e * n_resp + d] += a
+    if cur >= 0:
+        plan[0, cur], plan[1, cur], plan[2, cur], plan[3, cur], plan[4, cur] = p0, p1, p2, p3, p4
 
 
 @numba.njit(cache=True)
@@ -498,21 +520,35 @@ def _add_copay(rows, shares, l_enc, combo, live, prorate, lut_dest1, lut_w1, lut
 
 
 @numba.njit(cache=True)
-def _runs_of_several(index, counts, out):  # pragma: no cover - compiled
-    """The places ``i`` whose ``index[i]`` has several (``counts``), ordered by it (a
-    stable counting sort) into ``out``; returns how many."""
-    start = np.empty(counts.shape[0], np.int64)
-    n = 0
-    for b in range(counts.shape[0]):
-        start[b] = n
-        if counts[b] > 1:
-            n += counts[b]
-    for i in range(index.shape[0]):
-        b = index[i]
-        if counts[b] > 1:
-            out[start[b]] = i
-            start[b] += 1
-    return n
+def _by_person_then_day(person_rank, service, out):  # pragma: no cover - compiled
+    """Claims in order of (person rank, service day), equal keys in their own order (as a
+    stable sort gives): counted out by person (ranks are 0 … people - 1), then each
+    person's claims put in order of day by insertion. False, with ``out`` not filled, where
+    someone has more than 64 claims (insertion would be slow: the caller sorts)."""
+    n = person_rank.shape[0]
+    n_people = 0
+    for i in range(n):
+        n_people = max(n_people, person_rank[i] + 1)
+    start = np.zeros(n_people + 1, np.int64)
+    for i in range(n):
+        start[person_rank[i] + 1] += 1
+    for p in range(n_people):
+        if start[p + 1] > 64:
+            return False
+        start[p + 1] += start[p]
+    fill = start[:n_people].copy()
+    for i in range(n):
+        out[fill[person_rank[i]]] = i
+        fill[person_rank[i]] += 1
+    for p in range(n_people):
+        for j in range(start[p] + 1, start[p + 1]):
+            x = out[j]
+            k = j - 1
+            while k >= start[p] and service[out[k]] > service[x]:
+                out[k + 1] = out[k]
+                k -= 1
+            out[k + 1] = x
+    return True
 
 
 @numba.njit(cache=True)
@@ -532,6 +568,62 @@ def _share_runs(starts, ends, totals, weights, ranks, out):  # pragma: no cover 
         parts = _k_largest_remainder(totals[g], weights[a:b], ranks[a:b])
         for i in range(b - a):
             out[a + i] = parts[i]
+
+
+@numba.njit(cache=True)
+def _claim_roundings(g_claim, g_resp, g_raw, n_resp, n_claims, step, mode, out, wide):  # pragma: no cover - compiled
+    """Per claim (its groups together, in order), per responsibility: the groups' raw
+    amounts summed and rounded once by the kernel's rule, then shared back over the groups
+    by its largest remainder (equal remainders: the earlier group). A run where total ×
+    weight could pass 2**62 is left to Python integers: its groups are marked ``wide`` and
+    given the run's rounded total. Returns the number of such runs, or -1 where a claim's
+    groups are not together."""
+    n = g_claim.shape[0]
+    members = np.empty(n, np.int64)
+    weights = np.empty(n, np.int64)
+    ranks = np.zeros(n, np.int64)
+    raw_sum = np.zeros(n_resp, np.int64)
+    count = np.zeros(n_resp, np.int64)
+    seen = np.zeros(n_claims, np.bool_)
+    n_wide = 0
+    a = 0
+    while a < n:
+        if seen[g_claim[a]]:
+            return -1
+        seen[g_claim[a]] = True
+        b = a + 1
+        while b < n and g_claim[b] == g_claim[a]:
+            b += 1
+        for k in range(a, b):
+            raw_sum[g_resp[k]] += g_raw[k]
+            count[g_resp[k]] += 1
+        for k in range(a, b):
+            r = g_resp[k]
+            if count[r] == 0:  # its run is shared already
+                continue
+            total = _k_round_raw(raw_sum[r], step, mode)
+            m, top = 0, 1
+            for q in range(k, b):
+                if g_resp[q] == r:
+                    members[m] = q
+                    weights[m] = g_raw[q]
+                    top = max(top, g_raw[q])
+                    m += 1
+            if m == 1:
+                out[k] = total
+            elif total >= (2**62 // m) // top:  # total × weight, and their sum, may pass int64
+                for q in range(m):
+                    out[members[q]] = total
+                    wide[members[q]] = True
+                n_wide += 1
+            else:
+                parts = _k_largest_remainder(total, weights[:m], ranks[:m])
+                for q in range(m):
+                    out[members[q]] = parts[q]
+            raw_sum[r] = 0
+            count[r] = 0
+        a = b
+    return n_wide
 
 
 @numba.njit(cache=True)
@@ -1094,7 +1186,9 @@ def _encounter_order(claim_rank: np.ndarray, service: np.ndarray, id_rank: np.nd
 
 def _claim_order(claim_ids: pd.Series, service: np.ndarray, person_rank: np.ndarray) -> np.ndarray:
     """Claims sorted by (person rank, service day, claim id); ids compared only among ties."""
-    order = np.lexsort((service, person_rank))
+    order = np.empty(len(service), np.int64)
+    if not _by_person_then_day(person_rank, service, order):  # someone with very many claims
+        order = np.lexsort((service, person_rank))
     p, s = person_rank[order], service[order]
     same = (p[1:] == p[:-1]) & (s[1:] == s[:-1])
     if same.any():
@@ -1484,15 +1578,17 @@ def _eligible_amounts(n_resp: int, e: _Encounters, v: _Verdicts, ln: _FeeLines, 
     live = ~v.excluded
     n_enc = len(e.enc)
     slow_line = np.zeros(len(ln.lines), np.bool_)
-    g_all = np.zeros(n_enc * n_resp, np.int64)
-    e_pend = np.zeros(n_enc, np.int64)
+    sums = np.zeros(n_enc * (n_resp + 2), np.int64)  # groups, pending sums, a sink: see _eligible_pass
+    g_all, e_pend = sums[:n_enc * n_resp], sums[n_enc * n_resp:n_enc * (n_resp + 1)]
     direct = ln.copay_total == e.enc["inscp_scp_amt"].to_numpy(np.int64)  # public payers paid nothing
     shared = ~direct & (ln.copay_total > 0)
     plan = np.zeros((5, n_enc), np.int64)
     plan[0], plan[1] = np.iinfo(np.int64).max, np.iinfo(np.int64).min
     plan[2, v.prorate] = 1  # a pro-rated stay's co-pay is shared over its lines
-    _eligible_pass(ln.l_enc, t.combo, ln.pre, ln.det, ln.ful, ln.over, direct, shared, live, v.prorate, t.dest, t.w,
-                   t.pend, t.lim, n_resp, g_all, e_pend, plan, slow_line)
+    flags = (shared.astype(np.uint8) | live.astype(np.uint8) << 1 | v.prorate.astype(np.uint8) << 2
+             | direct.astype(np.uint8) << 3)
+    _eligible_pass(ln.l_enc, t.combo, ln.pre, ln.det, ln.ful, ln.over, flags, t.dest, t.w, t.pend, t.lim, n_resp, sums,
+                   plan, slow_line)
     # in-scope co-pay where public payers paid: shared over the encounter's lines
     copay_rows, copay_shares = _shared_copay(
         ln.lines, ln.l_enc, t.combo, ln.amounts, plan, ln.copay_total, (t.dest[1], t.w[1], t.pend[1], t.lim[1]),
@@ -1619,42 +1715,30 @@ def _deductible_and_bands(product: Product, ch: _Choices, g: _Groups) -> _Bands:
 
 def _rounded_shares(product: Product, n_claims: int, g: _Groups, g_raw: np.ndarray) -> np.ndarray:
     """Rounding once per responsibility per claim, shared back over the claim's groups by
-    largest remainder: each group's rounded amount."""
-    n_resp = len(product.responsibilities)
-    cr_of = g.claim * n_resp + g.resp  # (claim, responsibility), dense
-    raw_sum = np.zeros(n_claims * n_resp, np.int64)
-    _scatter_add(raw_sum, cr_of, g_raw)
-    rounded = np.empty(len(raw_sum), np.int64)
-    _round_all(raw_sum, to_fen(product.rounding.step), kernel.MODES[product.rounding.mode], rounded)
-    counts = np.bincount(cr_of, minlength=len(raw_sum))
-    g_share = rounded[cr_of]
-    rows = np.empty(len(cr_of), np.int64)
-    rows = rows[:_runs_of_several(cr_of, counts, rows)]  # by (claim, responsibility), group order kept
-    if len(rows):
-        g_share[rows] = _shares_of_runs(rows, cr_of, rounded, g_raw)
+    largest remainder: each group's rounded amount (compiled; the runs too large for int64
+    products shared in Python integers)."""
+    g_share = np.zeros(len(g_raw), np.int64)
+    wide = np.zeros(len(g_raw), np.bool_)
+    n_wide = _claim_roundings(g.claim, g.resp, g_raw, len(product.responsibilities), n_claims,
+                              to_fen(product.rounding.step), kernel.MODES[product.rounding.mode], g_share, wide)
+    if n_wide < 0:  # pragma: no cover - the groups are in adjudication order by construction
+        raise RuntimeError("a claim's groups are not together")
+    if n_wide:
+        _share_wide_runs(np.flatnonzero(wide), g.claim, g.resp, g_raw, g_share)
     return g_share
 
 
-def _shares_of_runs(rows: np.ndarray, cr_of: np.ndarray, rounded: np.ndarray, g_raw: np.ndarray) -> np.ndarray:
-    """The rounded amount of each (claim, responsibility) with several groups (``rows``, in
-    runs), shared over them by largest remainder of their raw amounts."""
-    edges = np.flatnonzero(np.diff(cr_of[rows])) + 1
-    starts = np.concatenate(([0], edges)).astype(np.int64)
-    ends = np.concatenate((edges, [len(rows)])).astype(np.int64)
-    totals = rounded[cr_of[rows[starts]]]
-    weights = g_raw[rows]
-    # exact in int64 when total × weight (and the weights' sum) stay below 2**62
-    sizes = ends - starts
-    limit = (2**62 // sizes) // np.maximum(np.maximum.reduceat(weights, starts), 1)
-    safe = totals < limit  # integer division: the check itself cannot overflow
-    shares = np.zeros(len(rows), np.int64)
-    if safe.any():
-        _hamilton_groups(starts[safe], ends[safe], totals[safe], weights, shares)
-    for g in np.flatnonzero(~safe):
-        members = rows[starts[g]:ends[g]]
-        ws = [int(x) for x in g_raw[members]]
-        shares[starts[g]:ends[g]] = kernel.largest_remainder(int(totals[g]), ws, [0] * len(ws))
-    return shares
+def _share_wide_runs(rows: np.ndarray, g_claim: np.ndarray, g_resp: np.ndarray, g_raw: np.ndarray,
+                     g_share: np.ndarray) -> None:
+    """The runs whose total × weight could pass int64 (``rows``, each run's rounded total in
+    ``g_share``), shared by the kernel's largest remainder in Python integers."""
+    runs: dict[tuple[int, int], list[int]] = {}
+    for k in rows.tolist():
+        runs.setdefault((int(g_claim[k]), int(g_resp[k])), []).append(k)
+    for members in runs.values():
+        parts = kernel.largest_remainder(int(g_share[members[0]]), [int(g_raw[k]) for k in members],
+                                         [0] * len(members))
+        g_share[members] = parts
 
 
 class _Paid(NamedTuple):
