@@ -218,7 +218,7 @@ def test_the_indemnity_limit_is_what_is_owed_after_other_insurers_and_never_belo
 # ---- the benefits kernel, rule by rule (figures worked by hand, in fen) ---------------------
 
 from huiminbao_rules.adjudication import kernel as K  # noqa: E402
-from huiminbao_rules.claims.history import History, history_of, insured_of, standing  # noqa: E402
+from huiminbao_rules.claims.history import History, enrolled_as, history_of, insured_of, standing  # noqa: E402
 from huiminbao_rules.claims.models import EnrollmentYear, Insured  # noqa: E402
 
 
@@ -376,6 +376,20 @@ def test_history_of_keeps_what_the_rules_read_and_nothing_else() -> None:
     # an event day replaces the birth date
     d = _person(groups=("newborn",), event_on=date(2022, 11, 1))
     assert history_of(d, 2023).newborn_birth is None and history_of(d, 2023).event_on == date(2022, 11, 1)
+
+
+def test_a_history_of_another_enrolment_day_differs_in_that_day_only() -> None:
+    # The columnar engine works a history out once per everything but the enrolment day.
+    years = (EnrollmentYear(year=2021, enrolled=True, paid="0"), EnrollmentYear(year=2022, enrolled=True, paid="5.00"),
+             EnrollmentYear(year=2024, enrolled=True))
+    people = (_person(), _person(history=years, groups=("newborn",)), _person(groups=("newborn",), event_on=date(2022, 6, 1)),
+              _person(history=years[:1], pre_existing=("a",), groups=("retiree",)))
+    for person in people:
+        for day in (date(2020, 1, 1), date(2022, 12, 31), date(2023, 1, 1), date(2023, 6, 30), date(2024, 1, 1)):
+            for year in (2022, 2023, 2024):
+                moved = person.model_copy(update={"enrolled_on": day})
+                assert history_of(moved, year) == enrolled_as(history_of(person, year), day)
+                assert enrolled_as(history_of(person, year), day).enrolled_on == day
 
 
 def test_a_person_standing_for_a_history_has_exactly_that_history() -> None:

@@ -55,7 +55,7 @@ from huiminbao_rules.rules.classify import classifier_of
 from huiminbao_rules.adjudication.coverage import Facts, cover_for, facts_for, holds
 from huiminbao_rules.adjudication.terms import deductible_for, first_holding
 from huiminbao_rules.core.errors import AdjudicationError
-from huiminbao_rules.claims.history import History, history_of
+from huiminbao_rules.claims.history import History, enrolled_as, history_of
 from huiminbao_rules.claims.models import EnrollmentYear, Insured
 from huiminbao_rules.adjudication import kernel
 from huiminbao_rules.core.money import allocate_units, to_fen
@@ -552,6 +552,24 @@ def _by_person_then_day(person_rank, service, out):  # pragma: no cover - compil
 
 
 @numba.njit(cache=True)
+def _claim_sums(g_place, g_resp, g_pay, g_elig, g_indcut, e_place, e_pend, bucket_of, n_b, out):  # pragma: no cover - compiled
+    """Per claim (column ``g_place`` of ``out``, its place in the result), the sums of its
+    groups and encounters, into rows of ``out``: 1 eligible, 2 payable, 3 indemnity cut,
+    4 pending, then eligible per bucket, payable per bucket, payable per responsibility
+    (row 0, what is owed, is the caller's)."""
+    for k in range(g_place.shape[0]):
+        c, r = g_place[k], g_resp[k]
+        out[1, c] += g_elig[k]
+        out[2, c] += g_pay[k]
+        out[3, c] += g_indcut[k]
+        out[5 + bucket_of[r], c] += g_elig[k]
+        out[5 + n_b + bucket_of[r], c] += g_pay[k]
+        out[5 + 2 * n_b + r, c] += g_pay[k]
+    for k in range(e_place.shape[0]):
+        out[4, e_place[k]] += e_pend[k]
+
+
+@numba.njit(cache=True)
 def _scatter_min(out, index, values):  # pragma: no cover - compiled
     """out[index[i]] = min(out[index[i]], values[i])."""
     for i in range(index.shape[0]):
@@ -651,7 +669,8 @@ def _histories(ins: pd.DataFrame, year: int) -> tuple[np.ndarray, list[History]]
         json_codes, json_uniques = pd.factorize(ins["history"].fillna("[]").astype(str))
     years = [tuple(EnrollmentYear.model_validate(h) for h in json.loads(u)) for u in json_uniques]
     texts = [_codes(ins[c]) for c in ("scheme", "pre_existing", "groups")]
-    raw, raw_rows = _factor(*(codes for codes, _ in texts), ins["enrolled_on"], json_codes, events)
+    base, base_rows = _factor(*(codes for codes, _ in texts), json_codes, events)  # all but the enrolment day
+    raw, raw_rows = _factor(base, ins["enrolled_on"])
     births = ins["birth_date"]
 
     def days(column: pd.Series, rows: np.ndarray) -> list[Any]:
@@ -667,7 +686,9 @@ def _histories(ins: pd.DataFrame, year: int) -> tuple[np.ndarray, list[History]]
     index: dict[History, int] = {}
     kind_of_raw = np.full(len(raw_rows), -1, np.int64)
     probe = date(1900, 1, 1)
-    for j, h in enumerate(history(raw_rows, [probe] * len(raw_rows))):
+    of_base = history(base_rows, [probe] * len(base_rows))
+    for j, (b, enrolled) in enumerate(zip(base[raw_rows], days(ins["enrolled_on"], raw_rows))):
+        h = enrolled_as(of_base[b], enrolled)
         if probe not in h:
             kind_of_raw[j] = index.setdefault(h, len(index))
     kinds = kind_of_raw[raw]
@@ -1774,40 +1795,22 @@ def _caps_and_indemnity(product: Product, claims: pd.DataFrame, e: _Encounters, 
 
 def _result_rows(product: Product, claims: pd.DataFrame, e: _Encounters, el: _Eligible, g: _Groups,
                  paid: _Paid) -> pd.DataFrame:
-    """One row per claim, in adjudication order."""
+    """One row per claim, in adjudication order: the money columns are rows of one block,
+    summed in one compiled pass."""
     resps = product.responsibilities
-    n_claims, n_resp = len(claims), len(resps)
-    # per responsibility, one contiguous column of claims in adjudication order
-    at = g.resp * n_claims + e.claim_rank[g.claim]
-    per_resp_pay = np.zeros(n_resp * n_claims, np.int64)
-    per_resp_elig = np.zeros(n_resp * n_claims, np.int64)
-    _scatter_add(per_resp_pay, at, paid.pay)
-    _scatter_add(per_resp_elig, at, g.elig)
-    per_resp_pay, per_resp_elig = per_resp_pay.reshape(n_resp, n_claims), per_resp_elig.reshape(n_resp, n_claims)
+    n_claims, n_resp, n_b = len(claims), len(resps), len(BUCKETS)
     o = e.claim_order
-    ind = np.zeros(n_claims, np.int64)
-    _scatter_add(ind, e.claim_rank[g.claim], paid.indemnity_cut)
-    pending = np.zeros(n_claims, np.int64)
-    _scatter_add(pending, e.claim_rank[e.claim_pos], el.e_pend)
-
-    def total(rows: np.ndarray, of: np.ndarray) -> np.ndarray:
-        out = np.zeros(n_claims, np.int64)
-        for ri in rows:
-            out += of[ri]
-        return out
-
+    block = np.zeros((5 + 2 * n_b + n_resp, n_claims), np.int64)
+    block[0] = paid.claim_owed[o]
+    _claim_sums(e.claim_rank[g.claim], g.resp, paid.pay, g.elig, paid.indemnity_cut, e.claim_rank[e.claim_pos],
+                el.e_pend, np.array([BUCKETS.index(r.bucket) for r in resps], np.int64), n_b, block)
+    names = ["owed", "eligible", "payable", "indemnity_cut", "pending", *(f"eligible_{b}" for b in BUCKETS),
+             *(f"payable_{b}" for b in BUCKETS), *(f"payable:{r.id}" for r in resps)]
     columns: dict[str, Any] = {
         "claim_id": claims["claim_id"].iloc[o].reset_index(drop=True),
         "insured_id": claims["insured_id"].iloc[o].reset_index(drop=True),
         "product_id": product.id, "service_on": pd.to_datetime(e.claim_service[o], unit="D"),
-        "owed": paid.claim_owed[o], "eligible": total(np.arange(n_resp), per_resp_elig),
-        "payable": total(np.arange(n_resp), per_resp_pay), "indemnity_cut": ind, "pending": pending}
-    bucket_of = np.array([BUCKETS.index(r.bucket) for r in resps])
-    for b_i, b in enumerate(BUCKETS):
-        columns[f"eligible_{b}"] = total(np.flatnonzero(bucket_of == b_i), per_resp_elig)
-        columns[f"payable_{b}"] = total(np.flatnonzero(bucket_of == b_i), per_resp_pay)
-    for ri, r in enumerate(resps):
-        columns[f"payable:{r.id}"] = per_resp_pay[ri]
+        **dict(zip(names, block))}
     out = pd.DataFrame({c: columns[c] for c in result_columns(product)}, copy=False)
     out["engine"] = "batch"
     return out
