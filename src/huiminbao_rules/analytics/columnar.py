@@ -276,6 +276,34 @@ def _combo_ids(lv, ft, code, name, l_enc, e_kind, e_settled, e_inst, e_diag, pai
 
 
 @numba.njit(cache=True)
+def _combination_places(lut_dest, lut_w, lut_pend, lut_lim, n_enc, n_resp):  # pragma: no cover - compiled
+    """Per combination, for :func:`_eligible_pass`: whether it is plain (no part weighted or
+    under a sub-limit); per part, where in the pass's ``sums`` its amount goes, as
+    ``e × mul + add`` (its group, the encounter's pending sum, or the sink); the co-pay
+    part's weight or sub-limit flag (a plan's row 2) and whether it is held for review with
+    no responsibility (row 4)."""
+    n_combo = lut_dest.shape[1]
+    plain = np.ones(n_combo, np.bool_)
+    mul = np.empty((n_combo, 4), np.int64)
+    add = np.empty((n_combo, 4), np.int64)
+    co_w = np.empty(n_combo, np.int64)
+    co_held = np.empty(n_combo, np.int64)
+    for c in range(n_combo):
+        for k in range(4):
+            d = lut_dest[k, c]
+            if d >= 0:
+                mul[c, k], add[c, k] = n_resp, d
+            else:
+                mul[c, k], add[c, k] = 1, n_enc * n_resp + (0 if lut_pend[k, c] else n_enc)
+            if lut_lim[k, c] or lut_w[k, c] > 0:
+                plain[c] = False
+        co_w[c] = max(np.int64(lut_w[1, c]), np.int64(lut_lim[1, c]))
+        co_held[c] = np.int64(lut_dest[1, c] < 0 and lut_pend[1, c])
+    return plain, mul, add, co_w, co_held
+
+
+# long: the one compiled pass over every line (a numba helper per line made a similar pass 3× slower)
+@numba.njit(cache=True)
 def _eligible_pass(l_enc, combo, pre, det, ful, over, flags, lut_dest, lut_w, lut_pend, lut_lim, n_resp, sums, plan,
                    slow):  # pragma: no cover - compiled
     """Each live portion's eligible amount (weighted by the kernel's rule) added to its
@@ -293,24 +321,9 @@ def _eligible_pass(l_enc, combo, pre, det, ful, over, flags, lut_dest, lut_w, lu
     portion that is not zero. A combination none of whose parts is weighted or under a
     sub-limit adds its four amounts without a branch, each to the place worked out for it
     once: ``sums[e × mul + add]``."""
-    n_enc, n_combo = flags.shape[0], lut_dest.shape[1]
+    n_enc = flags.shape[0]
     out, pend = sums[:n_enc * n_resp], sums[n_enc * n_resp:n_enc * (n_resp + 1)]
-    plain = np.ones(n_combo, np.bool_)
-    mul = np.empty((n_combo, 4), np.int64)
-    add = np.empty((n_combo, 4), np.int64)
-    co_w = np.empty(n_combo, np.int64)  # the co-pay part's weight or sub-limit flag (a plan's row 2)
-    co_held = np.empty(n_combo, np.int64)  # the co-pay part held for review, no responsibility (row 4)
-    for c in range(n_combo):
-        for k in range(4):
-            d = lut_dest[k, c]
-            if d >= 0:
-                mul[c, k], add[c, k] = n_resp, d
-            else:
-                mul[c, k], add[c, k] = 1, n_enc * n_resp + (0 if lut_pend[k, c] else n_enc)
-            if lut_lim[k, c] or lut_w[k, c] > 0:
-                plain[c] = False
-        co_w[c] = max(np.int64(lut_w[1, c]), np.int64(lut_lim[1, c]))
-        co_held[c] = np.int64(lut_dest[1, c] < 0 and lut_pend[1, c])
+    plain, mul, add, co_w, co_held = _combination_places(lut_dest, lut_w, lut_pend, lut_lim, n_enc, n_resp)
     cur = -1
     p0 = p1 = p2 = p3 = p4 = np.int64(0)
     for i in range(l_enc.shape[0]):
