@@ -67,6 +67,7 @@ def _timed(fn, repeat: int) -> tuple[dict[str, float], object]:  # type: ignore[
     """Median CPU and wall seconds over ``repeat`` calls, and the last result."""
     cpu, wall, result = [], [], None
     for _ in range(repeat):
+        result = None  # the last run's result is not held while the next one runs (its peak RSS is its own)
         c0, w0 = time.process_time(), time.perf_counter()
         result = fn()
         cpu.append(time.process_time() - c0)
