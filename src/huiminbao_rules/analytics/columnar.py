@@ -990,7 +990,8 @@ def _shared_copay(lines: pd.DataFrame, l_enc: np.ndarray, combo: np.ndarray, amo
     pend[held] += copay_total[held]
     split = has & ~single
     rows = np.empty(int(count[split].sum()), np.int64)
-    _rows_of(l_enc, pre, det, ful, over, split, rows)
+    if len(rows):  # a pass over every line, only where some encounter's co-pay is to be shared
+        _rows_of(l_enc, pre, det, ful, over, split, rows)
     shares = np.zeros(len(rows), np.int64)
     if len(rows):
         code_c, code_u, name_c, name_u, lv_c, lv_u, ft_c, ft_u = texts
