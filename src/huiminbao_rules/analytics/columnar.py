@@ -1285,6 +1285,8 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
         ln, table = ln._replace(l_enc=none), table._replace(combo=none)
         elig = elig._replace(slow_line=none, copay_rows=none, copay_shares=none)
     g = _groups(product, e, facts, choices, table, elig, order)
+    if not detail:  # the eligible sums are in the groups now: only the held sums are read again
+        elig = elig._replace(g_all=np.zeros(0, np.int64), e_pend=elig.e_pend.copy())
     bands = _deductible_and_bands(product, choices, g)
     share = _rounded_shares(product, len(population.claims), g, bands.raw)
     paid = _caps_and_indemnity(product, population.claims, e, ln, g, share, table.sl_first, order.slow)

@@ -1093,6 +1093,9 @@ def _insured_table(v: _Vocab, people: _People) -> pd.DataFrame:
     }, copy=False)
 
 
+_NONE = np.zeros(0, dtype=np.int32)
+
+
 def _tables(v: _Vocab, people: _People, claim_person: np.ndarray, other: np.ndarray, enc: _Encounters,
             places: pd.Categorical, diagnoses: pd.Categorical, money: dict[str, np.ndarray], lines: _Lines,
             line_money: dict[str, np.ndarray]) -> Population:
@@ -1115,13 +1118,15 @@ def _tables(v: _Vocab, people: _People, claim_person: np.ndarray, other: np.ndar
         "settled_through_basic": enc.settled,
         **money,
     }, copy=False)
+    # the lines' own arrays are let go as soon as the columns made from them are (the build's peak)
+    line_claim = pd.Categorical.from_codes(enc.claim.astype(_code_dtype(n_claims))[lines.enc], dtype=claim_cats)
+    line_enc = pd.Categorical.from_codes((enc.no - 1).astype(_code_dtype(len(enc_cats.categories)))[lines.enc],
+                                         dtype=enc_cats)
+    lines.enc = _NONE
+    codes, names = _factorized(v.codes, lines.entry), _factorized(v.names, lines.entry)
+    lines.entry = _NONE
     fee_lines = pd.DataFrame({
-        "claim_id": pd.Categorical.from_codes(enc.claim.astype(_code_dtype(n_claims))[lines.enc], dtype=claim_cats),
-        "encounter_id": pd.Categorical.from_codes((enc.no - 1).astype(_code_dtype(len(enc_cats.categories)))[lines.enc],
-                                                  dtype=enc_cats),
-        "line_no": lines.no,
-        "med_list_codg": _factorized(v.codes, lines.entry),
-        "name": _factorized(v.names, lines.entry),
+        "claim_id": line_claim, "encounter_id": line_enc, "line_no": lines.no, "med_list_codg": codes, "name": names,
         "chrgitm_lv": _categorical(lines.level, list(_LEVELS)),
         "med_chrgitm_type": _categorical(lines.type, list(_FEE_TYPES)),
         **line_money,
