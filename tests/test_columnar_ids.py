@@ -81,3 +81,25 @@ def test_the_result_keeps_people_in_the_order_of_their_ids() -> None:
     people = rows["insured_id"].tolist()
     assert people == sorted(people)
     assert rows.groupby("insured_id", sort=False)["service_on"].apply(lambda s: s.is_monotonic_increasing).all()
+
+
+@pytest.mark.parametrize("convert", [lambda c: c, lambda c: c.astype(object), _as_numbers],
+                         ids=["arrow", "object", "integers"])
+def test_a_claim_id_that_repeats_is_refused_with_its_name(convert) -> None:  # type: ignore[no-untyped-def]
+    first = POP.claims.iloc[[0]]
+    claims = pd.concat([POP.claims, first], ignore_index=True)
+    claims["claim_id"] = convert(claims["claim_id"])
+    encounters = POP.encounters.assign(claim_id=convert(POP.encounters["claim_id"].astype(str)))
+    pop = Population(insured=POP.insured, claims=claims, encounters=encounters, fee_lines=POP.fee_lines)
+    with pytest.raises(AdjudicationError, match=f"claim ids repeat: .*{convert(first['claim_id']).iloc[0]}"):
+        adjudicate_columns(pop, PRODUCT)
+
+
+@pytest.mark.parametrize("convert", [lambda c: c.astype(str), lambda c: c], ids=["arrow", "category"])
+def test_an_encounter_of_a_claim_the_claims_table_does_not_have_is_refused(convert) -> None:  # type: ignore[no-untyped-def]
+    gone = POP.claims["claim_id"].iloc[0]
+    claims = POP.claims[POP.claims["claim_id"] != gone].reset_index(drop=True)
+    pop = Population(insured=POP.insured, claims=claims, encounters=POP.encounters.assign(
+        claim_id=convert(POP.encounters["claim_id"])), fee_lines=POP.fee_lines)
+    with pytest.raises(AdjudicationError, match="an encounter names a claim the claims table does not have"):
+        adjudicate_columns(pop, PRODUCT)
