@@ -64,23 +64,48 @@ __all__ = [
 def _per_insured(claims: pd.DataFrame, people: pd.DataFrame, named: Mapping[str, Product]) -> pd.DataFrame:
     """Per variant and person (everyone insured, and anyone a claim names), in order of
     variant then id: the claims, and what was owed, eligible and payable (int64 fen, 0 for
-    someone without a claim). Summed in columns: each claim's person found by a hash look-up."""
-    ids = pd.Index(pd.concat([people["insured_id"].astype(str), claims["insured_id"].astype(str)],
-                             ignore_index=True).unique()).sort_values()
+    someone without a claim). Summed in columns, each claim's person found once."""
+    ids, at = _people_of(people["insured_id"].astype(str), claims["insured_id"].astype(str))
     per_variant = []
     for name in named:
-        mine = claims[(claims["variant"] == name).to_numpy()]
-        at = ids.get_indexer(mine["insured_id"].astype(str))
+        mine = (claims["variant"] == name).to_numpy()
         sums: dict[str, Any] = {"variant": name, "insured_id": ids,
-                                "claims": np.bincount(at, minlength=len(ids)).astype(np.int64)}
+                                "claims": np.bincount(at[mine], minlength=len(ids)).astype(np.int64)}
         for column in ("owed", "eligible", "payable"):
             total = np.zeros(len(ids), np.int64)
-            np.add.at(total, at, mine[column].to_numpy(np.int64))
+            np.add.at(total, at[mine], claims[column].to_numpy(np.int64)[mine])
             sums[column] = total
         per_variant.append(pd.DataFrame(sums))
     out = pd.concat(per_variant, ignore_index=True)
     out["variant"] = out["variant"].astype(str)
     return out
+
+
+def _people_of(insured_ids: pd.Series, claim_ids: pd.Series) -> tuple[pd.Index, np.ndarray]:
+    """Everyone's id (the insured, and anyone a claim names) once, in sorted order, and each
+    claim's place among them: one Arrow dictionary encoding and one sort of the distinct ids
+    where pyarrow is there; pandas otherwise."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - pyarrow comes with pandas' text columns here
+        ids = pd.Index(pd.concat([insured_ids, claim_ids], ignore_index=True).unique()).sort_values()
+        return ids, ids.get_indexer(claim_ids)
+    both = pa.concat_arrays([_large_text(insured_ids, pa), _large_text(claim_ids, pa)])
+    encoded = pc.dictionary_encode(both)
+    distinct = encoded.dictionary
+    order = pc.sort_indices(distinct).to_numpy()  # by the ids' text (code points)
+    rank = np.empty(len(distinct), np.int64)
+    rank[order] = np.arange(len(distinct))
+    ids = pd.Index(pd.array(distinct.take(pa.array(order)), dtype=insured_ids.dtype))
+    return ids, rank[encoded.indices.to_numpy(zero_copy_only=False)[len(insured_ids):]]
+
+
+def _large_text(series: pd.Series, pa: Any) -> Any:
+    arr = pa.array(series, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
 
 
 def _result(frames: Mapping[str, pd.DataFrame], population: Population, named: dict[str, Product],
