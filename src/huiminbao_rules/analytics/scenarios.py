@@ -88,7 +88,7 @@ def _people_of(insured_ids: pd.Series, claim_ids: pd.Series) -> tuple[pd.Index, 
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
-    except ImportError:  # pragma: no cover - pyarrow comes with pandas' text columns here
+    except ImportError:  # pragma: no cover - pyarrow is part of the extra
         ids = pd.Index(pd.concat([insured_ids, claim_ids], ignore_index=True).unique()).sort_values()
         return ids, ids.get_indexer(claim_ids)
     both = pa.concat_arrays([_large_text(insured_ids, pa), _large_text(claim_ids, pa)])
