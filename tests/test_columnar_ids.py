@@ -103,3 +103,36 @@ def test_an_encounter_of_a_claim_the_claims_table_does_not_have_is_refused(conve
         claim_id=convert(POP.encounters["claim_id"])), fee_lines=POP.fee_lines)
     with pytest.raises(AdjudicationError, match="an encounter names a claim the claims table does not have"):
         adjudicate_columns(pop, PRODUCT)
+
+
+def test_a_claim_without_an_encounter_is_refused() -> None:
+    # The claim format gives every claim at least one encounter; frames may not.
+    gone = POP.claims["claim_id"].iloc[3]
+    pop = Population(insured=POP.insured, claims=POP.claims,
+                     encounters=POP.encounters[POP.encounters["claim_id"] != gone].reset_index(drop=True),
+                     fee_lines=POP.fee_lines[POP.fee_lines["claim_id"] != gone].reset_index(drop=True))
+    with pytest.raises(AdjudicationError, match=f"claims without an encounter .*: {gone}$"):
+        adjudicate_columns(pop, PRODUCT)
+
+
+@pytest.mark.parametrize("unique_ids", [False, True], ids=["ids-per-claim", "ids-unique-across-claims"])
+def test_an_encounter_without_a_fee_line_is_refused(unique_ids: bool) -> None:  # type: ignore[no-untyped-def]
+    # Every encounter lists at least one fee line; ids unique across claims take the
+    # engine's hash look-up instead of its dense table.
+    enc, lines = POP.encounters.copy(), POP.fee_lines.copy()
+    if unique_ids:  # as categories with room for many more ids than claims × encounters per claim
+        ids = enc["claim_id"].astype(str) + "/" + enc["encounter_id"].astype(str)
+        kinds = pd.CategoricalDtype([*ids, *(f"unused-{i}" for i in range((1 << 20) // len(POP.claims) + 1))])
+        for t in (enc, lines):
+            t["encounter_id"] = (t["claim_id"].astype(str) + "/" + t["encounter_id"].astype(str)).astype(kinds)
+    bare = enc.iloc[5]
+    keep = ~((lines["claim_id"].astype(str) == str(bare["claim_id"]))
+             & (lines["encounter_id"].astype(str) == str(bare["encounter_id"])))
+    pop = Population(insured=POP.insured, claims=POP.claims, encounters=enc,
+                     fee_lines=lines[keep.to_numpy()].reset_index(drop=True))
+    with pytest.raises(AdjudicationError, match=f"encounters without a fee line .*claim {bare['claim_id']} "
+                                                f"encounter {bare['encounter_id']}"):
+        adjudicate_columns(pop, PRODUCT)
+    if unique_ids:  # the hash look-up was taken, and with every line kept the engine runs
+        assert len(adjudicate_columns(Population(insured=POP.insured, claims=POP.claims, encounters=enc,
+                                                 fee_lines=lines), PRODUCT)) == len(POP.claims)

@@ -218,9 +218,10 @@ def _weighted_all(amounts, weights, out):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def _line_encounters(l_claim, l_encid, claim_map, encid_map, table, width, out):  # pragma: no cover - compiled
-    """Each fee line's encounter through a dense (claim, encounter id) table; -1 where none.
-    Category codes of -1 (missing) take the last entry of each map, which is -1."""
+def _line_encounters(l_claim, l_encid, claim_map, encid_map, table, width, out, seen):  # pragma: no cover - compiled
+    """Each fee line's encounter through a dense (claim, encounter id) table; -1 where none;
+    ``seen``: the encounters some line names. Category codes of -1 (missing) take the last
+    entry of each map, which is -1."""
     missing = 0
     for i in range(l_claim.shape[0]):
         c = claim_map[l_claim[i]]
@@ -231,6 +232,8 @@ def _line_encounters(l_claim, l_encid, claim_map, encid_map, table, width, out):
         out[i] = e
         if e < 0:
             missing += 1
+        else:
+            seen[e] = True
     return missing
 
 
@@ -916,20 +919,26 @@ def _encounter_of_lines(enc: pd.DataFrame, lines: pd.DataFrame) -> np.ndarray:
     claim_map = np.append(_same_or_indexer(ec, lc), -1).astype(np.int64)
     id_map = np.append(_same_or_indexer(ee, le), -1).astype(np.int64)
     out = np.empty(len(lines), np.int32)
+    seen = np.zeros(len(enc), np.bool_)
     if len(ec) * width <= max(4 * len(lines), 1 << 20):
         table = np.full(len(ec) * width, -1, np.int32)
         table[keys] = np.arange(len(enc), dtype=np.int32)
         if (table[keys] != np.arange(len(enc))).any():
             raise AdjudicationError("an encounter repeats (claim id, encounter id)")
-        missing = _line_encounters(l_claim, l_id, claim_map, id_map, table, width, out)
+        missing = _line_encounters(l_claim, l_id, claim_map, id_map, table, width, out, seen)
     else:  # encounter ids unique across claims: a hash look-up
         if not pd.Index(keys).is_unique:
             raise AdjudicationError("an encounter repeats (claim id, encounter id)")
         c, v = claim_map[l_claim], id_map[l_id]
         out[:] = pd.Index(keys).get_indexer(np.where((c < 0) | (v < 0), -1, c * width + v))
         missing = int((out < 0).sum())
+        seen[out[out >= 0]] = True
     if missing:
         raise AdjudicationError("a fee line names an encounter the encounters table does not have")
+    if not seen.all():
+        bare = np.flatnonzero(~seen)[:5]
+        raise AdjudicationError("encounters without a fee line (every encounter lists at least one): " + ", ".join(
+            f"claim {enc['claim_id'].iloc[i]} encounter {enc['encounter_id'].iloc[i]}" for i in bare))
     return out
 
 
@@ -1376,6 +1385,9 @@ def _encounters(population: Population, people: _People, claim_index: pd.Index) 
     starts_on = np.where(stay, admitted, served)
     claim_service = np.full(len(claims), np.iinfo(np.int64).max, np.int64)
     _scatter_min(claim_service, claim_pos, service_on)
+    if (bare := np.flatnonzero(claim_service == np.iinfo(np.int64).max)).size:
+        raise AdjudicationError("claims without an encounter (every claim has at least one): "
+                                + ", ".join(str(x) for x in claims["claim_id"].iloc[bare[:5]]))
     # claims ordered by person (their ids' order), then (service date, claim id): the order
     # of the result, and each person's adjudication order
     claim_order = _claim_order(claims["claim_id"], claim_service, people.rank[claim_person])
