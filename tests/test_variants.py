@@ -45,3 +45,36 @@ def test_a_variant_has_its_own_accumulators() -> None:
 def test_a_bad_change_is_refused_clearly(changes, says) -> None:
     with pytest.raises(ProductError, match=says.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")):
         get_product("shenzhen-2023").with_changes(changes)
+
+
+def test_the_per_claim_frame_is_in_order_however_the_rows_came() -> None:
+    # tidy_claims orders rows by variant, insured, service date and claim id; it skips the
+    # sort when they come in that order already (the columnar engine's), so rows given in
+    # any other order must come out the same.
+    import numpy as np
+    import pandas as pd
+
+    from huiminbao_rules.analytics.synthetic import SyntheticParams, population
+    from huiminbao_rules.analytics.variants import _in_order, adjudicate_variants, tidy_claims
+
+    base = get_product("hangzhou-2021")
+    named = {"a": base, "b": base.with_changes({"responsibilities.in_list.deductible[0].amount": "15000"}, id="hz-b")}
+    pop = population(base, SyntheticParams().sized(claims=300, lines_per_claim=6), seed=5)
+    frames = adjudicate_variants(pop, named, None)
+    expected = tidy_claims(frames, named)
+    keys = ["variant", "insured_id", "service_on", "claim_id"]
+    assert expected.equals(expected.sort_values(keys, ignore_index=True, kind="stable"))
+    shuffled = {k: f.sample(frac=1, random_state=1).reset_index(drop=True) for k, f in frames.items()}
+    pd.testing.assert_frame_equal(tidy_claims(shuffled, named), expected)
+    # the check itself: text by code point, dates, ties decided by the next key
+    rows = pd.DataFrame({"o": [0, 0, 0, 1], "p": pd.Series(["P1", "P1", "P2", "P0"], dtype="str"),
+                         "d": pd.to_datetime(["2023-01-02", "2023-01-02", "2023-01-01", "2023-01-01"]),
+                         "c": pd.Series(["A", "B", "C", "D"], dtype="str")})
+    k = ["o", "p", "d", "c"]
+    assert _in_order(rows, k) and _in_order(rows.astype({"p": object}), k)
+    for column, row, value in (("c", 1, "0"), ("p", 2, "P0"), ("d", 0, pd.Timestamp("2023-02-01")), ("o", 3, -1)):
+        broken = rows.copy()
+        broken.loc[row, column] = value
+        assert not _in_order(broken, k), (column, row)
+    assert not _in_order(rows.assign(p=pd.Series(["P1", None, "P2", "P0"], dtype=object)), k)
+    assert _in_order(rows.iloc[:1], k) and np.all(rows["o"] >= 0)

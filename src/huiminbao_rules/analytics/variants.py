@@ -174,8 +174,40 @@ def tidy_claims(frames: Mapping[str, pd.DataFrame], named: Mapping[str, Product]
             out[c] = out[c].fillna(0).astype("int64")
     order = {name: i for i, name in enumerate(named)}
     out["_order"] = out["variant"].map(order).astype("int64")
-    out = out.sort_values(["_order", "insured_id", "service_on", "claim_id"], ignore_index=True, kind="stable")
+    keys = ["_order", "insured_id", "service_on", "claim_id"]
+    if not _in_order(out, keys):  # the columnar engine's rows come in this order already
+        out = out.sort_values(keys, ignore_index=True, kind="stable")
     return out.drop(columns="_order")
+
+
+def _in_order(frame: pd.DataFrame, keys: list[str]) -> bool:
+    """Whether ``frame``'s rows are in order of ``keys`` already (text compared by code
+    point, as the sort compares it): adjacent rows compared in columns, through Arrow for
+    text; False where pyarrow is missing (the caller then sorts)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - pyarrow is part of the extra
+        return False
+    if len(frame) < 2:
+        return True
+    ok = None  # built from the last key to the first: a < b, or a == b and the rest in order
+    for key in reversed(keys):
+        column = frame[key]
+        if column.dtype.kind in "iMmu":
+            values = column.to_numpy()
+            before, after = values[:-1], values[1:]
+            less, same = before < after, before == after
+        else:
+            try:
+                values = pa.array(column, from_pandas=True)
+                before, after = values.slice(0, len(values) - 1), values.slice(1)
+                less = pc.less(before, after).fill_null(False).to_numpy(zero_copy_only=False)
+                same = pc.equal(before, after).fill_null(False).to_numpy(zero_copy_only=False)
+            except (pa.ArrowException, TypeError, ValueError):  # not one kind of value: the sort decides
+                return False
+        ok = (less | same) if ok is None else (less | (same & ok))
+    return bool(np.all(ok))
 
 
 def adjudicate_variants(population: Population, named: Mapping[str, Product], engine: Engine | None,
