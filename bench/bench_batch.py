@@ -45,6 +45,7 @@ import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -63,8 +64,8 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
 
 
-def _timed(fn, repeat: int) -> tuple[dict[str, float], object]:  # type: ignore[no-untyped-def]
-    """Median CPU and wall seconds over ``repeat`` calls, and the last result."""
+def _timed(fn, repeat: int) -> tuple[dict[str, Any], object]:  # type: ignore[no-untyped-def]
+    """Median CPU and wall seconds over ``repeat`` calls (and each call's CPU seconds), and the last result."""
     cpu, wall, result = [], [], None
     for _ in range(repeat):
         result = None  # the last run's result is not held while the next one runs (its peak RSS is its own)
@@ -72,10 +73,11 @@ def _timed(fn, repeat: int) -> tuple[dict[str, float], object]:  # type: ignore[
         result = fn()
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - w0)
-    return {"cpu_s": statistics.median(cpu), "wall_s": statistics.median(wall)}, result
+    return {"cpu_s": statistics.median(cpu), "wall_s": statistics.median(wall),
+            "cpu_s_all": [round(x, 3) for x in cpu]}, result
 
 
-def _rates(times: dict[str, float], claims: int, lines: int) -> dict[str, float]:
+def _rates(times: dict[str, Any], claims: int, lines: int) -> dict[str, Any]:
     return {**times, "claims_per_s": claims / times["cpu_s"], "lines_per_s": lines / times["cpu_s"]}
 
 
