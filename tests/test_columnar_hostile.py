@@ -18,7 +18,7 @@ import pytest
 
 from huiminbao_rules import get_product
 from huiminbao_rules.analytics.batch import adjudicate_population
-from huiminbao_rules.analytics.columnar import adjudicate_columns, check_fee_lines
+from huiminbao_rules.analytics.columnar import adjudicate_columns, check_population
 from huiminbao_rules.analytics.population import Population
 from huiminbao_rules.analytics.synthetic import SyntheticParams, population
 from huiminbao_rules.core.errors import HuiminbaoError, InputError
@@ -84,6 +84,16 @@ def _discharged_before_admitted(df: pd.DataFrame) -> pd.DataFrame:
 def _born_after_service(df: pd.DataFrame) -> pd.DataFrame:
     late = pd.Timestamp(f"{PRODUCT.period.end.year + 1}-01-01")
     return df.assign(birth_date=late.as_unit("s"), enrolled_on=late.as_unit("s"))
+
+
+def _settled_twice(column: str) -> Fault:
+    """The first claim with two encounters gives both the same national id."""
+    def fault(df: pd.DataFrame) -> pd.DataFrame:
+        counts = df.groupby("claim_id", observed=True).size()
+        df[column] = None
+        df.loc[df["claim_id"] == counts[counts > 1].index[0], column] = "X1"
+        return df
+    return fault
 
 
 def _history(text: str) -> Fault:
@@ -216,6 +226,11 @@ def test_the_error_names_the_row_at_fault() -> None:
 # (id, table, fault): inputs the claim format accepts; both engines give the same figures.
 ACCEPTED = [
     ("extra-columns", "fee_lines", lambda df: df.assign(note="x", inscp_scp_amt=0)),
+    ("setl-id-before-mdtrt-id", "encounters", lambda df: df.assign(  # one mdtrt_id per claim, setl_id each its own
+        setl_id=[f"S{i}" for i in range(len(df))], mdtrt_id="M-" + df["claim_id"].astype(str))),
+    ("national-ids-each-once", "encounters", lambda df: df.assign(
+        setl_id=[f"S{i}" if i % 3 else None for i in range(len(df))], mdtrt_id="M-" + df["claim_id"].astype(str)
+        + "-" + df["encounter_id"].astype(str))),
     *((f"no-{t}.{c}", t, _drop(c)) for t, c in (
         ("encounters", "settled_through_basic"), ("encounters", "diagnoses"), ("encounters", "institution"),
         ("encounters", "hifp_pay"), ("insured", "history"), ("insured", "groups"), ("insured", "pre_existing"),
@@ -254,8 +269,9 @@ def test_an_empty_population_gives_no_rows() -> None:
     assert len(rows) == len(reference) == 0 and list(rows.columns) == [*reference.columns, "engine"]
 
 
-# Fee-line amounts are checked by check_fee_lines, not by every run of the engine: a pass
-# over every line's four amounts costs about 4 ms per million lines (docs/batch-engine.md).
+# Fee-line amounts and settlements claimed twice are checked by check_population, not by
+# every run of the engine: a pass over every line's four amounts costs about 4 ms per
+# million lines, hashing the national ids of 1M claims some 50 ms (docs/batch-engine.md).
 LINE_FAULTS = [
     ("negative", _set("preselfpay_amt", -5), "preselfpay_amt: row 0 .*amount -5 fen"),
     ("overflow", _set("det_item_fee_sumamt", 2**62), "det_item_fee_sumamt: row 0 .*amount 4611686018427387904 fen"),
@@ -268,14 +284,27 @@ LINE_FAULTS = [
 
 
 @pytest.mark.parametrize(("fault", "message"), [r[1:] for r in LINE_FAULTS], ids=[r[0] for r in LINE_FAULTS])
-def test_check_fee_lines_refuses_line_amounts_the_claim_format_refuses(fault: Fault, message: str) -> None:
+def test_check_population_refuses_line_amounts_the_claim_format_refuses(fault: Fault, message: str) -> None:
     with pytest.raises(InputError, match=message):
-        check_fee_lines(_with("fee_lines", fault))
+        check_population(_with("fee_lines", fault))
 
 
-def test_check_fee_lines_accepts_a_consistent_population() -> None:
-    check_fee_lines(POP)
-    check_fee_lines(Population.from_claims(list(POP.subset(POP.claims["insured_id"].iloc[:5]).to_claims())))
+@pytest.mark.parametrize("column", ["setl_id", "mdtrt_id"])
+def test_check_population_refuses_a_settlement_claimed_twice(column: str) -> None:
+    pop = _with("encounters", _settled_twice(column))
+    with pytest.raises(InputError, match=rf"encounters table: {column}: row \d+ .*claim lists this "
+                                         "settlement twice"):
+        check_population(pop)
+    with pytest.raises(Exception, match="an encounter is claimed once"):  # noqa: B017 - pydantic's error today
+        adjudicate_population(pop, PRODUCT, engine="reference")
+
+
+def test_check_population_accepts_a_consistent_population() -> None:
+    check_population(POP)
+    for _, table, fault in ACCEPTED:
+        if table == "encounters" and "id" in _:  # national ids, each settlement once
+            check_population(_with(table, fault))
+    check_population(Population.from_claims(list(POP.subset(POP.claims["insured_id"].iloc[:5]).to_claims())))
 
 
 def test_every_refusal_is_a_library_error_the_reference_engine_refuses_too() -> None:

@@ -59,12 +59,12 @@ from huiminbao_rules.claims.history import History, enrolled_as, history_of
 from huiminbao_rules.claims.models import EnrollmentYear, Insured
 from huiminbao_rules.adjudication import kernel
 from huiminbao_rules.core.money import allocate_units, to_fen
-from huiminbao_rules.analytics.columnar_input import (check_days, check_line_amounts, check_people,
-                                                     checked_population, day_numbers)
+from huiminbao_rules.analytics.columnar_input import (check_claimed_once, check_days, check_line_amounts,
+                                                     check_people, checked_population, day_numbers)
 from huiminbao_rules.analytics.population import LINE_MONEY, Population
 from huiminbao_rules.rules.product import Product
 
-__all__ = ["ColumnarDetail", "adjudicate_columns", "check_fee_lines"]
+__all__ = ["ColumnarDetail", "adjudicate_columns", "check_population"]
 
 _PARTS = PORTIONS
 
@@ -1322,15 +1322,17 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     return out, _detail(product, population.claims, e, ln, table, elig, order.slow, g, bands, share, paid, caveats)
 
 
-def check_fee_lines(population: Population) -> None:
-    """What :func:`adjudicate_columns` does not check, to stay fast: the fee lines' amounts,
-    in one pass over every line (about 4 ms per million lines): each from 0 up to
+def check_population(population: Population) -> None:
+    """What :func:`adjudicate_columns` does not check on every run, to stay fast (the
+    loaders check it: call this on frames of your own): the fee lines' amounts, in one pass
+    over every line (about 4 ms per million lines), each from 0 up to
     :data:`~huiminbao_rules.analytics.columnar_input.LIMIT_FEN`, a line's self-paid parts not
-    above its total, each encounter's settlement the sums of its lines (lines_reconcile).
-    Call it on frames that did not come through the validating loaders; :class:`InputError`
-    at the first fault (the columns :func:`adjudicate_columns` refuses, too)."""
+    above its total, each encounter's settlement the sums of its lines (lines_reconcile);
+    and no claim listing the same settlement (``setl_id``, else ``mdtrt_id``) twice.
+    :class:`InputError` at the first fault (and at what :func:`adjudicate_columns` refuses)."""
     population = checked_population(population)
     enc, lines = population.encounters.reset_index(drop=True), population.fee_lines.reset_index(drop=True)
+    check_claimed_once(enc)
     check_line_amounts(enc, lines, _encounter_of_lines(enc, lines), tuple(lines[c].to_numpy(np.int64)
                                                                       for c in LINE_MONEY))
 

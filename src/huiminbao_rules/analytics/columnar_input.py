@@ -20,12 +20,12 @@ import numba
 import numpy as np
 import pandas as pd
 
-from huiminbao_rules.analytics.population import ENCOUNTER_MONEY, LINE_MONEY, Population
+from huiminbao_rules.analytics.population import ENCOUNTER_IDS, ENCOUNTER_MONEY, LINE_MONEY, Population
 from huiminbao_rules.core.errors import InputError, Problem
 from huiminbao_rules.core.fields import FIRST_DAY, LAST_DAY
 from huiminbao_rules.core.vocabulary import PUBLIC_PAYERS
 
-__all__ = ["check_days", "check_line_amounts", "check_people", "checked_population", "day_numbers"]
+__all__ = ["check_claimed_once", "check_days", "check_line_amounts", "check_people", "checked_population", "day_numbers"]
 
 NO_DAY = np.iinfo(np.int64).min // 2
 """A missing date among day numbers."""
@@ -77,7 +77,7 @@ def checked_population(population: Population) -> Population:
         defaults = {c: v for c, v in _OPTIONAL.get(table, {}).items() if c not in frame}
         tables[table] = frame.assign(**defaults) if defaults else frame
     lines, enc, claims = tables["fee_lines"], tables["encounters"], tables["claims"]
-    for c in LINE_MONEY:  # their values: check_fee_lines (a pass over every line: columnar.check_fee_lines)
+    for c in LINE_MONEY:  # their values: check_fee_lines (a pass over every line: columnar.check_population)
         _fen(lines, "fee_lines", c, values=False)
     enc_fen = {c: _fen(enc, "encounters", c) for c in ENCOUNTER_MONEY}
     _settlement(enc, enc_fen)
@@ -144,6 +144,34 @@ def _settlement(enc: pd.DataFrame, fen: dict[str, np.ndarray]) -> None:
     if bad.size:
         raise _refuse("encounters", "inscp_scp_amt", f"{_row(enc, int(bad[0]))}: public_within_scope: the public "
                       "payers together paid more than the in-scope amount")
+
+
+def check_claimed_once(enc: pd.DataFrame) -> None:
+    """No claim lists the same settlement twice: its identity, the national ``setl_id``
+    where given, else the ``mdtrt_id`` (:attr:`~huiminbao_rules.claims.models.Encounter.identity`;
+    the fingerprint of an encounter without either is not computed here). Only the ids of
+    claims with several encounters are read."""
+    given = [c for c in ENCOUNTER_IDS if c in enc]
+    if not given or not len(enc):
+        return
+    claim_ids = enc["claim_id"]
+    claim = (np.asarray(claim_ids.array.codes) if isinstance(claim_ids.dtype, pd.CategoricalDtype)
+             else pd.factorize(claim_ids)[0]).astype(np.int64)
+    rows = np.flatnonzero(np.bincount(claim + 1)[claim + 1] > 1)
+    if not len(rows):
+        return
+    ident = np.full(len(rows), -1, np.int64)
+    offset = 0
+    for c in reversed(given):  # setl_id last: it wins where both are given
+        codes, uniques = pd.factorize(enc[c].iloc[rows])
+        ident = np.where(codes >= 0, codes + offset, ident)
+        offset += len(uniques)
+    keep = ident >= 0
+    key = pd.Index(claim[rows][keep] * offset + ident[keep])
+    if not key.is_unique:
+        i = int(rows[keep][np.flatnonzero(key.duplicated())[0]])
+        raise _refuse("encounters", ", ".join(given), f"{_row(enc, i)}: the claim lists this settlement twice "
+                      "(the same setl_id or mdtrt_id); an encounter is claimed once")
 
 
 def _ids(frame: pd.DataFrame, table: str, column: str) -> None:
