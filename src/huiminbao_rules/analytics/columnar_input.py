@@ -78,10 +78,10 @@ def checked_population(population: Population) -> Population:
         tables[table] = frame.assign(**defaults) if defaults else frame
     lines, enc, claims = tables["fee_lines"], tables["encounters"], tables["claims"]
     for c in LINE_MONEY:  # their values: check_fee_lines (a pass over every line: columnar.check_population)
-        _fen(lines, "fee_lines", c, values=False)
-    enc_fen = {c: _fen(enc, "encounters", c) for c in ENCOUNTER_MONEY}
+        _amounts(lines, "fee_lines", c, values=False)
+    enc_fen = {c: _amounts(enc, "encounters", c) for c in ENCOUNTER_MONEY}
     _settlement(enc, enc_fen)
-    _fen(claims, "claims", "other_insurance_paid")
+    _amounts(claims, "claims", "other_insurance_paid")
     line_no = lines["line_no"]
     numbers = pd.api.types.is_numeric_dtype(line_no.dtype) and not pd.api.types.is_bool_dtype(line_no.dtype)
     if not numbers or ((line_no.dtype.kind == "f" or isinstance(line_no.dtype, pd.api.extensions.ExtensionDtype))
@@ -100,7 +100,7 @@ def checked_population(population: Population) -> Population:
     return replace(population, **tables)
 
 
-def _fen(frame: pd.DataFrame, table: str, column: str, values: bool = True) -> np.ndarray:
+def _amounts(frame: pd.DataFrame, table: str, column: str, values: bool = True) -> np.ndarray:
     """An amount column as int64 fen, refused unless it is integers (no binary floats, no
     text, nothing missing) from 0 up to :data:`LIMIT_FEN` (with ``values``: one pass over
     them)."""
