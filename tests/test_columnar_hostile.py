@@ -101,17 +101,16 @@ def _history(text: str) -> Fault:
 
 
 # (id, table, fault, the column the error names). The reference engine refuses every one
-# of these too (with a pydantic ValidationError, KeyError or TypeError: see the module
-# population.to_claims), except where marked "stricter".
+# of these too, with a library error (the last test).
 REFUSED = [
     # money: integer fen only, nothing missing, from 0 up to 10**16 (14 digits of yuan)
     ("line-amount-float64", "fee_lines", _as("det_item_fee_sumamt", lambda s: s.astype("float64")),
-     "det_item_fee_sumamt"),  # stricter: the reference reads whole floats, and truncates the rest
-    ("line-amount-fraction", "fee_lines", _as("overlmt_amt", lambda s: s + 0.5), "overlmt_amt"),  # stricter
+     "det_item_fee_sumamt"),
+    ("line-amount-fraction", "fee_lines", _as("overlmt_amt", lambda s: s + 0.5), "overlmt_amt"),
     ("line-amount-decimal", "fee_lines", _as("det_item_fee_sumamt", lambda s: s.map(Decimal)),
-     "det_item_fee_sumamt"),  # stricter
+     "det_item_fee_sumamt"),
     ("line-amount-text", "fee_lines", _as("det_item_fee_sumamt", lambda s: s.astype(str)),
-     "det_item_fee_sumamt"),  # stricter: the reference reads digits
+     "det_item_fee_sumamt"),
     ("line-amount-bool", "fee_lines", _as("overlmt_amt", lambda s: s > 0), "overlmt_amt"),
     ("line-amount-nan", "fee_lines", _as("det_item_fee_sumamt", lambda s: s.astype(float).where(s.index != 0)),
      "det_item_fee_sumamt"),
@@ -123,13 +122,13 @@ REFUSED = [
      "det_item_fee_sumamt"),
     ("line-amount-python-int-beyond-int64", "fee_lines", _set("det_item_fee_sumamt", 2**70), "det_item_fee_sumamt"),
     ("encounter-amount-float64", "encounters", _as("medfee_sumamt", lambda s: s.astype(float)),
-     "medfee_sumamt"),  # stricter
+     "medfee_sumamt"),
     ("encounter-amount-negative", "encounters", _set("oth_pay", -1), "oth_pay"),
     ("encounter-amount-overflow", "encounters", _set("medfee_sumamt", 2**62), "medfee_sumamt"),
     ("encounter-amount-nullable-na", "encounters",
      _as("hifp_pay", lambda s: s.astype("Int64").where(s.index != 0, pd.NA)), "hifp_pay"),
     ("other-insurance-float64", "claims", _as("other_insurance_paid", lambda s: s.astype(float)),
-     "other_insurance_paid"),  # stricter
+     "other_insurance_paid"),
     ("other-insurance-negative", "claims", _set("other_insurance_paid", -100), "other_insurance_paid"),
     ("other-insurance-overflow", "claims", _set("other_insurance_paid", 2**62), "other_insurance_paid"),
     ("other-insurance-nan", "claims", _as("other_insurance_paid", lambda s: s.astype(float).where(s.index != 0)),
@@ -182,9 +181,9 @@ REFUSED = [
     ("encounter-id-empty", "encounters", _as("encounter_id", lambda s: s.astype(str).where(s.index != 0, "")),
      "encounter_id"),
     ("line-number-missing", "fee_lines", _as("line_no", lambda s: s.astype(float).where(s.index != 0)),
-     "line_no"),  # stricter: the reference puts the line last
+     "line_no"),
     ("line-number-text", "fee_lines", _as("line_no", lambda s: s.astype(str)),
-     "line_no"),  # stricter: the reference orders lines by the text
+     "line_no"),
     # histories and yes/no flags
     ("history-not-json", "insured", _history("[{"), "history"),
     ("history-not-an-array", "insured", _history('{"year": 2022}'), "history"),
@@ -192,11 +191,11 @@ REFUSED = [
     ("history-year-twice", "insured",
      _history('[{"year": 2022, "enrolled": true}, {"year": 2022, "enrolled": false}]'), "history"),
     ("settled-as-text", "encounters", _as("settled_through_basic", lambda s: s.map({True: "True", False: "False"})),
-     "settled_through_basic"),  # stricter: the reference reads "False" as true
+     "settled_through_basic"),
     ("settled-missing", "encounters", _set("settled_through_basic", None),
-     "settled_through_basic"),  # stricter: the reference reads None as false, the format's default is true
+     "settled_through_basic"),
     ("settled-as-integers", "encounters", _as("settled_through_basic", lambda s: s.astype(int)),
-     "settled_through_basic"),  # stricter
+     "settled_through_basic"),
 ]
 
 
@@ -308,15 +307,31 @@ def test_check_population_accepts_a_consistent_population() -> None:
 
 
 def test_every_refusal_is_a_library_error_the_reference_engine_refuses_too() -> None:
-    # The reference engine is the definition: what the columnar engine refuses (apart from
-    # the "stricter" cases, where the reference coerces), the reference refuses as well.
-    stricter = {"line-amount-float64", "line-amount-fraction", "line-amount-decimal", "line-amount-text",
-                "encounter-amount-float64", "other-insurance-float64", "line-number-missing", "line-number-text",
-                "settled-as-text", "settled-missing", "settled-as-integers"}
+    # The reference engine is the definition: what the columnar engine refuses, the
+    # reference refuses as well, with a library error too (the population's tables are
+    # read as strictly on the way to the claim format: nothing is truncated or coerced).
     for name, table, fault, _ in REFUSED:
         pop = _with(table, fault)
         with pytest.raises(HuiminbaoError):
             adjudicate_columns(pop, PRODUCT)
-        if name not in stricter:
-            with pytest.raises(Exception):  # noqa: B017 - a pydantic, key or type error today
-                adjudicate_population(pop, PRODUCT, engine="reference")
+        with pytest.raises(HuiminbaoError):
+            adjudicate_population(pop, PRODUCT, engine="reference")
+
+def test_lines_of_a_missing_encounter_and_claims_of_a_missing_person_are_refused_by_both_engines() -> None:
+    # The reference engine used to drop such lines without a word, and to fail with a
+    # KeyError on such a claim.
+    enc = POP.encounters
+    lost = enc.iloc[2]
+    orphans = Population(insured=POP.insured, claims=POP.claims, encounters=enc.drop(index=enc.index[2]),
+                         fee_lines=POP.fee_lines)
+    with pytest.raises(InputError, match=f"claim {lost['claim_id']} encounter {lost['encounter_id']}: fee lines"):
+        adjudicate_population(orphans, PRODUCT, engine="reference")
+    with pytest.raises(HuiminbaoError):
+        adjudicate_columns(orphans, PRODUCT)
+    person = POP.claims["insured_id"].iloc[0]
+    nobody = Population(insured=POP.insured[POP.insured["insured_id"] != person], claims=POP.claims,
+                        encounters=POP.encounters, fee_lines=POP.fee_lines)
+    with pytest.raises(InputError, match=f"person {person} is not in the insured table"):
+        adjudicate_population(nobody, PRODUCT, engine="reference")
+    with pytest.raises(HuiminbaoError):
+        adjudicate_columns(nobody, PRODUCT)

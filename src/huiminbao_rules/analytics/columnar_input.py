@@ -20,7 +20,9 @@ import numba
 import numpy as np
 import pandas as pd
 
-from huiminbao_rules.analytics.population import ENCOUNTER_IDS, ENCOUNTER_MONEY, LINE_MONEY, Population
+from huiminbao_rules.analytics.population import (ENCOUNTER_IDS, ENCOUNTER_MONEY, LIMIT_FEN, LINE_MONEY, Population,
+                                                 REQUIRED_COLUMNS, fen_column, flag_column, line_number_column,
+                                                 row_name, table_error)
 from huiminbao_rules.core.errors import InputError, Problem
 from huiminbao_rules.core.fields import FIRST_DAY, LAST_DAY
 from huiminbao_rules.core.vocabulary import PUBLIC_PAYERS
@@ -30,17 +32,6 @@ __all__ = ["check_claimed_once", "check_days", "check_line_amounts", "check_peop
 NO_DAY = np.iinfo(np.int64).min // 2
 """A missing date among day numbers."""
 
-LIMIT_FEN = 10**16
-"""Amounts are below 10**14 yuan (the national format's 14 digits before the point)."""
-
-_REQUIRED = {
-    "insured": ("insured_id", "birth_date", "scheme", "enrolled_on"),
-    "claims": ("claim_id", "insured_id", "other_insurance_paid"),
-    "encounters": ("claim_id", "encounter_id", "kind", "medfee_sumamt", "fulamt_ownpay_amt", "preselfpay_amt",
-                   "inscp_scp_amt"),
-    "fee_lines": ("claim_id", "encounter_id", "line_no", "med_list_codg", "name", "chrgitm_lv", "med_chrgitm_type",
-                  *LINE_MONEY),
-}
 _OPTIONAL: dict[str, dict[str, Any]] = {  # the claim format's defaults
     "insured": {"pre_existing": "", "groups": "", "history": "[]", "event_on": pd.NaT},
     "encounters": {"admitted_on": pd.NaT, "discharged_on": pd.NaT, "service_date": pd.NaT, "institution": "",
@@ -53,16 +44,7 @@ _LEVELS = ("01", "02", "03")
 _FEE_TYPE = re.compile(r"[0-9]{2}")
 _CODE = re.compile(r"[a-z][a-z0-9_]*")
 _ICD10 = re.compile(r"[A-Z][0-9]{2}(\.[0-9A-Za-z+]{1,10})?")
-
-
-def _refuse(table: str, column: str, message: str) -> InputError:
-    return InputError(f"population's {table} table", [Problem(column, message)])
-
-
-def _row(frame: pd.DataFrame, i: int) -> str:
-    """Row ``i`` of a table, named by its ids."""
-    ids = [f"{c} {frame[c].iloc[i]}" for c in ("insured_id", "claim_id", "encounter_id", "line_no") if c in frame]
-    return f"row {i} ({', '.join(ids[:3])})"
+_refuse, _row, _amounts, _booleans = table_error, row_name, fen_column, flag_column  # (population.py owns them)
 
 
 def checked_population(population: Population) -> Population:
@@ -71,7 +53,7 @@ def checked_population(population: Population) -> Population:
     tables = {}
     for table in ("insured", "claims", "encounters", "fee_lines"):
         frame = getattr(population, table)
-        missing = [c for c in _REQUIRED[table] if c not in frame]
+        missing = [c for c in REQUIRED_COLUMNS[table] if c not in frame]
         if missing:
             raise _refuse(table, ", ".join(missing), "required column is missing")
         defaults = {c: v for c, v in _OPTIONAL.get(table, {}).items() if c not in frame}
@@ -82,11 +64,7 @@ def checked_population(population: Population) -> Population:
     enc_fen = {c: _amounts(enc, "encounters", c) for c in ENCOUNTER_MONEY}
     _settlement(enc, enc_fen)
     _amounts(claims, "claims", "other_insurance_paid")
-    line_no = lines["line_no"]
-    numbers = pd.api.types.is_numeric_dtype(line_no.dtype) and not pd.api.types.is_bool_dtype(line_no.dtype)
-    if not numbers or ((line_no.dtype.kind == "f" or isinstance(line_no.dtype, pd.api.extensions.ExtensionDtype))
-                       and line_no.hasnans):  # numpy integers have no missing value: no pass
-        raise _refuse("fee_lines", "line_no", f"line numbers are numbers, none missing (got {line_no.dtype})")
+    line_number_column(lines)
     for column in ("med_list_codg", "name"):  # text, possibly empty, never missing
         _vocabulary(lines, "fee_lines", column, lambda v: True, "text (possibly empty)")
     for table, column in (("claims", "claim_id"), ("claims", "insured_id"), ("encounters", "encounter_id")):
@@ -98,37 +76,6 @@ def checked_population(population: Population) -> Population:
     _vocabulary(enc, "encounters", "diagnoses", _diagnoses, "ICD-10 codes like C34.9, joined by ;", missing_ok=True)
     _booleans(enc, "encounters", "settled_through_basic")
     return replace(population, **tables)
-
-
-def _amounts(frame: pd.DataFrame, table: str, column: str, values: bool = True) -> np.ndarray:
-    """An amount column as int64 fen, refused unless it is integers (no binary floats, no
-    text, nothing missing) from 0 up to :data:`LIMIT_FEN` (with ``values``: one pass over
-    them)."""
-    col = frame[column]
-    dtype = col.dtype
-    what = f"amounts are integer fen from 0 to {LIMIT_FEN - 1}"
-    if dtype == object and pd.api.types.infer_dtype(col, skipna=False) == "integer":
-        try:
-            array = col.to_numpy(np.int64)
-        except OverflowError:
-            raise _refuse(table, column, f"an amount is too large: {what}") from None
-    elif pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        if isinstance(dtype, pd.api.extensions.ExtensionDtype) and col.hasnans:  # numpy integers have none
-            raise _refuse(table, column, f"{_row(frame, int(np.flatnonzero(col.isna())[0]))}: the amount is missing; "
-                          f"{what}")
-        array = col.to_numpy(np.uint64 if dtype == np.uint64 else np.int64)
-    else:
-        raise _refuse(table, column, f"{what}, not {dtype} (binary floats, text and decimals are not read)")
-    if array.dtype == np.uint64:
-        if array.max(initial=0) >= LIMIT_FEN:
-            raise _refuse(table, column, f"{_row(frame, int(np.argmax(array)))}: amount too large; {what}")
-        return array.astype(np.int64)
-    array = array.astype(np.int64, copy=False)
-    # negative amounts read as unsigned are beyond the limit: one pass finds both
-    if values and array.view(np.uint64).max(initial=0) >= LIMIT_FEN:
-        i = int(np.flatnonzero((array < 0) | (array >= LIMIT_FEN))[0])
-        raise _refuse(table, column, f"{_row(frame, i)}: amount {int(array[i])} fen; {what}")
-    return array
 
 
 def _settlement(enc: pd.DataFrame, fen: dict[str, np.ndarray]) -> None:
@@ -222,17 +169,6 @@ def _codes(value: Any) -> bool:
 
 def _diagnoses(value: Any) -> bool:
     return isinstance(value, str) and all(_ICD10.fullmatch(d) for d in value.split(";") if d)
-
-
-def _booleans(frame: pd.DataFrame, table: str, column: str) -> None:
-    """A yes/no column holds booleans, none missing (text such as "False" is not read)."""
-    col = frame[column]
-    if col.dtype == bool or (pd.api.types.is_bool_dtype(col.dtype) and not col.hasnans):
-        return
-    if col.dtype == object and pd.api.types.infer_dtype(col, skipna=False) == "boolean":
-        return
-    raise _refuse(table, column, f"true or false for every row, none missing (got {col.dtype} "
-                  f"{pd.api.types.infer_dtype(col, skipna=False)})")
 
 
 _FIRST, _LAST = (int(np.datetime64(d, "D").astype(np.int64)) for d in (FIRST_DAY, LAST_DAY))

@@ -28,12 +28,15 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
-from huiminbao_rules.claims.models import Claim
+from huiminbao_rules.claims.models import Claim, problems_from_validation
+from huiminbao_rules.core.errors import InputError, Problem
 from huiminbao_rules.core.money import exact, format_yuan, from_fen, to_fen
 from huiminbao_rules.core.vocabulary import PUBLIC_PAYERS
 
-__all__ = ["ENCOUNTER_IDS", "ENCOUNTER_MONEY", "LINE_MONEY", "Population"]
+__all__ = ["ENCOUNTER_IDS", "ENCOUNTER_MONEY", "LIMIT_FEN", "LINE_MONEY", "Population", "fen_column", "flag_column",
+           "line_number_column", "REQUIRED_COLUMNS", "row_name", "table_error"]
 
 ENCOUNTER_MONEY = ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
                    *PUBLIC_PAYERS)
@@ -41,6 +44,93 @@ LINE_MONEY = ("det_item_fee_sumamt", "fulamt_ownpay_amt", "overlmt_amt", "presel
 ENCOUNTER_IDS = ("setl_id", "mdtrt_id")
 """The national settlement and encounter ids, kept when a claim has them (they identify the
 encounter: ``docs/claim-format.md#encounter-identity``)."""
+
+
+REQUIRED_COLUMNS = {
+    "insured": ("insured_id", "birth_date", "scheme", "enrolled_on"),
+    "claims": ("claim_id", "insured_id", "other_insurance_paid"),
+    "encounters": ("claim_id", "encounter_id", "kind", "medfee_sumamt", "fulamt_ownpay_amt", "preselfpay_amt",
+                   "inscp_scp_amt"),
+    "fee_lines": ("claim_id", "encounter_id", "line_no", "med_list_codg", "name", "chrgitm_lv", "med_chrgitm_type",
+                  *LINE_MONEY),
+}
+"""The columns each table must have (the others have the claim format's defaults)."""
+
+
+LIMIT_FEN = 10**16
+"""Amounts are below 10**14 yuan (the national format's 14 digits before the point)."""
+
+
+def table_error(table: str, column: str, message: str) -> InputError:
+    """The error for a fault in ``column`` of one of a population's tables."""
+    return InputError(f"population's {table} table", [Problem(column, message)])
+
+
+def row_name(frame: pd.DataFrame, i: int) -> str:
+    """Row ``i`` of a table, named by its ids."""
+    ids = [f"{c} {frame[c].iloc[i]}" for c in ("insured_id", "claim_id", "encounter_id", "line_no") if c in frame]
+    return f"row {i} ({', '.join(ids[:3])})"
+
+
+def fen_column(frame: pd.DataFrame, table: str, column: str, values: bool = True) -> np.ndarray:
+    """An amount column as int64 fen, refused unless it is integers (no binary floats, no
+    text, nothing missing) from 0 up to :data:`LIMIT_FEN` (with ``values``: one pass over
+    them)."""
+    col = frame[column]
+    dtype = col.dtype
+    what = f"amounts are integer fen from 0 to {LIMIT_FEN - 1}"
+    if dtype == object and pd.api.types.infer_dtype(col, skipna=False) == "integer":
+        try:
+            array = col.to_numpy(np.int64)
+        except OverflowError:
+            raise table_error(table, column, f"an amount is too large: {what}") from None
+    elif pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype) and col.hasnans:  # numpy integers have none
+            raise table_error(table, column,
+                              f"{row_name(frame, int(np.flatnonzero(col.isna())[0]))}: the amount is missing; {what}")
+        array = col.to_numpy(np.uint64 if dtype == np.uint64 else np.int64)
+    else:
+        raise table_error(table, column, f"{what}, not {dtype} (binary floats, text and decimals are not read)")
+    if array.dtype == np.uint64:
+        if array.max(initial=0) >= LIMIT_FEN:
+            raise table_error(table, column, f"{row_name(frame, int(np.argmax(array)))}: amount too large; {what}")
+        return array.astype(np.int64)
+    array = array.astype(np.int64, copy=False)
+    # negative amounts read as unsigned are beyond the limit: one pass finds both
+    if values and array.view(np.uint64).max(initial=0) >= LIMIT_FEN:
+        i = int(np.flatnonzero((array < 0) | (array >= LIMIT_FEN))[0])
+        raise table_error(table, column, f"{row_name(frame, i)}: amount {int(array[i])} fen; {what}")
+    return array
+
+
+def flag_column(frame: pd.DataFrame, table: str, column: str) -> None:
+    """A yes/no column holds booleans, none missing (text such as "False" is not read)."""
+    col = frame[column]
+    if col.dtype == bool or (pd.api.types.is_bool_dtype(col.dtype) and not col.hasnans):
+        return
+    if col.dtype == object and pd.api.types.infer_dtype(col, skipna=False) == "boolean":
+        return
+    raise table_error(table, column, f"true or false for every row, none missing (got {col.dtype} "
+                      f"{pd.api.types.infer_dtype(col, skipna=False)})")
+
+
+def line_number_column(lines: pd.DataFrame) -> None:
+    """Fee lines' numbers are numbers, none missing (text is not read as one)."""
+    line_no = lines["line_no"]
+    numbers = pd.api.types.is_numeric_dtype(line_no.dtype) and not pd.api.types.is_bool_dtype(line_no.dtype)
+    if not numbers or ((line_no.dtype.kind == "f" or isinstance(line_no.dtype, pd.api.extensions.ExtensionDtype))
+                       and line_no.hasnans):  # numpy integers have no missing value: no pass
+        raise table_error("fee_lines", "line_no", f"line numbers are numbers, none missing (got {line_no.dtype})")
+
+
+def _history(person: dict[str, Any]) -> Any:
+    """A person's history column (JSON text) as data; refused where it is not JSON."""
+    text = person.get("history") or "[]"
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise table_error("insured", "history", f"person {person['insured_id']}: {str(text)[:60]!r} is not JSON "
+                          f"({exc})") from None
 
 
 def _yuan_text(fen: Any) -> str:
@@ -111,12 +201,22 @@ class Population:
         )
 
     def to_claims(self) -> Iterator[Claim]:
-        """Every claim as a validated :class:`Claim` (settlement identities checked)."""
+        """Every claim as a validated :class:`Claim` (settlement identities checked);
+        :class:`InputError` naming the claim where one is not valid."""
         for data in self.claim_dicts():
-            yield Claim.model_validate(data)
+            try:
+                yield Claim.model_validate(data)
+            except ValidationError as exc:
+                raise InputError(f"population's claim {data['claim_id']}", problems_from_validation(exc)) from None
 
     def claim_dicts(self) -> Iterator[dict[str, Any]]:
-        """Every claim in the interchange format (amounts as strings)."""
+        """Every claim in the interchange format (amounts as strings). Refused, naming the
+        table, column and row, where the tables hold what the format cannot say exactly:
+        amounts that are not integer fen (binary floats, decimals, text, missing), yes/no
+        flags that are not booleans, line numbers that are not numbers, a fee line of an
+        encounter the encounters table does not have, a claim of a person the insured table
+        does not have."""
+        self._check_tables()
         people = {r["insured_id"]: r for r in self.insured.to_dict("records")}
         lines: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for r in self.fee_lines.sort_values(["claim_id", "encounter_id", "line_no"]).to_dict("records"):
@@ -138,17 +238,42 @@ class Population:
                 if isinstance(v := r.get(k), str):
                     e["settlement"][k] = v
             encs.setdefault(r["claim_id"], []).append(e)
+        unclaimed = set(lines) - {(c, e["id"]) for c, es in encs.items() for e in es}
+        if unclaimed:
+            claim_id, encounter_id = sorted(unclaimed, key=str)[0]
+            raise table_error("fee_lines", "encounter_id", f"claim {claim_id} encounter {encounter_id}: fee lines of an "
+                              "encounter the encounters table does not have")
         for r in self.claims.to_dict("records"):
+            if r["insured_id"] not in people:
+                raise table_error("claims", "insured_id", f"claim {r['claim_id']}: person {r['insured_id']} is not in "
+                                  "the insured table")
             p = people[r["insured_id"]]
             insured = {"id": p["insured_id"], "birth_date": _day(p["birth_date"]), "scheme": p["scheme"],
                        "enrolled_on": _day(p["enrolled_on"]),
                        "pre_existing": [x for x in str(p.get("pre_existing") or "").split(";") if x],
                        "groups": [x for x in str(p.get("groups") or "").split(";") if x],
-                       "history": json.loads(p.get("history") or "[]")}
+                       "history": _history(p)}
             if (ev := _day(p.get("event_on"))) is not None:
                 insured["event_on"] = ev
             yield {"claim_id": r["claim_id"], "insured": insured, "encounters": encs.get(r["claim_id"], []),
                    "other_insurance_paid": _yuan_text(r["other_insurance_paid"])}
+
+    def _check_tables(self) -> None:
+        """The columns :meth:`claim_dicts` would otherwise read loosely (see there)."""
+        for table, required in REQUIRED_COLUMNS.items():
+            missing = [c for c in required if c not in getattr(self, table)]
+            if missing:
+                raise table_error(table, ", ".join(missing), "required column is missing")
+        for table, columns in (("fee_lines", LINE_MONEY), ("encounters", ENCOUNTER_MONEY),
+                               ("claims", ("other_insurance_paid",))):
+            frame = getattr(self, table)
+            for column in columns:
+                if column in frame:  # a missing one: the claim format says whether it may be
+                    fen_column(frame, table, column)
+        if "settled_through_basic" in self.encounters:
+            flag_column(self.encounters, "encounters", "settled_through_basic")
+        if "line_no" in self.fee_lines:
+            line_number_column(self.fee_lines)
 
     def subset(self, insured_ids: Iterable[str]) -> Population:
         """The people named (all their claims)."""
