@@ -454,3 +454,36 @@ def test_a_persons_many_claims_are_taken_in_order_of_day_then_id(n_claims: int) 
     rows = adjudicate_population(population, product)
     by_day_then_id = sorted(range(n_claims), key=lambda i: (-(i // 2), i))
     assert rows["claim_id"].tolist() == ["Z", *(f"C{i:03d}" for i in by_day_then_id)]
+
+
+def test_several_runs_too_large_for_int64_products_are_each_shared_over_their_own_groups() -> None:
+    # Runs left to Python integers are shared each over its own (claim, responsibility):
+    # claim 0, r0: raws 2**40 × 5,000 ∓ 1,234,567 sum to 2**40 fen, shared 2**39 ∓ 123.4567:
+    # floors 2**39 - 124 and 2**39 + 123, the fen left to the larger remainder (0.5433), so
+    # 2**39 - 123 and 2**39 + 123; claim 0, r1: raws 2**41 × 10,000 - 7 and 7 round to
+    # 2**41 fen, shared 2**41 - 0.0007 and 0.0007: 2**41 and 0; claim 1, r0: raws
+    # 2**42 × 5,000 + 3 and - 3, 2**42 fen shared 2**41 + 0.0003 and 2**41 - 0.0003: 2**41 each.
+    from types import SimpleNamespace
+
+    from huiminbao_rules.analytics.columnar import _rounded_shares
+
+    half, big, huge = 2**40 * 5_000, 2**41 * 10_000, 2**42 * 5_000
+    groups = SimpleNamespace(claim=np.array([0, 0, 0, 0, 1, 1], np.int64),
+                             resp=np.array([0, 1, 0, 1, 0, 0], np.int64))
+    g_raw = np.array([half - 1_234_567, big - 7, half + 1_234_567, 7, huge + 3, huge - 3], np.int64)
+    product = _product([_resp(0, {"portions": ["fulamt"]}), _resp(1, {"portions": ["fulamt"]})], "discharge_year")
+    shares = _rounded_shares(product, 2, groups, g_raw)  # type: ignore[arg-type]
+    assert shares.tolist() == [2**39 - 123, 2**41, 2**39 + 123, 0, 2**41, 2**41]
+
+
+def test_a_claims_groups_out_of_order_are_refused_not_rounded_twice() -> None:
+    # Rounding is once per claim and responsibility over the claim's groups together; groups
+    # of claim 0 on both sides of claim 1's would be rounded as two runs: refused instead.
+    from types import SimpleNamespace
+
+    from huiminbao_rules.analytics.columnar import _rounded_shares
+
+    groups = SimpleNamespace(claim=np.array([0, 1, 0], np.int64), resp=np.array([0, 0, 0], np.int64))
+    product = _product([_resp(0, {"portions": ["fulamt"]})], "discharge_year")
+    with pytest.raises(RuntimeError, match="not together"):
+        _rounded_shares(product, 2, groups, np.array([5_000, 5_000, 5_000], np.int64))  # type: ignore[arg-type]
