@@ -485,5 +485,17 @@ def test_a_claims_groups_out_of_order_are_refused_not_rounded_twice() -> None:
 
     groups = SimpleNamespace(claim=np.array([0, 1, 0], np.int64), resp=np.array([0, 0, 0], np.int64))
     product = _product([_resp(0, {"portions": ["fulamt"]})], "discharge_year")
-    with pytest.raises(RuntimeError, match="not together"):
+    with pytest.raises(RuntimeError, match="^a claim's groups are not together$"):
         _rounded_shares(product, 2, groups, np.array([5_000, 5_000, 5_000], np.int64))  # type: ignore[arg-type]
+
+
+def test_each_claims_rounding_starts_from_nothing() -> None:
+    # Self-paid at 49.99%: claim A's 1.00 is 0.4999 yuan raw, 0.50 rounded half up; claim B's
+    # 0.01 is 0.004999 yuan raw, 0.00 (a raw amount carried over from A, however small,
+    # would make it half a fen or more, so 0.01).
+    product = _product([_resp(0, {"portions": ["fulamt"]}, rate="0.4999")], "discharge_year")
+    claims = [_claim("A", "P1", [_line("A1", "1.00", ful="1.00")]),
+              _claim("B", "P1", [_line("A1", "0.01", ful="0.01")], day="2023-05-01")]
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    assert adjudicate_population(population, product).set_index("claim_id")["payable"].to_dict() == {"A": 50, "B": 0}
