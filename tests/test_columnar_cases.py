@@ -499,3 +499,50 @@ def test_each_claims_rounding_starts_from_nothing() -> None:
     population = Population.from_claims(claims)
     D._same(product, population)
     assert adjudicate_population(population, product).set_index("claim_id")["payable"].to_dict() == {"A": 50, "B": 0}
+
+
+@pytest.mark.parametrize("held", ["first", "last"])
+def test_a_shared_co_pay_holds_the_unknown_lines_share_whichever_line_comes_last(held: str) -> None:
+    # As above (400.00 co-pay shared 160.00 to X0001, on the list but off indication, and
+    # 240.00 to U0001, of unknown membership): only U0001's 240.00 is held, whether it is the
+    # encounter's first line or its last.
+    product = _product([_resp(0, {"portions": ["inscp_copay"], "in_list": "special_drugs"}, rate="1.00")],
+                       "discharge_year", completeness="partial", indications=("C34",))
+    lines = [_line("X0001", "200.00"), _line("U0001", "300.00")]
+    population = Population.from_claims([_claim("A", "P1", lines[::-1] if held == "first" else lines,
+                                                public="100.00")])
+    D._same(product, population, "pend")
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert (rows.loc["A", "pending"], rows.loc["A", "payable"]) == (240_00, 0)
+
+
+def test_an_in_scope_co_pay_taken_directly_goes_to_the_responsibility_that_takes_it() -> None:
+    # Public payers paid nothing: the line's in-scope co-pay, 1000.00 - 100.00 先行自付 =
+    # 900.00, goes whole to r1 (the second responsibility) at 50%: 450.00; r0 takes the
+    # 100.00 先行自付 at 100%. Payable 550.00.
+    product = _product([_resp(0, {"portions": ["preselfpay"]}, rate="1.00"),
+                        _resp(1, {"portions": ["inscp_copay"]}, rate="0.50")], "discharge_year")
+    population = Population.from_claims([_claim("A", "P1", [_line("A1", "1000.00", pre="100.00")])])
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert (rows.loc["A", "payable:r0"], rows.loc["A", "payable:r1"]) == (100_00, 450_00)
+
+
+@pytest.mark.parametrize("order", [[0, 2, 1], [1, 2, 0]])
+def test_a_shared_co_pay_is_planned_over_an_encounters_lines_wherever_they_are_listed(order: list[int]) -> None:
+    # Encounter E1's lines listed on both sides of E2's: X0001 (on the list: r0, 100%) and A1
+    # (r1, 50%), 100.00 and 300.00 in scope; public payers paid 200.00, so the 200.00 co-pay
+    # is shared 50.00 (X0001) and 150.00 (A1). E2's B1: 100.00 in scope, 50.00 paid, 50.00 to
+    # r1. Claim A: r0 50.00; r1 (150.00 + 50.00) at 50% = 100.00.
+    import dataclasses
+
+    product = _product([_resp(0, {"portions": ["inscp_copay"], "in_list": "special_drugs"}, rate="1.00"),
+                        _resp(1, {"portions": ["inscp_copay"]}, rate="0.50")], "discharge_year")
+    first = _claim("A", "P1", [_line("X0001", "100.00"), _line("A1", "300.00")], public="200.00")
+    other = _claim("X", "P1", [_line("B1", "100.00")], public="50.00").encounters[0].model_copy(update={"id": "E2"})
+    population = Population.from_claims([first.model_copy(update={"encounters": [first.encounters[0], other]})])
+    assert population.fee_lines["encounter_id"].tolist() == ["E1", "E1", "E2"]
+    population = dataclasses.replace(population, fee_lines=population.fee_lines.iloc[order].reset_index(drop=True))
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert (rows.loc["A", "payable:r0"], rows.loc["A", "payable:r1"]) == (50_00, 100_00)
