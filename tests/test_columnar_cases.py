@@ -546,3 +546,17 @@ def test_a_shared_co_pay_is_planned_over_an_encounters_lines_wherever_they_are_l
     D._same(product, population)
     rows = adjudicate_population(population, product).set_index("claim_id")
     assert (rows.loc["A", "payable:r0"], rows.loc["A", "payable:r1"]) == (50_00, 100_00)
+
+
+def test_a_line_held_for_review_in_two_parts_holds_both_and_keeps_its_weighted_co_pay() -> None:
+    # U0001's membership of the list is unknown: its 先行自付 (100.00) and self-paid amount
+    # (300.00), which r0 takes only on the list, are both held: 400.00 pending. Public payers
+    # paid nothing, so its in-scope co-pay (1,000.00 - 100.00 - 300.00 = 600.00) goes to r1,
+    # which counts half of it: 300.00 eligible and payable at 100%.
+    product = _product([_resp(0, {"portions": ["preselfpay", "fulamt"], "in_list": "special_drugs"}, rate="1.00"),
+                        _resp(1, {"portions": ["inscp_copay"], "weight": "0.50", "source": "s"}, rate="1.00")],
+                       "discharge_year", completeness="partial")
+    population = Population.from_claims([_claim("A", "P1", [_line("U0001", "1000.00", ful="300.00", pre="100.00")])])
+    D._same(product, population, "pend")
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert (rows.loc["A", "pending"], rows.loc["A", "eligible"], rows.loc["A", "payable"]) == (400_00, 300_00, 300_00)
