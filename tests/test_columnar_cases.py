@@ -560,3 +560,23 @@ def test_a_line_held_for_review_in_two_parts_holds_both_and_keeps_its_weighted_c
     D._same(product, population, "pend")
     rows = adjudicate_population(population, product).set_index("claim_id")
     assert (rows.loc["A", "pending"], rows.loc["A", "eligible"], rows.loc["A", "payable"]) == (400_00, 300_00, 300_00)
+
+
+def test_a_persons_claims_on_one_day_are_taken_in_order_of_id_whatever_their_rows_order() -> None:
+    # P1's B2 and B1 are both of 1 May, listed B2 first; B3 is of 1 June, and P0's A0 of 1
+    # March comes before them all. By id, B1 (300.00) takes 300.00 of the 500.00 deductible and
+    # pays nothing; B2 (400.00) takes the other 200.00 and pays 80% of 200.00 = 160.00; B3
+    # (100.00) pays 80.00. A0 (600.00) pays 80% of 100.00 = 80.00.
+    product = _product([_resp(0, {"portions": ["fulamt"]}, deductible="500.00")], "discharge_year")
+
+    def claim(claim_id: str, person: str, amount: str, day: str) -> Claim:
+        return _claim(claim_id, person, [_line("A1", amount, ful=amount)], day=day)
+
+    population = Population.from_claims([claim("A0", "P0", "600.00", "2023-03-01"),
+                                         claim("B2", "P1", "400.00", "2023-05-01"),
+                                         claim("B1", "P1", "300.00", "2023-05-01"),
+                                         claim("B3", "P1", "100.00", "2023-06-01")])
+    D._same(product, population)
+    rows = adjudicate_population(population, product)
+    assert rows["claim_id"].tolist() == ["A0", "B1", "B2", "B3"]
+    assert rows.set_index("claim_id")["payable"].to_dict() == {"A0": 80_00, "B1": 0, "B2": 160_00, "B3": 80_00}
