@@ -580,3 +580,78 @@ def test_a_persons_claims_on_one_day_are_taken_in_order_of_id_whatever_their_row
     rows = adjudicate_population(population, product)
     assert rows["claim_id"].tolist() == ["A0", "B1", "B2", "B3"]
     assert rows.set_index("claim_id")["payable"].to_dict() == {"A0": 80_00, "B1": 0, "B2": 160_00, "B3": 80_00}
+
+
+def _as(claim: Claim, **insured: object) -> Claim:
+    """``claim`` of a person with these fields changed."""
+    from huiminbao_rules.claims.models import Insured
+
+    return claim.model_copy(update={"insured": Insured.model_validate(claim.insured.model_dump() | insured)})
+
+
+def _fulamt(claim_id: str, person: str, amount: str, day: str = "2023-03-01") -> Claim:
+    return _claim(claim_id, person, [_line("A1", amount, ful=amount)], day=day)
+
+
+def test_people_alike_but_for_the_enrolment_day_or_the_scheme_each_keep_their_own() -> None:
+    # P1 and P2 differ only in the day they enrolled: P2's cover starts on 2 May, so its
+    # claim of 1 March pays nothing; P1's pays 300.00 (100%, no deductible for an employee).
+    # P3 differs from P1 only in being a resident: a deductible of 100.00, 200.00 paid.
+    product = _product([_resp(0, {"portions": ["fulamt"]}, rate="1.00") | {"deductible": [
+        {"when": {"scheme": "resident"}, "amount": "100", "source": "s"}, {"amount": "0", "source": "s"}]}],
+        "discharge_year")
+    claims = [_fulamt("A", "P1", "300.00"), _as(_fulamt("B", "P2", "300.00"), enrolled_on=date(2023, 5, 1)),
+              _as(_fulamt("C", "P3", "300.00"), scheme="resident")]
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert rows["payable"].to_dict() == {"A": 300_00, "B": 0, "C": 200_00}
+
+
+@pytest.mark.parametrize("column", ["text", "categorical"])
+def test_each_persons_enrolment_history_is_read_as_text_or_categories_and_a_missing_one_as_none(column: str) -> None:
+    # No deductible from the third consecutive year enrolled (this one included), 500.00
+    # before: P2 (2021, 2022) and P3 (2020 to 2022) are in their third year or later, so each
+    # 300.00 claim pays 300.00 at 100%; P1, with no history, is in its first: its 300.00 all
+    # goes to the deductible. The same with P1's history missing from the table instead of
+    # written as [], the column read as text or as categories (as a dataset may give it).
+    import dataclasses
+
+    product = _product([_resp(0, {"portions": ["fulamt"]}, rate="1.00") | {"deductible": [
+        {"when": {"min_enrolled_years": 3}, "amount": "0", "source": "s"}, {"amount": "500", "source": "s"}]}],
+        "discharge_year")
+    claims = [_claim("A", "P1", [_line("A1", "300.00", ful="300.00")]),
+              _claim("B", "P2", [_line("A1", "300.00", ful="300.00")], years=(2021, 2022)),
+              _claim("C", "P3", [_line("A1", "300.00", ful="300.00")], years=(2020, 2021, 2022))]
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    insured = population.insured.copy()
+    insured["history"] = insured["history"].where(insured["insured_id"] != "P1", None)
+    if column == "categorical":
+        insured["history"] = insured["history"].astype("category")
+    rows = adjudicate_population(dataclasses.replace(population, insured=insured), product, engine="batch")
+    assert rows.set_index("claim_id")["payable"].to_dict() == {"A": 0, "B": 300_00, "C": 300_00}
+
+
+def test_a_special_case_reads_each_persons_own_event_and_a_newborns_own_enrolment() -> None:
+    # New enrollees wait 60 days from the day after they enrol, unless they enrolled within
+    # 30 days of a special case's event. P1 and P2 moved household (enrolled 10 January):
+    # P1's event of 1 January opens the case (no waiting), P2's of 1 June 2022 does not (it
+    # waits until 11 March). P3 and P4, newborns of 1 January with no event (their birth
+    # is theirs): P3 enrolled 10 January, within 30 days; P4 on 15 February, so it waits
+    # until 16 April. Claims of 1 March, 300.00 at 100%: P1 and P3 are paid, P2 and P4 not.
+    product = parse_product(_product([_resp(0, {"portions": ["fulamt"]}, rate="1.00")], "discharge_year")
+                            .model_dump(mode="json", exclude_none=True) | {"first_year": 2022, "enrollment": {
+                                "waiting_periods": [{"applies_to": "new_enrollee", "days": 60, "source": "s"}],
+                                "special_cases": [{"group": g, "enroll_within_days": 30, "source": "s"}
+                                                  for g in ("household_migration", "newborn")]}})
+    moved = {"groups": ("household_migration",), "enrolled_on": date(2023, 1, 10)}
+    born = {"groups": ("newborn",), "birth_date": date(2023, 1, 1)}
+    claims = [_as(_fulamt("A", "P1", "300.00"), **moved, event_on=date(2023, 1, 1)),
+              _as(_fulamt("B", "P2", "300.00"), **moved, event_on=date(2022, 6, 1)),
+              _as(_fulamt("C", "P3", "300.00"), **born, enrolled_on=date(2023, 1, 10)),
+              _as(_fulamt("D", "P4", "300.00"), **born, enrolled_on=date(2023, 2, 15))]
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    assert adjudicate_population(population, product).set_index("claim_id")["payable"].to_dict() == {
+        "A": 300_00, "B": 0, "C": 300_00, "D": 0}
