@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
@@ -655,3 +656,29 @@ def test_a_special_case_reads_each_persons_own_event_and_a_newborns_own_enrolmen
     D._same(product, population)
     assert adjudicate_population(population, product).set_index("claim_id")["payable"].to_dict() == {
         "A": 300_00, "B": 0, "C": 300_00, "D": 0}
+
+
+def test_a_co_pay_of_one_fen_left_after_the_public_payers_is_shared_and_paid() -> None:
+    # Public payers paid 99.99 of 100.00 in scope: the co-pay of 0.01 goes to r0 at 100%.
+    product = _product([_resp(0, {"portions": ["inscp_copay"]}, rate="1.00")], "discharge_year")
+    population = Population.from_claims([_claim("A", "P1", [_line("A1", "100.00")], public="99.99")])
+    D._same(product, population)
+    assert adjudicate_population(population, product).set_index("claim_id")["payable"].to_dict() == {"A": 1}
+
+
+def test_the_rows_money_columns_are_int64_fen_and_an_absent_event_column_reads_as_no_event() -> None:
+    # 300.00 self-paid at 80% after a deductible of 100.00: 160.00 payable, for P1 and for
+    # P2 (enrolled last year too); every money column of the columnar engine's rows is int64
+    # fen. The same population without the insured's event_on column (it is optional) gives
+    # the same rows.
+    import dataclasses
+
+    product = _product([_resp(0, {"portions": ["fulamt"]}, deductible="100")], "discharge_year")
+    population = Population.from_claims([_fulamt("A", "P1", "300.00"),
+                                         _claim("B", "P2", [_line("A1", "300.00", ful="300.00")], years=(2022,))])
+    rows = D._same_rows(product, population)
+    money = [c for c in rows.columns if c not in ("claim_id", "insured_id", "product_id", "service_on", "engine")]
+    assert {c: str(rows[c].dtype) for c in money} == {c: "int64" for c in money}
+    assert rows.set_index("claim_id")["payable"].to_dict() == {"A": 160_00, "B": 160_00}
+    without = dataclasses.replace(population, insured=population.insured.drop(columns=["event_on"]))
+    pd.testing.assert_frame_equal(D._same_rows(product, without), rows)
