@@ -682,3 +682,24 @@ def test_the_rows_money_columns_are_int64_fen_and_an_absent_event_column_reads_a
     assert rows.set_index("claim_id")["payable"].to_dict() == {"A": 160_00, "B": 160_00}
     without = dataclasses.replace(population, insured=population.insured.drop(columns=["event_on"]))
     pd.testing.assert_frame_equal(D._same_rows(product, without), rows)
+
+
+def test_a_shared_co_pay_keeps_the_lowest_destination_of_an_encounters_lines_listed_before_another() -> None:
+    # E1's X0001 (r0, 100%) and A1 (r1, 50%) are listed before E2's B1, its A2 (r1) after:
+    # 100.00, 100.00 and 200.00 in scope, public payers paid 200.00, so the 200.00 co-pay is
+    # shared 50.00, 50.00 and 100.00. E2: 50.00 of B1's 100.00 to r1. Claim A: r0 50.00;
+    # r1 (50.00 + 100.00 + 50.00) at 50% = 100.00.
+    import dataclasses
+
+    product = _product([_resp(0, {"portions": ["inscp_copay"], "in_list": "special_drugs"}, rate="1.00"),
+                        _resp(1, {"portions": ["inscp_copay"]}, rate="0.50")], "discharge_year")
+    first = _claim("A", "P1", [_line("X0001", "100.00"), _line("A1", "100.00"), _line("A2", "200.00")],
+                   public="200.00")
+    other = _claim("X", "P1", [_line("B1", "100.00")], public="50.00").encounters[0].model_copy(update={"id": "E2"})
+    population = Population.from_claims([first.model_copy(update={"encounters": [first.encounters[0], other]})])
+    assert population.fee_lines["encounter_id"].tolist() == ["E1", "E1", "E1", "E2"]
+    listed = population.fee_lines.iloc[[0, 1, 3, 2]].reset_index(drop=True)
+    population = dataclasses.replace(population, fee_lines=listed)
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert (rows.loc["A", "payable:r0"], rows.loc["A", "payable:r1"]) == (50_00, 100_00)
