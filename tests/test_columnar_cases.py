@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
@@ -454,3 +455,251 @@ def test_a_persons_many_claims_are_taken_in_order_of_day_then_id(n_claims: int) 
     rows = adjudicate_population(population, product)
     by_day_then_id = sorted(range(n_claims), key=lambda i: (-(i // 2), i))
     assert rows["claim_id"].tolist() == ["Z", *(f"C{i:03d}" for i in by_day_then_id)]
+
+
+def test_several_runs_too_large_for_int64_products_are_each_shared_over_their_own_groups() -> None:
+    # Runs left to Python integers are shared each over its own (claim, responsibility):
+    # claim 0, r0: raws 2**40 × 5,000 ∓ 1,234,567 sum to 2**40 fen, shared 2**39 ∓ 123.4567:
+    # floors 2**39 - 124 and 2**39 + 123, the fen left to the larger remainder (0.5433), so
+    # 2**39 - 123 and 2**39 + 123; claim 0, r1: raws 2**41 × 10,000 - 7 and 7 round to
+    # 2**41 fen, shared 2**41 - 0.0007 and 0.0007: 2**41 and 0; claim 1, r0: raws
+    # 2**42 × 5,000 + 3 and - 3, 2**42 fen shared 2**41 + 0.0003 and 2**41 - 0.0003: 2**41 each.
+    from types import SimpleNamespace
+
+    from huiminbao_rules.analytics.columnar import _rounded_shares
+
+    half, big, huge = 2**40 * 5_000, 2**41 * 10_000, 2**42 * 5_000
+    groups = SimpleNamespace(claim=np.array([0, 0, 0, 0, 1, 1], np.int64),
+                             resp=np.array([0, 1, 0, 1, 0, 0], np.int64))
+    g_raw = np.array([half - 1_234_567, big - 7, half + 1_234_567, 7, huge + 3, huge - 3], np.int64)
+    product = _product([_resp(0, {"portions": ["fulamt"]}), _resp(1, {"portions": ["fulamt"]})], "discharge_year")
+    shares = _rounded_shares(product, 2, groups, g_raw)  # type: ignore[arg-type]
+    assert shares.tolist() == [2**39 - 123, 2**41, 2**39 + 123, 0, 2**41, 2**41]
+
+
+def test_a_claims_groups_out_of_order_are_refused_not_rounded_twice() -> None:
+    # Rounding is once per claim and responsibility over the claim's groups together; groups
+    # of claim 0 on both sides of claim 1's would be rounded as two runs: refused instead.
+    from types import SimpleNamespace
+
+    from huiminbao_rules.analytics.columnar import _rounded_shares
+
+    groups = SimpleNamespace(claim=np.array([0, 1, 0], np.int64), resp=np.array([0, 0, 0], np.int64))
+    product = _product([_resp(0, {"portions": ["fulamt"]})], "discharge_year")
+    with pytest.raises(RuntimeError, match="^a claim's groups are not together$"):
+        _rounded_shares(product, 2, groups, np.array([5_000, 5_000, 5_000], np.int64))  # type: ignore[arg-type]
+
+
+def test_each_claims_rounding_starts_from_nothing() -> None:
+    # Self-paid at 49.99%: claim A's 1.00 is 0.4999 yuan raw, 0.50 rounded half up; claim B's
+    # 0.01 is 0.004999 yuan raw, 0.00 (a raw amount carried over from A, however small,
+    # would make it half a fen or more, so 0.01).
+    product = _product([_resp(0, {"portions": ["fulamt"]}, rate="0.4999")], "discharge_year")
+    claims = [_claim("A", "P1", [_line("A1", "1.00", ful="1.00")]),
+              _claim("B", "P1", [_line("A1", "0.01", ful="0.01")], day="2023-05-01")]
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    assert adjudicate_population(population, product).set_index("claim_id")["payable"].to_dict() == {"A": 50, "B": 0}
+
+
+@pytest.mark.parametrize("held", ["first", "last"])
+def test_a_shared_co_pay_holds_the_unknown_lines_share_whichever_line_comes_last(held: str) -> None:
+    # As above (400.00 co-pay shared 160.00 to X0001, on the list but off indication, and
+    # 240.00 to U0001, of unknown membership): only U0001's 240.00 is held, whether it is the
+    # encounter's first line or its last.
+    product = _product([_resp(0, {"portions": ["inscp_copay"], "in_list": "special_drugs"}, rate="1.00")],
+                       "discharge_year", completeness="partial", indications=("C34",))
+    lines = [_line("X0001", "200.00"), _line("U0001", "300.00")]
+    population = Population.from_claims([_claim("A", "P1", lines[::-1] if held == "first" else lines,
+                                                public="100.00")])
+    D._same(product, population, "pend")
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert (rows.loc["A", "pending"], rows.loc["A", "payable"]) == (240_00, 0)
+
+
+def test_an_in_scope_co_pay_taken_directly_goes_to_the_responsibility_that_takes_it() -> None:
+    # Public payers paid nothing: the line's in-scope co-pay, 1000.00 - 100.00 先行自付 =
+    # 900.00, goes whole to r1 (the second responsibility) at 50%: 450.00; r0 takes the
+    # 100.00 先行自付 at 100%. Payable 550.00.
+    product = _product([_resp(0, {"portions": ["preselfpay"]}, rate="1.00"),
+                        _resp(1, {"portions": ["inscp_copay"]}, rate="0.50")], "discharge_year")
+    population = Population.from_claims([_claim("A", "P1", [_line("A1", "1000.00", pre="100.00")])])
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert (rows.loc["A", "payable:r0"], rows.loc["A", "payable:r1"]) == (100_00, 450_00)
+
+
+@pytest.mark.parametrize("order", [[0, 2, 1], [1, 2, 0]])
+def test_a_shared_co_pay_is_planned_over_an_encounters_lines_wherever_they_are_listed(order: list[int]) -> None:
+    # Encounter E1's lines listed on both sides of E2's: X0001 (on the list: r0, 100%) and A1
+    # (r1, 50%), 100.00 and 300.00 in scope; public payers paid 200.00, so the 200.00 co-pay
+    # is shared 50.00 (X0001) and 150.00 (A1). E2's B1: 100.00 in scope, 50.00 paid, 50.00 to
+    # r1. Claim A: r0 50.00; r1 (150.00 + 50.00) at 50% = 100.00.
+    import dataclasses
+
+    product = _product([_resp(0, {"portions": ["inscp_copay"], "in_list": "special_drugs"}, rate="1.00"),
+                        _resp(1, {"portions": ["inscp_copay"]}, rate="0.50")], "discharge_year")
+    first = _claim("A", "P1", [_line("X0001", "100.00"), _line("A1", "300.00")], public="200.00")
+    other = _claim("X", "P1", [_line("B1", "100.00")], public="50.00").encounters[0].model_copy(update={"id": "E2"})
+    population = Population.from_claims([first.model_copy(update={"encounters": [first.encounters[0], other]})])
+    assert population.fee_lines["encounter_id"].tolist() == ["E1", "E1", "E2"]
+    population = dataclasses.replace(population, fee_lines=population.fee_lines.iloc[order].reset_index(drop=True))
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert (rows.loc["A", "payable:r0"], rows.loc["A", "payable:r1"]) == (50_00, 100_00)
+
+
+def test_a_line_held_for_review_in_two_parts_holds_both_and_keeps_its_weighted_co_pay() -> None:
+    # U0001's membership of the list is unknown: its 先行自付 (100.00) and self-paid amount
+    # (300.00), which r0 takes only on the list, are both held: 400.00 pending. Public payers
+    # paid nothing, so its in-scope co-pay (1,000.00 - 100.00 - 300.00 = 600.00) goes to r1,
+    # which counts half of it: 300.00 eligible and payable at 100%.
+    product = _product([_resp(0, {"portions": ["preselfpay", "fulamt"], "in_list": "special_drugs"}, rate="1.00"),
+                        _resp(1, {"portions": ["inscp_copay"], "weight": "0.50", "source": "s"}, rate="1.00")],
+                       "discharge_year", completeness="partial")
+    population = Population.from_claims([_claim("A", "P1", [_line("U0001", "1000.00", ful="300.00", pre="100.00")])])
+    D._same(product, population, "pend")
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert (rows.loc["A", "pending"], rows.loc["A", "eligible"], rows.loc["A", "payable"]) == (400_00, 300_00, 300_00)
+
+
+def test_a_persons_claims_on_one_day_are_taken_in_order_of_id_whatever_their_rows_order() -> None:
+    # P1's B2 and B1 are both of 1 May, listed B2 first; B3 is of 1 June, and P0's A0 of 1
+    # March comes before them all. By id, B1 (300.00) takes 300.00 of the 500.00 deductible and
+    # pays nothing; B2 (400.00) takes the other 200.00 and pays 80% of 200.00 = 160.00; B3
+    # (100.00) pays 80.00. A0 (600.00) pays 80% of 100.00 = 80.00.
+    product = _product([_resp(0, {"portions": ["fulamt"]}, deductible="500.00")], "discharge_year")
+
+    def claim(claim_id: str, person: str, amount: str, day: str) -> Claim:
+        return _claim(claim_id, person, [_line("A1", amount, ful=amount)], day=day)
+
+    population = Population.from_claims([claim("A0", "P0", "600.00", "2023-03-01"),
+                                         claim("B2", "P1", "400.00", "2023-05-01"),
+                                         claim("B1", "P1", "300.00", "2023-05-01"),
+                                         claim("B3", "P1", "100.00", "2023-06-01")])
+    D._same(product, population)
+    rows = adjudicate_population(population, product)
+    assert rows["claim_id"].tolist() == ["A0", "B1", "B2", "B3"]
+    assert rows.set_index("claim_id")["payable"].to_dict() == {"A0": 80_00, "B1": 0, "B2": 160_00, "B3": 80_00}
+
+
+def _as(claim: Claim, **insured: object) -> Claim:
+    """``claim`` of a person with these fields changed."""
+    from huiminbao_rules.claims.models import Insured
+
+    return claim.model_copy(update={"insured": Insured.model_validate(claim.insured.model_dump() | insured)})
+
+
+def _fulamt(claim_id: str, person: str, amount: str, day: str = "2023-03-01") -> Claim:
+    return _claim(claim_id, person, [_line("A1", amount, ful=amount)], day=day)
+
+
+def test_people_alike_but_for_the_enrolment_day_or_the_scheme_each_keep_their_own() -> None:
+    # P1 and P2 differ only in the day they enrolled: P2's cover starts on 2 May, so its
+    # claim of 1 March pays nothing; P1's pays 300.00 (100%, no deductible for an employee).
+    # P3 differs from P1 only in being a resident: a deductible of 100.00, 200.00 paid.
+    product = _product([_resp(0, {"portions": ["fulamt"]}, rate="1.00") | {"deductible": [
+        {"when": {"scheme": "resident"}, "amount": "100", "source": "s"}, {"amount": "0", "source": "s"}]}],
+        "discharge_year")
+    claims = [_fulamt("A", "P1", "300.00"), _as(_fulamt("B", "P2", "300.00"), enrolled_on=date(2023, 5, 1)),
+              _as(_fulamt("C", "P3", "300.00"), scheme="resident")]
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert rows["payable"].to_dict() == {"A": 300_00, "B": 0, "C": 200_00}
+
+
+@pytest.mark.parametrize("column", ["text", "categorical"])
+def test_each_persons_enrolment_history_is_read_as_text_or_categories_and_a_missing_one_as_none(column: str) -> None:
+    # No deductible from the third consecutive year enrolled (this one included), 500.00
+    # before: P2 (2021, 2022) and P3 (2020 to 2022) are in their third year or later, so each
+    # 300.00 claim pays 300.00 at 100%; P1, with no history, is in its first: its 300.00 all
+    # goes to the deductible. The same with P1's history missing from the table instead of
+    # written as [], the column read as text or as categories (as a dataset may give it).
+    import dataclasses
+
+    product = _product([_resp(0, {"portions": ["fulamt"]}, rate="1.00") | {"deductible": [
+        {"when": {"min_enrolled_years": 3}, "amount": "0", "source": "s"}, {"amount": "500", "source": "s"}]}],
+        "discharge_year")
+    claims = [_claim("A", "P1", [_line("A1", "300.00", ful="300.00")]),
+              _claim("B", "P2", [_line("A1", "300.00", ful="300.00")], years=(2021, 2022)),
+              _claim("C", "P3", [_line("A1", "300.00", ful="300.00")], years=(2020, 2021, 2022))]
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    insured = population.insured.copy()
+    insured["history"] = insured["history"].where(insured["insured_id"] != "P1", None)
+    if column == "categorical":
+        insured["history"] = insured["history"].astype("category")
+    rows = adjudicate_population(dataclasses.replace(population, insured=insured), product, engine="batch")
+    assert rows.set_index("claim_id")["payable"].to_dict() == {"A": 0, "B": 300_00, "C": 300_00}
+
+
+def test_a_special_case_reads_each_persons_own_event_and_a_newborns_own_enrolment() -> None:
+    # New enrollees wait 60 days from the day after they enrol, unless they enrolled within
+    # 30 days of a special case's event. P1 and P2 moved household (enrolled 10 January):
+    # P1's event of 1 January opens the case (no waiting), P2's of 1 June 2022 does not (it
+    # waits until 11 March). P3 and P4, newborns of 1 January with no event (their birth
+    # is theirs): P3 enrolled 10 January, within 30 days; P4 on 15 February, so it waits
+    # until 16 April. Claims of 1 March, 300.00 at 100%: P1 and P3 are paid, P2 and P4 not.
+    product = parse_product(_product([_resp(0, {"portions": ["fulamt"]}, rate="1.00")], "discharge_year")
+                            .model_dump(mode="json", exclude_none=True) | {"first_year": 2022, "enrollment": {
+                                "waiting_periods": [{"applies_to": "new_enrollee", "days": 60, "source": "s"}],
+                                "special_cases": [{"group": g, "enroll_within_days": 30, "source": "s"}
+                                                  for g in ("household_migration", "newborn")]}})
+    moved = {"groups": ("household_migration",), "enrolled_on": date(2023, 1, 10)}
+    born = {"groups": ("newborn",), "birth_date": date(2023, 1, 1)}
+    claims = [_as(_fulamt("A", "P1", "300.00"), **moved, event_on=date(2023, 1, 1)),
+              _as(_fulamt("B", "P2", "300.00"), **moved, event_on=date(2022, 6, 1)),
+              _as(_fulamt("C", "P3", "300.00"), **born, enrolled_on=date(2023, 1, 10)),
+              _as(_fulamt("D", "P4", "300.00"), **born, enrolled_on=date(2023, 2, 15))]
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    assert adjudicate_population(population, product).set_index("claim_id")["payable"].to_dict() == {
+        "A": 300_00, "B": 0, "C": 300_00, "D": 0}
+
+
+def test_a_co_pay_of_one_fen_left_after_the_public_payers_is_shared_and_paid() -> None:
+    # Public payers paid 99.99 of 100.00 in scope: the co-pay of 0.01 goes to r0 at 100%.
+    product = _product([_resp(0, {"portions": ["inscp_copay"]}, rate="1.00")], "discharge_year")
+    population = Population.from_claims([_claim("A", "P1", [_line("A1", "100.00")], public="99.99")])
+    D._same(product, population)
+    assert adjudicate_population(population, product).set_index("claim_id")["payable"].to_dict() == {"A": 1}
+
+
+def test_the_rows_money_columns_are_int64_fen_and_an_absent_event_column_reads_as_no_event() -> None:
+    # 300.00 self-paid at 80% after a deductible of 100.00: 160.00 payable, for P1 and for
+    # P2 (enrolled last year too); every money column of the columnar engine's rows is int64
+    # fen. The same population without the insured's event_on column (it is optional) gives
+    # the same rows.
+    import dataclasses
+
+    product = _product([_resp(0, {"portions": ["fulamt"]}, deductible="100")], "discharge_year")
+    population = Population.from_claims([_fulamt("A", "P1", "300.00"),
+                                         _claim("B", "P2", [_line("A1", "300.00", ful="300.00")], years=(2022,))])
+    rows = D._same_rows(product, population)
+    money = [c for c in rows.columns if c not in ("claim_id", "insured_id", "product_id", "service_on", "engine")]
+    assert {c: str(rows[c].dtype) for c in money} == {c: "int64" for c in money}
+    assert rows.set_index("claim_id")["payable"].to_dict() == {"A": 160_00, "B": 160_00}
+    without = dataclasses.replace(population, insured=population.insured.drop(columns=["event_on"]))
+    pd.testing.assert_frame_equal(D._same_rows(product, without), rows)
+
+
+def test_a_shared_co_pay_keeps_the_lowest_destination_of_an_encounters_lines_listed_before_another() -> None:
+    # E1's X0001 (r0, 100%) and A1 (r1, 50%) are listed before E2's B1, its A2 (r1) after:
+    # 100.00, 100.00 and 200.00 in scope, public payers paid 200.00, so the 200.00 co-pay is
+    # shared 50.00, 50.00 and 100.00. E2: 50.00 of B1's 100.00 to r1. Claim A: r0 50.00;
+    # r1 (50.00 + 100.00 + 50.00) at 50% = 100.00.
+    import dataclasses
+
+    product = _product([_resp(0, {"portions": ["inscp_copay"], "in_list": "special_drugs"}, rate="1.00"),
+                        _resp(1, {"portions": ["inscp_copay"]}, rate="0.50")], "discharge_year")
+    first = _claim("A", "P1", [_line("X0001", "100.00"), _line("A1", "100.00"), _line("A2", "200.00")],
+                   public="200.00")
+    other = _claim("X", "P1", [_line("B1", "100.00")], public="50.00").encounters[0].model_copy(update={"id": "E2"})
+    population = Population.from_claims([first.model_copy(update={"encounters": [first.encounters[0], other]})])
+    assert population.fee_lines["encounter_id"].tolist() == ["E1", "E1", "E1", "E2"]
+    listed = population.fee_lines.iloc[[0, 1, 3, 2]].reset_index(drop=True)
+    population = dataclasses.replace(population, fee_lines=listed)
+    D._same(product, population)
+    rows = adjudicate_population(population, product).set_index("claim_id")
+    assert (rows.loc["A", "payable:r0"], rows.loc["A", "payable:r1"]) == (50_00, 100_00)
