@@ -630,7 +630,9 @@ def test_each_persons_enrolment_history_is_read_as_text_or_categories_and_a_miss
     insured["history"] = insured["history"].where(insured["insured_id"] != "P1", None)
     if column == "categorical":
         insured["history"] = insured["history"].astype("category")
-    rows = adjudicate_population(dataclasses.replace(population, insured=insured), product, engine="batch")
+    missing = dataclasses.replace(population, insured=insured)
+    D._same(product, missing)  # the reference engine reads a missing history as none too
+    rows = adjudicate_population(missing, product, engine="batch")
     assert rows.set_index("claim_id")["payable"].to_dict() == {"A": 0, "B": 300_00, "C": 300_00}
 
 

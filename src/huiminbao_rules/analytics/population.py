@@ -124,8 +124,11 @@ def line_number_column(lines: pd.DataFrame) -> None:
 
 
 def _history(person: dict[str, Any]) -> Any:
-    """A person's history column (JSON text) as data; refused where it is not JSON."""
-    text = person.get("history") or "[]"
+    """A person's history column (JSON text) as data, none where it is missing (the claim
+    format's default, as the columnar engine reads it); refused where it is not JSON."""
+    text = person.get("history")
+    if text is None or (not isinstance(text, str) and pd.isna(text)) or text == "":
+        text = "[]"
     try:
         return json.loads(text)
     except (TypeError, ValueError) as exc:
