@@ -61,7 +61,7 @@ from huiminbao_rules.adjudication import kernel
 from huiminbao_rules.core.money import allocate_units, to_fen
 from huiminbao_rules.analytics.columnar_input import (check_claimed_once, check_days, check_line_amounts,
                                                      check_people, checked_population, day_numbers)
-from huiminbao_rules.analytics.population import LINE_MONEY, Population
+from huiminbao_rules.analytics.population import LINE_MONEY, Population, arrow_text
 from huiminbao_rules.rules.product import Product
 
 __all__ = ["ColumnarDetail", "adjudicate_columns", "check_population"]
@@ -762,7 +762,7 @@ def _claimants_arrow(insured_ids: pd.Series, claim_insured: pd.Series) -> Any:
     except ImportError:  # pragma: no cover - pyarrow is part of the extra
         return None
     try:
-        ins, per_claim = _arrow_text(insured_ids, pa), _arrow_text(claim_insured, pa)
+        ins, per_claim = arrow_text(insured_ids, pa), arrow_text(claim_insured, pa)
     except (TypeError, ValueError, pa.ArrowException):
         return None
     encoded = pc.dictionary_encode(per_claim)  # each claim's person among the distinct ids claims name
@@ -782,23 +782,6 @@ def _claimants_arrow(insured_ids: pd.Series, claim_insured: pd.Series) -> Any:
     rank = np.empty(len(kept_at), np.int64)
     rank[person_of[kept_at]] = rank_of[kept_at]
     return keep, person_of[codes], rank
-
-
-def _arrow_text(series: pd.Series, pa: Any) -> Any:
-    """A text column as one Arrow string array (no copy where it is Arrow-backed; decoded
-    where it is categorical); TypeError where its values are not all text."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        cats = _arrow_text(pd.Series(series.cat.categories), pa)
-        codes = _cat_codes(series)
-        return cats.take(pa.array(codes, mask=codes < 0))
-    arr = pa.array(series, from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if arr.type == pa.string():
-        arr = arr.cast(pa.large_string())
-    if arr.type != pa.large_string():
-        raise TypeError("not text")
-    return arr
 
 
 def _isin(column: pd.Series, values: Any) -> np.ndarray:

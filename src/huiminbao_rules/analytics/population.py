@@ -35,8 +35,8 @@ from huiminbao_rules.core.errors import InputError, Problem
 from huiminbao_rules.core.money import exact, format_yuan, from_fen, to_fen
 from huiminbao_rules.core.vocabulary import PUBLIC_PAYERS
 
-__all__ = ["ENCOUNTER_IDS", "ENCOUNTER_MONEY", "LIMIT_FEN", "LINE_MONEY", "Population", "fen_column", "flag_column",
-           "line_number_column", "REQUIRED_COLUMNS", "row_name", "table_error"]
+__all__ = ["ENCOUNTER_IDS", "ENCOUNTER_MONEY", "LIMIT_FEN", "LINE_MONEY", "REQUIRED_COLUMNS", "Population", "arrow_text",
+           "fen_column", "flag_column", "line_number_column", "row_name", "table_error"]
 
 ENCOUNTER_MONEY = ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
                    *PUBLIC_PAYERS)
@@ -134,6 +134,24 @@ def _history(person: dict[str, Any]) -> Any:
     except (TypeError, ValueError) as exc:
         raise table_error("insured", "history", f"person {person['insured_id']}: {str(text)[:60]!r} is not JSON "
                           f"({exc})") from None
+
+
+def arrow_text(series: pd.Series, pa: Any) -> Any:
+    """A text column as one Arrow large_string array (no copy where it is Arrow-backed;
+    decoded where it is categorical), for Arrow's hashing and sorting of ids; TypeError
+    where its values are not all text. ``pa``: the pyarrow module, imported by the caller."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = arrow_text(pd.Series(series.cat.categories), pa)
+        codes = np.asarray(series.array.codes)  # not copied
+        return cats.take(pa.array(codes, mask=codes < 0))
+    arr = pa.array(series, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type == pa.string():
+        arr = arr.cast(pa.large_string())
+    if arr.type != pa.large_string():
+        raise TypeError("not text")
+    return arr
 
 
 def _yuan_text(fen: Any) -> str:

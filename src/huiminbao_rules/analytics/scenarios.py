@@ -37,7 +37,7 @@ import pandas as pd
 from huiminbao_rules.analytics.batch import result_columns
 from huiminbao_rules.analytics.outcome import Comparison, ScenarioResult
 from huiminbao_rules.analytics.dataset import adjudicate_dataset, write_dataset
-from huiminbao_rules.analytics.population import Population
+from huiminbao_rules.analytics.population import Population, arrow_text
 from huiminbao_rules.analytics.variants import (
     PERCENTILES,
     Engine,
@@ -91,7 +91,7 @@ def _people_of(insured_ids: pd.Series, claim_ids: pd.Series) -> tuple[pd.Index, 
     except ImportError:  # pragma: no cover - pyarrow is part of the extra
         ids = pd.Index(pd.concat([insured_ids, claim_ids], ignore_index=True).unique()).sort_values()
         return ids, ids.get_indexer(claim_ids)
-    both = pa.concat_arrays([_large_text(insured_ids, pa), _large_text(claim_ids, pa)])
+    both = pa.concat_arrays([arrow_text(insured_ids, pa), arrow_text(claim_ids, pa)])
     encoded = pc.dictionary_encode(both)
     distinct = encoded.dictionary
     order = pc.sort_indices(distinct).to_numpy()  # by the ids' text (code points)
@@ -99,13 +99,6 @@ def _people_of(insured_ids: pd.Series, claim_ids: pd.Series) -> tuple[pd.Index, 
     rank[order] = np.arange(len(distinct))
     ids = pd.Index(pd.array(distinct.take(pa.array(order)), dtype=insured_ids.dtype))
     return ids, rank[encoded.indices.to_numpy(zero_copy_only=False)[len(insured_ids):]]
-
-
-def _large_text(series: pd.Series, pa: Any) -> Any:
-    arr = pa.array(series, from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    return arr.cast(pa.large_string())
 
 
 def _result(frames: Mapping[str, pd.DataFrame], population: Population, named: dict[str, Product],
