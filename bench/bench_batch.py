@@ -5,8 +5,8 @@ In one run, for one product (default hangzhou-2022, 1,000,000 claims of about 30
 - the columnar batch engine over the whole population: claims/s, fee lines/s, CPU and
   wall time (median of ``--repeat`` runs after a warm-up that compiles its passes), and
   the share of claims it hands to the reference engine;
-- a memory pass over the line amounts (numpy sums of the four int64 fen columns): the
-  floor any engine pays to read its input once; the engine's time as a multiple of it;
+- a memory pass over the line amounts (numpy sums of the four fen columns): the floor
+  any engine pays to read its input once; the engine's time as a multiple of it;
 - the hand-written baselines of ``baseline_pandas.py`` (vectorised pandas) and
   ``baseline_polars.py`` (lazy Polars, one thread) over the same population, their times
   and the engine's speed as a multiple of theirs; their payable is checked equal to the
@@ -20,12 +20,17 @@ In one run, for one product (default hangzhou-2022, 1,000,000 claims of about 30
 - as a footnote, a naive ``groupby().apply()`` replaying the reference engine per person, on
   the sample (what an analyst might write first; no actuary would).
 
+The population's fee-line amounts are int32 fen (``--line-amounts int32``, the default
+here: half the memory of the largest columns, read by the engine as they are); ``--line-amounts
+int64`` builds them as the generator does by default. Every table, baselines included, reads
+the same population.
+
 Single core: numpy/numba thread pools are held to one thread and Polars to one
 (``POLARS_MAX_THREADS=1``, overridable). Times are CPU seconds of this process (what the
 machine spent, whatever else runs on it) with wall seconds alongside.
 
 Run: python bench/bench_batch.py [--claims 1000000] [--lines 30] [--product hangzhou-2022]
-     [--repeat 3] [--sample 1000] [--products-claims 1000] [--json]
+     [--line-amounts int32|int64] [--repeat 3] [--sample 1000] [--products-claims 1000] [--json]
 Small: python bench/bench_batch.py --claims 20000 --repeat 1 --products-claims 200
 """
 
@@ -109,13 +114,14 @@ def machine() -> dict[str, object]:
             "polars": polars.__version__, "numba": numba.__version__}
 
 
-def fallback_by_product(n_claims: int, lines: float, seed: int) -> dict[str, dict[str, float]]:
+def fallback_by_product(n_claims: int, lines: float, seed: int, line_amounts: str) -> dict[str, dict[str, float]]:
     """Per bundled product, on a small population: share of claims the columnar engine
     hands to the reference engine, and claims/s (CPU, after a warm-up)."""
     out = {}
     for pid in bundled_ids():
         product = get_product(pid)
-        pop = population(product, SyntheticParams().sized(claims=n_claims, lines_per_claim=lines), seed=seed)
+        params = SyntheticParams(line_amounts=line_amounts).sized(claims=n_claims, lines_per_claim=lines)
+        pop = population(product, params, seed=seed)
         adjudicate_population(pop.subset(pop.insured["insured_id"].head(20)), product)  # compile, warm up
         times, frame = _timed(lambda: adjudicate_population(pop, product), 1)
         out[pid] = {"claims": len(frame), "fallback_share": float((frame["engine"] == "reference").mean()),
@@ -128,6 +134,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     ap.add_argument("--claims", type=int, default=1_000_000)
     ap.add_argument("--lines", type=float, default=30.0, help="mean fee lines per claim")
     ap.add_argument("--product", default="hangzhou-2022")
+    ap.add_argument("--line-amounts", choices=("int32", "int64"), default="int32",
+                    help="type of the fee lines' amount columns (default int32)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--sample", type=int, default=1000, help="people in the reference-engine sample")
     ap.add_argument("--products-claims", type=int, default=1000,
@@ -144,13 +152,15 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     t0 = time.perf_counter()
     # The baselines implement the rules that need no list member (bench/hangzhou_2022.py): the
     # population draws no line named on a product list (listed_share=0).
-    pop = population(product, SyntheticParams(listed_share=0.0).sized(claims=args.claims, lines_per_claim=args.lines),
-                     seed=args.seed)
+    params = SyntheticParams(listed_share=0.0, line_amounts=args.line_amounts)
+    pop = population(product, params.sized(claims=args.claims, lines_per_claim=args.lines), seed=args.seed)
     n_claims, n_lines = len(pop.claims), len(pop.fee_lines)
     report["population"] = {"claims": n_claims, "fee_lines": n_lines, "insured": len(pop.insured),
-                            "seed": args.seed, "built_wall_s": time.perf_counter() - t0}
-    say(f"synthetic {args.product}: {n_claims:,} claims, {n_lines:,} fee lines, {len(pop.insured):,} insured "
-        f"(built in {report['population']['built_wall_s']:.1f} s); machine load {report['machine']['load_1min']:.1f}")
+                            "line_amounts": args.line_amounts, "seed": args.seed,
+                            "built_wall_s": time.perf_counter() - t0}
+    say(f"synthetic {args.product}: {n_claims:,} claims, {n_lines:,} fee lines ({args.line_amounts} amounts), "
+        f"{len(pop.insured):,} insured (built in {report['population']['built_wall_s']:.1f} s); "
+        f"machine load {report['machine']['load_1min']:.1f}")
 
     # The engine.
     adjudicate_population(pop.subset(pop.insured["insured_id"].head(50)), product, unknown_lists=H.UNKNOWN_LISTS)  # compile the passes
@@ -234,7 +244,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
     # Fallback share per bundled product.
     if args.products_claims:
-        report["products"] = fallback_by_product(args.products_claims, args.lines, args.seed)
+        report["products"] = fallback_by_product(args.products_claims, args.lines, args.seed, args.line_amounts)
         say(f"per bundled product ({args.products_claims:,} claims each): share to the reference engine, claims/s")
         for pid, row in report["products"].items():
             say(f"  {pid:24s} {row['fallback_share']:7.1%} {row['claims_per_s']:10,.0f}")

@@ -21,7 +21,7 @@ def test_bench_batch_prints_every_figure_in_one_json_object() -> None:
     report = _run("bench_batch.py", "--claims", "1500", "--repeat", "1", "--sample", "20",
                   "--products-claims", "20")
     claims = report["population"]["claims"]
-    assert claims > 1000
+    assert claims > 1000 and report["population"]["line_amounts"] == "int32"  # the baselines read them too
     assert {"claims_per_s", "lines_per_s", "cpu_s", "wall_s", "fallback_share", "peak_rss_mb"} <= set(report["engine"])
     assert report["memory_pass"]["engine_ratio"] > 0
     for name in ("pandas", "polars"):

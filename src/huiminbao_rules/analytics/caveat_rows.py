@@ -164,7 +164,7 @@ def _noted_portions(info: dict[tuple[int, int], Any], s: Any) -> tuple[np.ndarra
     has = np.zeros(t.dest.shape, bool)
     for k, j in info:
         has[k, j] = True
-    copay = np.where(el.direct[ln.l_enc], ln.det - ln.ful - ln.over - ln.pre, 0)
+    copay = np.where(el.direct[ln.l_enc], ln.in_scope(), 0)
     copay[el.copay_rows] = el.copay_shares
     rows, parts, covered = [], [], []
     for k, amounts in enumerate((ln.pre, copay, ln.ful, ln.over)):

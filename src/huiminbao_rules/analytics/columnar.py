@@ -1006,7 +1006,7 @@ def _shared_copay(lines: pd.DataFrame, l_enc: np.ndarray, combo: np.ndarray, amo
         edges = np.flatnonzero(np.diff(l_enc[rows])) + 1
         starts = np.concatenate(([0], edges)).astype(np.int64)
         ends = np.append(edges, len(rows)).astype(np.int64)
-        weights = det[rows] - ful[rows] - over[rows] - pre[rows]
+        weights = det[rows].astype(np.int64) - ful[rows] - over[rows] - pre[rows]  # int64 even for int32 amounts
         totals = copay_total[l_enc[rows[starts]]]
         # equal remainders go by what the line is: its rank among the lines' keys
         ranks = _key_ranks([_text_ranks(code_u)[code_c[rows]], _text_ranks(name_u)[name_c[rows]],
@@ -1297,9 +1297,13 @@ def adjudicate_columns(population: Population, product: Product, unknown_lists: 
     bands = _deductible_and_bands(product, choices, g)
     share = _rounded_shares(product, len(population.claims), g, bands.raw)
     paid = _caps_and_indemnity(product, population.claims, e, ln, g, share, table.sl_first, order.slow)
+    if not detail:  # the result reads the groups' claim, responsibility and eligible amount: the rest goes first
+        none = np.zeros(0, np.int64)
+        g = g._replace(enc=none, sub=none, person=none, annual=none, sched=none, cc=none, pool=none)
+        paid = paid._replace(cap_cut=none)
+        del bands, share
+        return _result_rows(product, population.claims, e, elig, g, paid)
     out = _result_rows(product, population.claims, e, elig, g, paid)
-    if not detail:
-        return out
     caveats = caveat_frame(product, unknown_lists, population, SimpleNamespace(
         people=people, e=e, facts=facts, ln=ln, table=table, elig=elig, order=order, g=g, share=share, paid=paid))
     return out, _detail(product, population.claims, e, ln, table, elig, order.slow, g, bands, share, paid, caveats)
@@ -1316,8 +1320,7 @@ def check_population(population: Population) -> None:
     population = checked_population(population)
     enc, lines = population.encounters.reset_index(drop=True), population.fee_lines.reset_index(drop=True)
     check_claimed_once(enc)
-    check_line_amounts(enc, lines, _encounter_of_lines(enc, lines), tuple(lines[c].to_numpy(np.int64)
-                                                                      for c in LINE_MONEY))
+    check_line_amounts(enc, lines, _encounter_of_lines(enc, lines), tuple(_line_fen(lines[c]) for c in LINE_MONEY))
 
 
 # -- the stages, in the order the engine takes them ------------------------------------------------
@@ -1534,6 +1537,20 @@ class _FeeLines(NamedTuple):
     def texts(self) -> tuple[np.ndarray, ...]:
         return (self.code_c, self.code_u, self.name_c, self.name_u, self.lv_c, self.lv_u, self.ft_c, self.ft_u)
 
+    def in_scope(self) -> np.ndarray:
+        """Each line's in-scope amount (total less the three self-paid parts), int64 fen
+        whatever the width of the amounts."""
+        return self.det.astype(np.int64) - self.ful - self.over - self.pre
+
+
+def _line_fen(column: pd.Series) -> np.ndarray:
+    """A fee-line amount column as the passes read it: int32 as it is (no copy: half the
+    memory of int64, and every line of a real settlement fits), any other integer type as
+    int64. Arithmetic on the amounts happens in int64 (the compiled passes widen each
+    value; the numpy sites over lines widen first)."""
+    values = column.to_numpy()
+    return values if values.dtype == np.int32 else column.to_numpy(np.int64)
+
 
 def _fee_lines(population: Population, enc: pd.DataFrame) -> _FeeLines:
     """The fee lines as columns."""
@@ -1543,10 +1560,7 @@ def _fee_lines(population: Population, enc: pd.DataFrame) -> _FeeLines:
     ft_c, ft_u = _category(lines["med_chrgitm_type"])
     code_c, code_u = _category(lines["med_list_codg"])
     name_c, name_u = _category(lines["name"])
-    det = lines["det_item_fee_sumamt"].to_numpy(np.int64)
-    ful = lines["fulamt_ownpay_amt"].to_numpy(np.int64)
-    over = lines["overlmt_amt"].to_numpy(np.int64)
-    pre = lines["preselfpay_amt"].to_numpy(np.int64)
+    det, ful, over, pre = (_line_fen(lines[c]) for c in LINE_MONEY)
     public = sum(enc[f].to_numpy(np.int64) for f in PUBLIC_PAYERS if f in enc)
     copay_total = np.maximum(enc["inscp_scp_amt"].to_numpy(np.int64) - public, 0)
     return _FeeLines(lines, l_enc, lv_c, lv_u, ft_c, ft_u, code_c, code_u, name_c, name_u, pre, det, ful, over,
@@ -1864,7 +1878,7 @@ def _detail(product: Product, claims: pd.DataFrame, e: _Encounters, ln: _FeeLine
             caveats: pd.DataFrame) -> ColumnarDetail:
     """The figures below the claim: portions, groups, year-to-date and caveats."""
     resps = product.responsibilities
-    copay_line = np.where(el.direct[ln.l_enc], ln.det - ln.ful - ln.over - ln.pre, 0)
+    copay_line = np.where(el.direct[ln.l_enc], ln.in_scope(), 0)
     copay_line[el.copay_rows] = el.copay_shares
     portions = _portion_rows(resps, ln.lines, ln.l_enc, el.live, t.combo, t.dest, t.w,
                              np.stack([ln.pre, copay_line, ln.ful, ln.over]), slow)

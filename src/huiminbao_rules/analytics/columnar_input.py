@@ -60,7 +60,7 @@ def checked_population(population: Population) -> Population:
         tables[table] = frame.assign(**defaults) if defaults else frame
     lines, enc, claims = tables["fee_lines"], tables["encounters"], tables["claims"]
     for c in LINE_MONEY:  # their values: check_fee_lines (a pass over every line: columnar.check_population)
-        _amounts(lines, "fee_lines", c, values=False)
+        _amounts(lines, "fee_lines", c, values=False, narrow=True)
     enc_fen = {c: _amounts(enc, "encounters", c) for c in ENCOUNTER_MONEY}
     _settlement(enc, enc_fen)
     _amounts(claims, "claims", "other_insurance_paid")

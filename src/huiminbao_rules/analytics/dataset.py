@@ -10,7 +10,8 @@ cluster. A dataset is a directory of Parquet files::
                                   fee_lines-<writer>.parquet
 
 The four tables are those of :class:`~huiminbao_rules.analytics.population.Population`, money in
-int64 fen, exactly as the population held them. ``year`` is the policy year the claims
+integer fen, exactly as the population held them (int64; a population's int32 fee-line amounts
+stay int32). ``year`` is the policy year the claims
 were written for; within a year, each person goes to bucket ``crc32(insured_id) mod
 buckets``, so a person's whole year (every claim, encounter and fee line) is in one
 partition, and the partition is all the columnar engine needs to adjudicate it.
@@ -208,7 +209,7 @@ def _create(root: Path, buckets: int | None, claims: int, claims_per_partition: 
         raise ValueError(f"buckets must be at least 1, got {buckets}")
     root.mkdir(parents=True, exist_ok=True)
     manifest = {"format": FORMAT, "buckets": buckets, "partitioned_by": ["year", "bucket"],
-                "bucket": "crc32(utf-8 insured_id) mod buckets", "money": "int64 fen", "tables": list(TABLES)}
+                "bucket": "crc32(utf-8 insured_id) mod buckets", "money": "integer fen", "tables": list(TABLES)}
     tmp = root / f".{MANIFEST}.{uuid.uuid4().hex}"
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, root / MANIFEST)

@@ -36,7 +36,7 @@ from huiminbao_rules.core.money import exact, format_yuan, from_fen, to_fen
 from huiminbao_rules.core.vocabulary import PUBLIC_PAYERS
 
 __all__ = ["ENCOUNTER_IDS", "ENCOUNTER_MONEY", "LIMIT_FEN", "LINE_MONEY", "REQUIRED_COLUMNS", "Population", "arrow_text",
-           "fen_column", "flag_column", "line_number_column", "row_name", "table_error"]
+           "fen_column", "fen_type", "flag_column", "line_number_column", "row_name", "table_error"]
 
 ENCOUNTER_MONEY = ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
                    *PUBLIC_PAYERS)
@@ -72,25 +72,43 @@ def row_name(frame: pd.DataFrame, i: int) -> str:
     return f"row {i} ({', '.join(ids[:3])})"
 
 
-def fen_column(frame: pd.DataFrame, table: str, column: str, values: bool = True) -> np.ndarray:
+def fen_type(frame: pd.DataFrame, table: str, column: str) -> None:
+    """Refuse an amount column whose type cannot hold integer fen (binary floats, text,
+    decimals, booleans) or that has a missing value; nothing is converted."""
+    col = frame[column]
+    dtype = col.dtype
+    if dtype == object and pd.api.types.infer_dtype(col, skipna=False) == "integer":
+        return
+    what = f"amounts are integer fen from 0 to {LIMIT_FEN - 1}"
+    if not pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        raise table_error(table, column, f"{what}, not {dtype} (binary floats, text and decimals are not read)")
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and col.hasnans:  # numpy integers have none
+        raise table_error(table, column,
+                          f"{row_name(frame, int(np.flatnonzero(col.isna())[0]))}: the amount is missing; {what}")
+
+
+def fen_column(frame: pd.DataFrame, table: str, column: str, values: bool = True,
+               narrow: bool = False) -> np.ndarray:
     """An amount column as int64 fen, refused unless it is integers (no binary floats, no
     text, nothing missing) from 0 up to :data:`LIMIT_FEN` (with ``values``: one pass over
-    them)."""
+    them). With ``narrow``, an int32 column is returned as it is, not copied to int64."""
+    fen_type(frame, table, column)
     col = frame[column]
     dtype = col.dtype
     what = f"amounts are integer fen from 0 to {LIMIT_FEN - 1}"
-    if dtype == object and pd.api.types.infer_dtype(col, skipna=False) == "integer":
+    if narrow and dtype == np.int32:
+        narrow_array = col.to_numpy()
+        if values and (narrow_array < 0).any():
+            i = int(np.flatnonzero(narrow_array < 0)[0])
+            raise table_error(table, column, f"{row_name(frame, i)}: amount {int(narrow_array[i])} fen; {what}")
+        return narrow_array
+    if dtype == object:
         try:
             array = col.to_numpy(np.int64)
         except OverflowError:
             raise table_error(table, column, f"an amount is too large: {what}") from None
-    elif pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        if isinstance(dtype, pd.api.extensions.ExtensionDtype) and col.hasnans:  # numpy integers have none
-            raise table_error(table, column,
-                              f"{row_name(frame, int(np.flatnonzero(col.isna())[0]))}: the amount is missing; {what}")
-        array = col.to_numpy(np.uint64 if dtype == np.uint64 else np.int64)
     else:
-        raise table_error(table, column, f"{what}, not {dtype} (binary floats, text and decimals are not read)")
+        array = col.to_numpy(np.uint64 if dtype == np.uint64 else np.int64)
     if array.dtype == np.uint64:
         if array.max(initial=0) >= LIMIT_FEN:
             raise table_error(table, column, f"{row_name(frame, int(np.argmax(array)))}: amount too large; {what}")
