@@ -23,10 +23,12 @@ workers, chunk by chunk (``--chunk-claims``): no process ever holds the whole po
 the writing's wall and CPU time, the writers' peak RSS and the dataset's size on disk are
 reported.
 
+The dataset's fee-line amounts are int32 fen unless ``--line-amounts int64``.
+
 Run: python bench/bench_dask.py [--claims 100000] [--workers 2] [--lines 30] [--repeat 1]
      [--product hangzhou-2022] [--claims-per-partition 50000] [--data DIR] [--json]
      [--run-max-claims 2000000] [--no-baselines] [--chunk-claims 250000] [--write-workers 0]
-     [--dask-malloc-trim]
+     [--dask-malloc-trim] [--line-amounts int32|int64]
 
 Timed figures are medians of ``--repeat`` runs (every run is listed too).
 """
@@ -53,13 +55,14 @@ MB = 1024 * 1024
 def _params(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from huiminbao_rules.analytics.synthetic import SyntheticParams
 
-    return SyntheticParams().sized(claims=args.claims, lines_per_claim=args.lines)
+    return SyntheticParams(line_amounts=args.line_amounts).sized(claims=args.claims, lines_per_claim=args.lines)
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
     if args.data:
         return Path(args.data)
-    name = f"{args.product}-{args.claims}-l{args.lines:g}-s{args.seed}-p{args.claims_per_partition}"
+    name = (f"{args.product}-{args.claims}-l{args.lines:g}-s{args.seed}-p{args.claims_per_partition}"
+            f"{'-i32' if args.line_amounts == 'int32' else ''}")
     return Path(tempfile.gettempdir()) / "huiminbao-bench-dask" / name
 
 
@@ -208,7 +211,7 @@ def one_process(args: argparse.Namespace) -> None:
 
 def _child(mode: str, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, __file__, mode, "--claims", str(args.claims), "--lines", str(args.lines),
-           "--product", args.product, "--seed", str(args.seed),
+           "--product", args.product, "--seed", str(args.seed), "--line-amounts", args.line_amounts,
            "--claims-per-partition", str(args.claims_per_partition), "--repeat", str(args.repeat),
            "--run-max-claims", str(args.run_max_claims), "--chunk-claims", str(args.chunk_claims),
            "--write-workers", str(args.write_workers)] + (["--dask-malloc-trim"] if args.dask_malloc_trim else [])
@@ -268,6 +271,8 @@ def _arguments() -> argparse.Namespace:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--lines", type=float, default=30.0, help="mean fee lines per claim")
     ap.add_argument("--product", default="hangzhou-2022")
+    ap.add_argument("--line-amounts", choices=("int32", "int64"), default="int32",
+                    help="type of the fee lines' amount columns in the dataset (default int32)")
     ap.add_argument("--seed", type=int, default=20261124)
     ap.add_argument("--claims-per-partition", type=int, default=50_000,
                     help="partition size when the dataset is written (it is reused afterwards)")
@@ -364,7 +369,8 @@ def main() -> None:
     biggest = rows[at]
     args.largest_path = str(parts[at].path)
     big_disk = _disk_bytes(parts[at].path)
-    out: dict = {"product": args.product, "dataset": str(data), "written_now": written,
+    out: dict = {"product": args.product, "line_amounts": args.line_amounts, "dataset": str(data),
+                 "written_now": written,
                  "dask_malloc_trim": args.dask_malloc_trim,
                  "partitions": len(parts), "largest_partition": {"claims": biggest["claims"],
                                                                  "fee_lines": biggest["fee_lines"],
