@@ -253,23 +253,19 @@ def _mark_pairs(code, name, n_code, n_name, seen):  # pragma: no cover - compile
 
 
 @numba.njit(cache=True)
-def _combo_ids(lv, ft, code, name, l_enc, e_kind, e_settled, e_inst, e_diag, pair_sig, radix, slot, out,
-               first):  # pragma: no cover - compiled
+def _combo_ids(lv, ft, code, name, l_enc, e_key, n_e_key, pair_sig, radix, slot, out, first):  # pragma: no cover - compiled
     """Number each line's combination of what classification looks at (level, fee type,
-    encounter kind, settled, list signature of (code, name), and institution and diagnoses
-    where selectors read them) in order of first appearance, through a dense slot table;
-    ``first[j]`` is the first line of combination j. Returns the number of combinations."""
-    n_lv, n_ft, n_kind, n_code, n_name, n_sig, n_inst, n_diag = radix
+    list signature of (code, name); its encounter's ``e_key``, one of ``n_e_key``: kind,
+    settled, and institution and diagnoses where selectors read them) in order of first
+    appearance, through a dense slot table; ``first[j]`` is the first line of combination
+    j. Returns the number of combinations."""
+    n_lv, n_ft, n_code, n_name, n_sig = radix
     n = 0
     for i in range(lv.shape[0]):
-        e = l_enc[i]
         sig = 0
         if n_sig > 1:
             sig = pair_sig[_code(code, i, n_code - 1) * n_name + _code(name, i, n_name - 1)]
-        key = (_code(lv, i, n_lv - 1) * n_ft + _code(ft, i, n_ft - 1)) * n_kind + e_kind[e]
-        key = (key * 2 + e_settled[e]) * n_sig + sig
-        key = key * n_inst + (e_inst[e] if n_inst > 1 else 0)
-        key = key * n_diag + (e_diag[e] if n_diag > 1 else 0)
+        key = ((_code(lv, i, n_lv - 1) * n_ft + _code(ft, i, n_ft - 1)) * n_sig + sig) * n_e_key + e_key[l_enc[i]]
         s = slot[key]
         if s < 0:
             s = n
@@ -663,6 +659,35 @@ def _claim_roundings(g_claim, g_resp, g_raw, n_resp, n_claims, step, mode, out, 
 
 
 @numba.njit(cache=True)
+def _group_rows(g_all, enc_perm, n_resp, g_enc, g_resp, g_elig):  # pragma: no cover - compiled
+    """The groups of the pass over the lines: each (encounter, responsibility) with an
+    eligible amount in ``g_all`` (dense, ``encounter × n_resp + responsibility``),
+    encounters in adjudication order (``enc_perm``), then by responsibility."""
+    n = 0
+    for j in range(enc_perm.shape[0]):
+        e = enc_perm[j]
+        for r in range(n_resp):
+            a = g_all[e * n_resp + r]
+            if a > 0:
+                g_enc[n], g_resp[n], g_elig[n] = e, r, a
+                n += 1
+
+
+@numba.njit(cache=True)
+def _group_facts(g_enc, g_resp, e_fact, claim_pos, e_person, annual, sched, cc, pool_of, claim, person, g_annual,
+                 g_sched, g_cc, g_pool):  # pragma: no cover - compiled
+    """Per group, what its encounter and its facts chose: claim, person, annual deductible,
+    schedule, combined-cap mask (per (facts, responsibility)) and deductible pool (per
+    responsibility)."""
+    for i in range(g_enc.shape[0]):
+        e, r = g_enc[i], g_resp[i]
+        f = e_fact[e]
+        claim[i], person[i] = claim_pos[e], e_person[e]
+        g_annual[i], g_sched[i], g_cc[i] = annual[f, r], sched[f, r], cc[f, r]
+        g_pool[i] = pool_of[r]
+
+
+@numba.njit(cache=True)
 def _scatter_add(out, index, values):  # pragma: no cover - compiled
     """out[index[i]] += values[i], in exact int64."""
     for i in range(index.shape[0]):
@@ -963,15 +988,18 @@ def _line_combinations(classifier: Any, l_enc: np.ndarray, lv: Any, ft: Any, cod
     by_diag = any(any(it.indications for it in e.sel_items) for e in classifier.entries)
     n_inst = inst[1] if by_inst else 1
     n_diag = diag[1] if by_diag else 1
-    radix = (len(lv[1]), len(ft[1]), kind[1], n_code, n_name, n_sig, n_inst, n_diag)
-    size = len(lv[1]) * len(ft[1]) * kind[1] * 2 * n_sig * n_inst * n_diag
+    n_e_key = kind[1] * 2 * n_inst * n_diag
+    size = len(lv[1]) * len(ft[1]) * n_sig * n_e_key
     if size > 1 << 26:
         raise AdjudicationError(f"too many combinations of line attributes to classify ({size:,})")
+    # what a line's encounter adds to its combination, once per encounter
+    e_key = kind[0].astype(np.int64) * 2 + settled
+    e_key = (e_key * n_inst + (inst[0] if by_inst else 0)) * n_diag + (diag[0] if by_diag else 0)
     slot = np.full(size, -1, np.int32)
     combo = np.empty(len(l_enc), np.int32)
     first = np.empty(min(size, len(l_enc)), np.int64)
-    n = _combo_ids(lv[0], ft[0], code[0], name[0], l_enc, kind[0].astype(np.int64), settled.astype(np.int64),
-                   inst[0].astype(np.int64), diag[0].astype(np.int64), pair_sig, radix, slot, combo, first)
+    n = _combo_ids(lv[0], ft[0], code[0], name[0], l_enc, e_key, n_e_key, pair_sig,
+                   (len(lv[1]), len(ft[1]), n_code, n_name, n_sig), slot, combo, first)
     return combo, first[:n]
 
 
@@ -1721,19 +1749,18 @@ def _group_keys(n_resp: int, t: _Table, el: _Eligible,
     are groups of their own) line and part: (encounter, responsibility, eligible, sub-limit keys)."""
     n_enc = len(order.enc_pos)
     slow = order.slow
-    keys = np.flatnonzero(el.g_all.reshape(n_enc, n_resp)[order.enc_perm].ravel() > 0)
-    g_enc = order.enc_perm[keys // n_resp]
-    g_resp = keys % n_resp
-    g_elig = el.g_all[g_enc * n_resp + g_resp]
+    n_fast = int(np.count_nonzero(el.g_all > 0))
+    g_enc, g_resp, g_elig = np.empty(n_fast, np.int64), np.empty(n_fast, np.int64), np.empty(n_fast, np.int64)
+    _group_rows(el.g_all, order.enc_perm, n_resp, g_enc, g_resp, g_elig)
     n_sl = max(int(np.diff(t.sl_first).max(initial=0)), 1)
-    g_sub = np.full((len(keys), n_sl), -1, np.int32)
+    g_sub = np.full((n_fast, n_sl), -1, np.int32)
     if slow.own.any():  # portions that are groups of their own, merged in order
         own = np.flatnonzero(slow.own)
         o_resp = t.dest[slow.part[own], slow.combo[own]].astype(np.int64)
         g_enc = np.concatenate((g_enc, slow.enc[own]))
         g_resp = np.concatenate((g_resp, o_resp))
         g_elig = np.concatenate((g_elig, slow.elig[own]))
-        sub_order = np.concatenate((np.full(len(keys), -1, np.int64), slow.order[own]))
+        sub_order = np.concatenate((np.full(n_fast, -1, np.int64), slow.order[own]))
         g_sub = np.concatenate((g_sub, slow.payable_keys[own]))
         # one key (encounter's place, responsibility, portion's order; the groups of the fast
         # pass are in that order already, the others nearly): a stable sort merges the runs
@@ -1754,12 +1781,13 @@ def _groups(product: Product, e: _Encounters, f: _EncounterFacts, ch: _Choices, 
     """The groups, with what their facts chose."""
     resps = product.responsibilities
     g_enc, g_resp, g_elig, g_sub = _group_keys(len(resps), t, el, order)
-    g_fact = f.e_fact[g_enc]
     pool_ids = sorted({product.pool_of(r) for r in resps})
     pool_index = {p: i for i, p in enumerate(pool_ids)}
-    g_pool = np.array([pool_index[product.pool_of(r)] for r in resps], np.int64)[g_resp]
-    return _Groups(g_enc, g_resp, g_elig, g_sub, e.claim_pos[g_enc], e.e_person[g_enc], ch.annual[g_fact, g_resp],
-                   ch.sched[g_fact, g_resp], ch.cc[g_fact, g_resp], g_pool)
+    pool_of = np.array([pool_index[product.pool_of(r)] for r in resps], np.int64)
+    claim, person, annual, sched, cc, pool = (np.empty(len(g_enc), np.int64) for _ in range(6))
+    _group_facts(g_enc, g_resp, f.e_fact, e.claim_pos, e.e_person, ch.annual, ch.sched, ch.cc, pool_of,
+                 claim, person, annual, sched, cc, pool)
+    return _Groups(g_enc, g_resp, g_elig, g_sub, claim, person, annual, sched, cc, pool)
 
 
 class _Bands(NamedTuple):
