@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from huiminbao_rules import Product, bundled_products, get_product, parse_claim, parse_product, replay
 from huiminbao_rules.analytics.batch import adjudicate_population
 from huiminbao_rules.analytics.columnar import adjudicate_columns
-from huiminbao_rules.analytics.population import Population
+from huiminbao_rules.analytics.population import LINE_MONEY, Population
 from huiminbao_rules.testing import strategies as hst
 
 BUNDLED = bundled_products()
@@ -107,7 +108,13 @@ def populations(draw):
             person = c.insured.model_copy(update={"id": f"P{i}"})
             claims.append(c.model_copy(update={"insured": person, "claim_id": f"P{i}-{c.claim_id}",
                                                "other_insurance_paid": draw(_other_insurance(c.owed))}))
-    return product, Population.from_claims(claims), draw(st.sampled_from(("pend", "member", "non-member")))
+    population = Population.from_claims(claims)
+    lines = population.fee_lines
+    if draw(st.booleans()) and all((lines[c] <= np.iinfo(np.int32).max).all() for c in LINE_MONEY):
+        # the fee lines' amounts held as int32, read by the columnar engine as they are
+        population = Population(population.insured, population.claims, population.encounters,
+                                lines.astype({c: np.int32 for c in LINE_MONEY}))
+    return product, population, draw(st.sampled_from(("pend", "member", "non-member")))
 
 
 def _same_rows(product: Product, population: Population, mode: str = "non-member") -> pd.DataFrame:
