@@ -335,3 +335,36 @@ def test_lines_of_a_missing_encounter_and_claims_of_a_missing_person_are_refused
         adjudicate_population(nobody, PRODUCT, engine="reference")
     with pytest.raises(HuiminbaoError):
         adjudicate_columns(nobody, PRODUCT)
+
+
+def _person_renamed(new: str) -> Population:
+    """POP with its first claimant's id changed to ``new`` in the insured and claims tables."""
+    old = POP.claims["insured_id"].iloc[0]
+    rename = lambda col: col.astype(object).where(col != old, new).astype("str")  # noqa: E731
+    return Population(insured=POP.insured.assign(insured_id=rename(POP.insured["insured_id"])),
+                      claims=POP.claims.assign(insured_id=rename(POP.claims["insured_id"])),
+                      encounters=POP.encounters, fee_lines=POP.fee_lines)
+
+
+@pytest.mark.parametrize(("new", "message"), [
+    (" P-first", "starts or ends with a space"),
+    ("P-first ", "starts or ends with a space"),
+    ("P-\x01first", "control character U\\+0001"),
+    ("P-\u200bfirst", "invisible or control character U\\+200B"),
+    ("P" * 129, "at most 128 characters"),
+])
+def test_a_person_id_the_claim_format_refuses_is_refused_by_both_engines(new: str, message: str) -> None:
+    # " P1" and "P1" would otherwise be two people, each with a deductible of their own
+    pop = _person_renamed(new)
+    with pytest.raises(InputError, match=rf"claims table: insured_id: row 0 \(insured_id .*{message}"):
+        adjudicate_columns(pop, PRODUCT)
+    with pytest.raises(HuiminbaoError):
+        adjudicate_population(pop, PRODUCT, engine="reference")
+
+
+def test_a_person_id_in_chinese_or_with_inner_spaces_is_read() -> None:
+    for new in ("张三-0001", "P first", "P" * 128):
+        pop = _person_renamed(new)
+        rows = adjudicate_columns(pop, PRODUCT)
+        assert new in set(rows["insured_id"])
+        _same(PRODUCT, pop.subset([new]))

@@ -59,7 +59,7 @@ from huiminbao_rules.claims.history import History, enrolled_as, history_of
 from huiminbao_rules.claims.models import EnrollmentYear, Insured
 from huiminbao_rules.adjudication import kernel
 from huiminbao_rules.core.money import allocate_units, to_fen
-from huiminbao_rules.analytics.columnar_input import (check_claimed_once, check_days, check_line_amounts,
+from huiminbao_rules.analytics.columnar_input import (check_claimed_once, check_days, check_id_texts, check_line_amounts,
                                                      check_people, checked_population, day_numbers)
 from huiminbao_rules.analytics.population import LINE_MONEY, Population, arrow_text
 from huiminbao_rules.rules.product import Product
@@ -759,11 +759,13 @@ def _years(text: str) -> tuple[EnrollmentYear, ...]:
     return out
 
 
-def _claimants(insured_ids: pd.Series, claim_insured: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _claimants(insured_ids: pd.Series, claims: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The insured rows that have claims (a mask), each claim's person (a row among those
     kept) and each kept person's rank in sorted order of their ids; refused where a claim
-    names a person the insured table does not have, or a person's id repeats."""
-    found = _claimants_arrow(insured_ids, claim_insured)
+    names a person the insured table does not have, a person's id repeats, or (text ids) a
+    person's id is one the claim format refuses."""
+    claim_insured = claims["insured_id"]
+    found = _claimants_arrow(insured_ids, claims)
     if found is None:  # ids not text Arrow can read: pandas hashes them
         keep = _isin(insured_ids, pd.unique(claim_insured))
         kept = insured_ids[keep]
@@ -778,9 +780,10 @@ def _claimants(insured_ids: pd.Series, claim_insured: pd.Series) -> tuple[np.nda
     return keep, claim_person, rank
 
 
-def _claimants_arrow(insured_ids: pd.Series, claim_insured: pd.Series) -> Any:
+def _claimants_arrow(insured_ids: pd.Series, claims: pd.DataFrame) -> Any:
     """:func:`_claimants` through Arrow's hashing and sorting of text (no Python string per
     id); None where the ids are not text or pyarrow is missing."""
+    claim_insured = claims["insured_id"]
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -792,6 +795,7 @@ def _claimants_arrow(insured_ids: pd.Series, claim_insured: pd.Series) -> Any:
         return None
     encoded = pc.dictionary_encode(per_claim)  # each claim's person among the distinct ids claims name
     distinct = encoded.dictionary
+    check_id_texts(distinct, claims, "claims", "insured_id")
     at = pc.index_in(ins, value_set=distinct)  # each insured row's place among them, or null
     keep = at.is_valid().to_numpy(zero_copy_only=False)
     kept_at = at.filter(at.is_valid()).to_numpy().astype(np.int64)
@@ -1383,7 +1387,7 @@ class _People(NamedTuple):
 def _people(population: Population, product: Product) -> _People:
     """People grouped by their history; cover once per history."""
     ins = population.insured
-    keep, claim_person, rank = _claimants(ins["insured_id"], population.claims["insured_id"])
+    keep, claim_person, rank = _claimants(ins["insured_id"], population.claims)
     ins = ins[keep].reset_index(drop=True)
     check_people(ins)
     person_kind, histories = _histories(ins, product.policy_year)

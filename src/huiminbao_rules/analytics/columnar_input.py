@@ -24,10 +24,11 @@ from huiminbao_rules.analytics.population import (ENCOUNTER_IDS, ENCOUNTER_MONEY
                                                  REQUIRED_COLUMNS, fen_column, flag_column, line_number_column,
                                                  row_name, table_error)
 from huiminbao_rules.core.errors import InputError, Problem
-from huiminbao_rules.core.fields import FIRST_DAY, LAST_DAY
+from huiminbao_rules.core.fields import FIRST_DAY, ID_MAX, LAST_DAY, check_id
 from huiminbao_rules.core.vocabulary import PUBLIC_PAYERS
 
-__all__ = ["check_claimed_once", "check_days", "check_line_amounts", "check_people", "checked_population", "day_numbers"]
+__all__ = ["check_claimed_once", "check_days", "check_id_texts", "check_line_amounts", "check_people",
+           "checked_population", "day_numbers"]
 
 NO_DAY = np.iinfo(np.int64).min // 2
 """A missing date among day numbers."""
@@ -119,6 +120,28 @@ def check_claimed_once(enc: pd.DataFrame) -> None:
         i = int(rows[keep][np.flatnonzero(key.duplicated())[0]])
         raise _refuse("encounters", ", ".join(given), f"{_row(enc, i)}: the claim lists this settlement twice "
                       "(the same setl_id or mdtrt_id); an encounter is claimed once")
+
+
+_PLAIN_ID = r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$"
+"""Printable ASCII without a space at either end: an id the claim format accepts as it is."""
+
+
+def check_id_texts(distinct: Any, frame: pd.DataFrame, table: str, column: str) -> None:
+    """Refuse a text id the claim format refuses (:func:`~huiminbao_rules.core.fields.check_id`:
+    printable, no space at either end, at most ID_MAX characters), as the reference engine
+    refuses it: " P1" and "P1" are not read as two people. ``distinct``: the column's
+    distinct values as Arrow text (missing ones are refused elsewhere); Arrow picks out
+    those that are not plain printable ASCII of an accepted length, and the claim format's
+    own rule reads them."""
+    import pyarrow.compute as pc
+
+    plain = pc.and_(pc.match_substring_regex(distinct, _PLAIN_ID), pc.less_equal(pc.utf8_length(distinct), ID_MAX))
+    for value in distinct.filter(pc.invert(plain)).to_pylist():  # a null's mask is null: left out
+        try:
+            check_id(value)
+        except ValueError as exc:
+            i = int(np.flatnonzero((frame[column] == value).to_numpy())[0])
+            raise _refuse(table, column, f"{_row(frame, i)}: {exc}") from None
 
 
 def _ids(frame: pd.DataFrame, table: str, column: str) -> None:

@@ -36,6 +36,7 @@ __all__ = [
     "Int",
     "JsonInt",
     "Text",
+    "check_id",
     "parse_day",
     "shown",
 ]
@@ -104,7 +105,8 @@ def _invisible(text: str) -> str | None:
     return None
 
 
-def _id(value: Any) -> str:
+def check_id(value: Any) -> str:
+    """``value`` if it is an id (:data:`Id`); ValueError saying what is wrong otherwise."""
     if not isinstance(value, str):
         raise ValueError(f"an id is a string, not {shown(value)}")
     if not value:
@@ -145,11 +147,11 @@ Int = Annotated[int, Strict()]
 Bool = Annotated[bool, Strict()]
 """``true`` or ``false``."""
 
-Id = Annotated[str, BeforeValidator(_id)]
+Id = Annotated[str, BeforeValidator(check_id)]
 """Non-empty printable text of bounded length: no control or invisible characters."""
 
 Text = Annotated[str, BeforeValidator(_text)]
 """Printable text of bounded length (may be empty)."""
 
-Code = Annotated[str, BeforeValidator(_id), AfterValidator(_code)]
+Code = Annotated[str, BeforeValidator(check_id), AfterValidator(_code)]
 """An identifier: lower-case letters, digits and ``_``, starting with a letter."""

@@ -24,7 +24,7 @@ from typing import Any
 
 from huiminbao_rules.adjudication.engine import adjudicate, fresh_year
 from huiminbao_rules.core.errors import InputError
-from huiminbao_rules.core.fields import _id, _text
+from huiminbao_rules.core.fields import _text, check_id
 from huiminbao_rules.render.explain import to_dict
 from huiminbao_rules.claims.models import Claim, parse_claim
 from huiminbao_rules.core.money import ZERO, format_yuan
@@ -39,7 +39,7 @@ def _checked_id(what: str, value: Any) -> str:
     """An id asked for, checked as the claim format checks ids (no control or invisible
     characters, no lone surrogates): refused, never looked up as something else."""
     try:
-        return _id(value)
+        return check_id(value)
     except ValueError as exc:
         raise LedgerError(f"{what}: {exc}") from None
 
