@@ -71,7 +71,8 @@ def _line(code: str, amount: str, *, ful: str = "0.00", pre: str = "0.00") -> di
 
 def _claim(claim_id: str, person: str, lines: list[dict], *, admitted: str | None = None,
            discharged: str | None = None, day: str = "2023-03-01", enrolled_on: str = "2022-12-01",
-           years: tuple[int, ...] = (), public: str = "0.00") -> Claim:
+           years: tuple[int, ...] = (), public: str = "0.00", diagnoses: tuple[str, ...] = ("J18.9",),
+           institution: str = "医院") -> Claim:
     total = sum(Decimal(x["det_item_fee_sumamt"]) for x in lines)
     ful = sum(Decimal(x["fulamt_ownpay_amt"]) for x in lines)
     pre = sum(Decimal(x["preselfpay_amt"]) for x in lines)
@@ -82,7 +83,7 @@ def _claim(claim_id: str, person: str, lines: list[dict], *, admitted: str | Non
         "claim_id": claim_id,
         "insured": {"id": person, "birth_date": "1970-01-01", "scheme": "employee", "enrolled_on": enrolled_on,
                     "history": [{"year": y, "enrolled": True} for y in years]},
-        "encounters": [{"id": "E1", **dates, "diagnoses": ["J18.9"], "institution": "医院",
+        "encounters": [{"id": "E1", **dates, "diagnoses": list(diagnoses), "institution": institution,
                         "settlement": {"medfee_sumamt": str(total), "fulamt_ownpay_amt": str(ful),
                                        "preselfpay_amt": str(pre), "overlmt_selfpay": str(over),
                                        "inscp_scp_amt": str(total - ful - pre - over), "hifp_pay": public},
@@ -705,3 +706,53 @@ def test_a_shared_co_pay_keeps_the_lowest_destination_of_an_encounters_lines_lis
     D._same(product, population)
     rows = adjudicate_population(population, product).set_index("claim_id")
     assert (rows.loc["A", "payable:r0"], rows.loc["A", "payable:r1"]) == (50_00, 100_00)
+
+
+def test_encounters_alike_but_for_the_institution_or_the_diagnosis_are_classified_apart() -> None:
+    """A line's combination carries what the product's selectors read of its encounter and
+    which list item the line is: the same drug line pays under the special-drug
+    responsibility only on its indication (C34), a second drug with no indication pays
+    whether found by its code or by its name, and the same item pays only at the listed
+    institution. One claim per person, the lines alike but for those."""
+    base = _product([_resp(0, {"portions": ["inscp_copay"], "in_list": "special_drugs"}, rate="1.00")],
+                    "discharge_year", indications=("C34",))
+    data = base.model_dump(mode="json", exclude_none=True)
+    data["lists"]["special_drugs"]["items"].append({"name": "X0002", "codes": ["X0002"]})
+    data["responsibilities"].append(
+        _resp(1, {"portions": ["fulamt"], "in_list": "items", "institutions": "centres"}, rate="1.00"))
+    data["lists"] |= {
+        "items": {"name_zh": "项目", "kind": "items", "source": "s", "completeness": "complete",
+                  "items": [{"name": "Y0001", "codes": ["Y0001"]}]},
+        "centres": {"name_zh": "机构", "kind": "institutions", "source": "s", "completeness": "complete",
+                    "items": [{"name": "中心医院"}]}}
+    product = parse_product(data)
+    drug, item = _line("X0001", "300.00"), _line("Y0001", "200.00", ful="200.00")
+    by_code, by_name = _line("X0002", "150.00") | {"name": "别名"}, _line("ZZZ9", "120.00") | {"name": "X0002片"}
+    claims = [_claim("A", "P1", [drug], diagnoses=("C34.1",)), _claim("B", "P2", [drug]),
+              _claim("C", "P3", [item], institution="中心医院"), _claim("D", "P4", [item]),
+              _claim("E", "P5", [by_code]), _claim("F", "P6", [by_name])]
+    population = Population.from_claims(claims)
+    D._same(product, population)
+    # on indication the co-pay of 300.00 is paid in full, and the second drug's 150.00 and
+    # 120.00; at the listed centre the 200.00 self-paid item; elsewhere nothing
+    paid = adjudicate_population(population, product).set_index("claim_id")["payable"].to_dict()
+    assert paid == {"A": 300_00, "B": 0, "C": 200_00, "D": 0, "E": 150_00, "F": 120_00}
+
+
+def test_no_figure_the_columnar_engine_returns_is_a_binary_float() -> None:
+    """Money and counts stay integers from the passes to the frames: the rows and every part
+    of the detail hold no float column (a float would be exact up to 2**53 fen, and so
+    would pass every comparison of figures)."""
+    from huiminbao_rules import get_product
+    from huiminbao_rules.analytics.columnar import adjudicate_columns
+    from huiminbao_rules.analytics.synthetic import SyntheticParams, population
+
+    for product_id in ("hangzhou-2022", "shanghai-2023"):  # shanghai-2023: groups of their own (payable sub-limits)
+        product = get_product(product_id)
+        pop = population(product, SyntheticParams().sized(claims=300, lines_per_claim=10), seed=3, progress=False)
+        rows, detail = adjudicate_columns(pop, product, detail=True)
+        for name, frame in (("rows", rows), ("portions", detail.portions), ("groups", detail.groups),
+                            ("year_to_date", detail.year_to_date), ("caveats", detail.caveats)):
+            floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c].dtype)]
+            assert not floats, (product_id, name, floats)
+        assert (rows["payable"] > 0).any() and len(detail.groups) and len(detail.portions)
