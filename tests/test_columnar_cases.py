@@ -730,13 +730,14 @@ def test_encounters_alike_but_for_the_institution_or_the_diagnosis_are_classifie
     by_code, by_name = _line("X0002", "150.00") | {"name": "别名"}, _line("ZZZ9", "120.00") | {"name": "X0002片"}
     claims = [_claim("A", "P1", [drug], diagnoses=("C34.1",)), _claim("B", "P2", [drug]),
               _claim("C", "P3", [item], institution="中心医院"), _claim("D", "P4", [item]),
-              _claim("E", "P5", [by_code]), _claim("F", "P6", [by_name])]
+              _claim("E", "P5", [by_code]), _claim("F", "P6", [by_name]), _claim("G", "P7", [_line("A1", "80.00")])]
     population = Population.from_claims(claims)
     D._same(product, population)
     # on indication the co-pay of 300.00 is paid in full, and the second drug's 150.00 and
-    # 120.00; at the listed centre the 200.00 self-paid item; elsewhere nothing
+    # 120.00; at the listed centre the 200.00 self-paid item; elsewhere, and for a line on no
+    # list in an encounter like those of the second drug, nothing
     paid = adjudicate_population(population, product).set_index("claim_id")["payable"].to_dict()
-    assert paid == {"A": 300_00, "B": 0, "C": 200_00, "D": 0, "E": 150_00, "F": 120_00}
+    assert paid == {"A": 300_00, "B": 0, "C": 200_00, "D": 0, "E": 150_00, "F": 120_00, "G": 0}
 
 
 def test_no_figure_the_columnar_engine_returns_is_a_binary_float() -> None:
