@@ -61,7 +61,7 @@ from huiminbao_rules.adjudication import kernel
 from huiminbao_rules.core.money import allocate_units, to_fen
 from huiminbao_rules.analytics.columnar_input import (check_claimed_once, check_days, check_id_texts, check_line_amounts,
                                                      check_people, checked_population, day_numbers)
-from huiminbao_rules.analytics.population import LINE_MONEY, Population, arrow_text
+from huiminbao_rules.analytics.population import LINE_MONEY, Population, arrow_text, fen_column
 from huiminbao_rules.rules.product import Product
 
 __all__ = ["ColumnarDetail", "adjudicate_columns", "check_population"]
@@ -1352,7 +1352,8 @@ def check_population(population: Population) -> None:
     population = checked_population(population)
     enc, lines = population.encounters.reset_index(drop=True), population.fee_lines.reset_index(drop=True)
     check_claimed_once(enc)
-    check_line_amounts(enc, lines, _encounter_of_lines(enc, lines), tuple(_line_fen(lines[c]) for c in LINE_MONEY))
+    check_line_amounts(enc, lines, _encounter_of_lines(enc, lines),
+                       tuple(fen_column(lines, "fee_lines", c, values=False, narrow=True) for c in LINE_MONEY))
 
 
 # -- the stages, in the order the engine takes them ------------------------------------------------
@@ -1575,15 +1576,6 @@ class _FeeLines(NamedTuple):
         return self.det.astype(np.int64) - self.ful - self.over - self.pre
 
 
-def _line_fen(column: pd.Series) -> np.ndarray:
-    """A fee-line amount column as the passes read it: int32 as it is (no copy: half the
-    memory of int64, and every line of a real settlement fits), any other integer type as
-    int64. Arithmetic on the amounts happens in int64 (the compiled passes widen each
-    value; the numpy sites over lines widen first)."""
-    values = column.to_numpy()
-    return values if values.dtype == np.int32 else column.to_numpy(np.int64)
-
-
 def _fee_lines(population: Population, enc: pd.DataFrame) -> _FeeLines:
     """The fee lines as columns."""
     lines = population.fee_lines.reset_index(drop=True)
@@ -1592,7 +1584,9 @@ def _fee_lines(population: Population, enc: pd.DataFrame) -> _FeeLines:
     ft_c, ft_u = _category(lines["med_chrgitm_type"])
     code_c, code_u = _category(lines["med_list_codg"])
     name_c, name_u = _category(lines["name"])
-    det, ful, over, pre = (_line_fen(lines[c]) for c in LINE_MONEY)
+    # int32 amounts as they are (half the memory of int64; every sum is made in int64: the
+    # compiled passes widen each value, the numpy sites over lines widen first), others as int64
+    det, ful, over, pre = (fen_column(lines, "fee_lines", c, values=False, narrow=True) for c in LINE_MONEY)
     public = sum(enc[f].to_numpy(np.int64) for f in PUBLIC_PAYERS if f in enc)
     copay_total = np.maximum(enc["inscp_scp_amt"].to_numpy(np.int64) - public, 0)
     return _FeeLines(lines, l_enc, lv_c, lv_u, ft_c, ft_u, code_c, code_u, name_c, name_u, pre, det, ful, over,
